@@ -1,0 +1,124 @@
+#!/usr/bin/env node
+// The two commands of the quick start. `npm start` and `npm test` both land
+// here so that a fresh clone on a fresh Debian machine needs nothing else:
+//   start: install npm deps if missing, fetch iPXE binaries (Debian's ipxe
+//          package), build, serve the bundled example config.
+//   test:  install npm deps and the Debian test peers listed in
+//          scripts/test-peers.txt (only those missing), build, typecheck,
+//          lint, run every test.
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const mode = process.argv[2] ?? "test";
+
+function step(title) {
+  process.stderr.write(`\n==> ${title}\n`);
+}
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: "inherit", ...opts });
+  if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
+  if (r.status !== 0) {
+    process.stderr.write(`\nbootstrap: '${cmd} ${args.join(" ")}' failed with exit code ${r.status}\n`);
+    process.exit(r.status ?? 1);
+  }
+}
+
+function npmDepsMissing() {
+  const marker = join(root, "node_modules", ".package-lock.json");
+  if (!existsSync(marker)) return true;
+  // package-lock.json newer than what was installed: install again.
+  return statSync(join(root, "package-lock.json")).mtimeMs > statSync(marker).mtimeMs + 1000;
+}
+
+function ensureNpmDeps() {
+  if (!npmDepsMissing()) return;
+  step("installing npm dependencies (better-sqlite3 compiles from source: about a minute)");
+  run("npm", ["ci", "--no-audit", "--no-fund"]);
+}
+
+function packagesFromList(file) {
+  return readFileSync(join(root, file), "utf8")
+    .split("\n")
+    .map((l) => l.replace(/#.*/, "").trim())
+    .filter(Boolean);
+}
+
+function missingDebianPackages(pkgs) {
+  return pkgs.filter((p) => {
+    const r = spawnSync("dpkg-query", ["-W", "-f=\x24{Status}", p], { encoding: "utf8" });
+    return r.status !== 0 || !r.stdout.includes("install ok installed");
+  });
+}
+
+function ensureDebianPackages(pkgs, why) {
+  const missing = missingDebianPackages(pkgs);
+  if (missing.length === 0) return;
+  step(`installing Debian packages for ${why}: ${missing.join(" ")}`);
+  const sudo = process.getuid?.() === 0 ? [] : ["sudo"];
+  const apt = (args) => (sudo.length ? run("sudo", ["apt-get", ...args]) : run("apt-get", args));
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  // Package lists are absent on a fresh machine; update once.
+  const lists = "/var/lib/apt/lists";
+  let hasLists = false;
+  try {
+    hasLists = execFileSync("ls", [lists], { encoding: "utf8" }).includes("_Packages");
+  } catch {}
+  if (!hasLists) apt(["update", "-q"]);
+  const r = spawnSync(
+    sudo.length ? "sudo" : "apt-get",
+    [...(sudo.length ? ["apt-get"] : []), "install", "-y", "-q", "--no-install-recommends", ...missing],
+    {
+      cwd: root,
+      stdio: "inherit",
+      env,
+    },
+  );
+  if (r.status !== 0) {
+    // Stale lists: update and retry once.
+    apt(["update", "-q"]);
+    apt(["install", "-y", "-q", "--no-install-recommends", ...missing]);
+  }
+}
+
+function build() {
+  step("building (tsc)");
+  run(join(root, "node_modules/.bin/tsc"), ["-p", "tsconfig.json"]);
+}
+
+if (mode === "start") {
+  ensureNpmDeps();
+  ensureDebianPackages(
+    packagesFromList("scripts/serve-packages.txt"),
+    "serving (iPXE binaries, squashfs tools)",
+  );
+  build();
+  step("serving examples/bootfleet.yaml (Ctrl-C stops)");
+  const child = spawn(
+    process.execPath,
+    [join(root, "dist/src/cli/main.js"), "serve", "-c", "examples/bootfleet.yaml", ...process.argv.slice(3)],
+    {
+      cwd: root,
+      stdio: "inherit",
+    },
+  );
+  for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => child.kill(sig));
+  child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+} else if (mode === "test") {
+  ensureNpmDeps();
+  ensureDebianPackages(
+    [...packagesFromList("scripts/serve-packages.txt"), ...packagesFromList("scripts/test-peers.txt")],
+    "the test suite's real peers",
+  );
+  build();
+  step("lint (biome)");
+  run(join(root, "node_modules/.bin/biome"), ["check", "src", "test", "scripts", "bench"]);
+  step("tests");
+  run(process.execPath, [join(root, "scripts/run-tests.mjs"), ...process.argv.slice(3)]);
+} else {
+  process.stderr.write(`bootstrap: unknown mode '${mode}' (use start or test)\n`);
+  process.exit(2);
+}

@@ -1,0 +1,244 @@
+/**
+ * The fleet config after validation: what every other part reads. Field
+ * names are the YAML keys (snake_case), because they are the contract an
+ * administrator writes and `bootfleet explain` prints. Every object here is
+ * frozen at load (see load-config.ts).
+ */
+
+/** Where a value was written: file, 1-based line and column. */
+export interface SourceLocation {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+}
+
+export type DhcpMode = "full" | "proxy" | "off";
+
+/** An IPv4 range, both ends included, as 32-bit unsigned numbers and text. */
+export interface AddressRange {
+  readonly start: string;
+  readonly end: string;
+  readonly first: number;
+  readonly last: number;
+}
+
+export interface Cidr {
+  readonly text: string; // "198.18.0.0/24"
+  readonly network: number; // address as uint32
+  readonly prefix: number;
+  readonly mask: number; // uint32
+}
+
+/** A file laid into the client's root by the layer initrd. */
+export interface LayerFile {
+  /** Contents (UTF-8 text from YAML, or read from a layers/ tree). */
+  readonly content: Buffer;
+  /** Unix mode bits, e.g. 0o644; 0o755 for executables from a tree. */
+  readonly mode: number;
+  /** When it came from a layers/ tree: the file on disk. */
+  readonly sourcePath?: string | undefined;
+}
+
+/** What any layer (defaults, network, group, host, address) may set. */
+export interface LayerSpec {
+  readonly image?: string | undefined;
+  readonly boot_unknown?: boolean | undefined;
+  /** Boot loader chain: ipxe (default), pxelinux, grub. */
+  readonly loader?: "ipxe" | "pxelinux" | "grub" | undefined;
+  /** Extra kernel command line, appended after bootfleet's own. */
+  readonly kernel_args?: string | undefined;
+  readonly console?: string | undefined;
+  /** Menu: images offered, seconds before the default boots (0 = no menu). */
+  readonly menu?:
+    | {
+        readonly images?: readonly string[];
+        readonly timeout?: number;
+        readonly local?: boolean;
+        readonly shell?: boolean;
+      }
+    | undefined;
+  /** lts.conf-style free-form variables. */
+  readonly settings?: Readonly<Record<string, string>> | undefined;
+  /** path in the client's root -> file. */
+  readonly files?: Readonly<Record<string, LayerFile>> | undefined;
+  /** DHCP options handed to the machine (full mode; some also in proxy mode). */
+  readonly dhcp?: DhcpLayerOptions | undefined;
+  /** NBD: private copy-on-write layer per client. */
+  readonly nbd?: { readonly cow?: boolean; readonly cow_keep?: boolean } | undefined;
+}
+
+export interface DhcpLayerOptions {
+  readonly routers?: readonly string[] | undefined;
+  readonly dns?: readonly string[] | undefined;
+  readonly domain?: string | undefined;
+  readonly lease_time?: number | undefined; // seconds
+  readonly next_server?: string | undefined;
+  /** Boot file override (seed 000's `filename`); normally the planner chooses. */
+  readonly filename?: string | undefined;
+  readonly root_path?: string | undefined;
+  readonly ntp?: readonly string[] | undefined;
+  /** Custom options by code: { 128: "text" } or hex "0x..."; seed 000's 128/129. */
+  readonly options?: Readonly<Record<string, string>> | undefined;
+}
+
+export interface Network extends LayerSpec {
+  readonly subnet: Cidr;
+  readonly pool?: readonly AddressRange[] | undefined;
+  /** Interface this network is served on (when the server has several). */
+  readonly interface?: string | undefined;
+  /** Cap on leases handed out in this network (lease-exhaustion guard). */
+  readonly max_leases?: number | undefined;
+  readonly at: SourceLocation;
+}
+
+export interface GroupMatch {
+  readonly hostname?: readonly string[] | undefined; // globs
+  readonly mac?: readonly string[] | undefined; // globs or OUI prefixes, lower case
+  readonly ip?: readonly Cidr[] | undefined;
+  /** Explicit members: host names. */
+  readonly hosts?: readonly string[] | undefined;
+}
+
+export interface Group extends LayerSpec {
+  readonly name: string;
+  readonly match: GroupMatch;
+  readonly at: SourceLocation;
+}
+
+export interface Host extends LayerSpec {
+  readonly name: string; // the hostname
+  readonly mac?: string | undefined; // normalised aa:bb:cc:dd:ee:ff
+  readonly ip?: string | undefined;
+  readonly groups?: readonly string[] | undefined;
+  readonly at: SourceLocation;
+}
+
+/** Per-address layer (seed 003's IP layer): `addresses: { 198.18.0.14: {...} }`. */
+export interface AddressLayer extends LayerSpec {
+  readonly ip: string;
+  readonly at: SourceLocation;
+}
+
+export interface ImageSpec {
+  readonly name: string;
+  /** Pinned version; absent = the image store's current version. */
+  readonly version?: string | undefined;
+  readonly kernel_args?: string | undefined;
+  readonly description?: string | undefined;
+  readonly nbd?: { readonly cow?: boolean; readonly cow_keep?: boolean } | undefined;
+  readonly at: SourceLocation;
+}
+
+export interface ServicesConfig {
+  readonly dhcp: {
+    readonly mode: DhcpMode;
+    readonly port: number; // 67; seed 000's 1067 trick
+    readonly proxy_port: number; // 4011
+    readonly lease_time: number; // seconds
+    readonly authoritative: boolean;
+  };
+  readonly tftp: {
+    readonly enabled: boolean;
+    readonly port: number;
+    /** Served root; default <data_dir>/tftp. */
+    readonly root: string;
+    readonly case_insensitive: boolean;
+    readonly max_transfers: number;
+  };
+  readonly http: { readonly enabled: boolean; readonly port: number; readonly bind: string };
+  readonly nbd: { readonly enabled: boolean; readonly port: number; readonly bind: string };
+  readonly syslog: {
+    readonly enabled: boolean;
+    readonly port: number;
+    readonly bind: string;
+    readonly per_machine: number;
+    readonly total: number;
+  };
+  readonly api: {
+    /** Bearer token for writes; or env BOOTFLEET_API_TOKEN. Absent: write API off. */
+    readonly token?: string | undefined;
+  };
+}
+
+export interface FleetConfig {
+  /** Absolute path of the config file; relative paths in it are relative to its folder. */
+  readonly file: string;
+  readonly server: {
+    readonly address: string;
+    readonly interfaces: readonly string[];
+    readonly data_dir: string; // absolute
+  };
+  readonly services: ServicesConfig;
+  readonly store: { readonly driver: "sqlite" | "postgres"; readonly url?: string | undefined };
+  readonly images: Readonly<Record<string, ImageSpec>>;
+  readonly images_keep: number;
+  readonly networks: readonly Network[];
+  readonly defaults: LayerSpec & { readonly at: SourceLocation };
+  /** In declared order: later groups win over earlier ones. */
+  readonly groups: readonly Group[];
+  readonly hosts: readonly Host[];
+  readonly addresses: readonly AddressLayer[];
+  /** Absolute path of the layers/ tree, when present. */
+  readonly layers_dir?: string | undefined;
+}
+
+/** What is known about a machine when we resolve it. */
+export interface MachineFacts {
+  readonly mac: string; // normalised lower-case aa:bb:cc:dd:ee:ff
+  readonly ip?: string | undefined;
+  readonly hostname?: string | undefined;
+  /** PXE client architecture (DHCP option 93, RFC 4578): 0 BIOS, 7/9 UEFI x64, 11 ARM64 UEFI, 16 x64 UEFI HTTP. */
+  readonly arch?: number | undefined;
+  readonly vendorClass?: string | undefined; // option 60
+  readonly userClass?: string | undefined; // option 77
+  /** iPXE is already running (option 77 "iPXE" or option 175 present). */
+  readonly ipxe?: boolean | undefined;
+  /** Relay agent address (giaddr), when relayed. */
+  readonly relay?: string | undefined;
+}
+
+export type LayerKind = "builtin" | "defaults" | "layers-tree" | "network" | "group" | "host" | "address";
+
+export interface Origin {
+  readonly layer: LayerKind;
+  /** The layer's name: "defaults", "198.18.0.0/24", "lab3", "lab3-14", "198.18.0.14". */
+  readonly name: string;
+  readonly at?: SourceLocation | undefined;
+}
+
+export interface Valued<T> {
+  readonly value: T;
+  readonly origin: Origin;
+}
+
+/** One machine's effective config, every value with where it came from. */
+export interface ResolvedMachine {
+  readonly facts: MachineFacts;
+  readonly mac: string;
+  readonly hostname?: string | undefined;
+  /** Fixed address (host or reservation) or the address DHCP facts gave. */
+  readonly ip?: string | undefined;
+  readonly known: boolean; // declared as a host
+  readonly network?: Network | undefined;
+  readonly host?: Host | undefined;
+  readonly groups: readonly string[];
+  readonly image?: Valued<string> | undefined;
+  readonly boot_unknown: Valued<boolean>;
+  readonly loader: Valued<"ipxe" | "pxelinux" | "grub">;
+  readonly kernel_args: readonly Valued<string>[]; // every layer's, in order
+  readonly console?: Valued<string> | undefined;
+  readonly menu?: Valued<NonNullable<LayerSpec["menu"]>> | undefined;
+  readonly settings: Readonly<Record<string, Valued<string>>>;
+  readonly files: Readonly<Record<string, Valued<LayerFile>>>;
+  readonly dhcp: {
+    readonly [K in keyof DhcpLayerOptions]?: Valued<NonNullable<DhcpLayerOptions[K]>>;
+  };
+  readonly nbd: { readonly cow: Valued<boolean>; readonly cow_keep: Valued<boolean> };
+}
+
+export interface Resolver {
+  /** Effective config for a machine; works for unknown machines too (defaults + network + groups). */
+  resolve(facts: MachineFacts): ResolvedMachine;
+  /** Look up a declared host by MAC, hostname or IP. */
+  findHost(query: string): Host | undefined;
+}

@@ -1,0 +1,123 @@
+/**
+ * The store: one small interface, one folder per backend (`sqlite/`,
+ * `postgres/`) with the same file names, one test suite run against each
+ * (kysely's layout). Everything is async because PostgreSQL is; the SQLite
+ * backend answers synchronously underneath.
+ */
+
+export interface MachineRow {
+  readonly mac: string;
+  readonly ip: string | null;
+  readonly hostname: string | null;
+  /** PXE client architecture (DHCP option 93), when seen. */
+  readonly arch: number | null;
+  /** Last boot state: off | dhcp | loading | root-mounted | up | failed. */
+  readonly state: string;
+  readonly firstSeen: number;
+  readonly lastSeen: number;
+}
+
+export interface MachineSeen {
+  readonly mac: string;
+  readonly ip?: string | null | undefined;
+  readonly hostname?: string | null | undefined;
+  readonly arch?: number | null | undefined;
+  readonly state?: string | undefined;
+  readonly at: number;
+}
+
+export type LeaseState = "offered" | "bound" | "declined" | "released" | "expired";
+
+export interface LeaseRow {
+  readonly ip: string;
+  readonly mac: string;
+  /** The network (CIDR) the lease belongs to. */
+  readonly network: string;
+  readonly state: LeaseState;
+  readonly hostname: string | null;
+  /** DHCP client identifier (option 61) as hex, when the client sent one. */
+  readonly clientId: string | null;
+  readonly start: number;
+  /** Milliseconds since the epoch. */
+  readonly expires: number;
+}
+
+export interface EventRow {
+  readonly id: number;
+  readonly at: number;
+  readonly type: string;
+  readonly protocol: string;
+  readonly mac: string | null;
+  readonly ip: string | null;
+  readonly stage: string | null;
+  readonly detail: Readonly<Record<string, unknown>>;
+}
+
+export interface NewEvent {
+  readonly at: number;
+  readonly type: string;
+  readonly protocol: string;
+  readonly mac?: string | null | undefined;
+  readonly ip?: string | null | undefined;
+  readonly stage?: string | null | undefined;
+  readonly detail?: Readonly<Record<string, unknown>> | undefined;
+}
+
+export interface EventQuery {
+  readonly mac?: string | undefined;
+  readonly type?: string | undefined;
+  /** Only events with id > afterId (for --follow and SSE resume). */
+  readonly afterId?: number | undefined;
+  /** Newest first when set to "desc"; default "asc". */
+  readonly order?: "asc" | "desc" | undefined;
+  readonly limit?: number | undefined;
+}
+
+export interface LogRow {
+  readonly id: number;
+  readonly at: number;
+  readonly mac: string | null;
+  readonly ip: string;
+  readonly facility: number | null;
+  readonly severity: number | null;
+  readonly hostname: string | null;
+  readonly app: string | null;
+  readonly message: string;
+}
+
+export type NewLog = Omit<LogRow, "id">;
+
+export interface LogQuery {
+  readonly mac?: string | undefined;
+  readonly afterId?: number | undefined;
+  readonly limit?: number | undefined;
+}
+
+export interface LogRetention {
+  /** Lines kept per machine (oldest dropped first). */
+  readonly perMachine: number;
+  /** Lines kept in all. */
+  readonly total: number;
+}
+
+export interface Store {
+  /** Applies pending migrations; idempotent. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  noteMachine(seen: MachineSeen): Promise<void>;
+  listMachines(): Promise<readonly MachineRow[]>;
+  getMachine(mac: string): Promise<MachineRow | null>;
+
+  putLease(lease: LeaseRow): Promise<void>;
+  getLeaseByIp(ip: string): Promise<LeaseRow | null>;
+  getLeaseByMac(mac: string, network: string): Promise<LeaseRow | null>;
+  listLeases(network?: string): Promise<readonly LeaseRow[]>;
+  deleteLease(ip: string): Promise<void>;
+
+  addEvent(event: NewEvent): Promise<number>;
+  listEvents(query: EventQuery): Promise<readonly EventRow[]>;
+
+  addLog(line: NewLog, retention: LogRetention): Promise<number>;
+  listLogs(query: LogQuery): Promise<readonly LogRow[]>;
+}
