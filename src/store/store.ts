@@ -17,6 +17,11 @@ export interface MachineRow {
   readonly lastSeen: number;
 }
 
+/**
+ * One sighting of a machine. Fields left undefined or null keep what the
+ * store already knows (a DHCP renewal without option 12 must not erase the
+ * hostname); `state` undefined keeps the last state ("off" for a new machine).
+ */
 export interface MachineSeen {
   readonly mac: string;
   readonly ip?: string | null | undefined;
@@ -66,6 +71,8 @@ export interface NewEvent {
 export interface EventQuery {
   readonly mac?: string | undefined;
   readonly type?: string | undefined;
+  /** Only events of this protocol (the part of the type before the dot). */
+  readonly protocol?: string | undefined;
   /** Only events with id > afterId (for --follow and SSE resume). */
   readonly afterId?: number | undefined;
   /** Newest first when set to "desc"; default "asc". */
@@ -89,7 +96,11 @@ export type NewLog = Omit<LogRow, "id">;
 
 export interface LogQuery {
   readonly mac?: string | undefined;
+  /** Lines from this source address (lines no MAC was found for). */
+  readonly ip?: string | undefined;
   readonly afterId?: number | undefined;
+  /** Newest first when set to "desc"; default "asc". */
+  readonly order?: "asc" | "desc" | undefined;
   readonly limit?: number | undefined;
 }
 
@@ -98,6 +109,18 @@ export interface LogRetention {
   readonly perMachine: number;
   /** Lines kept in all. */
   readonly total: number;
+}
+
+/** Lease filter; every field narrows. Results are ordered by address (numerically). */
+export interface LeaseQuery {
+  readonly network?: string | undefined;
+  readonly mac?: string | undefined;
+  readonly states?: readonly LeaseState[] | undefined;
+  /** Only leases with expires > expiresAfter (still running at that instant). */
+  readonly expiresAfter?: number | undefined;
+  /** Only leases with expires <= expiresBefore (run out by that instant). */
+  readonly expiresBefore?: number | undefined;
+  readonly limit?: number | undefined;
 }
 
 export interface Store {
@@ -120,4 +143,21 @@ export interface Store {
 
   addLog(line: NewLog, retention: LogRetention): Promise<number>;
   listLogs(query: LogQuery): Promise<readonly LogRow[]>;
+
+  /** Many sightings in one transaction (the event recorder's batches). */
+  noteMachines(seen: readonly MachineSeen[]): Promise<void>;
+  /** Leases matching every field of the query, ordered by address. */
+  queryLeases(query: LeaseQuery): Promise<readonly LeaseRow[]>;
+  /** How many leases match (the max_leases guard counts running offers and bindings). */
+  countLeases(query: LeaseQuery): Promise<number>;
+  /** Marks offered and bound leases with expires <= now as expired; returns how many. */
+  expireLeases(now: number, network?: string): Promise<number>;
+  /** Many events in one transaction, in order; returns their ids in the same order. */
+  addEvents(events: readonly NewEvent[]): Promise<readonly number[]>;
+  /**
+   * Applies log retention exactly. addLog applies it cheaply (SQL backends
+   * prune every so many inserts, so a machine may briefly hold up to about a
+   * tenth more lines than its cap); this trims to the caps now.
+   */
+  pruneLogs(retention: LogRetention): Promise<void>;
 }
