@@ -65,6 +65,8 @@ export interface LayerSpec {
   readonly dhcp?: DhcpLayerOptions | undefined;
   /** NBD: private copy-on-write layer per client. */
   readonly nbd?: { readonly cow?: boolean; readonly cow_keep?: boolean } | undefined;
+  /** Where each key of this layer was written: "image", "settings.XKBLAYOUT", "files./etc/motd", "dhcp.routers". */
+  readonly at_keys?: Readonly<Record<string, SourceLocation>> | undefined;
 }
 
 export interface DhcpLayerOptions {

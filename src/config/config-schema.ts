@@ -1,0 +1,196 @@
+/**
+ * The one schema of the config file: shapes, types and defaults. Semantic
+ * checks (addresses inside networks, duplicate MACs, images that exist)
+ * live in load-config.ts, which turns both kinds of problem into located
+ * errors. Keys are the YAML keys of DESIGN.md.
+ */
+import { z } from "zod";
+
+const scalar = z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v));
+/** `x` or `[x, y]` -> array. */
+const stringList = z.union([z.string(), z.array(z.string())]).transform((v) => (Array.isArray(v) ? v : [v]));
+const port = z.number().int().min(0).max(65535);
+
+const fileEntry = z.union([
+  z.string(),
+  z.strictObject({
+    content: z.string().optional(),
+    source: z.string().optional(),
+    mode: z.union([z.string(), z.number()]).optional(),
+  }),
+]);
+
+const dhcpOptions = z.strictObject({
+  routers: stringList.optional(),
+  dns: stringList.optional(),
+  domain: z.string().optional(),
+  lease_time: z.number().int().positive().optional(),
+  next_server: z.string().optional(),
+  filename: z.string().optional(),
+  root_path: z.string().optional(),
+  ntp: stringList.optional(),
+  options: z.record(z.string(), scalar).optional(),
+});
+
+const menu = z.strictObject({
+  images: stringList.optional(),
+  timeout: z.number().int().min(0).optional(),
+  local: z.boolean().optional(),
+  shell: z.boolean().optional(),
+});
+
+const nbdLayer = z.strictObject({ cow: z.boolean().optional(), cow_keep: z.boolean().optional() });
+
+/** What defaults, networks, groups, hosts and addresses may all set. */
+export const layerShape = {
+  image: z.string().optional(),
+  boot_unknown: z.boolean().optional(),
+  loader: z.enum(["ipxe", "pxelinux", "grub"]).optional(),
+  kernel_args: z.string().optional(),
+  console: z.string().optional(),
+  menu: menu.optional(),
+  settings: z.record(z.string(), scalar).optional(),
+  files: z.record(z.string(), fileEntry).optional(),
+  dhcp: dhcpOptions.optional(),
+  nbd: nbdLayer.optional(),
+};
+
+const layer = z.strictObject(layerShape);
+
+const network = z.strictObject({
+  ...layerShape,
+  subnet: z.string(),
+  pool: stringList.optional(),
+  interface: z.string().optional(),
+  max_leases: z.number().int().positive().optional(),
+  // DESIGN.md writes these on the network itself; same as dhcp.routers etc.
+  routers: stringList.optional(),
+  dns: stringList.optional(),
+  domain: z.string().optional(),
+});
+
+const match = z.strictObject({
+  hostname: stringList.optional(),
+  mac: stringList.optional(),
+  ip: stringList.optional(),
+  hosts: stringList.optional(),
+});
+
+const group = z.strictObject({ ...layerShape, match: match.optional() });
+
+const host = z.strictObject({
+  ...layerShape,
+  mac: z.string().optional(),
+  ip: z.string().optional(),
+  groups: stringList.optional(),
+});
+
+const image = z.strictObject({
+  version: scalar.optional(),
+  kernel_args: z.string().optional(),
+  description: z.string().optional(),
+  nbd: nbdLayer.optional(),
+});
+
+const enabled = { enabled: z.boolean().default(true) };
+
+export const configSchema = z.strictObject({
+  server: z.strictObject({
+    address: z.string(),
+    interfaces: stringList.default([]),
+    data_dir: z.string().default("./var"),
+  }),
+  services: z
+    .strictObject({
+      dhcp: z
+        .strictObject({
+          mode: z.enum(["full", "proxy", "off"]).default("proxy"),
+          port: port.default(67),
+          proxy_port: port.default(4011),
+          lease_time: z.number().int().positive().default(3600),
+          authoritative: z.boolean().default(false),
+        })
+        .prefault({}),
+      tftp: z
+        .strictObject({
+          ...enabled,
+          port: port.default(69),
+          root: z.string().optional(),
+          case_insensitive: z.boolean().default(false),
+          max_transfers: z.number().int().positive().default(512),
+        })
+        .prefault({}),
+      http: z
+        .strictObject({ ...enabled, port: port.default(8080), bind: z.string().default("0.0.0.0") })
+        .prefault({}),
+      nbd: z
+        .strictObject({ ...enabled, port: port.default(10809), bind: z.string().default("0.0.0.0") })
+        .prefault({}),
+      syslog: z
+        .strictObject({
+          ...enabled,
+          port: port.default(514),
+          bind: z.string().default("0.0.0.0"),
+          per_machine: z.number().int().positive().default(10000),
+          total: z.number().int().positive().default(1000000),
+        })
+        .prefault({}),
+      api: z.strictObject({ token: z.string().min(16).optional() }).prefault({}),
+    })
+    .prefault({}),
+  store: z
+    .strictObject({ driver: z.enum(["sqlite", "postgres"]).default("sqlite"), url: z.string().optional() })
+    .prefault({}),
+  /** image name -> spec; the key `keep` is the number of versions kept. */
+  images: z.record(z.string(), z.union([z.number().int(), z.null(), image])).default({}),
+  networks: z.array(network).default([]),
+  defaults: layer.default({}),
+  groups: z.record(z.string(), z.union([group, z.null()])).default({}),
+  hosts: z.record(z.string(), z.union([host, z.null()])).default({}),
+  addresses: z.record(z.string(), z.union([layer, z.null()])).default({}),
+  layers: z.string().optional(),
+});
+
+export type RawConfig = z.output<typeof configSchema>;
+export type RawLayer = z.output<typeof layer>;
+
+/** Every key name the schema knows, for "did you mean". */
+export const knownKeys: readonly string[] = [
+  ...new Set([
+    ...Object.keys(layerShape),
+    ...Object.keys(dhcpOptions.shape),
+    ...Object.keys(menu.shape),
+    ...Object.keys(network.shape),
+    ...Object.keys(match.shape),
+    ...Object.keys(host.shape),
+    ...Object.keys(image.shape),
+    ...Object.keys(configSchema.shape),
+    "address",
+    "interfaces",
+    "data_dir",
+    "dhcp",
+    "tftp",
+    "http",
+    "nbd",
+    "syslog",
+    "api",
+    "mode",
+    "port",
+    "proxy_port",
+    "authoritative",
+    "enabled",
+    "root",
+    "case_insensitive",
+    "max_transfers",
+    "bind",
+    "per_machine",
+    "total",
+    "token",
+    "driver",
+    "url",
+    "content",
+    "source",
+    "cow",
+    "cow_keep",
+  ]),
+];

@@ -1,0 +1,202 @@
+/**
+ * Layer resolution: the effective config of one machine. Layers apply in a
+ * fixed order, later wins, and every value keeps the layer it came from:
+ *
+ *   builtin -> defaults (+ layers/base) -> network (by subnet)
+ *     -> groups, in declared order -> host -> address
+ *
+ * which is seed 003's base < network < lab < host < IP. `settings`, `files`
+ * and `dhcp.options` merge key by key; `kernel_args` accumulate.
+ * Like fastify's child contexts, a layer never changes the ones before it.
+ */
+import type {
+  FleetConfig,
+  Group,
+  Host,
+  LayerKind,
+  LayerSpec,
+  MachineFacts,
+  Network,
+  Origin,
+  ResolvedMachine,
+  Resolver,
+  SourceLocation,
+  Valued,
+} from "./model.js";
+import { cidrContains, compileGlob, normalizeMac, parseIpv4 } from "./net-address.js";
+
+interface AppliedLayer {
+  readonly spec: LayerSpec;
+  readonly origin: Origin;
+}
+
+const BUILTIN: Origin = { layer: "builtin", name: "built-in default" };
+
+export class FleetResolver implements Resolver {
+  readonly #config: FleetConfig;
+  readonly #hostByMac = new Map<string, Host>();
+  readonly #hostByName = new Map<string, Host>();
+  readonly #hostByIp = new Map<string, Host>();
+  readonly #globs = new Map<string, RegExp>();
+
+  constructor(config: FleetConfig) {
+    this.#config = config;
+    for (const h of config.hosts) {
+      if (h.mac) this.#hostByMac.set(h.mac, h);
+      this.#hostByName.set(h.name.toLowerCase(), h);
+      if (h.ip) this.#hostByIp.set(h.ip, h);
+    }
+  }
+
+  get config(): FleetConfig {
+    return this.#config;
+  }
+
+  findHost(query: string): Host | undefined {
+    const mac = normalizeMac(query);
+    if (mac) return this.#hostByMac.get(mac);
+    if (parseIpv4(query) !== null) return this.#hostByIp.get(query);
+    const q = query.toLowerCase();
+    return this.#hostByName.get(q) ?? this.#hostByName.get(q.split(".")[0]!);
+  }
+
+  /** The network an address (or, for relayed packets, the relay's address) belongs to. */
+  networkFor(ip: string | undefined): Network | undefined {
+    const n = ip === undefined ? null : parseIpv4(ip);
+    if (n === null) return undefined;
+    return this.#config.networks.find((net) => cidrContains(net.subnet, n));
+  }
+
+  resolve(facts: MachineFacts): ResolvedMachine {
+    const mac = normalizeMac(facts.mac) ?? facts.mac.toLowerCase();
+    const host =
+      this.#hostByMac.get(mac) ??
+      (facts.hostname ? this.#hostByName.get(facts.hostname.toLowerCase().split(".")[0]!) : undefined);
+    // seed 003: "lab3-12.example.edu would be just lab3-12".
+    const hostname = host?.name ?? facts.hostname?.split(".")[0];
+    const ip = host?.ip ?? facts.ip;
+    const network =
+      this.networkFor(ip) ??
+      this.networkFor(facts.relay) ??
+      (this.#config.networks.length === 1 ? this.#config.networks[0] : undefined);
+    const groups = this.#config.groups.filter((g) => this.#matches(g, { mac, hostname, ip, host }));
+    const address = ip ? this.#config.addresses.find((a) => a.ip === ip) : undefined;
+
+    const layers: AppliedLayer[] = [
+      { spec: this.#config.defaults, origin: origin("defaults", "defaults", this.#config.defaults.at) },
+    ];
+    if (network) layers.push({ spec: network, origin: origin("network", network.subnet.text, network.at) });
+    for (const g of groups) layers.push({ spec: g, origin: origin("group", g.name, g.at) });
+    if (host) layers.push({ spec: host, origin: origin("host", host.name, host.at) });
+    if (address) layers.push({ spec: address, origin: origin("address", address.ip, address.at) });
+
+    return freeze(
+      this.#merge(layers, { facts, mac, hostname, ip, host, network, groups: groups.map((g) => g.name) }),
+    );
+  }
+
+  #matches(
+    g: Group,
+    m: { mac: string; hostname: string | undefined; ip: string | undefined; host: Host | undefined },
+  ): boolean {
+    if (m.host?.groups?.includes(g.name)) return true;
+    if (m.host && g.match.hosts?.includes(m.host.name)) return true;
+    if (m.hostname && g.match.hostname?.some((p) => this.#glob(p).test(m.hostname!))) return true;
+    if (g.match.mac?.some((p) => this.#glob(p).test(m.mac))) return true;
+    const n = m.ip ? parseIpv4(m.ip) : null;
+    if (n !== null && g.match.ip?.some((c) => cidrContains(c, n))) return true;
+    return false;
+  }
+
+  #glob(pattern: string): RegExp {
+    let re = this.#globs.get(pattern);
+    if (!re) {
+      const compiled = compileGlob(pattern, true);
+      // The loader refused bad patterns; a pattern that fails here matches nothing.
+      re = typeof compiled === "string" ? /$^/ : compiled;
+      this.#globs.set(pattern, re);
+    }
+    return re;
+  }
+
+  #merge(
+    layers: readonly AppliedLayer[],
+    who: Pick<ResolvedMachine, "facts" | "mac" | "hostname" | "ip" | "host" | "network" | "groups">,
+  ): ResolvedMachine {
+    let image: Valued<string> | undefined;
+    let bootUnknown: Valued<boolean> = { value: true, origin: BUILTIN };
+    let loader: Valued<"ipxe" | "pxelinux" | "grub"> = { value: "ipxe", origin: BUILTIN };
+    let consoleArg: Valued<string> | undefined;
+    let menu: ResolvedMachine["menu"];
+    let cow: Valued<boolean> = { value: false, origin: BUILTIN };
+    let cowKeep: Valued<boolean> = { value: false, origin: BUILTIN };
+    const kernelArgs: Valued<string>[] = [];
+    const settings: Record<string, Valued<string>> = {};
+    const files: Record<string, Valued<import("./model.js").LayerFile>> = {};
+    const dhcp: Record<string, Valued<unknown>> = {};
+    const dhcpOptions: Record<string, string> = {};
+    let dhcpOptionsOrigin: Origin | undefined;
+
+    for (const { spec, origin: layerOrigin } of layers) {
+      // The exact key's location when the loader recorded it, else the layer's.
+      const k = (key: string): Origin => {
+        const at = spec.at_keys?.[key];
+        return at ? { ...layerOrigin, at } : layerOrigin;
+      };
+      const o = layerOrigin;
+      if (spec.image !== undefined) image = { value: spec.image, origin: k("image") };
+      if (spec.boot_unknown !== undefined)
+        bootUnknown = { value: spec.boot_unknown, origin: k("boot_unknown") };
+      if (spec.loader !== undefined) loader = { value: spec.loader, origin: k("loader") };
+      if (spec.console !== undefined) consoleArg = { value: spec.console, origin: k("console") };
+      if (spec.menu !== undefined) menu = { value: spec.menu, origin: k("menu") };
+      if (spec.kernel_args !== undefined)
+        kernelArgs.push({ value: spec.kernel_args, origin: k("kernel_args") });
+      if (spec.nbd?.cow !== undefined) cow = { value: spec.nbd.cow, origin: k("nbd.cow") };
+      if (spec.nbd?.cow_keep !== undefined) cowKeep = { value: spec.nbd.cow_keep, origin: k("nbd.cow_keep") };
+      for (const [key, v] of Object.entries(spec.settings ?? {}))
+        settings[key] = { value: v, origin: k(`settings.${key}`) };
+      for (const [path, f] of Object.entries(spec.files ?? {})) {
+        // A file from a layers/ folder names the file it came from.
+        const fo =
+          f.sourcePath && !spec.at_keys?.[`files.${path}`]
+            ? { ...o, at: { file: f.sourcePath, line: 1, column: 1 } }
+            : k(`files.${path}`);
+        files[path] = { value: f, origin: fo };
+      }
+      for (const [key, v] of Object.entries(spec.dhcp ?? {})) {
+        if (key === "options") {
+          Object.assign(dhcpOptions, v);
+          dhcpOptionsOrigin = k("dhcp.options");
+        } else if (v !== undefined) dhcp[key] = { value: v, origin: k(`dhcp.${key}`) };
+      }
+    }
+    if (dhcpOptionsOrigin) dhcp.options = { value: dhcpOptions, origin: dhcpOptionsOrigin };
+    const imageSpec = image ? this.#config.images[image.value] : undefined;
+    if (imageSpec?.nbd?.cow !== undefined && cow.origin.layer === "builtin")
+      cow = { value: imageSpec.nbd.cow, origin: origin("defaults", `image ${imageSpec.name}`, imageSpec.at) };
+
+    return {
+      ...who,
+      known: who.host !== undefined,
+      image,
+      boot_unknown: bootUnknown,
+      loader,
+      kernel_args: kernelArgs,
+      console: consoleArg,
+      menu,
+      settings,
+      files,
+      dhcp: dhcp as ResolvedMachine["dhcp"],
+      nbd: { cow, cow_keep: cowKeep },
+    };
+  }
+}
+
+function origin(layer: LayerKind, name: string, at: SourceLocation | undefined): Origin {
+  return { layer, name, at };
+}
+
+function freeze<T>(o: T): T {
+  return Object.freeze(o);
+}
