@@ -7,7 +7,7 @@
 //          scripts/test-peers.txt (only those missing), build, typecheck,
 //          lint, run every test.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -68,6 +68,15 @@ function ensureDebianPackages(pkgs, why) {
     hasLists = execFileSync("ls", [lists], { encoding: "utf8" }).includes("_Packages");
   } catch {}
   if (!hasLists) apt(["update", "-q"]);
+  // Installing server packages (tftpd-hpa, nginx, dnsmasq, postgresql...)
+  // must not start them: they would hold the ports our tests use. The
+  // policy-rc.d convention tells invoke-rc.d not to start services.
+  const policy = "/usr/sbin/policy-rc.d";
+  const madePolicy = process.getuid?.() === 0 && !existsSync(policy);
+  if (madePolicy) writeFileSync(policy, "#!/bin/sh\n# bootfleet bootstrap: do not start services while installing test peers\nexit 101\n", { mode: 0o755 });
+  process.on("exit", () => {
+    if (madePolicy) rmSync(policy, { force: true });
+  });
   const r = spawnSync(
     sudo.length ? "sudo" : "apt-get",
     [...(sudo.length ? ["apt-get"] : []), "install", "-y", "-q", "--no-install-recommends", ...missing],
