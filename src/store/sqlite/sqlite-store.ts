@@ -1,0 +1,369 @@
+/**
+ * The SQLite backend (better-sqlite3), the default: one file in the data
+ * folder. Every call runs synchronously underneath; the async surface is the
+ * Store contract, which PostgreSQL needs.
+ *
+ * Durability: WAL with synchronous=NORMAL. A commit is appended to the WAL
+ * file with write() before it returns, so it survives the bootfleet process
+ * dying at any instant (kill -9, OOM, a crash): the OS still holds the pages
+ * and writes them out. What NORMAL gives up against FULL is only an fsync per
+ * commit, i.e. the last commits on a power cut or kernel panic, when every
+ * client reboots and re-runs DHCP anyway (RFC 2131 4.3.2 INIT-REBOOT). That
+ * trade keeps a lease write at tens of microseconds, so the DHCP service keeps
+ * up with kea's memfile. sqlite-store.test.ts checks the kill -9 case.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import { compareIp } from "../compare-ip.js";
+import { logOwnerKey } from "../log-owner-key.js";
+import { pruneInterval } from "../prune-interval.js";
+import { SqlWhere } from "../sql-where.js";
+import type {
+  EventQuery,
+  EventRow,
+  LeaseQuery,
+  LeaseRow,
+  LogQuery,
+  LogRetention,
+  LogRow,
+  MachineRow,
+  MachineSeen,
+  NewEvent,
+  NewLog,
+  Store,
+} from "../store.js";
+import { sqliteMigrations } from "./sqlite-migrations.js";
+
+type Db = Database.Database;
+type Statement = Database.Statement;
+
+/** Opens (creating when absent) the database file and brings its schema up to date. */
+export function openSqliteStore(file: string): Store {
+  if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file);
+  try {
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = NORMAL");
+    // Another bootfleet process (the CLI next to `serve`) may hold the write
+    // lock for a moment; wait rather than fail with SQLITE_BUSY.
+    db.pragma("busy_timeout = 5000");
+    migrateSqlite(db);
+    return new SqliteStore(db);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+function migrateSqlite(db: Db): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_version (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at INTEGER NOT NULL
+  )`);
+  const latest = sqliteMigrations.at(-1)?.version ?? 0;
+  // IMMEDIATE takes the write lock first, so two processes starting at once
+  // cannot both apply the same migration.
+  db.transaction(() => {
+    const row = db.prepare("SELECT max(version) AS v FROM schema_version").get() as { v: number | null };
+    const current = row.v ?? 0;
+    if (current > latest) {
+      throw new Error(
+        `store: database schema version ${current} is newer than this bootfleet knows (${latest}); upgrade bootfleet`,
+      );
+    }
+    const record = db.prepare("INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)");
+    for (const m of sqliteMigrations) {
+      if (m.version <= current) continue;
+      db.exec(m.sql);
+      record.run(m.version, m.name, Date.now());
+    }
+  }).immediate();
+}
+
+const MACHINE_COLUMNS = "mac, ip, hostname, arch, state, first_seen AS firstSeen, last_seen AS lastSeen";
+const LEASE_COLUMNS = "ip, mac, network, state, hostname, client_id AS clientId, start, expires";
+const EVENT_COLUMNS = "id, at, type, protocol, mac, ip, stage, detail";
+const LOG_COLUMNS = "id, at, mac, ip, facility, severity, hostname, app, message";
+
+/** Owners whose insert counts we track before starting over (bounds memory under spoofed sources). */
+const MAX_TRACKED_OWNERS = 10_000;
+
+class SqliteStore implements Store {
+  readonly #db: Db;
+  readonly #noteStmt: Statement;
+  readonly #getMachine: Statement;
+  readonly #listMachines: Statement;
+  readonly #putLease: Statement;
+  readonly #leaseByIp: Statement;
+  readonly #leaseByMac: Statement;
+  readonly #deleteLease: Statement;
+  readonly #addEvent: Statement;
+  readonly #addLog: Statement;
+  readonly #pruneOwner: Statement;
+  readonly #pruneTotal: Statement;
+  readonly #pruneAllOwners: Statement;
+  /** Prepared once per distinct SQL text built by the query methods. */
+  readonly #dynamic = new Map<string, Statement>();
+  readonly #noteMany: (seen: readonly MachineSeen[]) => void;
+  readonly #addEventsTx: (events: readonly NewEvent[]) => number[];
+  readonly #insertsByOwner = new Map<string, number>();
+  #insertsTotal = 0;
+  #closed = false;
+
+  constructor(db: Db) {
+    this.#db = db;
+    // Undefined and null keep what is known (MachineSeen's contract);
+    // @state is read in the update clause too, where 'off' must not win.
+    this.#noteStmt = db.prepare(`
+      INSERT INTO machines (mac, ip, hostname, arch, state, first_seen, last_seen)
+      VALUES (@mac, @ip, @hostname, @arch, coalesce(@state, 'off'), @at, @at)
+      ON CONFLICT (mac) DO UPDATE SET
+        ip = coalesce(excluded.ip, ip),
+        hostname = coalesce(excluded.hostname, hostname),
+        arch = coalesce(excluded.arch, arch),
+        state = coalesce(@state, state),
+        first_seen = min(first_seen, excluded.first_seen),
+        last_seen = max(last_seen, excluded.last_seen)`);
+    this.#getMachine = db.prepare(`SELECT ${MACHINE_COLUMNS} FROM machines WHERE mac = ?`);
+    this.#listMachines = db.prepare(`SELECT ${MACHINE_COLUMNS} FROM machines ORDER BY mac`);
+    this.#putLease = db.prepare(`
+      INSERT INTO leases (ip, mac, network, state, hostname, client_id, start, expires)
+      VALUES (@ip, @mac, @network, @state, @hostname, @clientId, @start, @expires)
+      ON CONFLICT (ip) DO UPDATE SET
+        mac = excluded.mac, network = excluded.network, state = excluded.state,
+        hostname = excluded.hostname, client_id = excluded.client_id,
+        start = excluded.start, expires = excluded.expires`);
+    this.#leaseByIp = db.prepare(`SELECT ${LEASE_COLUMNS} FROM leases WHERE ip = ?`);
+    this.#leaseByMac = db.prepare(
+      `SELECT ${LEASE_COLUMNS} FROM leases WHERE mac = ? AND network = ? ORDER BY start DESC LIMIT 1`,
+    );
+    this.#deleteLease = db.prepare("DELETE FROM leases WHERE ip = ?");
+    this.#addEvent = db.prepare(
+      "INSERT INTO events (at, type, protocol, mac, ip, stage, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    );
+    this.#addLog = db.prepare(`
+      INSERT INTO logs (at, owner, mac, ip, facility, severity, hostname, app, message)
+      VALUES (@at, @owner, @mac, @ip, @facility, @severity, @hostname, @app, @message)`);
+    // The newest `keep` lines of an owner stay; one index walk of `keep` entries.
+    this.#pruneOwner = db.prepare(`
+      DELETE FROM logs WHERE owner = @owner AND id <=
+        (SELECT id FROM logs WHERE owner = @owner ORDER BY id DESC LIMIT 1 OFFSET @keep)`);
+    this.#pruneTotal = db.prepare(`
+      DELETE FROM logs WHERE id <= (SELECT id FROM logs ORDER BY id DESC LIMIT 1 OFFSET @keep)`);
+    this.#pruneAllOwners = db.prepare(`
+      DELETE FROM logs WHERE id IN (
+        SELECT id FROM (
+          SELECT id, row_number() OVER (PARTITION BY owner ORDER BY id DESC) AS n FROM logs
+        ) WHERE n > @keep)`);
+    this.#noteMany = db.transaction((seen: readonly MachineSeen[]) => {
+      for (const s of seen) this.#noteStmt.run(machineParams(s));
+    });
+    this.#addEventsTx = db.transaction((events: readonly NewEvent[]) =>
+      events.map((e) => this.#insertEvent(e)),
+    );
+  }
+
+  async migrate(): Promise<void> {
+    this.#open();
+    migrateSqlite(this.#db);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#db.close();
+  }
+
+  #open(): void {
+    if (this.#closed) throw new Error("store: the SQLite store is closed");
+  }
+
+  async noteMachine(seen: MachineSeen): Promise<void> {
+    this.#open();
+    this.#noteStmt.run(machineParams(seen));
+  }
+
+  async noteMachines(seen: readonly MachineSeen[]): Promise<void> {
+    this.#open();
+    if (seen.length > 0) this.#noteMany(seen);
+  }
+
+  async listMachines(): Promise<readonly MachineRow[]> {
+    this.#open();
+    return this.#listMachines.all() as MachineRow[];
+  }
+
+  async getMachine(mac: string): Promise<MachineRow | null> {
+    this.#open();
+    return (this.#getMachine.get(mac) as MachineRow | undefined) ?? null;
+  }
+
+  async putLease(lease: LeaseRow): Promise<void> {
+    this.#open();
+    this.#putLease.run({
+      ip: lease.ip,
+      mac: lease.mac,
+      network: lease.network,
+      state: lease.state,
+      hostname: lease.hostname,
+      clientId: lease.clientId,
+      start: lease.start,
+      expires: lease.expires,
+    });
+  }
+
+  async getLeaseByIp(ip: string): Promise<LeaseRow | null> {
+    this.#open();
+    return (this.#leaseByIp.get(ip) as LeaseRow | undefined) ?? null;
+  }
+
+  async getLeaseByMac(mac: string, network: string): Promise<LeaseRow | null> {
+    this.#open();
+    return (this.#leaseByMac.get(mac, network) as LeaseRow | undefined) ?? null;
+  }
+
+  async listLeases(network?: string): Promise<readonly LeaseRow[]> {
+    return this.queryLeases({ network });
+  }
+
+  async queryLeases(query: LeaseQuery): Promise<readonly LeaseRow[]> {
+    this.#open();
+    const w = leaseWhere(query);
+    const rows = this.#stmt(`SELECT ${LEASE_COLUMNS} FROM leases${w.sql}`).all(...w.params) as LeaseRow[];
+    // Numeric address order is not SQL text order: sort here, then limit.
+    rows.sort((a, b) => compareIp(a.ip, b.ip));
+    return query.limit === undefined ? rows : rows.slice(0, Math.max(0, query.limit));
+  }
+
+  async countLeases(query: LeaseQuery): Promise<number> {
+    this.#open();
+    const w = leaseWhere(query);
+    return (this.#stmt(`SELECT count(*) AS n FROM leases${w.sql}`).get(...w.params) as { n: number }).n;
+  }
+
+  async expireLeases(now: number, network?: string): Promise<number> {
+    this.#open();
+    const sql =
+      "UPDATE leases SET state = 'expired' WHERE state IN ('offered', 'bound') AND expires <= ?" +
+      (network === undefined ? "" : " AND network = ?");
+    const params = network === undefined ? [now] : [now, network];
+    return this.#stmt(sql).run(...params).changes;
+  }
+
+  async deleteLease(ip: string): Promise<void> {
+    this.#open();
+    this.#deleteLease.run(ip);
+  }
+
+  async addEvent(event: NewEvent): Promise<number> {
+    this.#open();
+    return this.#insertEvent(event);
+  }
+
+  async addEvents(events: readonly NewEvent[]): Promise<readonly number[]> {
+    this.#open();
+    return events.length === 0 ? [] : this.#addEventsTx(events);
+  }
+
+  #insertEvent(e: NewEvent): number {
+    const r = this.#addEvent.run(
+      e.at,
+      e.type,
+      e.protocol,
+      e.mac ?? null,
+      e.ip ?? null,
+      e.stage ?? null,
+      JSON.stringify(e.detail ?? {}),
+    );
+    return Number(r.lastInsertRowid);
+  }
+
+  async listEvents(q: EventQuery): Promise<readonly EventRow[]> {
+    this.#open();
+    const w = new SqlWhere()
+      .when(q.mac, "mac = ?")
+      .when(q.type, "type = ?")
+      .when(q.protocol, "protocol = ?")
+      .when(q.afterId, "id > ?");
+    const params = w.params;
+    const sql =
+      `SELECT ${EVENT_COLUMNS} FROM events${w.sql}` +
+      ` ORDER BY id ${q.order === "desc" ? "DESC" : "ASC"}` +
+      (q.limit === undefined ? "" : " LIMIT ?");
+    if (q.limit !== undefined) params.push(Math.max(0, q.limit));
+    const rows = this.#stmt(sql).all(...params) as (Omit<EventRow, "detail"> & { detail: string })[];
+    return rows.map((r) => ({ ...r, detail: JSON.parse(r.detail) as Record<string, unknown> }));
+  }
+
+  async addLog(line: NewLog, retention: LogRetention): Promise<number> {
+    this.#open();
+    const owner = logOwnerKey(line.mac, line.ip);
+    const id = Number(this.#addLog.run({ ...line, owner }).lastInsertRowid);
+    // Retention every pruneInterval inserts (per owner, and in all): a
+    // constant cost per line instead of a walk of `cap` index entries each.
+    const n = (this.#insertsByOwner.get(owner) ?? 0) + 1;
+    if (n >= pruneInterval(retention.perMachine)) {
+      this.#pruneOwner.run({ owner, keep: Math.max(0, retention.perMachine) });
+      this.#insertsByOwner.delete(owner);
+    } else {
+      if (this.#insertsByOwner.size >= MAX_TRACKED_OWNERS) this.#insertsByOwner.clear();
+      this.#insertsByOwner.set(owner, n);
+    }
+    if (++this.#insertsTotal >= pruneInterval(retention.total)) {
+      this.#pruneTotal.run({ keep: Math.max(0, retention.total) });
+      this.#insertsTotal = 0;
+    }
+    return id;
+  }
+
+  async pruneLogs(retention: LogRetention): Promise<void> {
+    this.#open();
+    this.#db.transaction(() => {
+      this.#pruneAllOwners.run({ keep: Math.max(0, retention.perMachine) });
+      this.#pruneTotal.run({ keep: Math.max(0, retention.total) });
+    })();
+    this.#insertsByOwner.clear();
+    this.#insertsTotal = 0;
+  }
+
+  async listLogs(q: LogQuery): Promise<readonly LogRow[]> {
+    this.#open();
+    // A line with a MAC is owned by that MAC: the (owner, id) index serves it.
+    const w = new SqlWhere().when(q.mac, "owner = ?").when(q.ip, "ip = ?").when(q.afterId, "id > ?");
+    const params = w.params;
+    const sql =
+      `SELECT ${LOG_COLUMNS} FROM logs${w.sql}` +
+      ` ORDER BY id ${q.order === "desc" ? "DESC" : "ASC"}` +
+      (q.limit === undefined ? "" : " LIMIT ?");
+    if (q.limit !== undefined) params.push(Math.max(0, q.limit));
+    return this.#stmt(sql).all(...params) as LogRow[];
+  }
+
+  #stmt(sql: string): Statement {
+    let s = this.#dynamic.get(sql);
+    if (!s) this.#dynamic.set(sql, (s = this.#db.prepare(sql)));
+    return s;
+  }
+}
+
+function machineParams(s: MachineSeen): Record<string, unknown> {
+  return {
+    mac: s.mac,
+    ip: s.ip ?? null,
+    hostname: s.hostname ?? null,
+    arch: s.arch ?? null,
+    state: s.state ?? null,
+    at: s.at,
+  };
+}
+
+function leaseWhere(q: LeaseQuery): SqlWhere {
+  return new SqlWhere()
+    .when(q.network, "network = ?")
+    .when(q.mac, "mac = ?")
+    .in("state", q.states)
+    .when(q.expiresAfter, "expires > ?")
+    .when(q.expiresBefore, "expires <= ?");
+}
