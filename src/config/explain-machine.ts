@@ -52,7 +52,7 @@ export function explainMachine(m: ResolvedMachine, cwd = process.cwd()): Explana
   add("loader", m.loader);
   add("console", m.console);
   add("menu", m.menu, (x) => JSON.stringify(x));
-  m.kernel_args.forEach((k, i) => add(`kernel_args[${i}]`, k));
+  for (const [i, k] of m.kernel_args.entries()) add(`kernel_args[${i}]`, k);
   add("nbd.cow", m.nbd.cow);
   add("nbd.cow_keep", m.nbd.cow_keep);
   for (const [k, v] of Object.entries(m.dhcp)) {

@@ -299,25 +299,29 @@ function build(
     if (formatIpv4(subnet.network) !== n.subnet.split("/")[0])
       report(ctx, [...path, "subnet"], `'${n.subnet}' has host bits set`, `did you mean '${subnet.text}'?`);
     const pool: AddressRange[] = [];
-    (n.pool ?? []).forEach((text, j) => {
-      const pp = n.pool!.length > 1 || Array.isArray(n.pool) ? [...path, "pool", j] : [...path, "pool"];
+    for (const [j, text] of (n.pool ?? []).entries()) {
+      const pp = [...path, "pool", j];
       const r = parseRange(text);
-      if (!r)
-        return report(
+      if (!r) {
+        report(
           ctx,
           pp,
           `'${text}' is not an address range`,
           "write it as first-last, e.g. 198.18.0.100-198.18.0.199",
         );
-      if (!cidrContains(subnet, r.first) || !cidrContains(subnet, r.last))
-        return report(
+        continue;
+      }
+      if (!cidrContains(subnet, r.first) || !cidrContains(subnet, r.last)) {
+        report(
           ctx,
           pp,
           `range ${text} is not inside ${subnet.text}`,
           "a pool must lie inside its network's subnet",
         );
+        continue;
+      }
       pool.push(r);
-    });
+    }
     const base = layer(n, path);
     const dhcp = { ...(base.dhcp ?? {}) } as Record<string, unknown>;
     if (n.routers) dhcp.routers = checkAddresses(ctx, [...path, "routers"], n.routers);
