@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+/**
+ * `bootfleet <verb>`: thin wiring over the same modules the server uses.
+ * Every verb has --help; errors name the file, the line, and what to do.
+ */
+import { Command, Option } from "commander";
+import { ConfigError } from "../config/config-error.js";
+import { explainMachine, formatExplanation } from "../config/explain-machine.js";
+import { normalizeMac, parseIpv4 } from "../config/net-address.js";
+import { FleetResolver } from "../config/resolve-machine.js";
+import { configPath, loadFleetConfig } from "./config-option.js";
+
+const program = new Command();
+program
+  .name("bootfleet")
+  .description("Network-boot server for fleets of diskless and thin-client machines")
+  .version("0.1.0")
+  .showHelpAfterError("(run with --help for usage)");
+
+const configOption = () =>
+  new Option("-c, --config <file>", "config file (default: $BOOTFLEET_CONFIG or ./bootfleet.yaml)");
+
+program
+  .command("check")
+  .description("validate the config; exit 1 listing every error with file:line:column")
+  .addOption(configOption())
+  .action(async (opts: { config?: string }) => {
+    const config = await loadFleetConfig(opts.config);
+    const images = Object.keys(config.images);
+    process.stdout.write(
+      `${configPath(opts.config)}: ok — ${config.networks.length} network(s), ${config.groups.length} group(s), ` +
+        `${config.hosts.length} host(s), ${images.length} image(s) declared; DHCP ${config.services.dhcp.mode}\n`,
+    );
+  });
+
+program
+  .command("explain")
+  .description("show a machine's effective settings and where each comes from (MAC, hostname or IP)")
+  .argument("<machine>", "MAC address, hostname or IP address")
+  .addOption(configOption())
+  .option("--json", "print JSON")
+  .option("--arch <n>", "PXE client architecture to plan for (0 BIOS, 7 UEFI x64, 11 ARM64)", (v) =>
+    Number(v),
+  )
+  .option("--ipxe", "plan as if iPXE is already running")
+  .action(
+    async (machine: string, opts: { config?: string; json?: boolean; arch?: number; ipxe?: boolean }) => {
+      const config = await loadFleetConfig(opts.config);
+      const resolver = new FleetResolver(config);
+      const host = resolver.findHost(machine);
+      const mac = host?.mac ?? normalizeMac(machine);
+      if (!mac) {
+        const kind = parseIpv4(machine) !== null ? "address" : "name";
+        fail(
+          `no declared host has the ${kind} '${machine}'`,
+          "give the machine's MAC address (explain works for undeclared machines by MAC), or declare it under hosts:",
+        );
+      }
+      const facts = { mac, ip: host?.ip, hostname: host?.name, arch: opts.arch, ipxe: opts.ipxe };
+      const resolved = resolver.resolve(facts);
+      const explanation = explainMachine(resolved);
+      process.stdout.write(
+        opts.json ? `${JSON.stringify(explanation, null, 2)}\n` : formatExplanation(explanation),
+      );
+    },
+  );
+
+function fail(message: string, hint?: string): never {
+  process.stderr.write(`bootfleet: ${message}\n${hint ? `  hint: ${hint}\n` : ""}`);
+  process.exit(1);
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  const { registerRuntimeCommands } = await import("./runtime-commands.js");
+  registerRuntimeCommands(program, configOption);
+  try {
+    await program.parseAsync(argv as string[]);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${e.message}\n${e.problems.length} error(s); nothing was changed.\n`);
+      process.exit(1);
+    }
+    const err = e as Error & { code?: string; hint?: string };
+    fail(err.message, err.hint);
+  }
+}
+
+await main(process.argv);
