@@ -63,7 +63,8 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
       },
     ]);
   }
-  return loadConfigFromString(text, path, options);
+  // Errors name the file as the user wrote it, like a compiler does.
+  return loadConfigFromString(text, file, options);
 }
 
 export function loadConfigFromString(text: string, file: string, options: LoadOptions = {}): FleetConfig {
@@ -89,7 +90,7 @@ export function loadConfigFromString(text: string, file: string, options: LoadOp
     for (const issue of parsed.error.issues) problems.push(...schemaProblem(issue, map));
     throw new ConfigError(problems);
   }
-  const config = build(parsed.data, map, dirname(file), options, problems);
+  const config = build(parsed.data, map, dirname(resolve(file)), options, problems);
   if (problems.length) throw new ConfigError(problems.sort(byPosition));
   return deepFreeze(config);
 }
@@ -531,7 +532,7 @@ function build(
   };
 
   return {
-    file: map.file,
+    file: resolve(map.file),
     server: { address: serverAddress, interfaces: raw.server.interfaces, data_dir: dataDir },
     services: {
       ...raw.services,

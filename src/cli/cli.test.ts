@@ -1,0 +1,101 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+
+const root = join(import.meta.dirname, "../..");
+const example = join(root, "examples/bootfleet.yaml");
+
+function bootfleet(...args: string[]) {
+  const r = spawnSync(process.execPath, ["--import", "tsx", join(root, "src/cli/main.ts"), ...args], {
+    cwd: root,
+    encoding: "utf8",
+    env: { ...process.env, BOOTFLEET_CONFIG: "" },
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe("bootfleet CLI", () => {
+  it("check accepts the bundled example", () => {
+    const r = bootfleet("check", "-c", example);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /ok — 1 network\(s\), 2 group\(s\), 2 host\(s\)/);
+  });
+
+  it("check lists every error with file:line:column and exits 1", () => {
+    const r = bootfleet("check", "-c", "test/fixtures/config/broken/many-errors.yaml");
+    assert.equal(r.code, 1);
+    const lines = r.err.split("\n").filter((l) => l.includes(": error: "));
+    assert.equal(lines.length, 2);
+    for (const l of lines)
+      assert.match(l, /^test\/fixtures\/config\/broken\/many-errors\.yaml:\d+:\d+: error: /);
+    assert.match(r.err, /2 error\(s\)/);
+  });
+
+  it("check on a missing file says what to do", () => {
+    const r = bootfleet("check", "-c", "nope.yaml");
+    assert.equal(r.code, 1);
+    assert.match(r.err, /config file not found\n {2}hint: pass the file with -c FILE/);
+  });
+
+  it("explain by hostname shows each value's layer and origin", () => {
+    const r = bootfleet("explain", "lab3-14", "-c", example);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^machine {2}52:54:00:12:34:56 {2}lab3-14 {2}198\.18\.0\.14/);
+    assert.match(r.out, /settings\.XKBLAYOUT +de +group lab3 +examples\/bootfleet\.yaml:\d+:\d+/);
+    assert.match(r.out, /kernel_args\[0\] +quiet splash +host lab3-14/);
+    assert.match(
+      r.out,
+      /files\.\/etc\/hostname .* host lab3-14 +examples\/layers\/hosts\/lab3-14\/etc\/hostname:1:1/,
+    );
+  });
+
+  it("explain --json by MAC and by IP agree", () => {
+    const a = JSON.parse(bootfleet("explain", "52:54:00:12:34:56", "--json", "-c", example).out);
+    const b = JSON.parse(bootfleet("explain", "198.18.0.14", "--json", "-c", example).out);
+    assert.deepEqual(a, b);
+    assert.equal(a.hostname, "lab3-14");
+    const image = a.values.find((v: { key: string }) => v.key === "image");
+    assert.deepEqual([image.value, image.layer, image.name], ["debian", "group", "lab3"]);
+  });
+
+  it("explain an undeclared MAC uses defaults; an unknown name fails with a hint", () => {
+    const ok = bootfleet("explain", "02:00:00:00:00:01", "-c", example);
+    assert.equal(ok.code, 0);
+    assert.match(ok.out, /\(not declared\)/);
+    const bad = bootfleet("explain", "nosuchhost", "-c", example);
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /no declared host has the name 'nosuchhost'\n {2}hint: /);
+  });
+
+  it("machines lists declared hosts from a fresh store", () => {
+    const dir = mkdtempSync(join(tmpdir(), "bf-cli-"));
+    try {
+      const cfg = join(dir, "b.yaml");
+      writeFileSync(
+        cfg,
+        `server: { address: 198.18.0.1, data_dir: ${dir}/var }\nhosts:\n  a: { mac: "52:54:00:00:00:0a" }\n`,
+      );
+      const r = bootfleet("machines", "--json", "-c", cfg);
+      assert.equal(r.code, 0, r.err);
+      assert.deepEqual(JSON.parse(r.out), [
+        { mac: "52:54:00:00:00:0a", hostname: "a", ip: null, declared: true, state: "off", lastSeen: null },
+      ]);
+      const e = bootfleet("events", "-c", cfg);
+      assert.equal(e.code, 0, e.err);
+      assert.equal(e.out, "");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("every verb has --help", () => {
+    for (const verb of ["serve", "check", "explain", "machines", "events"]) {
+      const r = bootfleet(verb, "--help");
+      assert.equal(r.code, 0, verb);
+      assert.match(r.out, new RegExp(`Usage: bootfleet ${verb}`));
+    }
+  });
+});
