@@ -1,0 +1,130 @@
+/**
+ * Hot boot files (pxelinux.0, the kernel, the initrd) are asked for by every
+ * machine at once at 8:00. They are read once into memory and shared by all
+ * transfers; an entry is reused while the file's identity and times are
+ * unchanged, and concurrent first requests share one read.
+ */
+import { constants, type Stats } from "node:fs";
+import { type FileHandle, open } from "node:fs/promises";
+
+interface Entry {
+  readonly dev: number;
+  readonly ino: number;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly ctimeMs: number;
+  readonly body: Buffer;
+}
+
+/** Opens a resolved file without following a symlink swapped in since, and checks it is the file stat saw. */
+export async function openResolved(realPath: string, st: Stats): Promise<FileHandle> {
+  // O_NONBLOCK: a FIFO swapped in after the check must not hang the open.
+  const handle = await open(realPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    const now = await handle.stat();
+    if (!now.isFile() || now.ino !== st.ino || now.dev !== st.dev)
+      throw new Error("file changed while opening");
+    return handle;
+  } catch (e) {
+    await handle.close().catch(() => {});
+    throw e;
+  }
+}
+
+function same(e: Entry, st: Stats): boolean {
+  return (
+    e.dev === st.dev &&
+    e.ino === st.ino &&
+    e.size === st.size &&
+    e.mtimeMs === st.mtimeMs &&
+    e.ctimeMs === st.ctimeMs
+  );
+}
+
+export class TftpFileCache {
+  readonly #maxBytes: number;
+  readonly #maxFileBytes: number;
+  /** Insertion order is recency order (a hit moves the entry to the end). */
+  readonly #entries = new Map<string, Entry>();
+  readonly #reading = new Map<string, Promise<Buffer>>();
+  #bytes = 0;
+  #hits = 0;
+  #misses = 0;
+
+  constructor(options: { maxBytes: number; maxFileBytes: number }) {
+    this.#maxBytes = options.maxBytes;
+    this.#maxFileBytes = Math.min(options.maxFileBytes, options.maxBytes);
+  }
+
+  /** Whether a file of this size is kept in memory (else it is streamed). */
+  fits(size: number): boolean {
+    return size <= this.#maxFileBytes;
+  }
+
+  get stats(): { entries: number; bytes: number; hits: number; misses: number } {
+    return { entries: this.#entries.size, bytes: this.#bytes, hits: this.#hits, misses: this.#misses };
+  }
+
+  /** The whole file, from memory when unchanged since it was read. */
+  async read(realPath: string, st: Stats): Promise<Buffer> {
+    const hit = this.#entries.get(realPath);
+    if (hit !== undefined && same(hit, st)) {
+      this.#hits++;
+      this.#entries.delete(realPath);
+      this.#entries.set(realPath, hit);
+      return hit.body;
+    }
+    const key = `${realPath}\0${st.ino}\0${st.size}\0${st.mtimeMs}\0${st.ctimeMs}`;
+    const pending = this.#reading.get(key);
+    if (pending !== undefined) {
+      this.#hits++;
+      return pending;
+    }
+    this.#misses++;
+    const reading = this.#load(realPath, st).finally(() => this.#reading.delete(key));
+    this.#reading.set(key, reading);
+    return reading;
+  }
+
+  async #load(realPath: string, st: Stats): Promise<Buffer> {
+    const handle = await openResolved(realPath, st);
+    let body: Buffer;
+    try {
+      body = Buffer.allocUnsafe(st.size);
+      let got = 0;
+      while (got < body.length) {
+        const { bytesRead } = await handle.read(body, got, body.length - got, got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      if (got < body.length) body = body.subarray(0, got);
+    } finally {
+      await handle.close().catch(() => {});
+    }
+    if (this.fits(body.length)) this.#insert(realPath, st, body);
+    return body;
+  }
+
+  #insert(realPath: string, st: Stats, body: Buffer): void {
+    const old = this.#entries.get(realPath);
+    if (old !== undefined) {
+      this.#bytes -= old.body.length;
+      this.#entries.delete(realPath);
+    }
+    this.#entries.set(realPath, {
+      dev: st.dev,
+      ino: st.ino,
+      size: body.length === st.size ? st.size : -1,
+      mtimeMs: st.mtimeMs,
+      ctimeMs: st.ctimeMs,
+      body,
+    });
+    this.#bytes += body.length;
+    // Evict least recently used; transfers still holding a body keep it alive.
+    for (const [path, e] of this.#entries) {
+      if (this.#bytes <= this.#maxBytes) break;
+      this.#entries.delete(path);
+      this.#bytes -= e.body.length;
+    }
+  }
+}

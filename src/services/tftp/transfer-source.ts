@@ -1,0 +1,93 @@
+/**
+ * Where a transfer's bytes come from: a whole buffer (generated files, cached
+ * hot files, netascii conversions) or, for files too big for the cache, a
+ * file handle read a chunk at a time. Blocks are copied straight into the
+ * transfer's reusable packet buffers.
+ */
+import type { FileHandle } from "node:fs/promises";
+
+export interface TransferSource {
+  readonly size: number;
+  /**
+   * Copies bytes [start, end) into `target` at `targetStart`. False when they
+   * are not in memory yet: call `load(start, end)` and try again.
+   */
+  copy(target: Buffer, targetStart: number, start: number, end: number): boolean;
+  /** Brings at least [start, end) into memory. */
+  load(start: number, end: number): Promise<void>;
+  close(): void;
+}
+
+export class BufferSource implements TransferSource {
+  readonly #buf: Buffer;
+
+  constructor(buf: Buffer) {
+    this.#buf = buf;
+  }
+
+  get size(): number {
+    return this.#buf.length;
+  }
+
+  copy(target: Buffer, targetStart: number, start: number, end: number): boolean {
+    this.#buf.copy(target, targetStart, start, end);
+    return true;
+  }
+
+  load(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  close(): void {}
+}
+
+/**
+ * Reads a big file in chunks of at least `chunkBytes`, one chunk in memory per
+ * transfer. A window never goes backwards (a retransmission starts at the
+ * oldest unacknowledged block, which the last load covered), so one chunk is
+ * enough. Each load allocates a new chunk: a packet still queued in the
+ * socket may point into the old one.
+ */
+export class ChunkedFileSource implements TransferSource {
+  readonly size: number;
+  readonly #handle: FileHandle;
+  readonly #chunkBytes: number;
+  #chunk: Buffer | null = null;
+  #chunkStart = 0;
+  #closed = false;
+
+  constructor(handle: FileHandle, size: number, chunkBytes: number) {
+    this.#handle = handle;
+    this.size = size;
+    this.#chunkBytes = chunkBytes;
+  }
+
+  copy(target: Buffer, targetStart: number, start: number, end: number): boolean {
+    if (end <= start) return true;
+    const chunk = this.#chunk;
+    if (chunk === null || start < this.#chunkStart || end > this.#chunkStart + chunk.length) return false;
+    chunk.copy(target, targetStart, start - this.#chunkStart, end - this.#chunkStart);
+    return true;
+  }
+
+  async load(start: number, end: number): Promise<void> {
+    if (this.#closed) throw new Error("file closed");
+    const length = Math.min(this.size - start, Math.max(this.#chunkBytes, end - start));
+    const chunk = Buffer.allocUnsafe(length);
+    let got = 0;
+    while (got < length) {
+      const { bytesRead } = await this.#handle.read(chunk, got, length - got, start + got);
+      if (bytesRead === 0) throw new Error(`file shrank during the transfer (read ended at ${start + got})`);
+      got += bytesRead;
+    }
+    this.#chunk = chunk;
+    this.#chunkStart = start;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#chunk = null;
+    this.#handle.close().catch(() => {});
+  }
+}
