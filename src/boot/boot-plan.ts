@@ -1,0 +1,65 @@
+/**
+ * What the planner decides for one machine, before any of it is rendered:
+ * the chain of loaders from the PXE ROM on, the images it may boot (the
+ * first is the default), their kernels, initrds and command lines, and the
+ * menu. Renderers (render-ipxe.ts, render-pxelinux.ts, render-grub.ts) turn
+ * a plan into text and know nothing of the config or the catalog.
+ */
+import type { DhcpBootSpec } from "./boot-planner.js";
+import type { ClientArch } from "./client-arch.js";
+import type { BootImage } from "./image-lookup.js";
+
+export type LoaderKind = "ipxe" | "pxelinux" | "grub";
+
+export interface ChainStep {
+  /** The loader that reads our generated config (after any fallback, see BootPlan.warnings). */
+  readonly loader: LoaderKind;
+  /** What DHCP hands the firmware: a TFTP path or, for iPXE and UEFI HTTP boot, a URL. */
+  readonly bootFile: string;
+  readonly nextServer: string;
+  /** The generated config that loader reads next, as a TFTP/HTTP path without leading slash. */
+  readonly configPath: string;
+}
+
+export interface BootFile {
+  /** Name given with `initrd --name` and `initrd=` (the EFI stub finds initrds by it). */
+  readonly name: string;
+  /** http:// URL (iPXE). */
+  readonly url: string;
+  /** TFTP path relative to the TFTP root, no leading slash (pxelinux, GRUB). */
+  readonly tftpPath: string;
+}
+
+export interface BootEntry {
+  /** Menu item id and pxelinux/GRUB label: the image name. */
+  readonly id: string;
+  readonly label: string;
+  readonly image: BootImage;
+  readonly kernel: BootFile;
+  /** The image's initrd.img, then the machine's layer cpio: order matters, later files win. */
+  readonly initrds: readonly BootFile[];
+  /** Kernel arguments, without the loader's own (`initrd=`, `BOOTIF=`). */
+  readonly args: readonly string[];
+}
+
+export interface MenuPlan {
+  /** Seconds before the default entry boots; always > 0 (0 in the config means no menu). */
+  readonly timeout: number;
+  readonly title: string;
+  readonly local: boolean;
+  readonly shell: boolean;
+}
+
+export interface BootPlan {
+  readonly mac: string;
+  readonly hostname?: string | undefined;
+  readonly arch: ClientArch;
+  readonly chain: ChainStep;
+  /** At least one; the first is the default. */
+  readonly entries: readonly BootEntry[];
+  /** null: boot the default entry straight away. */
+  readonly menu: MenuPlan | null;
+  readonly dhcp: DhcpBootSpec;
+  /** Things an administrator should know (fallbacks, images left out of a menu, long command lines). */
+  readonly warnings: readonly string[];
+}

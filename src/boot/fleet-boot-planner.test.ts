@@ -1,0 +1,158 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import {
+  fakeImages,
+  fleetConfig,
+  goldenResolver,
+  resolved,
+  v,
+} from "../../test/fixtures/boot/fleet-fixture.js";
+import { MemoryLogger } from "../logging/logger.js";
+import { FleetBootPlanner } from "./fleet-boot-planner.js";
+
+function planner(over: Partial<ConstructorParameters<typeof FleetBootPlanner>[0]> = {}) {
+  return new FleetBootPlanner({
+    config: fleetConfig(),
+    resolver: goldenResolver(),
+    images: fakeImages(),
+    clock: { now: () => 1_717_243_200_000 },
+    ...over,
+  });
+}
+
+test("planner: chain by architecture", () => {
+  const p = planner();
+  const mac = "52:54:00:12:34:56";
+  const file = (arch: number | undefined, ipxe = false) => p.dhcpBoot({ mac, arch, ipxe })?.bootFile;
+  assert.equal(file(0), "undionly.kpxe");
+  assert.equal(file(undefined), "undionly.kpxe");
+  assert.equal(file(7), "ipxe.efi");
+  assert.equal(file(9), "ipxe.efi");
+  assert.equal(file(11), "ipxe-arm64.efi");
+  assert.equal(file(16), "http://198.18.50.1:8080/ipxe/ipxe.efi");
+  assert.equal(file(19), "http://198.18.50.1:8080/ipxe/ipxe-arm64.efi");
+  for (const arch of [0, 7, 11]) assert.equal(file(arch, true), `http://198.18.50.1:8080/boot/${mac}.ipxe`);
+  assert.equal(planner({ efiBinary: "snponly" }).dhcpBoot({ mac, arch: 7 })?.bootFile, "snponly.efi");
+  assert.equal(planner({ efiBinary: "snponly" }).dhcpBoot({ mac, arch: 11 })?.bootFile, "snponly-arm64.efi");
+  assert.equal(p.dhcpBoot({ mac, arch: 0 })?.nextServer, "198.18.50.1");
+});
+
+test("planner: null for an unknown machine when boot_unknown is false, for no image, for an unknown arch", () => {
+  const p = planner();
+  assert.equal(p.dhcpBoot({ mac: "52:54:00:00:00:ff", arch: 0 }), null);
+  assert.match(p.decide({ mac: "52:54:00:00:00:ff" }).reason ?? "", /boot_unknown is false/);
+  assert.equal(p.dhcpBoot({ mac: "52:54:00:00:00:fe", arch: 0 }), null);
+  assert.match(p.decide({ mac: "52:54:00:00:00:fe" }).reason ?? "", /no image/);
+  assert.equal(p.dhcpBoot({ mac: "52:54:00:12:34:56", arch: 6 }), null);
+  assert.match(p.decide({ mac: "52:54:00:12:34:56", arch: 10 }).reason ?? "", /architecture 10/);
+});
+
+test("planner: an image with no version in the store is not booted; a pinned version is used", () => {
+  const images = fakeImages();
+  images.versions.delete("debian");
+  const p = planner({ images });
+  assert.equal(p.dhcpBoot({ mac: "52:54:00:12:34:56", arch: 0 }), null);
+  assert.match(p.decide({ mac: "52:54:00:12:34:56" }).reason ?? "", /debian has no current version/);
+  // trusty-i386 is pinned to 2014.10.1 though 2014.10.2 is current.
+  const r = goldenResolver().add("52:54:00:00:00:33", (f) => resolved(f, { image: v("trusty-i386") }));
+  const plan = planner({ resolver: r }).plan({ mac: "52:54:00:00:00:33" });
+  assert.equal(plan?.entries[0]?.image.version, "2014.10.1");
+});
+
+test("planner: a resolver that throws gives null and one error line, not a crash", () => {
+  const logger = new MemoryLogger();
+  const p = planner({
+    logger,
+    resolver: {
+      resolve: () => {
+        throw new Error("boom");
+      },
+      findHost: () => undefined,
+    },
+  });
+  assert.equal(p.dhcpBoot({ mac: "52:54:00:12:34:56" }), null);
+  assert.equal(logger.records.filter((r) => r.level === "error").length, 1);
+});
+
+test("planner: bad custom DHCP options are left out with a warning, the rest stays", () => {
+  const r = goldenResolver().add("52:54:00:00:00:44", (f) =>
+    resolved(f, { dhcp: { options: v({ "128": "ok", "300": "x", "129": "0x0102" }) } }),
+  );
+  const plan = planner({ resolver: r }).plan({ mac: "52:54:00:00:00:44", arch: 0 });
+  assert.ok(plan);
+  assert.equal(plan.dhcp.options.get(128)?.toString(), "ok");
+  assert.deepEqual([...(plan.dhcp.options.get(129) ?? [])], [1, 2]);
+  assert.equal(plan.dhcp.options.has(300), false);
+  assert.ok(plan.warnings.some((w) => /300 is outside 1\.\.254/.test(w)));
+});
+
+test("planner: generated files by path, any MAC spelling; unknown paths are null", async () => {
+  const p = planner();
+  const who = { ip: "198.18.50.14" };
+  for (const spelling of [
+    "52:54:00:12:34:56",
+    "52-54-00-12-34-56",
+    "525400123456",
+    "52:54:00:12:34:56".toUpperCase(),
+  ]) {
+    const f = await p.generatedFile(`boot/${spelling}.ipxe`, who);
+    assert.ok(f, spelling);
+    assert.match(f.body.toString(), /^#!ipxe\n/);
+    assert.equal(f.mtime, 1_717_243_200_000);
+  }
+  const cpio = await p.generatedFile("/boot/52-54-00-12-34-56/layers.cpio", who);
+  assert.equal(cpio?.body.subarray(0, 6).toString(), "070701");
+  assert.equal(await p.generatedFile("boot/nonsense.ipxe", who), null);
+  assert.equal(await p.generatedFile("boot/52:54:00:00:00:ff.ipxe", who), null, "not bootable");
+  assert.equal(await p.generatedFile("pxelinux.cfg/default", who), null);
+  assert.equal(await p.generatedFile("etc/passwd", who), null);
+  assert.equal(await p.generatedFile("undionly.kpxe", who), null, "no ipxeDir configured");
+});
+
+test("planner: iPXE binaries and image files for TFTP clients", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "bf-planner-"));
+  writeFileSync(join(dir, "undionly.kpxe"), "UNDI");
+  const images = fakeImages(dir);
+  const img = images.get("debian", "2024.06.01")!;
+  const { mkdirSync } = await import("node:fs");
+  mkdirSync(join(dir, "debian", "2024.06.01"), { recursive: true });
+  writeFileSync(img.kernel, "KERNEL");
+  const p = planner({ images, ipxeDir: dir });
+  assert.equal((await p.generatedFile("undionly.kpxe", { ip: "1.2.3.4" }))?.body.toString(), "UNDI");
+  assert.equal((await p.generatedFile("ipxe/undionly.kpxe", { ip: "1.2.3.4" }))?.body.toString(), "UNDI");
+  assert.equal(await p.generatedFile("ipxe.efi", { ip: "1.2.3.4" }), null, "not in the folder");
+  assert.equal(await p.generatedFile("undionly.kkpxe", { ip: "1.2.3.4" }), null, "not one we hand out");
+  assert.equal(
+    (await p.generatedFile("images/debian/2024.06.01/vmlinuz", { ip: "1.2.3.4" }))?.body.toString(),
+    "KERNEL",
+  );
+  assert.equal(
+    await p.generatedFile("images/debian/2024.06.01/initrd.img", { ip: "1.2.3.4" }),
+    null,
+    "missing on disk",
+  );
+  assert.equal(await p.generatedFile("images/debian/9.9/vmlinuz", { ip: "1.2.3.4" }), null);
+});
+
+test("planner: a request by MAC plans with what the firmware told DHCP", async () => {
+  const p = planner();
+  p.dhcpBoot({ mac: "52:54:00:00:00:02", arch: 7 });
+  const f = await p.generatedFile("boot/52:54:00:00:00:02.ipxe", { ip: "198.18.50.2" });
+  assert.match(f?.body.toString() ?? "", /\n:local\nexit\n/, "UEFI leaves iPXE to boot the disk");
+  assert.match(
+    p.ipxeScript({ mac: "52:54:00:00:00:02", arch: 0 }) ?? "",
+    /sanboot --no-describe --drive 0x80/,
+  );
+});
+
+test("planner: httpBase can be changed after the HTTP service listens", () => {
+  const p = planner();
+  p.setHttpBase("http://127.0.0.1:41234/");
+  assert.equal(
+    p.dhcpBoot({ mac: "52:54:00:12:34:56", ipxe: true })?.bootFile,
+    "http://127.0.0.1:41234/boot/52:54:00:12:34:56.ipxe",
+  );
+});

@@ -1,0 +1,420 @@
+/**
+ * The boot planner: from what a machine's firmware said (MachineFacts) and
+ * its resolved config, what it boots and how it gets there. DHCP, TFTP and
+ * HTTP ask it (BootPlanner in boot-planner.ts); it never touches a socket.
+ *
+ * The chain, by DHCP option 93 (RFC 4578 section 2.1) and `loader`:
+ *   iPXE already running (user class "iPXE")  -> http://<server>:<port>/boot/<mac>.ipxe
+ *   ipxe,     BIOS (0)                         -> undionly.kpxe (uses the ROM's UNDI driver)
+ *   ipxe,     UEFI x64 (7, 9)                  -> ipxe.efi, or snponly.efi (firmware's driver)
+ *   ipxe,     UEFI ARM64 (11)                  -> ipxe-arm64.efi / snponly-arm64.efi
+ *   any,      UEFI HTTP boot (16, 19)          -> http URL of the iPXE binary (no TFTP at all)
+ *   pxelinux, BIOS                             -> pxelinux.0, then pxelinux.cfg/01-<mac>
+ *   grub,     UEFI x64 / ARM64                 -> grubnetx64.efi / grubnetaa64.efi, then grub/grub.cfg-01-<mac>
+ * pxelinux on UEFI and GRUB on BIOS fall back to iPXE, with a warning in the plan.
+ */
+import { readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import type { FleetConfig, MachineFacts, ResolvedMachine, Resolver } from "../config/model.js";
+import { type Clock, systemClock } from "../events/event-bus.js";
+import type { Logger } from "../logging/logger.js";
+import type { BootEntry, BootFile, BootPlan, ChainStep, LoaderKind, MenuPlan } from "./boot-plan.js";
+import type { BootPlanner, DhcpBootSpec, FileRequester, GeneratedFile } from "./boot-planner.js";
+import { type ClientArch, clientArch } from "./client-arch.js";
+import { DhcpOptionError, encodeOptionValue, parseOptionCode } from "./dhcp-option-value.js";
+import { type BootImage, type ImageLookup, isSafeImageName } from "./image-lookup.js";
+import { COMMAND_LINE_LIMIT, consoleArgs, isSafeHostname, kernelParam, splitArgs } from "./kernel-cmdline.js";
+import { buildLayerInitrd } from "./layer-initrd.js";
+import { macWithHyphens, parseMac } from "./mac-address.js";
+import { renderGrubConfig } from "./render-grub.js";
+import { renderIpxeScript } from "./render-ipxe.js";
+import { renderPxelinuxConfig } from "./render-pxelinux.js";
+
+export interface FleetBootPlannerOptions {
+  readonly config: FleetConfig;
+  readonly resolver: Resolver;
+  readonly images: ImageLookup;
+  readonly logger?: Logger | undefined;
+  /** For the mtime of generated files (the planner's birth = the config's load). */
+  readonly clock?: Clock | undefined;
+  /**
+   * UEFI iPXE flavour: "ipxe" (ipxe.efi: iPXE's own NIC drivers, the default)
+   * or "snponly" (snponly.efi: the firmware's SNP driver; for NICs iPXE has no driver for).
+   */
+  readonly efiBinary?: "ipxe" | "snponly" | undefined;
+  /** Base URL clients reach the HTTP service at; default http://<server.address>:<services.http.port>. */
+  readonly httpBase?: string | undefined;
+  /** Folder of iPXE binaries also handed out over TFTP (Debian's ipxe package: /usr/lib/ipxe). */
+  readonly ipxeDir?: string | undefined;
+  /** Seconds a menu waits when the config sets a menu without a timeout. */
+  readonly defaultMenuTimeout?: number | undefined;
+}
+
+export type PlanResult =
+  | { readonly plan: BootPlan; readonly machine: ResolvedMachine; readonly reason?: undefined }
+  | { readonly plan: null; readonly machine: ResolvedMachine | null; readonly reason: string };
+
+/** iPXE binaries the planner may hand out, by file name. */
+export const IPXE_BINARIES: readonly string[] = [
+  "undionly.kpxe",
+  "ipxe.efi",
+  "snponly.efi",
+  "ipxe-arm64.efi",
+  "snponly-arm64.efi",
+];
+
+const FACTS_MEMORY = 4096;
+
+export class FleetBootPlanner implements BootPlanner {
+  readonly #config: FleetConfig;
+  readonly #resolver: Resolver;
+  readonly #images: ImageLookup;
+  readonly #logger: Logger | undefined;
+  readonly #efiBinary: "ipxe" | "snponly";
+  readonly #ipxeDir: string | undefined;
+  readonly #defaultMenuTimeout: number;
+  readonly #epoch: number;
+  #httpBase: string;
+  /** What each MAC's firmware last told DHCP (option 93 above all), for requests that carry only a MAC. */
+  readonly #facts = new Map<string, MachineFacts>();
+  readonly #binaries = new Map<string, GeneratedFile>();
+
+  constructor(options: FleetBootPlannerOptions) {
+    this.#config = options.config;
+    this.#resolver = options.resolver;
+    this.#images = options.images;
+    this.#logger = options.logger;
+    this.#efiBinary = options.efiBinary ?? "ipxe";
+    this.#ipxeDir = options.ipxeDir;
+    this.#defaultMenuTimeout = options.defaultMenuTimeout ?? 5;
+    this.#epoch = (options.clock ?? systemClock).now();
+    this.#httpBase = trimSlash(
+      options.httpBase ?? `http://${options.config.server.address}:${options.config.services.http.port}`,
+    );
+  }
+
+  /** The URL clients reach the HTTP service at (set after listening on port 0 in tests). */
+  get httpBase(): string {
+    return this.#httpBase;
+  }
+
+  setHttpBase(url: string): void {
+    this.#httpBase = trimSlash(url);
+  }
+
+  /** Remembers what a firmware said, so a later HTTP or TFTP request by MAC plans the same way. */
+  noteFacts(facts: MachineFacts): void {
+    this.#facts.delete(facts.mac);
+    this.#facts.set(facts.mac, facts);
+    if (this.#facts.size > FACTS_MEMORY) {
+      const oldest = this.#facts.keys().next().value;
+      if (oldest !== undefined) this.#facts.delete(oldest);
+    }
+  }
+
+  /** Facts for a request that knows only a MAC and an address: the remembered ones, with the address now seen. */
+  factsFor(mac: string, ip?: string): MachineFacts {
+    const known = this.#facts.get(mac);
+    return { ...known, mac, ip: ip ?? known?.ip };
+  }
+
+  dhcpBoot(facts: MachineFacts): DhcpBootSpec | null {
+    this.noteFacts(facts);
+    const result = this.decide(facts);
+    if (result.plan === null) {
+      this.#logger?.debug(
+        { mac: facts.mac, arch: facts.arch, reason: result.reason },
+        "not booting this machine",
+      );
+      return null;
+    }
+    return result.plan.dhcp;
+  }
+
+  /** The whole decision, with the reason when there is nothing to boot. Never throws. */
+  decide(facts: MachineFacts): PlanResult {
+    let machine: ResolvedMachine;
+    try {
+      machine = this.#resolver.resolve(facts);
+    } catch (err) {
+      this.#logger?.error({ mac: facts.mac, err: String(err) }, "resolving a machine failed");
+      return { plan: null, machine: null, reason: `resolving the machine failed: ${String(err)}` };
+    }
+    try {
+      return this.#plan(facts, machine);
+    } catch (err) {
+      this.#logger?.error({ mac: facts.mac, err: String(err) }, "planning a boot failed");
+      return { plan: null, machine, reason: `planning failed: ${String(err)}` };
+    }
+  }
+
+  plan(facts: MachineFacts): BootPlan | null {
+    return this.decide(facts).plan;
+  }
+
+  #plan(facts: MachineFacts, machine: ResolvedMachine): PlanResult {
+    const no = (reason: string): PlanResult => ({ plan: null, machine, reason });
+    if (!machine.known && !machine.boot_unknown.value) {
+      return no(`unknown machine and boot_unknown is false (${describe(machine.boot_unknown.origin)})`);
+    }
+    if (!machine.image) return no("no image is set for this machine");
+    const arch = clientArch(facts);
+    if (arch === null) return no(`no boot binary for client architecture ${facts.arch} (DHCP option 93)`);
+
+    const warnings: string[] = [];
+    const defaultImage = this.#bootImage(machine.image.value);
+    if (typeof defaultImage === "string") return no(defaultImage);
+
+    const menuConfig = machine.menu?.value;
+    const names = [machine.image.value];
+    for (const name of menuConfig?.images ?? []) if (!names.includes(name)) names.push(name);
+    const entries: BootEntry[] = [];
+    for (const name of names) {
+      const image = name === machine.image.value ? defaultImage : this.#bootImage(name);
+      if (typeof image === "string") {
+        warnings.push(`menu image left out: ${image}`);
+        continue;
+      }
+      entries.push(this.#entry(machine, image, warnings));
+    }
+
+    const timeout = menuConfig ? (menuConfig.timeout ?? this.#defaultMenuTimeout) : 0;
+    const menu: MenuPlan | null =
+      menuConfig && timeout > 0
+        ? {
+            timeout,
+            title: `bootfleet: ${machine.hostname ?? machine.mac}`,
+            local: menuConfig.local ?? false,
+            shell: menuConfig.shell ?? false,
+          }
+        : null;
+
+    const chain = this.#chain(facts, machine, arch, warnings);
+    const dhcp: DhcpBootSpec = {
+      nextServer: chain.nextServer,
+      bootFile: chain.bootFile,
+      options: this.#dhcpOptions(machine, arch, warnings),
+    };
+    return {
+      machine,
+      plan: { mac: machine.mac, hostname: machine.hostname, arch, chain, entries, menu, dhcp, warnings },
+    };
+  }
+
+  /** The image's version (pinned in `images:` or current in the catalog); a string says why not. */
+  #bootImage(name: string): BootImage | string {
+    if (!isSafeImageName(name)) return `image name "${name}" cannot be used in URLs`;
+    const pinned = this.#config.images[name]?.version;
+    const image = pinned ? this.#images.get(name, pinned) : this.#images.current(name);
+    if (!image) {
+      return pinned
+        ? `image ${name} version ${pinned} (pinned in the config) is not in the image store`
+        : `image ${name} has no current version (bootfleet image build/use)`;
+    }
+    if (!isSafeImageName(image.version))
+      return `image ${name} version "${image.version}" cannot be used in URLs`;
+    return image;
+  }
+
+  #entry(machine: ResolvedMachine, image: BootImage, warnings: string[]): BootEntry {
+    const base = this.#httpBase;
+    const server = this.#config.server.address;
+    const services = this.#config.services;
+    const imagePath = `images/${image.name}/${image.version}`;
+    const file = (name: string, url: string, tftpPath: string): BootFile => ({ name, url, tftpPath });
+    const layersUrl = `${base}/boot/${machine.mac}/layers.cpio`;
+
+    const args: string[] = [
+      "boot=bootfleet",
+      `bootfleet.server=${server}`,
+      `bootfleet.nbd=${server}:${services.nbd.port}/${image.name}@${image.version}`,
+      `bootfleet.http=${base}`,
+      `bootfleet.mac=${machine.mac}`,
+    ];
+    if (machine.hostname) {
+      if (isSafeHostname(machine.hostname)) args.push(`bootfleet.hostname=${machine.hostname}`);
+      else
+        warnings.push(`hostname ${JSON.stringify(machine.hostname)} is not a valid host name; not passed on`);
+    }
+    args.push(`bootfleet.layers=${layersUrl}`);
+    if (machine.nbd.cow.value) args.push("bootfleet.cow=1");
+    if (services.syslog.enabled) args.push(`bootfleet.syslog=${server}:${services.syslog.port}`);
+    for (const key of Object.keys(machine.settings).sort()) {
+      const m = /^BOOTFLEET_([A-Z0-9_]+)$/.exec(key);
+      if (!m?.[1]) continue;
+      const param = kernelParam(`bootfleet.${m[1].toLowerCase()}`, machine.settings[key]!.value);
+      if (param) args.push(param);
+      else warnings.push(`setting ${key} has a value the kernel command line cannot carry; left out`);
+    }
+    if (machine.console) args.push(...consoleArgs(machine.console.value));
+    const imageArgs = this.#config.images[image.name]?.kernel_args;
+    if (imageArgs) args.push(...splitArgs(imageArgs));
+    for (const extra of machine.kernel_args) args.push(...splitArgs(extra.value));
+
+    const entry: BootEntry = {
+      id: image.name,
+      label: `${this.#config.images[image.name]?.description ?? image.name} (${image.name}@${image.version})`,
+      image,
+      kernel: file("vmlinuz", `${base}/${imagePath}/vmlinuz`, `${imagePath}/vmlinuz`),
+      initrds: [
+        file("initrd.img", `${base}/${imagePath}/initrd.img`, `${imagePath}/initrd.img`),
+        file("layers.cpio", layersUrl, `boot/${macWithHyphens(machine.mac)}/layers.cpio`),
+      ],
+      args,
+    };
+    // initrd=... and BOOTIF=01-... (about 70 bytes) are added by the loader or the renderer.
+    const length = args.join(" ").length + 80;
+    if (length > COMMAND_LINE_LIMIT) {
+      warnings.push(`kernel command line for ${image.name} is about ${length} bytes; x86 kernels keep 2048`);
+    }
+    return entry;
+  }
+
+  #chain(facts: MachineFacts, machine: ResolvedMachine, arch: ClientArch, warnings: string[]): ChainStep {
+    const hy = macWithHyphens(machine.mac);
+    const nextServer = machine.dhcp.next_server?.value ?? this.#config.server.address;
+    const ipxeStep = (bootFile: string): ChainStep => ({
+      loader: "ipxe",
+      bootFile,
+      nextServer,
+      configPath: `boot/${machine.mac}.ipxe`,
+    });
+    let step: ChainStep;
+    const wanted: LoaderKind = machine.loader.value;
+    if (facts.ipxe) {
+      // iPXE is running (ours, chained by the step below, or a NIC's own ROM): hand it the script.
+      step = ipxeStep(`${this.#httpBase}/boot/${machine.mac}.ipxe`);
+    } else if (arch.httpBoot) {
+      if (wanted !== "ipxe")
+        warnings.push(`loader ${wanted} is not offered to UEFI HTTP boot clients; chaining iPXE`);
+      step = ipxeStep(`${this.#httpBase}/ipxe/${this.#ipxeBinary(arch)}`);
+    } else if (wanted === "pxelinux" && arch.firmware === "bios") {
+      step = { loader: "pxelinux", bootFile: "pxelinux.0", nextServer, configPath: `pxelinux.cfg/01-${hy}` };
+    } else if (wanted === "grub" && arch.firmware === "uefi") {
+      const bootFile = arch.cpu === "arm64" ? "grubnetaa64.efi" : "grubnetx64.efi";
+      step = { loader: "grub", bootFile, nextServer, configPath: `grub/grub.cfg-01-${hy}` };
+    } else {
+      if (wanted !== "ipxe")
+        warnings.push(`loader ${wanted} does not boot ${arch.label} machines; chaining iPXE`);
+      step = ipxeStep(this.#ipxeBinary(arch));
+    }
+    const override = machine.dhcp.filename?.value;
+    // The config's `filename` (seed 000) wins for the first stage, but not
+    // over a running iPXE: that would loop it back into the same binary.
+    if (override && !facts.ipxe) step = { ...step, bootFile: override };
+    return step;
+  }
+
+  #ipxeBinary(arch: ClientArch): string {
+    if (arch.firmware === "bios") return "undionly.kpxe";
+    const flavour = this.#efiBinary === "snponly" ? "snponly" : "ipxe";
+    return arch.cpu === "arm64" ? `${flavour}-arm64.efi` : `${flavour}.efi`;
+  }
+
+  #dhcpOptions(machine: ResolvedMachine, arch: ClientArch, warnings: string[]): ReadonlyMap<number, Buffer> {
+    const options = new Map<number, Buffer>();
+    if (machine.hostname && isSafeHostname(machine.hostname)) options.set(12, Buffer.from(machine.hostname));
+    const rootPath = machine.dhcp.root_path?.value;
+    if (rootPath) options.set(17, Buffer.from(rootPath));
+    // UEFI HTTP boot: the firmware takes an offer only when it echoes the
+    // vendor class "HTTPClient" (UEFI 2.x, "HTTP Boot", DHCP options).
+    if (arch.httpBoot) options.set(60, Buffer.from("HTTPClient"));
+    for (const [code, value] of Object.entries(machine.dhcp.options?.value ?? {})) {
+      try {
+        const n = parseOptionCode(code);
+        options.set(n, encodeOptionValue(n, value));
+      } catch (err) {
+        if (!(err instanceof DhcpOptionError)) throw err;
+        warnings.push(err.message);
+      }
+    }
+    return options;
+  }
+
+  ipxeScript(facts: MachineFacts): string | null {
+    const plan = this.plan(facts);
+    return plan ? renderIpxeScript(plan) : null;
+  }
+
+  layerInitrd(facts: MachineFacts): Buffer | null {
+    const result = this.decide(facts);
+    if (result.plan === null) return null;
+    return buildLayerInitrd(result.machine, { mtime: Math.floor(this.#epoch / 1000) });
+  }
+
+  async generatedFile(path: string, who: FileRequester): Promise<GeneratedFile | null> {
+    const text = (body: string, contentType = "text/plain; charset=utf-8"): GeneratedFile => ({
+      body: Buffer.from(body, "utf8"),
+      contentType,
+      mtime: this.#epoch,
+    });
+    const facts = (mac: string): MachineFacts => this.factsFor(mac, who.ip);
+    const p = path.replace(/^\/+/, "");
+    let m: RegExpExecArray | null;
+
+    if ((m = /^boot\/([^/]+)\.ipxe$/.exec(p))) {
+      const mac = parseMac(m[1]!);
+      if (!mac) return null;
+      const plan = this.plan(facts(mac));
+      return plan ? text(renderIpxeScript(plan)) : null;
+    }
+    if ((m = /^boot\/([^/]+)\/layers\.cpio$/.exec(p))) {
+      const mac = parseMac(m[1]!);
+      if (!mac) return null;
+      const body = this.layerInitrd(facts(mac));
+      return body ? { body, contentType: "application/x-cpio", mtime: this.#epoch } : null;
+    }
+    if ((m = /^pxelinux\.cfg\/01-([0-9a-fA-F-]{17})$/.exec(p))) {
+      const mac = parseMac(m[1]!);
+      if (!mac) return null;
+      const plan = this.plan(facts(mac));
+      return plan ? text(renderPxelinuxConfig(plan)) : null;
+    }
+    if ((m = /^(?:grub\/)?grub\.cfg-01-([0-9a-fA-F-]{17})$/.exec(p))) {
+      const mac = parseMac(m[1]!);
+      if (!mac) return null;
+      const plan = this.plan(facts(mac));
+      return plan ? text(renderGrubConfig(plan)) : null;
+    }
+    if ((m = /^(?:ipxe\/)?([a-z0-9-]+\.(?:kpxe|efi))$/.exec(p)) && IPXE_BINARIES.includes(m[1]!)) {
+      return this.#ipxeFile(m[1]!);
+    }
+    if ((m = /^images\/([^/]+)\/([^/]+)\/(vmlinuz|initrd\.img)$/.exec(p))) {
+      // For TFTP-only loaders (pxelinux.0, GRUB): the same files the HTTP service streams.
+      const image = isSafeImageName(m[1]!) && isSafeImageName(m[2]!) ? this.#images.get(m[1]!, m[2]!) : null;
+      if (!image) return null;
+      const file = m[3] === "vmlinuz" ? image.kernel : image.initrd;
+      try {
+        const [body, st] = await Promise.all([readFile(file), stat(file)]);
+        return { body, contentType: "application/octet-stream", mtime: st.mtimeMs };
+      } catch (err) {
+        this.#logger?.warn({ file, err: String(err) }, "image file missing");
+        return null;
+      }
+    }
+    return null;
+  }
+
+  async #ipxeFile(name: string): Promise<GeneratedFile | null> {
+    if (!this.#ipxeDir) return null;
+    const cached = this.#binaries.get(name);
+    if (cached) return cached;
+    const file = join(this.#ipxeDir, name);
+    try {
+      const [body, st] = await Promise.all([readFile(file), stat(file)]);
+      const generated: GeneratedFile = { body, contentType: "application/octet-stream", mtime: st.mtimeMs };
+      this.#binaries.set(name, generated);
+      return generated;
+    } catch {
+      return null;
+    }
+  }
+}
+
+function trimSlash(url: string): string {
+  return url.replace(/\/+$/, "");
+}
+
+function describe(origin: { layer: string; name: string }): string {
+  return origin.layer === "builtin" ? "built-in default" : `set by ${origin.layer} ${origin.name}`;
+}

@@ -1,0 +1,51 @@
+/**
+ * The kernel command line bootfleet gives every client. The `bootfleet.*`
+ * parameters are read by the client hook in the initramfs (src/client-hook/):
+ *
+ *   boot=bootfleet                   initramfs-tools runs /scripts/bootfleet
+ *   bootfleet.server=IP              the server
+ *   bootfleet.nbd=IP:PORT/EXPORT     root image over NBD, EXPORT = <image>@<version>
+ *   bootfleet.http=URL               base URL of the HTTP service
+ *   bootfleet.mac=MAC                the booting interface
+ *   bootfleet.hostname=NAME          when the config or DHCP gives one
+ *   bootfleet.layers=URL             the layer cpio again (to re-apply layers later)
+ *   bootfleet.cow=1                  private copy-on-write NBD layer (config nbd.cow)
+ *   bootfleet.syslog=IP:PORT         where to send logs, when the syslog service runs
+ *   bootfleet.<name>=VALUE           from a setting BOOTFLEET_<NAME> (lower-cased);
+ *                                    other settings go in the layer cpio only
+ * then console=, then the image's kernel_args, then every layer's
+ * kernel_args in order (defaults first, host last), so the most specific wins
+ * where the kernel takes the last value.
+ */
+
+/** Hostnames and similar tokens that go on the command line unquoted. */
+const PLAIN_TOKEN = /^[A-Za-z0-9._:@/+,=-]+$/;
+
+/**
+ * `key=value` for the kernel: bare when plain, in double quotes when it has
+ * spaces (the kernel's parse_args() honours "..."), null when it cannot be
+ * written at all (a double quote or a control character).
+ */
+export function kernelParam(key: string, value: string): string | null {
+  if (PLAIN_TOKEN.test(value)) return `${key}=${value}`;
+  if (value.length === 0 || /["\u0000-\u001f\u007f]/.test(value)) return null;
+  return `${key}="${value}"`;
+}
+
+/** Free text from the config (kernel_args, console) as separate words; newlines are spaces. */
+export function splitArgs(text: string): string[] {
+  return text.split(/\s+/).filter((w) => w.length > 0);
+}
+
+/** `console: "tty0 ttyS0,115200"` -> console=tty0 console=ttyS0,115200 (the last is /dev/console). */
+export function consoleArgs(console: string): string[] {
+  return splitArgs(console).map((c) => (c.startsWith("console=") ? c : `console=${c}`));
+}
+
+/** A hostname fit for the command line and for `hostname(1)` (RFC 1123 letters, digits, hyphens, dots). */
+export function isSafeHostname(name: string): boolean {
+  return /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}[A-Za-z0-9])?$/.test(name);
+}
+
+/** x86 kernels keep 2048 bytes of command line (COMMAND_LINE_SIZE); more is cut silently. */
+export const COMMAND_LINE_LIMIT = 2048;
