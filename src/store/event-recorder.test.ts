@@ -1,0 +1,208 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { type BootEvent, EventBus } from "../events/event-bus.js";
+import { MemoryLogger } from "../logging/logger.js";
+import { EventRecorder } from "./event-recorder.js";
+import { MemoryStore } from "./memory/memory-store.js";
+import { openSqliteStore } from "./sqlite/sqlite-store.js";
+import type { NewEvent, Store } from "./store.js";
+
+const MAC = "52:54:00:12:34:56";
+const dir = mkdtempSync(join(tmpdir(), "bf-recorder-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function clock(start = 1_763_000_000_000) {
+  let t = start;
+  return { now: () => t++ };
+}
+
+/** A whole boot as the services publish it. */
+function publishBoot(bus: EventBus): void {
+  bus.publish({ type: "dhcp.discover", mac: MAC, detail: { arch: 7 } });
+  bus.publish({ type: "dhcp.offer", mac: MAC, ip: "198.18.0.14" });
+  bus.publish({ type: "dhcp.request", mac: MAC });
+  bus.publish({ type: "dhcp.ack", mac: MAC, ip: "198.18.0.14", detail: { hostname: "lab3-14" } });
+  bus.publish({ type: "tftp.rrq", mac: MAC, ip: "198.18.0.14", detail: { file: "ipxe.efi" } });
+  bus.publish({
+    type: "http.get",
+    mac: MAC,
+    ip: "198.18.0.14",
+    detail: { path: "/images/debian/3/vmlinuz" },
+  });
+  bus.publish({ type: "client.stage", mac: MAC, stage: "initrd" });
+  bus.publish({ type: "client.stage", mac: MAC, stage: "root-mounted" });
+  bus.publish({ type: "client.stage", mac: MAC, stage: "layers-applied" });
+  bus.publish({ type: "client.stage", mac: MAC, stage: "init" });
+}
+
+for (const [name, make] of [
+  ["memory", () => new MemoryStore()],
+  ["sqlite", () => openSqliteStore(join(dir, `r-${Math.random()}.sqlite`))],
+] as const) {
+  describe(`event recorder (${name})`, () => {
+    it("stores a whole boot in order and ends with the machine up", async () => {
+      const store: Store = make();
+      const bus = new EventBus(clock());
+      const rec = new EventRecorder({ store, bus, logger: new MemoryLogger() });
+      publishBoot(bus);
+      await rec.flush();
+      const events = await store.listEvents({ mac: MAC });
+      assert.deepEqual(
+        events.map((e) => e.stage ?? e.type),
+        [
+          "dhcp.discover",
+          "dhcp.offer",
+          "dhcp.request",
+          "dhcp.ack",
+          "tftp.rrq",
+          "http.get",
+          "initrd",
+          "root-mounted",
+          "layers-applied",
+          "init",
+        ],
+      );
+      assert.deepEqual(events[5]?.detail, { path: "/images/debian/3/vmlinuz" });
+      const m = await store.getMachine(MAC);
+      assert.equal(m?.state, "up");
+      assert.equal(m?.ip, "198.18.0.14");
+      assert.equal(m?.hostname, "lab3-14");
+      assert.equal(m?.arch, 7);
+      assert.equal(m?.firstSeen, 1_763_000_000_000);
+      assert.equal(m?.lastSeen, 1_763_000_000_009);
+      await rec.close();
+      await store.close();
+    });
+
+    it("tracks the state stage by stage; a renewal leaves a running machine up", async () => {
+      const store: Store = make();
+      const bus = new EventBus(clock());
+      const rec = new EventRecorder({ store, bus, logger: new MemoryLogger() });
+      const step = async (input: Parameters<EventBus["publish"]>[0]) => {
+        bus.publish({ mac: MAC, ...input });
+        await rec.flush();
+        return (await store.getMachine(MAC))?.state;
+      };
+      assert.equal(await step({ type: "dhcp.request" }), "dhcp", "a new machine's first request");
+      assert.equal(await step({ type: "tftp.rrq", detail: { file: "undionly.kpxe" } }), "dhcp");
+      assert.equal(
+        await step({ type: "tftp.done", detail: { file: "boot/vmlinuz-6.1.0-13-amd64" } }),
+        "loading",
+      );
+      assert.equal(await step({ type: "client.stage", stage: "initrd" }), "loading");
+      assert.equal(await step({ type: "dhcp.discover" }), "dhcp", "the initramfs's own DHCP");
+      assert.equal(await step({ type: "client.stage", stage: "layers-applied" }), "root-mounted");
+      assert.equal(await step({ type: "client.stage", stage: "init" }), "up");
+      assert.equal(await step({ type: "dhcp.request" }), "up", "renewal");
+      assert.equal(await step({ type: "dhcp.ack" }), "up", "renewal");
+      assert.equal(await step({ type: "nbd.connect" }), "up");
+      assert.equal(await step({ type: "dhcp.release" }), "off");
+      assert.equal(await step({ type: "dhcp.discover" }), "dhcp");
+      assert.equal(await step({ type: "client.stage", stage: "failed" }), "failed");
+      assert.equal(await step({ type: "dhcp.request" }), "dhcp", "a failed machine retrying");
+      await rec.close();
+      await store.close();
+    });
+  });
+}
+
+/** A store whose addEvents waits until released, to see what the publisher does meanwhile. */
+class GatedStore extends MemoryStore {
+  gate: Promise<void> = Promise.resolve();
+  calls = 0;
+  fail = false;
+  override async addEvents(events: readonly NewEvent[]): Promise<readonly number[]> {
+    this.calls++;
+    await this.gate;
+    if (this.fail) throw new Error("disk full");
+    return super.addEvents(events);
+  }
+}
+
+describe("event recorder", () => {
+  it("never makes the publisher wait, and batches in order", async () => {
+    const store = new GatedStore();
+    let release!: () => void;
+    store.gate = new Promise((r) => (release = r));
+    const bus = new EventBus(clock());
+    const rec = new EventRecorder({ store, bus, logger: new MemoryLogger(), maxBatch: 7 });
+    const persisted: BootEvent[] = [];
+    rec.onPersisted((e) => persisted.push(e));
+    for (let i = 0; i < 100; i++) bus.publish({ type: "tftp.rrq", detail: { i } });
+    assert.equal(store.calls, 0, "nothing written inside publish()");
+    await new Promise((r) => setImmediate(r));
+    assert.equal(store.calls, 1, "one batch in flight");
+    for (let i = 100; i < 120; i++) bus.publish({ type: "tftp.rrq", detail: { i } });
+    release();
+    await rec.flush();
+    const rows = await store.listEvents({});
+    assert.deepEqual(
+      rows.map((r) => r.detail.i),
+      Array.from({ length: 120 }, (_, i) => i),
+    );
+    assert.deepEqual(
+      persisted.map((e) => e.id),
+      rows.map((r) => r.id),
+    );
+    assert.equal(store.calls, Math.ceil(120 / 7));
+    await rec.close();
+  });
+
+  it("skips syslog lines; stops listening on close", async () => {
+    const store = new MemoryStore();
+    const bus = new EventBus(clock());
+    const rec = new EventRecorder({ store, bus, logger: new MemoryLogger() });
+    bus.publish({ type: "syslog.line", mac: MAC, detail: { message: "x" } });
+    bus.publish({ type: "nbd.connect", mac: MAC });
+    await rec.close();
+    bus.publish({ type: "nbd.disconnect", mac: MAC });
+    await rec.flush();
+    assert.deepEqual(
+      (await store.listEvents({})).map((e) => e.type),
+      ["nbd.connect"],
+    );
+  });
+
+  it("drops the oldest when the queue is full, and logs it", async () => {
+    const store = new GatedStore();
+    let release!: () => void;
+    store.gate = new Promise((r) => (release = r));
+    const logger = new MemoryLogger();
+    const bus = new EventBus(clock());
+    const rec = new EventRecorder({ store, bus, logger, maxQueue: 5, maxBatch: 100 });
+    bus.publish({ type: "x.first" });
+    await new Promise((r) => setImmediate(r)); // first batch in flight, holding x.first
+    for (let i = 0; i < 8; i++) bus.publish({ type: `x.e${i}` });
+    assert.equal(rec.dropped, 3);
+    release();
+    await rec.flush();
+    assert.deepEqual(
+      (await store.listEvents({})).map((e) => e.type),
+      ["x.first", "x.e3", "x.e4", "x.e5", "x.e6", "x.e7"],
+    );
+    assert.equal(logger.records.filter((r) => r.level === "warn").length, 1);
+    await rec.close();
+  });
+
+  it("logs a failed batch and goes on with the next", async () => {
+    const store = new GatedStore();
+    store.fail = true;
+    const logger = new MemoryLogger();
+    const bus = new EventBus(clock());
+    const rec = new EventRecorder({ store, bus, logger });
+    bus.publish({ type: "x.lost" });
+    await rec.flush();
+    store.fail = false;
+    bus.publish({ type: "x.kept" });
+    await rec.flush();
+    assert.deepEqual(
+      (await store.listEvents({})).map((e) => e.type),
+      ["x.kept"],
+    );
+    assert.equal(logger.records[0]?.msg, "could not store boot events");
+    await rec.close();
+  });
+});

@@ -1,0 +1,171 @@
+/**
+ * Persists what the services publish: every event into the store's event
+ * table, and each machine's last-seen time and boot state (machine-state-for.ts).
+ *
+ * The bus listener only queues (a DHCP reply never waits on the disk); one
+ * writer drains the queue in order, a batch per transaction (one SQLite
+ * commit per batch rather than per event). When the store cannot keep up the
+ * queue is capped and the oldest events are dropped, counted and logged.
+ */
+import type { BootEvent, EventBus } from "../events/event-bus.js";
+import type { Logger } from "../logging/logger.js";
+import { machineStateFor } from "./machine-state-for.js";
+import type { MachineSeen, NewEvent, Store } from "./store.js";
+
+export interface EventRecorderOptions {
+  readonly store: Store;
+  readonly bus: EventBus;
+  readonly logger: Logger;
+  /**
+   * Types not recorded at all. Default `syslog.line`: the syslog service
+   * stores lines in the log table under retention; an event row per line
+   * would grow the event table without bound.
+   */
+  readonly skipTypes?: readonly string[] | undefined;
+  /** Events waiting at most (default 100,000); beyond, the oldest are dropped. */
+  readonly maxQueue?: number | undefined;
+  /** Events per transaction at most (default 1,000). */
+  readonly maxBatch?: number | undefined;
+}
+
+/** Bounds the state cache when spoofed MACs flood DHCP; a miss costs one read. */
+const MAX_CACHED_STATES = 100_000;
+
+/** An event as stored, with its store id (for SSE ids and `events --follow` resume). */
+export type PersistedListener = (event: BootEvent) => void;
+
+export class EventRecorder {
+  readonly #store: Store;
+  readonly #logger: Logger;
+  readonly #skip: ReadonlySet<string>;
+  readonly #maxQueue: number;
+  readonly #maxBatch: number;
+  readonly #unsubscribe: () => void;
+  readonly #persisted = new Set<PersistedListener>();
+  #queue: BootEvent[] = [];
+  /** Last known state per MAC, so a renewal can be told from a new boot without a read per event. */
+  readonly #states = new Map<string, string>();
+  #draining: Promise<void> | null = null;
+  #dropped = 0;
+  #closed = false;
+
+  constructor(opts: EventRecorderOptions) {
+    this.#store = opts.store;
+    this.#logger = opts.logger;
+    this.#skip = new Set(opts.skipTypes ?? ["syslog.line"]);
+    this.#maxQueue = Math.max(1, opts.maxQueue ?? 100_000);
+    this.#maxBatch = Math.max(1, opts.maxBatch ?? 1000);
+    this.#unsubscribe = opts.bus.subscribe((event) => this.#enqueue(event));
+  }
+
+  /** Events dropped because the queue was full. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  /** Called with each event once stored, in order, with its id set. */
+  onPersisted(listener: PersistedListener): () => void {
+    this.#persisted.add(listener);
+    return () => this.#persisted.delete(listener);
+  }
+
+  /** Resolves when every event published before the call is stored. */
+  async flush(): Promise<void> {
+    while (this.#draining) await this.#draining;
+  }
+
+  /** Stops listening and stores what is queued. The store stays open (its owner closes it). */
+  async close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#unsubscribe();
+    }
+    await this.flush();
+  }
+
+  #enqueue(event: BootEvent): void {
+    if (this.#skip.has(event.type)) return;
+    if (this.#queue.length >= this.#maxQueue) {
+      this.#queue.shift();
+      if (this.#dropped++ % 10_000 === 0) {
+        this.#logger.warn(
+          { dropped: this.#dropped },
+          "event store falling behind: oldest queued events dropped",
+        );
+      }
+    }
+    this.#queue.push(event);
+    // One writer at a time keeps order; it starts on a later tick so the
+    // publisher returns first.
+    this.#draining ??= new Promise<void>((r) => setImmediate(r)).then(() => this.#drain());
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#queue.splice(0, this.#maxBatch);
+        try {
+          await this.#write(batch);
+        } catch (err) {
+          // The store is down or refused the batch: log once per batch and
+          // go on; later events may still get through.
+          this.#logger.error(
+            { err: (err as Error).message, events: batch.length },
+            "could not store boot events",
+          );
+        }
+      }
+    } finally {
+      this.#draining = null;
+    }
+  }
+
+  async #write(batch: readonly BootEvent[]): Promise<void> {
+    const ids = await this.#store.addEvents(batch.map(toNewEvent));
+    const seen: MachineSeen[] = [];
+    for (const e of batch) {
+      if (!e.mac) continue;
+      let current = this.#states.get(e.mac);
+      if (current === undefined) {
+        current = (await this.#store.getMachine(e.mac))?.state ?? "off";
+      }
+      const state = machineStateFor(e, current);
+      if (state !== undefined) current = state;
+      if (this.#states.size >= MAX_CACHED_STATES) this.#states.clear();
+      this.#states.set(e.mac, current);
+      const d = e.detail;
+      seen.push({
+        mac: e.mac,
+        ip: e.ip,
+        hostname: typeof d?.hostname === "string" ? d.hostname : undefined,
+        arch: typeof d?.arch === "number" && Number.isInteger(d.arch) ? d.arch : undefined,
+        state,
+        at: e.at,
+      });
+    }
+    await this.#store.noteMachines(seen);
+    if (this.#persisted.size === 0) return;
+    batch.forEach((e, i) => {
+      const stored: BootEvent = { ...e, id: ids[i] ?? 0 };
+      for (const l of this.#persisted) {
+        try {
+          l(stored);
+        } catch {
+          /* a broken SSE client must not stop the writer */
+        }
+      }
+    });
+  }
+}
+
+function toNewEvent(e: BootEvent): NewEvent {
+  return {
+    at: e.at,
+    type: e.type,
+    protocol: e.protocol,
+    mac: e.mac ?? null,
+    ip: e.ip ?? null,
+    stage: e.stage ?? null,
+    detail: e.detail ?? {},
+  };
+}
