@@ -104,6 +104,7 @@ export class TftpTransfer {
   #retransmits = 0;
   #sentAt = 0;
   #timer: unknown = null;
+  #timerDue = 0;
   #ended = false;
 
   readonly #onMessage = (msg: Buffer, rinfo: UdpRemote): void => this.#handle(msg, rinfo);
@@ -287,8 +288,21 @@ export class TftpTransfer {
 
   /** Something went out: restart the retransmission clock. */
   #sent(): void {
-    this.#sentAt = this.#p.clock.now();
-    if (this.#timer === null) this.#timer = this.#p.timers.setTimeout(() => this.#onTimer(), this.#rto);
+    const now = this.#p.clock.now();
+    this.#sentAt = now;
+    const due = now + this.#rto;
+    // A timer due sooner re-arms itself for the rest; one due later (set
+    // during a backoff that progress has since ended) is replaced.
+    if (this.#timer !== null) {
+      if (this.#timerDue <= due) return;
+      this.#p.timers.clearTimeout(this.#timer);
+    }
+    this.#arm(this.#rto);
+  }
+
+  #arm(ms: number): void {
+    this.#timerDue = this.#p.clock.now() + ms;
+    this.#timer = this.#p.timers.setTimeout(() => this.#onTimer(), ms);
   }
 
   #onTimer(): void {
@@ -303,7 +317,7 @@ export class TftpTransfer {
     const waited = now - this.#sentAt;
     if (waited < this.#rto) {
       // Progress since the timer was set: wait the rest of the current delay.
-      this.#timer = this.#p.timers.setTimeout(() => this.#onTimer(), this.#rto - waited);
+      this.#arm(this.#rto - waited);
       return;
     }
     if (this.#retries >= timing.maxRetries) {
