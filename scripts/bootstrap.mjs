@@ -73,7 +73,12 @@ function ensureDebianPackages(pkgs, why) {
   // policy-rc.d convention tells invoke-rc.d not to start services.
   const policy = "/usr/sbin/policy-rc.d";
   const madePolicy = process.getuid?.() === 0 && !existsSync(policy);
-  if (madePolicy) writeFileSync(policy, "#!/bin/sh\n# bootfleet bootstrap: do not start services while installing test peers\nexit 101\n", { mode: 0o755 });
+  if (madePolicy)
+    writeFileSync(
+      policy,
+      "#!/bin/sh\n# bootfleet bootstrap: do not start services while installing test peers\nexit 101\n",
+      { mode: 0o755 },
+    );
   process.on("exit", () => {
     if (madePolicy) rmSync(policy, { force: true });
   });
@@ -124,7 +129,7 @@ if (mode === "start") {
   );
   build();
   step("lint (biome)");
-  run(join(root, "node_modules/.bin/biome"), ["check", "src", "test", "scripts", "bench"]);
+  run(join(root, "node_modules/.bin/biome"), ["check", ...["src", "test", "scripts", "bench"].filter((d) => existsSync(join(root, d)))]);
   step("tests");
   run(process.execPath, [join(root, "scripts/run-tests.mjs"), ...process.argv.slice(3)]);
 } else {
