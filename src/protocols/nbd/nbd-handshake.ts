@@ -189,13 +189,16 @@ export function decodeOption(option: number, data: Buffer): NbdOption {
   }
 }
 
-/** The client's 32-bit flags; unknown bits break a MUST and end the connection. */
-export function decodeClientFlags(buf: Buffer, serverNoZeroes: boolean): number {
-  if (buf.length !== 4) throw new NbdProtocolError(`client flags must be 4 bytes, got ${buf.length}`);
-  const flags = buf.readUInt32BE(0);
+/**
+ * The client's 32-bit flags (framed by NbdClientFramer); a bit the server
+ * did not offer breaks a MUST and ends the connection.
+ */
+export function checkClientFlags(flags: number, serverNoZeroes: boolean): number {
   const allowed = NBD_FLAG_C_FIXED_NEWSTYLE | (serverNoZeroes ? NBD_FLAG_C_NO_ZEROES : 0);
   if ((flags & ~allowed) !== 0) {
-    throw new NbdProtocolError(`client flags 0x${flags.toString(16)} set bits the server did not offer`);
+    throw new NbdProtocolError(
+      `client flags 0x${(flags >>> 0).toString(16)} set bits the server did not offer`,
+    );
   }
   return flags;
 }

@@ -1,0 +1,752 @@
+/**
+ * One NBD client connection: the fixed-newstyle handshake, then the
+ * transmission phase over one export handle (and its copy-on-write layer).
+ *
+ * Flow control both ways: at most `maxInFlight` requests (and about
+ * `maxInFlightBytes` of payload) run at once, and no new request starts
+ * while the socket's write buffer is full; reading from the socket pauses
+ * meanwhile, so TCP pushes back on a client that sends faster than the disk
+ * or the network drains. Replies go out as each request completes, so
+ * pipelined requests can be answered out of order (proto.md allows it;
+ * every reply carries its request's handle).
+ *
+ * Bytes that break a MUST (wrong magic, unknown client flags) end this
+ * connection only; an option with bad data gets NBD_REP_ERR_INVALID and the
+ * handshake goes on.
+ */
+import type { Socket } from "node:net";
+import type { Clock, EventBus } from "../../events/event-bus.js";
+import type { Logger } from "../../logging/logger.js";
+import { NbdClientFramer } from "../../protocols/nbd/nbd-client-framer.js";
+import {
+  NBD_CMD_BLOCK_STATUS,
+  NBD_CMD_CACHE,
+  NBD_CMD_DISC,
+  NBD_CMD_FLAG_DF,
+  NBD_CMD_FLAG_FUA,
+  NBD_CMD_FLAG_NO_HOLE,
+  NBD_CMD_FLAG_REQ_ONE,
+  NBD_CMD_FLUSH,
+  NBD_CMD_READ,
+  NBD_CMD_TRIM,
+  NBD_CMD_WRITE,
+  NBD_CMD_WRITE_ZEROES,
+  NBD_EINVAL,
+  NBD_EIO,
+  NBD_ENOSPC,
+  NBD_EPERM,
+  NBD_FLAG_C_NO_ZEROES,
+  NBD_FLAG_CAN_MULTI_CONN,
+  NBD_FLAG_FIXED_NEWSTYLE,
+  NBD_FLAG_HAS_FLAGS,
+  NBD_FLAG_NO_ZEROES,
+  NBD_FLAG_READ_ONLY,
+  NBD_FLAG_SEND_CACHE,
+  NBD_FLAG_SEND_DF,
+  NBD_FLAG_SEND_FLUSH,
+  NBD_FLAG_SEND_FUA,
+  NBD_FLAG_SEND_TRIM,
+  NBD_FLAG_SEND_WRITE_ZEROES,
+  NBD_INFO_BLOCK_SIZE,
+  NBD_INFO_DESCRIPTION,
+  NBD_INFO_NAME,
+  NBD_MAX_PAYLOAD_BYTES,
+  NBD_OPT_EXPORT_NAME,
+  NBD_OPT_GO,
+  NBD_OPT_LIST,
+  NBD_REP_ERR_INVALID,
+  NBD_REP_ERR_POLICY,
+  NBD_REP_ERR_UNKNOWN,
+  NBD_REP_ERR_UNSUP,
+  NBD_STATE_HOLE,
+  NBD_STATE_ZERO,
+  commandNames,
+  optionNames,
+} from "../../protocols/nbd/nbd-constants.js";
+import {
+  checkClientFlags,
+  decodeOption,
+  encodeAck,
+  encodeExportNameReply,
+  encodeGreeting,
+  encodeInfoBlockSize,
+  encodeInfoExport,
+  encodeInfoString,
+  encodeMetaContext,
+  encodeOptionError,
+  encodeRepServer,
+  type NbdOption,
+} from "../../protocols/nbd/nbd-handshake.js";
+import { NbdOptionError } from "../../protocols/nbd/nbd-protocol-error.js";
+import {
+  encodeBlockStatus,
+  encodeOffsetHole,
+  encodeSimpleReply,
+  encodeStructuredError,
+  encodeStructuredNone,
+  NBD_OFFSET_DATA_PREFIX_BYTES,
+  type NbdExtent,
+  type NbdRequest,
+  writeOffsetDataPrefix,
+  writeSimpleReplyHeader,
+} from "../../protocols/nbd/nbd-transmission.js";
+import type { CowLayers, CowLease } from "./cow-layers.js";
+import type { CowOverlay } from "./cow-overlay.js";
+import type { NbdClientInfo, NbdExportHandle, NbdExportSource } from "./nbd-export-source.js";
+
+export interface NbdConnectionLimits {
+  readonly maxInFlight: number;
+  readonly maxInFlightBytes: number;
+  readonly handshakeTimeoutMs: number;
+}
+
+export interface NbdConnectionDeps {
+  readonly socket: Socket;
+  readonly client: NbdClientInfo;
+  readonly source: NbdExportSource;
+  readonly cow: CowLayers;
+  readonly bus: Pick<EventBus, "publish">;
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly limits: NbdConnectionLimits;
+  readonly onClosed: (connection: NbdConnection) => void;
+}
+
+/** The one metadata context served (proto.md "base:allocation metadata context"). */
+const BASE_ALLOCATION = "base:allocation";
+const BASE_ALLOCATION_ID = 1;
+/** What NBD_INFO_BLOCK_SIZE advertises: any alignment, 4 KiB preferred, 32 MiB per request. */
+const BLOCK_MIN = 1;
+const BLOCK_PREFERRED = 4096;
+/** Largest extent length in one block status descriptor, kept a multiple of 512. */
+const MAX_EXTENT = 0xffffff00;
+
+/** A request that fails with an NBD error value; the message goes to structured replies and the log. */
+class RequestError extends Error {
+  constructor(
+    readonly errno: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Host errno codes that proto.md asks to map to NBD_ENOSPC. */
+function errnoOf(err: unknown): number {
+  if (err instanceof RequestError) return err.errno;
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === "ENOSPC" || code === "EDQUOT" || code === "EFBIG" ? NBD_ENOSPC : NBD_EIO;
+}
+
+const ZEROES = Buffer.alloc(64 * 1024);
+
+/** True when buf[start, start+length) is all zero bytes (memcmp against a zero page). */
+function allZero(buf: Buffer, start: number, length: number): boolean {
+  if (length === 0 || buf[start] !== 0 || buf[start + length - 1] !== 0) return length === 0;
+  for (let p = start; p < start + length; p += ZEROES.length) {
+    const n = Math.min(ZEROES.length, start + length - p);
+    if (buf.compare(ZEROES, 0, n, p, p + n) !== 0) return false;
+  }
+  return true;
+}
+
+interface Attached {
+  readonly handle: NbdExportHandle;
+  readonly overlay: CowOverlay | undefined;
+  readonly lease: CowLease | undefined;
+  readonly flags: number;
+  readonly writable: boolean;
+  readonly blockStatus: boolean;
+}
+
+export class NbdConnection {
+  readonly #d: NbdConnectionDeps;
+  readonly #socket: Socket;
+  readonly #log: Logger;
+  readonly #framer = new NbdClientFramer({ maxPayloadBytes: NBD_MAX_PAYLOAD_BYTES });
+  #noZeroes = false;
+  #structured = false;
+  /** Export named by the last successful NBD_OPT_SET_META_CONTEXT that selected base:allocation. */
+  #metaExport: string | undefined;
+  #attached: Attached | undefined;
+  /** A handshake option is being answered: no further message is taken until it is. */
+  #optionBusy = false;
+  #pumping = false;
+  #inFlight = 0;
+  #inFlightBytes = 0;
+  /** DISC received or the connection is being ended: finish what is in flight, then close. */
+  #draining = false;
+  #closed = false;
+  #connectedAt = 0;
+  #bytesRead = 0;
+  #bytesWritten = 0;
+  #requests = 0;
+  #closeReason = "client closed";
+  #handshakeTimer: NodeJS.Timeout | undefined;
+  readonly #idleWaiters: (() => void)[] = [];
+
+  constructor(deps: NbdConnectionDeps) {
+    this.#d = deps;
+    this.#socket = deps.socket;
+    this.#log = deps.log;
+  }
+
+  get client(): NbdClientInfo {
+    return this.#d.client;
+  }
+
+  get exportName(): string | undefined {
+    return this.#attached?.handle.name;
+  }
+
+  start(): void {
+    const s = this.#socket;
+    s.setNoDelay(true);
+    s.on("data", (chunk: Buffer) => {
+      this.#framer.push(chunk);
+      this.#pump();
+    });
+    s.on("drain", () => this.#pump());
+    s.on("end", () => this.#end("client closed"));
+    s.on("error", (err) => {
+      this.#closeReason = `socket error: ${err.message}`;
+    });
+    s.on("close", () => void this.#cleanup());
+    this.#handshakeTimer = setTimeout(() => {
+      if (!this.#attached) this.#abort("handshake timed out");
+    }, this.#d.limits.handshakeTimeoutMs);
+    this.#handshakeTimer.unref();
+    this.#write(encodeGreeting(NBD_FLAG_FIXED_NEWSTYLE | NBD_FLAG_NO_ZEROES));
+  }
+
+  /** Server shutdown: stop taking requests, finish those in flight, then close. */
+  shutdown(): void {
+    this.#end("server stopping");
+  }
+
+  #write(buf: Buffer): void {
+    if (!this.#socket.destroyed) this.#socket.write(buf);
+  }
+
+  /** Takes whole messages from the framer while the limits allow. */
+  #pump(): void {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      while (!this.#closed && !this.#draining && !this.#optionBusy) {
+        if (this.#framer.phase === "transmission" && !this.#canStartRequest()) {
+          this.#socket.pause();
+          return;
+        }
+        const msg = this.#framer.next();
+        if (!msg) break;
+        if (msg.kind === "client-flags") {
+          const flags = checkClientFlags(msg.flags, true);
+          this.#noZeroes = (flags & NBD_FLAG_C_NO_ZEROES) !== 0;
+        } else if (msg.kind === "option") {
+          this.#optionBusy = true;
+          this.#socket.pause();
+          this.#option(msg.option, msg.data).then(
+            () => {
+              this.#optionBusy = false;
+              this.#pump();
+            },
+            (err: unknown) => this.#abort(`handshake failed: ${(err as Error).message}`),
+          );
+          return;
+        } else {
+          this.#request(msg);
+        }
+      }
+      if (!this.#closed && !this.#draining && !this.#optionBusy) this.#socket.resume();
+    } catch (err) {
+      // NbdProtocolError from the framer or the client flags: hard disconnect.
+      this.#abort((err as Error).message);
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #canStartRequest(): boolean {
+    if (this.#socket.writableNeedDrain) return false;
+    if (this.#inFlight === 0) return true;
+    return (
+      this.#inFlight < this.#d.limits.maxInFlight && this.#inFlightBytes < this.#d.limits.maxInFlightBytes
+    );
+  }
+
+  // --- Handshake ---------------------------------------------------------
+
+  async #option(code: number, data: Buffer): Promise<void> {
+    let opt: NbdOption;
+    try {
+      opt = decodeOption(code, data);
+    } catch (err) {
+      if (!(err instanceof NbdOptionError)) throw err;
+      // NBD_OPT_EXPORT_NAME cannot be answered with an error (proto.md).
+      if (code === NBD_OPT_EXPORT_NAME) throw err;
+      if (code === NBD_OPT_GO) this.#framer.resumeOptions();
+      this.#log.debug({ option: optionNames[code] ?? code, err: err.message }, "nbd: invalid option");
+      this.#write(encodeOptionError(code, NBD_REP_ERR_INVALID, err.message));
+      return;
+    }
+    switch (opt.type) {
+      case "abort":
+        // The client drops the connection after the ACK; it MAY not wait for it.
+        this.#write(encodeAck(code));
+        this.#end("client aborted the handshake");
+        return;
+      case "list": {
+        for (const e of await this.#d.source.list()) this.#write(encodeRepServer(e.name, e.description));
+        this.#write(encodeAck(NBD_OPT_LIST));
+        return;
+      }
+      case "structured-reply":
+        this.#structured = true;
+        this.#write(encodeAck(code));
+        return;
+      case "list-meta-context":
+      case "set-meta-context":
+        this.#metaContext(code, opt.type === "set-meta-context", opt.exportName, opt.queries);
+        return;
+      case "export-name":
+        await this.#exportName(opt.name);
+        return;
+      case "info":
+      case "go":
+        await this.#infoOrGo(code, opt.type === "go", opt.name, opt.requests);
+        return;
+      case "unsupported":
+        this.#write(
+          encodeOptionError(code, NBD_REP_ERR_UNSUP, `option ${optionNames[code] ?? code} is not supported`),
+        );
+        return;
+    }
+  }
+
+  #metaContext(code: number, set: boolean, exportName: string, queries: readonly string[]): void {
+    if (set) this.#metaExport = undefined;
+    if (!this.#structured) {
+      // Block status replies are structured: the contexts need them first.
+      this.#write(encodeOptionError(code, NBD_REP_ERR_INVALID, "negotiate NBD_OPT_STRUCTURED_REPLY first"));
+      return;
+    }
+    // LIST with no query lists everything; "base:" is the namespace wildcard
+    // for LIST and selects nothing for SET (proto.md "The base: metadata namespace").
+    const match = set
+      ? queries.includes(BASE_ALLOCATION)
+      : queries.length === 0 || queries.some((q) => q === BASE_ALLOCATION || q === "base:");
+    if (match) {
+      this.#write(encodeMetaContext(code, set ? BASE_ALLOCATION_ID : 0, BASE_ALLOCATION));
+      if (set) this.#metaExport = exportName;
+    }
+    this.#write(encodeAck(code));
+  }
+
+  async #open(name: string): Promise<NbdExportHandle | null> {
+    try {
+      return await this.#d.source.open(name, this.#d.client);
+    } catch (err) {
+      this.#log.error({ export: name, err: (err as Error).message }, "nbd: opening the export failed");
+      return null;
+    }
+  }
+
+  async #exportName(name: string): Promise<void> {
+    const handle = await this.#open(name);
+    if (!handle) {
+      // No error reply exists for NBD_OPT_EXPORT_NAME: the server MUST terminate the session.
+      this.#abort(`no export '${name}'`);
+      return;
+    }
+    const attached = await this.#attach(handle, name);
+    this.#write(encodeExportNameReply(attached.handle.size, attached.flags, this.#noZeroes));
+    this.#transmissionStarted();
+  }
+
+  async #infoOrGo(code: number, go: boolean, name: string, requests: readonly number[]): Promise<void> {
+    const handle = await this.#open(name);
+    if (!handle) {
+      if (go) this.#framer.resumeOptions();
+      this.#write(encodeOptionError(code, NBD_REP_ERR_UNKNOWN, `no export '${name}'`));
+      return;
+    }
+    let attached: Attached | undefined;
+    let flags: number;
+    if (go) {
+      try {
+        attached = await this.#attach(handle, name);
+      } catch (err) {
+        this.#framer.resumeOptions();
+        this.#log.error(
+          { export: handle.name, err: (err as Error).message },
+          "nbd: copy-on-write layer failed",
+        );
+        this.#write(
+          encodeOptionError(code, NBD_REP_ERR_POLICY, "the copy-on-write layer could not be created"),
+        );
+        return;
+      }
+      flags = attached.flags;
+    } else {
+      flags = this.#transmissionFlags(handle);
+      await handle.release();
+    }
+    // NBD_INFO_EXPORT is mandatory; the others only when asked for.
+    this.#write(encodeInfoExport(code, handle.size, flags));
+    for (const info of new Set(requests)) {
+      if (info === NBD_INFO_NAME) this.#write(encodeInfoString(code, NBD_INFO_NAME, handle.name));
+      else if (info === NBD_INFO_DESCRIPTION) {
+        this.#write(encodeInfoString(code, NBD_INFO_DESCRIPTION, handle.description));
+      } else if (info === NBD_INFO_BLOCK_SIZE) {
+        this.#write(encodeInfoBlockSize(code, BLOCK_MIN, BLOCK_PREFERRED, NBD_MAX_PAYLOAD_BYTES));
+      }
+    }
+    this.#write(encodeAck(code));
+    if (go) {
+      this.#framer.enterTransmission();
+      this.#transmissionStarted();
+    }
+  }
+
+  /** Transmission flags for this export (the same for NBD_OPT_INFO and the GO after it). */
+  #transmissionFlags(handle: NbdExportHandle): number {
+    let flags = NBD_FLAG_HAS_FLAGS | NBD_FLAG_SEND_CACHE;
+    if (this.#structured) flags |= NBD_FLAG_SEND_DF;
+    const cow = handle.cow !== undefined;
+    const writable = cow || (!handle.readOnly && handle.write !== undefined);
+    if (!writable) {
+      // No cache and nothing changes: every connection sees the same bytes.
+      flags |= NBD_FLAG_READ_ONLY | NBD_FLAG_CAN_MULTI_CONN;
+    } else {
+      flags |= NBD_FLAG_SEND_FLUSH | NBD_FLAG_SEND_FUA | NBD_FLAG_SEND_TRIM | NBD_FLAG_SEND_WRITE_ZEROES;
+      // A private layer per connection differs between connections; a shared
+      // (kept) layer or the file itself does not.
+      if (!cow || handle.cow?.keepKey !== undefined) flags |= NBD_FLAG_CAN_MULTI_CONN;
+    }
+    return flags;
+  }
+
+  async #attach(handle: NbdExportHandle, requestedName: string): Promise<Attached> {
+    let lease: CowLease | undefined;
+    if (handle.cow !== undefined) lease = await this.#d.cow.acquire(handle);
+    const flags = this.#transmissionFlags(handle);
+    const attached: Attached = {
+      handle,
+      overlay: lease?.overlay,
+      lease,
+      flags,
+      writable: (flags & NBD_FLAG_READ_ONLY) === 0,
+      blockStatus: this.#structured && this.#metaExport === requestedName,
+    };
+    this.#attached = attached;
+    return attached;
+  }
+
+  #transmissionStarted(): void {
+    clearTimeout(this.#handshakeTimer);
+    this.#connectedAt = this.#d.clock.now();
+    const a = this.#attached!;
+    this.#log.info(
+      {
+        ip: this.#d.client.address,
+        export: a.handle.name,
+        cow: a.overlay !== undefined,
+        structured: this.#structured,
+      },
+      "nbd: client connected",
+    );
+    this.#d.bus.publish({
+      type: "nbd.connect",
+      ip: this.#d.client.address,
+      mac: a.handle.mac,
+      detail: {
+        export: a.handle.name,
+        client_port: this.#d.client.port,
+        size: a.handle.size,
+        read_only: !a.writable,
+        cow: a.overlay !== undefined,
+        structured_replies: this.#structured,
+      },
+    });
+  }
+
+  // --- Transmission ------------------------------------------------------
+
+  #request(req: NbdRequest): void {
+    this.#requests++;
+    const a = this.#attached!;
+    if (req.type === NBD_CMD_DISC) {
+      // Finish what is in flight, then close (proto.md "NBD_CMD_DISC"); no reply.
+      this.#end("client disconnected (NBD_CMD_DISC)");
+      return;
+    }
+    const isRead = req.type === NBD_CMD_READ;
+    if ((isRead || req.type === NBD_CMD_WRITE) && req.length > NBD_MAX_PAYLOAD_BYTES) {
+      // A payload this large is treated as a denial of service: answer, then close.
+      this.#replyError(
+        req.handle,
+        NBD_EINVAL,
+        `request of ${req.length} bytes exceeds ${NBD_MAX_PAYLOAD_BYTES}`,
+      );
+      this.#end(`${commandNames[req.type]} of ${req.length} bytes exceeds the 32 MiB limit`);
+      return;
+    }
+    this.#inFlight++;
+    const bytes = isRead || req.type === NBD_CMD_WRITE ? req.length : 0;
+    this.#inFlightBytes += bytes;
+    this.#serve(a, req).then(
+      () => this.#requestDone(bytes),
+      (err: unknown) => {
+        const errno = errnoOf(err);
+        if (!(err instanceof RequestError)) {
+          this.#log.warn(
+            { ip: this.#d.client.address, command: commandNames[req.type], err: (err as Error).message },
+            "nbd: request failed",
+          );
+        }
+        this.#replyError(req.handle, errno, (err as Error).message);
+        this.#requestDone(bytes);
+      },
+    );
+  }
+
+  #requestDone(bytes: number): void {
+    this.#inFlight--;
+    this.#inFlightBytes -= bytes;
+    if (this.#inFlight === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
+    if (this.#draining) {
+      if (this.#inFlight === 0) this.#socket.end();
+    } else this.#pump();
+  }
+
+  async #serve(a: Attached, req: NbdRequest): Promise<void> {
+    const { type, flags, length } = req;
+    // Offsets beyond 2^53 are past any export: the range check below refuses them.
+    const offset = Number(req.offset);
+    const inRange = offset + length <= a.handle.size;
+    const checkFlags = (allowed: number) => {
+      if ((flags & ~(allowed | NBD_CMD_FLAG_FUA)) !== 0) {
+        throw new RequestError(
+          NBD_EINVAL,
+          `flags 0x${flags.toString(16)} not valid for ${commandNames[type]}`,
+        );
+      }
+    };
+    const outOfRange = (errno: number) =>
+      new RequestError(
+        errno,
+        `offset ${req.offset} + length ${length} is past the export's end (${a.handle.size})`,
+      );
+    switch (type) {
+      case NBD_CMD_READ:
+        checkFlags(this.#structured ? NBD_CMD_FLAG_DF : 0);
+        if (!inRange) throw outOfRange(NBD_EINVAL);
+        await this.#read(a, req.handle, offset, length);
+        return;
+      case NBD_CMD_WRITE: {
+        checkFlags(0);
+        if (!a.writable) throw new RequestError(NBD_EPERM, "the export is read-only");
+        if (!inRange) throw outOfRange(NBD_ENOSPC);
+        const payload = req.payload!;
+        if (a.overlay) await a.overlay.write(payload, 0, length, offset);
+        else await this.#writeBase(a.handle, payload, offset);
+        this.#bytesWritten += length;
+        if (flags & NBD_CMD_FLAG_FUA) await this.#flush(a);
+        this.#replyOk(req.handle);
+        return;
+      }
+      case NBD_CMD_FLUSH:
+        checkFlags(0);
+        await this.#flush(a);
+        this.#replyOk(req.handle);
+        return;
+      case NBD_CMD_TRIM:
+        checkFlags(0);
+        if (!a.writable) throw new RequestError(NBD_EPERM, "the export is read-only");
+        if (!inRange) throw outOfRange(NBD_EINVAL);
+        // A plain writable file ignores TRIM: proto.md lets the server discard nothing.
+        if (a.overlay) await a.overlay.trim(offset, length);
+        if (flags & NBD_CMD_FLAG_FUA) await this.#flush(a);
+        this.#replyOk(req.handle);
+        return;
+      case NBD_CMD_WRITE_ZEROES:
+        checkFlags(NBD_CMD_FLAG_NO_HOLE);
+        if (!a.writable) throw new RequestError(NBD_EPERM, "the export is read-only");
+        if (!inRange) throw outOfRange(NBD_ENOSPC);
+        if (a.overlay) await a.overlay.writeZeroes(offset, length, (flags & NBD_CMD_FLAG_NO_HOLE) !== 0);
+        else await this.#zeroBase(a.handle, offset, length);
+        if (flags & NBD_CMD_FLAG_FUA) await this.#flush(a);
+        this.#replyOk(req.handle);
+        return;
+      case NBD_CMD_CACHE:
+        // A hint only; the page cache does the work.
+        checkFlags(0);
+        if (!inRange) throw outOfRange(NBD_EINVAL);
+        this.#replyOk(req.handle);
+        return;
+      case NBD_CMD_BLOCK_STATUS:
+        checkFlags(NBD_CMD_FLAG_REQ_ONE);
+        if (!a.blockStatus) throw new RequestError(NBD_EINVAL, "no metadata context was negotiated");
+        if (!inRange) throw outOfRange(NBD_EINVAL);
+        this.#blockStatus(a, req.handle, offset, length, (flags & NBD_CMD_FLAG_REQ_ONE) !== 0);
+        return;
+      default:
+        throw new RequestError(NBD_EINVAL, `unknown command ${type}`);
+    }
+  }
+
+  async #read(a: Attached, handle: bigint, offset: number, length: number): Promise<void> {
+    // Header and data in one buffer: one allocation, one socket write.
+    const prefix = this.#structured ? NBD_OFFSET_DATA_PREFIX_BYTES : 16;
+    const buf = Buffer.allocUnsafe(prefix + length);
+    if (a.overlay) await a.overlay.read(buf, prefix, length, offset);
+    else {
+      let done = 0;
+      while (done < length) {
+        const n = await a.handle.read(buf, prefix + done, length - done, offset + done);
+        if (n === 0) throw new RequestError(NBD_EIO, `the export's file ends before ${offset + done}`);
+        done += n;
+      }
+    }
+    if (this.#closed) return;
+    this.#bytesRead += length;
+    if (!this.#structured) {
+      writeSimpleReplyHeader(buf, 0, 0, handle);
+      this.#write(buf);
+    } else if (length === 0) {
+      this.#replyOk(handle, true);
+    } else if (allZero(buf, prefix, length)) {
+      // All zeroes: a 32-byte hole chunk instead of the data.
+      this.#write(encodeOffsetHole(handle, offset, length, true));
+    } else {
+      writeOffsetDataPrefix(buf, 0, handle, offset, length, true);
+      this.#write(buf);
+    }
+  }
+
+  async #writeBase(h: NbdExportHandle, payload: Buffer, offset: number): Promise<void> {
+    let done = 0;
+    while (done < payload.length) done += await h.write!(payload, done, payload.length - done, offset + done);
+  }
+
+  async #zeroBase(h: NbdExportHandle, offset: number, length: number): Promise<void> {
+    for (let p = offset; p < offset + length; p += ZEROES.length) {
+      await this.#writeBase(h, ZEROES.subarray(0, Math.min(ZEROES.length, offset + length - p)), p);
+    }
+  }
+
+  async #flush(a: Attached): Promise<void> {
+    if (a.overlay) await a.overlay.flush();
+    else await a.handle.flush?.();
+  }
+
+  #blockStatus(a: Attached, handle: bigint, offset: number, length: number, reqOne: boolean): void {
+    let extents: NbdExtent[];
+    if (a.overlay) {
+      extents = a.overlay.extents(offset, Math.max(length, 1), reqOne ? 1 : 64);
+      if (reqOne) extents = [{ length: Math.min(extents[0]!.length, length), flags: extents[0]!.flags }];
+    } else {
+      // A plain file's holes cannot be found from Node (no SEEK_DATA), and
+      // status 0 ("allocated or unknown") is always correct. Without REQ_ONE
+      // the one extent may reach past the request (proto.md allows it), so a
+      // client learns the whole export in one round trip.
+      const span = reqOne ? length : a.handle.size - offset;
+      extents = [{ length: Math.min(Math.max(span, 1), MAX_EXTENT), flags: 0 }];
+    }
+    // Extent lengths are 32-bit: clip each to the largest multiple of 256 below 2^32.
+    extents = extents.map((e) => ({
+      length: Math.min(e.length, MAX_EXTENT),
+      flags: e.flags & (NBD_STATE_HOLE | NBD_STATE_ZERO),
+    }));
+    this.#write(encodeBlockStatus(handle, BASE_ALLOCATION_ID, extents, true));
+  }
+
+  #replyOk(handle: bigint, read = false): void {
+    // With structured replies a simple reply is still fine for anything but
+    // READ when it carries no data (proto.md "Simple reply message").
+    if (read && this.#structured) {
+      this.#write(encodeStructuredNone(handle));
+      return;
+    }
+    this.#write(encodeSimpleReply(0, handle));
+  }
+
+  #replyError(handle: bigint, errno: number, message: string): void {
+    if (this.#structured) this.#write(encodeStructuredError(handle, errno, message));
+    else this.#write(encodeSimpleReply(errno, handle));
+  }
+
+  // --- Ending ------------------------------------------------------------
+
+  /** Stop taking messages; close once the requests in flight are answered. */
+  #end(reason: string): void {
+    if (this.#draining || this.#closed) return;
+    this.#closeReason = reason;
+    this.#draining = true;
+    this.#framer.close();
+    if (this.#inFlight === 0 && !this.#optionBusy) this.#socket.end();
+  }
+
+  /** Hard disconnect: proto.md allows it when the other side breaks a MUST. */
+  #abort(reason: string): void {
+    if (this.#closed) return;
+    this.#closeReason = reason;
+    this.#log.warn({ ip: this.#d.client.address, reason }, "nbd: closing connection");
+    this.#framer.close();
+    this.#socket.destroy();
+  }
+
+  async #cleanup(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#handshakeTimer);
+    this.#framer.close();
+    const a = this.#attached;
+    this.#attached = undefined;
+    if (a) {
+      const duration = this.#d.clock.now() - this.#connectedAt;
+      this.#log.info(
+        {
+          ip: this.#d.client.address,
+          export: a.handle.name,
+          bytes_read: this.#bytesRead,
+          bytes_written: this.#bytesWritten,
+          duration_ms: duration,
+          reason: this.#closeReason,
+        },
+        "nbd: client disconnected",
+      );
+      this.#d.bus.publish({
+        type: "nbd.disconnect",
+        ip: this.#d.client.address,
+        mac: a.handle.mac,
+        detail: {
+          export: a.handle.name,
+          bytes_read: this.#bytesRead,
+          bytes_written: this.#bytesWritten,
+          requests: this.#requests,
+          duration_ms: duration,
+          reason: this.#closeReason,
+        },
+      });
+      // Requests still reading from the file end first: wait for them.
+      await this.#idle();
+      try {
+        if (a.lease) await a.lease.release();
+        else await a.handle.release();
+      } catch (err) {
+        this.#log.error(
+          { export: a.handle.name, err: (err as Error).message },
+          "nbd: releasing the export failed",
+        );
+      }
+    }
+    this.#d.onClosed(this);
+  }
+
+  #idle(): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * The NBD service: every export on one port, by name (seed 002 ran one
+ * nbd-server per image on ports 2000-2002 through inetd). Exports come from
+ * an NbdExportSource; each connection holds its own open file, so a client
+ * keeps the version it connected to until it reconnects. Read-only by
+ * default, with an optional private copy-on-write layer per client.
+ *
+ * The listener is handed in (a `net.Server`, listening or not) or made from
+ * listen options; port 0 in tests.
+ */
+import { createServer, type AddressInfo, type ListenOptions, type Server, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Clock, type EventBus, systemClock } from "../../events/event-bus.js";
+import type { Logger } from "../../logging/logger.js";
+import { NBD_MAX_PAYLOAD_BYTES } from "../../protocols/nbd/nbd-constants.js";
+import { CowLayers } from "./cow-layers.js";
+import { NbdConnection } from "./nbd-connection.js";
+import type { NbdExportSource } from "./nbd-export-source.js";
+
+export interface NbdServiceOptions {
+  /** Requests one connection runs at once; more wait in the socket (TCP pushes back). */
+  readonly maxInFlight: number;
+  /** Payload bytes (READ and WRITE) one connection has in flight before it stops taking requests. */
+  readonly maxInFlightBytes: number;
+  /** A connection that has not chosen an export by then is closed. */
+  readonly handshakeTimeoutMs: number;
+  /** Connections at once; further ones are closed at accept. 0: no limit. */
+  readonly maxConnections: number;
+  /** Where copy-on-write layers live (`<data_dir>/nbd-cow` in production). */
+  readonly cowDir: string;
+}
+
+export const defaultNbdServiceOptions: NbdServiceOptions = Object.freeze({
+  maxInFlight: 64,
+  maxInFlightBytes: 2 * NBD_MAX_PAYLOAD_BYTES,
+  handshakeTimeoutMs: 30_000,
+  maxConnections: 0,
+  cowDir: join(tmpdir(), "bootfleet-nbd-cow"),
+});
+
+export interface NbdServiceDeps {
+  /** A server to accept on (listening already, or listened on by `start` with `listen`). */
+  readonly server?: Server | undefined;
+  /** Where to listen when no listening server is handed in; default port 10809 on every address. */
+  readonly listen?: ListenOptions | undefined;
+  readonly source: NbdExportSource;
+  readonly bus: Pick<EventBus, "publish">;
+  readonly logger: Logger;
+  readonly clock?: Clock | undefined;
+  readonly options?: Partial<NbdServiceOptions> | undefined;
+}
+
+export interface NbdServiceStats {
+  readonly connections: number;
+  readonly accepted: number;
+  readonly refused: number;
+}
+
+/** `::ffff:127.0.0.1` -> `127.0.0.1`: events and keys use the plain IPv4 form. */
+function plainAddress(address: string | undefined): string {
+  if (!address) return "";
+  return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
+}
+
+export class NbdService {
+  readonly #d: NbdServiceDeps;
+  readonly #o: NbdServiceOptions;
+  readonly #log: Logger;
+  readonly #server: Server;
+  readonly #ownsServer: boolean;
+  readonly #cow: CowLayers;
+  readonly #connections = new Set<NbdConnection>();
+  readonly #sockets = new Set<Socket>();
+  #accepted = 0;
+  #refused = 0;
+  #running = false;
+
+  readonly #onConnection = (socket: Socket): void => {
+    if (this.#o.maxConnections > 0 && this.#connections.size >= this.#o.maxConnections) {
+      this.#refused++;
+      this.#log.warn({ ip: plainAddress(socket.remoteAddress) }, "nbd: too many connections, refusing");
+      socket.destroy();
+      return;
+    }
+    this.#accepted++;
+    this.#sockets.add(socket);
+    socket.once("close", () => this.#sockets.delete(socket));
+    const connection = new NbdConnection({
+      socket,
+      client: { address: plainAddress(socket.remoteAddress), port: socket.remotePort ?? 0 },
+      source: this.#d.source,
+      cow: this.#cow,
+      bus: this.#d.bus,
+      log: this.#log,
+      clock: this.#d.clock ?? systemClock,
+      limits: this.#o,
+      onClosed: (c) => this.#connections.delete(c),
+    });
+    this.#connections.add(connection);
+    connection.start();
+  };
+
+  readonly #onError = (err: Error): void => {
+    this.#log.error({ err: err.message }, "nbd: listener error");
+  };
+
+  constructor(deps: NbdServiceDeps) {
+    this.#d = deps;
+    const options = Object.fromEntries(Object.entries(deps.options ?? {}).filter(([, v]) => v !== undefined));
+    this.#o = Object.freeze({ ...defaultNbdServiceOptions, ...options });
+    this.#log = deps.logger.child({ service: "nbd" });
+    this.#ownsServer = deps.server === undefined;
+    this.#server = deps.server ?? createServer();
+    this.#cow = new CowLayers(this.#o.cowDir);
+  }
+
+  get options(): NbdServiceOptions {
+    return this.#o;
+  }
+
+  /** Starts accepting; listens first when the server is not listening yet. Resolves the bound address. */
+  async start(): Promise<AddressInfo> {
+    if (!this.#running) {
+      this.#running = true;
+      this.#server.on("connection", this.#onConnection);
+      this.#server.on("error", this.#onError);
+      if (!this.#server.listening) {
+        await new Promise<void>((resolve, reject) => {
+          const fail = (err: Error) => reject(err);
+          this.#server.once("error", fail);
+          this.#server.listen(this.#d.listen ?? { port: 10809 }, () => {
+            this.#server.off("error", fail);
+            resolve();
+          });
+        });
+      }
+    }
+    const address = this.#server.address() as AddressInfo;
+    this.#log.info({ address: address.address, port: address.port }, "nbd: listening");
+    return address;
+  }
+
+  /**
+   * Stops accepting and ends every connection: requests in flight are
+   * answered first (proto.md "Terminating the transmission phase"), then the
+   * sockets close. Closes the server only when it made it.
+   */
+  async stop(graceMs = 5000): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    this.#server.off("connection", this.#onConnection);
+    const closed = this.#ownsServer
+      ? new Promise<void>((resolve) => this.#server.close(() => resolve()))
+      : Promise.resolve();
+    for (const c of this.#connections) c.shutdown();
+    const deadline = setTimeout(() => {
+      for (const s of this.#sockets) s.destroy();
+    }, graceMs);
+    await Promise.all([...this.#sockets].map((s) => new Promise((resolve) => s.once("close", resolve))));
+    clearTimeout(deadline);
+    // Connections release their exports after their sockets close.
+    while (this.#connections.size > 0) await new Promise((resolve) => setImmediate(resolve));
+    this.#server.off("error", this.#onError);
+    await closed;
+  }
+
+  stats(): NbdServiceStats {
+    return { connections: this.#connections.size, accepted: this.#accepted, refused: this.#refused };
+  }
+}
