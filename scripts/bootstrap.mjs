@@ -129,7 +129,10 @@ if (mode === "start") {
   );
   build();
   step("lint (biome)");
-  run(join(root, "node_modules/.bin/biome"), ["check", ...["src", "test", "scripts", "bench"].filter((d) => existsSync(join(root, d)))]);
+  run(join(root, "node_modules/.bin/biome"), [
+    "check",
+    ...["src", "test", "scripts", "bench"].filter((d) => existsSync(join(root, d))),
+  ]);
   step("tests");
   run(process.execPath, [join(root, "scripts/run-tests.mjs"), ...process.argv.slice(3)]);
 } else {
