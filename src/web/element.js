@@ -1,0 +1,37 @@
+/**
+ * A tiny DOM builder: element("td", { class: "num" }, "12"). Children may be
+ * strings, numbers, nodes, arrays or null/false (skipped). Text goes in as
+ * text nodes, never as HTML, so names and log lines from machines cannot
+ * inject markup.
+ */
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+export function element(tag, attrs, ...children) {
+  return fill(document.createElement(tag), attrs, children);
+}
+
+export function svgElement(tag, attrs, ...children) {
+  return fill(document.createElementNS(SVG_NS, tag), attrs, children);
+}
+
+function fill(node, attrs, children) {
+  for (const [name, value] of Object.entries(attrs ?? {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith("on") && typeof value === "function") node.addEventListener(name.slice(2), value);
+    else if (name === "dataset") Object.assign(node.dataset, value);
+    else if (name === "value" && "value" in node) node.value = value;
+    else if (name === "checked" && "checked" in node) node.checked = Boolean(value);
+    else node.setAttribute(name, value === true ? "" : String(value));
+  }
+  append(node, children);
+  return node;
+}
+
+function append(node, children) {
+  for (const child of children) {
+    if (child === undefined || child === null || child === false) continue;
+    if (Array.isArray(child)) append(node, child);
+    else if (typeof child === "string" || typeof child === "number") node.append(String(child));
+    else node.append(child);
+  }
+}
