@@ -6,12 +6,12 @@
  * them all.
  */
 import { mkdirSync } from "node:fs";
-import { join } from "node:path";
 import type { FleetConfig } from "../config/model.js";
 import { FleetResolver } from "../config/resolve-machine.js";
 import { EventBus } from "../events/event-bus.js";
 import type { Logger } from "../logging/logger.js";
-import { openSqliteStore } from "../store/sqlite/sqlite-store.js";
+import { EventRecorder } from "../store/event-recorder.js";
+import { openStore as openBackend } from "../store/open-store.js";
 import type { Store } from "../store/store.js";
 
 export interface RunningService {
@@ -35,7 +35,7 @@ export class FleetServer {
   readonly resolver: FleetResolver;
   readonly services: RunningService[] = [];
   readonly #logger: Logger;
-  readonly #unsubscribe: () => void;
+  readonly recorder: EventRecorder;
 
   private constructor(config: FleetConfig, store: Store, logger: Logger) {
     this.config = config;
@@ -43,20 +43,7 @@ export class FleetServer {
     this.#logger = logger;
     this.bus = new EventBus();
     this.resolver = new FleetResolver(config);
-    this.#unsubscribe = this.bus.subscribe((event) => {
-      store
-        .addEvent({ ...event })
-        .catch((e: Error) => logger.error({ err: e.message, type: event.type }, "could not store event"));
-      if (event.mac)
-        store
-          .noteMachine({
-            mac: event.mac,
-            ip: event.ip ?? null,
-            at: event.at,
-            state: stateOf(event.type, event.stage),
-          })
-          .catch((e: Error) => logger.error({ err: e.message }, "could not note machine"));
-    });
+    this.recorder = new EventRecorder({ store, bus: this.bus, logger: logger.child({ part: "events" }) });
   }
 
   static async start(opts: FleetServerOptions): Promise<FleetServer> {
@@ -86,28 +73,15 @@ export class FleetServer {
         this.#logger.warn({ service: s.name, err: (e as Error).message }, "service did not stop cleanly");
       }
     }
-    this.#unsubscribe();
+    await this.recorder.close();
     await this.store.close();
   }
 }
 
 export function openStore(config: FleetConfig): Store {
-  if (config.store.driver === "postgres")
-    throw Object.assign(new Error("the postgres store is not available in this build"), {
-      hint: "use store: { driver: sqlite }",
-    });
-  return openSqliteStore(join(config.server.data_dir, "bootfleet.sqlite"));
-}
-
-/** A machine's last state from an event: off | dhcp | loading | root-mounted | up | failed. */
-export function stateOf(type: string, stage: string | undefined): string | undefined {
-  if (type === "client.stage") {
-    if (stage === "init") return "up";
-    if (stage === "failed") return "failed";
-    if (stage === "initrd") return "loading";
-    return "root-mounted";
-  }
-  if (type.startsWith("dhcp.")) return "dhcp";
-  if (type.startsWith("tftp.") || type.startsWith("http.")) return "loading";
-  return undefined;
+  return openBackend({
+    driver: config.store.driver,
+    url: config.store.url,
+    data_dir: config.server.data_dir,
+  });
 }
