@@ -22,8 +22,14 @@ describe("tftp option negotiation (RFC 2347/2348/2349/7440)", () => {
   });
 
   it("pxelinux blksize=1408,tsize", () => {
+    const n = negotiateReadOptions(opts(["tsize", "0"], ["blksize", "1408"]), 70, limits);
+    assert.deepEqual(n.oack, opts(["tsize", "70"], ["blksize", "1408"]));
+  });
+
+  it("leaves tsize out for an empty file (curl refuses 'tsize 0')", () => {
     const n = negotiateReadOptions(opts(["tsize", "0"], ["blksize", "1408"]), 0, limits);
-    assert.deepEqual(n.oack, opts(["tsize", "0"], ["blksize", "1408"]));
+    assert.deepEqual(n.oack, opts(["blksize", "1408"]));
+    assert.deepEqual(negotiateReadOptions(opts(["tsize", "0"]), 0, limits).oack, []);
   });
 
   it("OVMF tsize=0,blksize=1468,windowsize=4", () => {

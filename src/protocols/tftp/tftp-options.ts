@@ -100,6 +100,14 @@ export function negotiateReadOptions(
           ignored.push({ name, value, reason: "not a number" });
           break;
         }
+        // curl (tftp.c, at least to 8.x) fails a transfer whose OACK says
+        // "tsize 0" ("invalid tsize value in OACK packet"), as it does against
+        // tftpd-hpa and dnsmasq. Leaving tsize out is a legal answer (the server
+        // may decline any option) and every client then reads to the short block.
+        if (fileSize === 0) {
+          ignored.push({ name, value, reason: "empty file: tsize 0 left out for curl" });
+          break;
+        }
         accepted.set(name, String(fileSize));
         break;
       case "windowsize":
