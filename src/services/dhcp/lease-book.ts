@@ -1,0 +1,238 @@
+/**
+ * Every lease the DHCP service knows, indexed in memory by address and by
+ * (network, MAC), backed by the store.
+ *
+ * Durability: a binding (ACK), a release and a decline are written to the
+ * store and awaited before the reply goes out or the packet is finished, so
+ * a server killed at any instant and started again knows every address it
+ * ever acknowledged (load() reads them back). Offers are kept in memory
+ * only: an offer promises nothing (RFC 2131 §4.3.1 "the server need not
+ * reserve the offered address"), and a REQUEST for an address another MAC
+ * holds is refused at bind time, so a lost offer can never hand one address
+ * to two machines.
+ *
+ * Leases are keyed by chaddr, not by client identifier (option 61): a
+ * netbooting machine's PXE ROM, iPXE and its OS each send a different
+ * identifier (or none) for one NIC, and it should keep one address from
+ * power-on to login (ISC dhcpd's `ignore-client-uids`). The identifier is
+ * still stored.
+ *
+ * The index is changed synchronously before any store write is awaited, so
+ * two packets handled concurrently never pick the same free address.
+ */
+import type { Clock } from "../../events/event-bus.js";
+import { ipv4ToNumber, numberToIpv4 } from "../../protocols/ipv4-address.js";
+import type { LeaseRow, Store } from "../../store/store.js";
+import type { ServedNetwork } from "./served-network.js";
+
+export type AllocationFailure = "exhausted" | "cap";
+
+const running = (row: LeaseRow, now: number) =>
+  (row.state === "offered" || row.state === "bound") && row.expires > now;
+
+export class LeaseBook {
+  readonly #store: Store;
+  readonly #clock: Clock;
+  readonly #byIp = new Map<string, LeaseRow>();
+  /** `${network} ${mac}` -> that MAC's lease in that network. */
+  readonly #byMac = new Map<string, LeaseRow>();
+  /** network -> addresses with a running offer or binding (for max_leases). */
+  readonly #held = new Map<string, Set<string>>();
+  /** network -> pool index to start the next free-address search at. */
+  readonly #cursor = new Map<string, number>();
+
+  constructor(store: Store, clock: Clock) {
+    this.#store = store;
+    this.#clock = clock;
+  }
+
+  /** Reads every stored lease back (at start, after a restart or a crash). */
+  async load(): Promise<number> {
+    const rows = await this.#store.listLeases();
+    for (const row of rows) this.#index(row);
+    return rows.length;
+  }
+
+  byIp(ip: string): LeaseRow | undefined {
+    return this.#byIp.get(ip);
+  }
+
+  forMac(net: ServedNetwork, mac: string): LeaseRow | undefined {
+    const row = this.#byMac.get(`${net.cidr} ${mac}`);
+    // The address may since have gone to another MAC (after this one's expired).
+    return row && this.#byIp.get(row.ip) === row ? row : undefined;
+  }
+
+  /**
+   * May `mac` have `ip` now? Not when it is reserved for another host, in a
+   * running decline quarantine, or running for another MAC.
+   */
+  availableFor(net: ServedNetwork, ip: string, mac: string): boolean {
+    const now = this.#clock.now();
+    const owner = net.reserved.get(ip);
+    if (owner !== undefined && owner !== mac) return false;
+    const row = this.#byIp.get(ip);
+    if (!row) return true;
+    if (row.state === "declined" && row.expires > now) return false;
+    return row.mac === mac || !running(row, now);
+  }
+
+  /** Does `mac` hold a running offer or binding of `ip` (already counted against max_leases)? */
+  isHeldBy(ip: string, mac: string): boolean {
+    const row = this.#byIp.get(ip);
+    return row !== undefined && row.mac === mac && running(row, this.#clock.now());
+  }
+
+  /** Running offers and bindings in the network (expired ones are pruned first when near the cap). */
+  held(net: ServedNetwork): number {
+    const set = this.#held.get(net.cidr);
+    if (!set) return 0;
+    if (set.size >= net.maxLeases) {
+      const now = this.#clock.now();
+      for (const ip of set) {
+        const row = this.#byIp.get(ip);
+        if (!row || !running(row, now)) set.delete(ip);
+      }
+    }
+    return set.size;
+  }
+
+  /**
+   * A free pool address for a new lease: one never leased first (from a
+   * rotating cursor, so addresses are reused as late as possible), else one
+   * whose lease ran out or was released. Ping-free: no ICMP probe before the
+   * offer (dhcpd and dnsmasq ping); a client that finds the address in use
+   * sends DHCPDECLINE (RFC 2131 §4.4.1) and the address is quarantined.
+   */
+  freeAddress(net: ServedNetwork, mac: string): string | AllocationFailure {
+    if (this.held(net) >= net.maxLeases) return "cap";
+    const size = net.poolSize;
+    const start = this.#cursor.get(net.cidr) ?? 0;
+    let reusable: string | undefined;
+    for (let k = 0; k < size; k++) {
+      const index = (start + k) % size;
+      const ip = numberToIpv4(poolAddress(net, index));
+      if (net.reserved.has(ip)) continue;
+      const row = this.#byIp.get(ip);
+      if (!row) {
+        this.#cursor.set(net.cidr, (index + 1) % size);
+        return ip;
+      }
+      if (reusable === undefined && this.availableFor(net, ip, mac)) reusable = ip;
+    }
+    return reusable ?? "exhausted";
+  }
+
+  /** Records an offer in memory (see the header: offers are not persisted). */
+  offer(
+    net: ServedNetwork,
+    mac: string,
+    ip: string,
+    holdMs: number,
+    extra: Pick<LeaseRow, "hostname" | "clientId">,
+  ): void {
+    const now = this.#clock.now();
+    const row = this.#byIp.get(ip);
+    // A running binding of this MAC stays as it is: the offer only repeats it.
+    if (row && row.mac === mac && row.state === "bound" && row.expires > now) return;
+    this.#index({
+      ip,
+      mac,
+      network: net.cidr,
+      state: "offered",
+      start: now,
+      expires: now + holdMs,
+      ...extra,
+    });
+  }
+
+  /** Forgets this MAC's running offers (it chose another server: RFC 2131 §4.3.2). */
+  dropOffers(mac: string): void {
+    for (const [key, row] of this.#byMac) {
+      if (row.mac === mac && row.state === "offered" && this.#byIp.get(row.ip) === row) {
+        this.#byIp.delete(row.ip);
+        this.#byMac.delete(key);
+        this.#held.get(row.network)?.delete(row.ip);
+      }
+    }
+  }
+
+  /**
+   * Writes a lease (bound, released, declined) to the store and the index.
+   * Resolves once the store has it; on a store failure the index is put back
+   * and the error thrown, so no ACK goes out for an unrecorded binding.
+   */
+  async commit(row: LeaseRow): Promise<void> {
+    const before = this.#byIp.get(row.ip);
+    const key = `${row.network} ${row.mac}`;
+    const previousOfMac = this.#byMac.get(key);
+    this.#index(row);
+    try {
+      await this.#store.putLease(row);
+      // The MAC moved to another address (a new reservation): free the old one.
+      if (row.state === "bound" && previousOfMac && previousOfMac.ip !== row.ip) {
+        if (this.#byIp.get(previousOfMac.ip) === previousOfMac) {
+          this.#byIp.delete(previousOfMac.ip);
+          this.#held.get(previousOfMac.network)?.delete(previousOfMac.ip);
+          await this.#store.deleteLease(previousOfMac.ip);
+        }
+      }
+    } catch (err) {
+      if (this.#byIp.get(row.ip) === row) {
+        if (before) this.#index(before);
+        else {
+          this.#byIp.delete(row.ip);
+          this.#held.get(row.network)?.delete(row.ip);
+        }
+        if (previousOfMac) this.#byMac.set(key, previousOfMac);
+        else if (this.#byMac.get(key) === row) this.#byMac.delete(key);
+      }
+      throw err;
+    }
+  }
+
+  /** Marks leases whose time ran out as expired, in memory and in the store. */
+  async expire(): Promise<LeaseRow[]> {
+    const now = this.#clock.now();
+    const gone: LeaseRow[] = [];
+    for (const row of this.#byIp.values()) {
+      if ((row.state === "offered" || row.state === "bound") && row.expires <= now) {
+        const expired: LeaseRow = { ...row, state: "expired" };
+        this.#index(expired);
+        if (row.state === "bound") gone.push(expired);
+      }
+    }
+    if (gone.length > 0) await this.#store.expireLeases(now);
+    return gone;
+  }
+
+  #index(row: LeaseRow): void {
+    const prev = this.#byIp.get(row.ip);
+    if (prev && prev.mac !== row.mac) {
+      const prevKey = `${prev.network} ${prev.mac}`;
+      if (this.#byMac.get(prevKey) === prev) this.#byMac.delete(prevKey);
+    }
+    if (prev && prev.network !== row.network) this.#held.get(prev.network)?.delete(row.ip);
+    this.#byIp.set(row.ip, row);
+    this.#byMac.set(`${row.network} ${row.mac}`, row);
+    let set = this.#held.get(row.network);
+    if (!set) this.#held.set(row.network, (set = new Set()));
+    if (row.state === "offered" || row.state === "bound") set.add(row.ip);
+    else set.delete(row.ip);
+  }
+}
+
+function poolAddress(net: ServedNetwork, index: number): number {
+  for (const [lo, hi] of net.pool) {
+    const n = hi - lo + 1;
+    if (index < n) return lo + index;
+    index -= n;
+  }
+  throw new RangeError(`pool index ${index} past the pool of ${net.cidr}`);
+}
+
+/** For tests and the handler: is the text a usable unicast address (not 0.0.0.0)? */
+export function isSetAddress(ip: string): boolean {
+  const n = ipv4ToNumber(ip);
+  return n !== null && n !== 0;
+}
