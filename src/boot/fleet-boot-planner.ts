@@ -54,6 +54,15 @@ export type PlanResult =
   | { readonly plan: BootPlan; readonly machine: ResolvedMachine; readonly reason?: undefined }
   | { readonly plan: null; readonly machine: ResolvedMachine | null; readonly reason: string };
 
+/**
+ * What the HTTP service and the API ask of a planner beyond the seam: the
+ * decision with its reason, and the facts remembered for a MAC.
+ */
+export interface InspectableBootPlanner extends BootPlanner {
+  decide(facts: MachineFacts): PlanResult;
+  factsFor(mac: string, ip?: string): MachineFacts;
+}
+
 /** iPXE binaries the planner may hand out, by file name. */
 export const IPXE_BINARIES: readonly string[] = [
   "undionly.kpxe",
@@ -65,7 +74,7 @@ export const IPXE_BINARIES: readonly string[] = [
 
 const FACTS_MEMORY = 4096;
 
-export class FleetBootPlanner implements BootPlanner {
+export class FleetBootPlanner implements InspectableBootPlanner {
   readonly #config: FleetConfig;
   readonly #resolver: Resolver;
   readonly #images: ImageLookup;

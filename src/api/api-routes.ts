@@ -1,0 +1,449 @@
+/**
+ * The REST API under /api/v1 (a fastify plugin; http-service.ts registers
+ * it). Reads are open, writes need the bearer token (api-auth.ts), every
+ * error is an ApiError from api-errors.ts, the document is openapi.ts.
+ *
+ * Client stage reports (POST /machines/<mac>/events) are the exception to
+ * "writes need the token": the client hook runs in an initramfs that holds
+ * no secret. A report is accepted
+ *   - with the token, from anywhere (detail.verified = "token");
+ *   - without it, from the machine's own address: the address bootfleet
+ *     leased it, saw it at, or the config fixes for it (verified = "source-ip");
+ *   - without it, when no address is known for that MAC at all (its address
+ *     came from another DHCP server): accepted, marked verified = false;
+ * and refused (403 STAGE_SOURCE_MISMATCH) when an address is known and the
+ * report comes from another one. Every report records source_ip. So a
+ * machine can only speak for itself, and the worst an impostor can do is
+ * add reports marked unverified for machines nobody knows the address of.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { z } from "zod";
+import type { InspectableBootPlanner, PlanResult } from "../boot/fleet-boot-planner.js";
+import type { ImageLookup } from "../boot/image-lookup.js";
+import { parseMac } from "../boot/mac-address.js";
+import type { FleetConfig, Host, MachineFacts, ResolvedMachine, Resolver } from "../config/model.js";
+import type { BootEvent, EventBus } from "../events/event-bus.js";
+import type { Logger } from "../logging/logger.js";
+import type { MachineRow, Store } from "../store/store.js";
+import { ApiError, toApiError } from "./api-errors.js";
+import { checkBearer, requireWriteToken } from "./api-auth.js";
+import { streamEvents } from "./event-stream.js";
+import { type ImageAdmin, type ImageInfo, ImageVersionMissing } from "./image-admin.js";
+import { bootView, effectiveConfigView, eventView, type MachineSummary, summary } from "./machine-view.js";
+import { openApiDocument } from "./openapi.js";
+
+export interface ApiDeps {
+  readonly config: FleetConfig;
+  readonly resolver: Resolver;
+  readonly planner: InspectableBootPlanner;
+  readonly store: Store;
+  readonly bus: EventBus;
+  readonly images: ImageLookup;
+  readonly imageAdmin?: ImageAdmin | undefined;
+  readonly logger: Logger;
+  /** The write token (config or env), already chosen; undefined = write API off. */
+  readonly token: string | undefined;
+  /**
+   * Called back with each event once stored (EventRecorder.onPersisted): the
+   * SSE stream reads the store then, instead of guessing when the write is done.
+   */
+  readonly onPersisted?: ((listener: (event: BootEvent) => void) => () => void) | undefined;
+  /** SSE tuning, for tests. */
+  readonly stream?: { readonly settleMs?: number; readonly pollMs?: number; readonly heartbeatMs?: number };
+}
+
+const STAGE = /^[a-z][a-z0-9_.-]{0,31}$/;
+const stageBody = z.strictObject({
+  stage: z
+    .string()
+    .regex(STAGE, "a stage is 1-32 lower-case letters, digits, '.', '_' or '-', starting with a letter"),
+  detail: z.record(z.string(), z.unknown()).optional(),
+});
+const useBody = z.strictObject({ version: z.string().min(1).max(128) });
+
+function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  const r = schema.safeParse(body ?? {});
+  if (!r.success) {
+    throw new ApiError("INVALID_BODY", z.prettifyError(r.error), {
+      issues: r.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
+    });
+  }
+  return r.data;
+}
+
+function intParam(q: Record<string, unknown>, name: string, min: number, max: number): number | undefined {
+  const v = q[name];
+  if (v === undefined || v === "") return undefined;
+  if (typeof v !== "string" || !/^\d{1,15}$/.test(v) || Number(v) < min || Number(v) > max) {
+    throw new ApiError("INVALID_QUERY", `${name} must be a whole number from ${min} to ${max}`);
+  }
+  return Number(v);
+}
+
+function strParam(q: Record<string, unknown>, name: string): string | undefined {
+  const v = q[name];
+  if (v === undefined || v === "") return undefined;
+  if (typeof v !== "string" || v.length > 200)
+    throw new ApiError("INVALID_QUERY", `${name} must be one short string`);
+  return v;
+}
+
+function macParam(q: Record<string, unknown>): string | undefined {
+  const v = strParam(q, "mac");
+  if (v === undefined) return undefined;
+  const mac = parseMac(v);
+  if (!mac) throw new ApiError("INVALID_MAC", `"${v}" is not a MAC address (aa:bb:cc:dd:ee:ff)`);
+  return mac;
+}
+
+/** IPv4 clients on a dual-stack socket show up as ::ffff:a.b.c.d. */
+export function clientIp(req: FastifyRequest): string {
+  // After the client hung up the socket has no address any more: use what
+  // fastify read at the start of the request.
+  const ip = req.socket?.remoteAddress ?? req.ip ?? "";
+  return ip.startsWith("::ffff:") ? ip.slice(7) : ip;
+}
+
+interface FoundMachine {
+  readonly id: string;
+  readonly mac: string | null;
+  readonly row: MachineRow | null;
+  readonly host: Host | undefined;
+}
+
+export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
+  const { config, resolver, planner, store, bus, logger } = deps;
+
+  const storeCall = async <T>(what: string, call: () => Promise<T>): Promise<T> => {
+    try {
+      return await call();
+    } catch (err) {
+      logger.error({ err: String(err), what }, "store failed");
+      throw new ApiError("STORE_FAILED", `the store could not ${what}`);
+    }
+  };
+
+  const factsOf = (mac: string, row: MachineRow | null, host: Host | undefined): MachineFacts => {
+    const remembered = planner.factsFor(mac);
+    return {
+      ...remembered,
+      mac,
+      ip: remembered.ip ?? row?.ip ?? host?.ip ?? undefined,
+      hostname: remembered.hostname ?? row?.hostname ?? host?.name ?? undefined,
+      arch: remembered.arch ?? row?.arch ?? undefined,
+    };
+  };
+
+  const resolveSafe = (facts: MachineFacts): ResolvedMachine | null => {
+    try {
+      return resolver.resolve(facts);
+    } catch (err) {
+      logger.warn({ mac: facts.mac, err: String(err) }, "resolving a machine for the API failed");
+      return null;
+    }
+  };
+
+  const findMachine = async (id: string): Promise<FoundMachine> => {
+    const mac = parseMac(id);
+    let found: FoundMachine | null = null;
+    if (mac) {
+      const row = await storeCall("read a machine", () => store.getMachine(mac));
+      const host = config.hosts.find((h) => h.mac === mac);
+      if (row || host) found = { id, mac, row, host };
+    } else {
+      const host = resolver.findHost(id);
+      if (host?.mac) {
+        const hostMac = host.mac;
+        found = {
+          id,
+          mac: hostMac,
+          row: await storeCall("read a machine", () => store.getMachine(hostMac)),
+          host,
+        };
+      } else {
+        const rows = await storeCall("list machines", () => store.listMachines());
+        const row =
+          rows.find((r) => r.ip === id || r.hostname === id || (host?.ip && r.ip === host.ip)) ?? null;
+        if (row || host) found = { id, mac: row?.mac ?? null, row, host };
+      }
+    }
+    if (!found) {
+      throw new ApiError(
+        "MACHINE_NOT_FOUND",
+        `no machine "${id}" is declared in the config or has been seen; look machines up by MAC, hostname or IP`,
+        { id },
+      );
+    }
+    return found;
+  };
+
+  const requireMac = (m: FoundMachine): string => {
+    if (m.mac) return m.mac;
+    throw new ApiError(
+      "MACHINE_NOT_FOUND",
+      `host "${m.host?.name ?? m.id}" has no MAC address in the config and has not been seen yet`,
+      { id: m.id },
+    );
+  };
+
+  const write = (req: FastifyRequest): void => requireWriteToken(req.headers.authorization, deps.token);
+
+  app.setErrorHandler((err, req, reply) => {
+    const apiErr = toApiError(err);
+    if (apiErr.status >= 500) logger.error({ err: String(err), url: req.url }, "API request failed");
+    void reply.code(apiErr.status).type("application/json; charset=utf-8").send(apiErr.toJSON());
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const e = new ApiError(
+      "NOT_FOUND",
+      `no endpoint ${req.method} ${req.url.split("?")[0]}; see /api/v1/openapi.json`,
+    );
+    void reply.code(e.status).send(e.toJSON());
+  });
+
+  app.get("/", async () => ({
+    name: "bootfleet",
+    openapi: "/api/v1/openapi.json",
+    endpoints: [
+      "/api/v1/machines",
+      "/api/v1/images",
+      "/api/v1/leases",
+      "/api/v1/events",
+      "/api/v1/events/stream",
+    ],
+    write_api: deps.token ? "on" : "off",
+  }));
+
+  app.get("/openapi.json", async () => openApiDocument());
+
+  app.get("/machines", async () => {
+    const rows = await storeCall("list machines", () => store.listMachines());
+    const byMac = new Map(rows.map((r) => [r.mac, r]));
+    const out: (MachineSummary & { host: string | null })[] = [];
+    for (const host of config.hosts) {
+      const row = host.mac
+        ? (byMac.get(host.mac) ?? null)
+        : (rows.find((r) => host.ip && r.ip === host.ip) ?? null);
+      if (row) byMac.delete(row.mac);
+      const mac = host.mac ?? row?.mac;
+      const m = mac ? resolveSafe(factsOf(mac, row, host)) : null;
+      out.push({ ...summary(row, m, true), hostname: host.name, host: host.name });
+    }
+    for (const row of byMac.values()) {
+      out.push({ ...summary(row, resolveSafe(factsOf(row.mac, row, undefined)), false), host: null });
+    }
+    return { machines: out };
+  });
+
+  const machineDetail = async (id: string) => {
+    const found = await findMachine(id);
+    const m = found.mac ? resolveSafe(factsOf(found.mac, found.row, found.host)) : null;
+    const boot: PlanResult | null = found.mac
+      ? planner.decide(factsOf(found.mac, found.row, found.host))
+      : null;
+    return {
+      found,
+      body: {
+        machine: {
+          ...summary(found.row, m, found.host !== undefined),
+          ...(found.host ? { hostname: found.host.name } : {}),
+          host: found.host?.name ?? null,
+          boot: boot ? bootView(boot) : { bootable: false, reason: "no MAC address known for this host yet" },
+        },
+      },
+    };
+  };
+
+  app.get<{ Params: { id: string } }>(
+    "/machines/:id",
+    async (req) => (await machineDetail(req.params.id)).body,
+  );
+
+  app.get<{ Params: { id: string } }>("/machines/:id/config", async (req) => {
+    const found = await findMachine(req.params.id);
+    const mac = requireMac(found);
+    const m = resolveSafe(factsOf(mac, found.row, found.host));
+    if (!m) throw new ApiError("INTERNAL", "the machine's config could not be resolved; see the server log");
+    return { config: effectiveConfigView(m) };
+  });
+
+  app.get<{ Params: { id: string }; Querystring: Record<string, unknown> }>(
+    "/machines/:id/events",
+    async (req) => {
+      const found = await findMachine(req.params.id);
+      const mac = requireMac(found);
+      const q = req.query;
+      const rows = await storeCall("list events", () =>
+        store.listEvents({
+          mac,
+          afterId: intParam(q, "after", 0, Number.MAX_SAFE_INTEGER),
+          type: strParam(q, "type"),
+          order: strParam(q, "order") === "desc" ? "desc" : "asc",
+          limit: intParam(q, "limit", 1, 1000) ?? 100,
+        }),
+      );
+      return { events: rows.map(eventView) };
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    "/machines/:id/events",
+    { bodyLimit: 16 * 1024 },
+    async (req, reply: FastifyReply) => {
+      const mac = parseMac(req.params.id);
+      if (!mac)
+        throw new ApiError("INVALID_MAC", `"${req.params.id}" is not a MAC address (aa:bb:cc:dd:ee:ff)`);
+      const body = parseBody(stageBody, req.body);
+      const source = clientIp(req);
+      let verified: "token" | "source-ip" | false;
+      const auth = checkBearer(req.headers.authorization, deps.token);
+      if (auth === "ok") verified = "token";
+      else if (auth === "wrong")
+        throw new ApiError("UNAUTHORIZED", "The bearer token is not the one configured.");
+      else {
+        const known = await knownAddresses(mac);
+        if (known.has(source)) verified = "source-ip";
+        else if (known.size === 0) verified = false;
+        else {
+          throw new ApiError(
+            "STAGE_SOURCE_MISMATCH",
+            `stage reports for ${mac} are taken from its own address (${[...known].join(", ")}), not ${source}; ` +
+              "or send the API token",
+            { mac, source_ip: source },
+          );
+        }
+      }
+      const event = bus.publish({
+        type: "client.stage",
+        mac,
+        ip: source,
+        stage: body.stage,
+        detail: { ...(body.detail ?? {}), source_ip: source, verified },
+      });
+      return reply.code(202).send({ accepted: true, verified, at: event.at });
+    },
+  );
+
+  const knownAddresses = async (mac: string): Promise<Set<string>> => {
+    const known = new Set<string>();
+    const row = await storeCall("read a machine", () => store.getMachine(mac));
+    if (row?.ip) known.add(row.ip);
+    const host = config.hosts.find((h) => h.mac === mac);
+    if (host?.ip) known.add(host.ip);
+    const leases = await storeCall("list leases", () =>
+      store.queryLeases({ mac, states: ["bound", "offered"] }),
+    );
+    for (const l of leases) known.add(l.ip);
+    const remembered = planner.factsFor(mac).ip;
+    if (remembered) known.add(remembered);
+    return known;
+  };
+
+  const listImages = async (): Promise<readonly ImageInfo[]> => {
+    if (deps.imageAdmin) return deps.imageAdmin.list();
+    return Object.values(config.images).map((spec) => {
+      const current = spec.version
+        ? deps.images.get(spec.name, spec.version)
+        : deps.images.current(spec.name);
+      return {
+        name: spec.name,
+        current: current?.version ?? null,
+        versions: current ? [{ version: current.version }] : [],
+        description: spec.description,
+      };
+    });
+  };
+
+  app.get("/images", async () => ({ images: await listImages() }));
+
+  app.get<{ Params: { name: string } }>("/images/:name", async (req) => {
+    const image = (await listImages()).find((i) => i.name === req.params.name);
+    if (!image)
+      throw new ApiError("IMAGE_NOT_FOUND", `no image "${req.params.name}"`, { name: req.params.name });
+    return { image };
+  });
+
+  app.post<{ Params: { name: string } }>("/images/:name/current", { bodyLimit: 4096 }, async (req) => {
+    write(req);
+    const { version } = parseBody(useBody, req.body);
+    const name = req.params.name;
+    if (!deps.imageAdmin) {
+      throw new ApiError(
+        "IMAGES_UNAVAILABLE",
+        "this server has no image store attached; use bootfleet image use",
+      );
+    }
+    const images = await deps.imageAdmin.list();
+    const image = images.find((i) => i.name === name);
+    if (!image) throw new ApiError("IMAGE_NOT_FOUND", `no image "${name}"`, { name });
+    if (!image.versions.some((v) => v.version === version)) {
+      throw new ApiError("IMAGE_VERSION_NOT_FOUND", `image ${name} has no version "${version}"`, {
+        name,
+        version,
+        versions: image.versions.map((v) => v.version),
+      });
+    }
+    try {
+      await deps.imageAdmin.use(name, version);
+    } catch (err) {
+      if (err instanceof ImageVersionMissing) {
+        throw new ApiError("IMAGE_VERSION_NOT_FOUND", err.message, { name, version });
+      }
+      logger.error({ err: String(err), name, version }, "image switch failed");
+      throw new ApiError("IMAGE_SWITCH_FAILED", `switching ${name} to ${version} failed: ${String(err)}`);
+    }
+    bus.publish({ type: "api.image-use", detail: { name, version, previous: image.current } });
+    return { image: { name, current: version, previous: image.current } };
+  });
+
+  app.get<{ Querystring: Record<string, unknown> }>("/leases", async (req) => {
+    const network = strParam(req.query, "network");
+    return { leases: await storeCall("list leases", () => store.listLeases(network)) };
+  });
+
+  app.get<{ Querystring: Record<string, unknown> }>("/events", async (req) => {
+    const q = req.query;
+    const rows = await storeCall("list events", () =>
+      store.listEvents({
+        mac: macParam(q),
+        type: strParam(q, "type"),
+        afterId: intParam(q, "after", 0, Number.MAX_SAFE_INTEGER),
+        order: strParam(q, "order") === "desc" ? "desc" : "asc",
+        limit: intParam(q, "limit", 1, 1000) ?? 100,
+      }),
+    );
+    return { events: rows.map(eventView) };
+  });
+
+  app.get<{ Querystring: Record<string, unknown> }>("/events/stream", async (req, reply) => {
+    const q = req.query;
+    const lastEventId = req.headers["last-event-id"];
+    const fromHeader =
+      typeof lastEventId === "string" && /^\d{1,15}$/.test(lastEventId.trim())
+        ? Number(lastEventId.trim())
+        : undefined;
+    const afterId = fromHeader ?? intParam(q, "after", 0, Number.MAX_SAFE_INTEGER);
+    const mac = macParam(q);
+    const type = strParam(q, "type");
+    reply.hijack();
+    try {
+      await streamEvents(reply.raw, {
+        store,
+        bus,
+        logger,
+        afterId,
+        mac,
+        type,
+        onPersisted: deps.onPersisted,
+        ...deps.stream,
+      });
+    } catch (err) {
+      logger.warn({ err: String(err) }, "event stream failed");
+      if (!reply.raw.headersSent) {
+        const e = new ApiError("STORE_FAILED", "the store could not list events");
+        reply.raw.writeHead(e.status, { "Content-Type": "application/json; charset=utf-8" });
+        reply.raw.end(JSON.stringify(e.toJSON()));
+      } else reply.raw.end();
+    }
+  });
+}

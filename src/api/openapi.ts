@@ -1,0 +1,279 @@
+/**
+ * The OpenAPI 3.1 document served at /api/v1/openapi.json. Written by hand
+ * next to the routes; api-routes.test.ts checks that every route the plugin
+ * registers is described here and every path here is a route.
+ */
+import { API_ERRORS } from "./api-errors.js";
+
+type Json = Record<string, unknown>;
+
+const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: Json, description = "OK"): Json => ({
+  description,
+  content: { "application/json": { schema } },
+});
+const error = (description: string): Json => json(ref("Error"), description);
+const idParam: Json = {
+  name: "id",
+  in: "path",
+  required: true,
+  description: "MAC address (any of aa:bb:.., aa-bb-.., aabb..), hostname or IP address",
+  schema: { type: "string" },
+};
+const macParam: Json = { name: "mac", in: "path", required: true, schema: { type: "string" } };
+const query = (name: string, schema: Json, description: string): Json => ({
+  name,
+  in: "query",
+  schema,
+  description,
+});
+const eventQueries: Json[] = [
+  query("after", { type: "integer", minimum: 0 }, "only events with a larger id"),
+  query("type", { type: "string" }, "exact event type, e.g. client.stage"),
+  query("order", { enum: ["asc", "desc"] }, "asc (default) or desc"),
+  query("limit", { type: "integer", minimum: 1, maximum: 1000 }, "at most this many (default 100)"),
+];
+const bearer: Json[] = [{ bearer: [] }];
+
+export function openApiDocument(): Json {
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "bootfleet API",
+      version: "1",
+      description:
+        "Machines, images, leases and boot events of a bootfleet server. Reads are open; requests that change " +
+        "state need 'Authorization: Bearer <token>' (services.api.token or BOOTFLEET_API_TOKEN). Without a " +
+        "configured token the write API is off (403 WRITE_API_DISABLED). Errors are " +
+        '{"error": {"code", "message", "detail"?}} with a stable code.',
+    },
+    servers: [{ url: "/api/v1" }],
+    components: {
+      securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
+      schemas: {
+        Error: {
+          type: "object",
+          required: ["error"],
+          properties: {
+            error: {
+              type: "object",
+              required: ["code", "message"],
+              properties: {
+                code: { enum: Object.keys(API_ERRORS) },
+                message: { type: "string" },
+                detail: { type: "object" },
+              },
+            },
+          },
+        },
+        Origin: {
+          type: "object",
+          properties: {
+            layer: { enum: ["builtin", "defaults", "layers-tree", "network", "group", "host", "address"] },
+            name: { type: "string" },
+            file: { type: "string" },
+            line: { type: "integer" },
+            column: { type: "integer" },
+          },
+        },
+        MachineSummary: {
+          type: "object",
+          properties: {
+            mac: { type: ["string", "null"] },
+            hostname: { type: ["string", "null"] },
+            ip: { type: ["string", "null"] },
+            declared: { type: "boolean", description: "declared as a host in the config" },
+            host: { type: ["string", "null"] },
+            groups: { type: "array", items: { type: "string" } },
+            image: { type: ["string", "null"] },
+            state: { type: "string", description: "off | dhcp | loading | root-mounted | up | failed" },
+            arch: { type: ["integer", "null"], description: "DHCP option 93" },
+            first_seen: { type: ["integer", "null"] },
+            last_seen: { type: ["integer", "null"] },
+          },
+        },
+        Event: {
+          type: "object",
+          properties: {
+            id: { type: "integer" },
+            at: { type: "integer", description: "milliseconds since the epoch" },
+            type: { type: "string" },
+            protocol: { type: "string" },
+            mac: { type: ["string", "null"] },
+            ip: { type: ["string", "null"] },
+            stage: { type: ["string", "null"] },
+            detail: { type: "object" },
+          },
+        },
+        Image: {
+          type: "object",
+          properties: {
+            name: { type: "string" },
+            current: { type: ["string", "null"] },
+            description: { type: "string" },
+            versions: {
+              type: "array",
+              items: {
+                type: "object",
+                properties: {
+                  version: { type: "string" },
+                  created: { type: "integer" },
+                  size: { type: "integer" },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    paths: {
+      "/": { get: { summary: "Index of the API", responses: { 200: json({ type: "object" }) } } },
+      "/openapi.json": { get: { summary: "This document", responses: { 200: json({ type: "object" }) } } },
+      "/machines": {
+        get: {
+          summary: "Every machine declared in the config or seen on the network, merged",
+          responses: {
+            200: json({
+              type: "object",
+              properties: { machines: { type: "array", items: ref("MachineSummary") } },
+            }),
+          },
+        },
+      },
+      "/machines/{id}": {
+        get: {
+          summary: "One machine and what it boots (or why it does not)",
+          parameters: [idParam],
+          responses: { 200: json({ type: "object" }), 404: error("MACHINE_NOT_FOUND") },
+        },
+      },
+      "/machines/{id}/config": {
+        get: {
+          summary: "The machine's effective config, every value with its origin (bootfleet explain)",
+          parameters: [idParam],
+          responses: { 200: json({ type: "object" }), 404: error("MACHINE_NOT_FOUND") },
+        },
+      },
+      "/machines/{id}/events": {
+        get: {
+          summary: "The machine's boot events",
+          parameters: [idParam, ...eventQueries],
+          responses: {
+            200: json({ type: "object", properties: { events: { type: "array", items: ref("Event") } } }),
+            400: error("INVALID_QUERY"),
+            404: error("MACHINE_NOT_FOUND"),
+          },
+        },
+        post: {
+          summary: "A boot stage reported by the client hook",
+          description:
+            "Accepted without the token from the machine's own address (or, when no address is known for the MAC, " +
+            "marked verified=false); with the token from anywhere. Publishes a client.stage event.",
+          parameters: [{ ...macParam, name: "id", description: "the reporting machine's MAC address" }],
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": {
+                schema: {
+                  type: "object",
+                  required: ["stage"],
+                  additionalProperties: false,
+                  properties: {
+                    stage: {
+                      type: "string",
+                      pattern: "^[a-z][a-z0-9_.-]{0,31}$",
+                      examples: ["root-mounted"],
+                    },
+                    detail: { type: "object" },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            202: json({ type: "object" }, "Accepted"),
+            400: error("INVALID_MAC or INVALID_BODY"),
+            401: error("UNAUTHORIZED (a wrong token)"),
+            403: error("STAGE_SOURCE_MISMATCH"),
+          },
+        },
+      },
+      "/images": {
+        get: {
+          summary: "Images and their versions",
+          responses: {
+            200: json({ type: "object", properties: { images: { type: "array", items: ref("Image") } } }),
+          },
+        },
+      },
+      "/images/{name}": {
+        get: {
+          summary: "One image",
+          parameters: [{ name: "name", in: "path", required: true, schema: { type: "string" } }],
+          responses: { 200: json({ type: "object" }), 404: error("IMAGE_NOT_FOUND") },
+        },
+      },
+      "/images/{name}/current": {
+        post: {
+          summary: "Switch the image's current version (bootfleet image use)",
+          security: bearer,
+          parameters: [{ name: "name", in: "path", required: true, schema: { type: "string" } }],
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": {
+                schema: {
+                  type: "object",
+                  required: ["version"],
+                  additionalProperties: false,
+                  properties: { version: { type: "string" } },
+                },
+              },
+            },
+          },
+          responses: {
+            200: json({ type: "object" }),
+            400: error("INVALID_BODY"),
+            401: error("UNAUTHORIZED"),
+            403: error("WRITE_API_DISABLED"),
+            404: error("IMAGE_NOT_FOUND or IMAGE_VERSION_NOT_FOUND"),
+            500: error("IMAGE_SWITCH_FAILED"),
+            503: error("IMAGES_UNAVAILABLE"),
+          },
+        },
+      },
+      "/leases": {
+        get: {
+          summary: "DHCP leases",
+          parameters: [query("network", { type: "string" }, "only this network (CIDR)")],
+          responses: { 200: json({ type: "object" }) },
+        },
+      },
+      "/events": {
+        get: {
+          summary: "Boot events of every machine",
+          parameters: [query("mac", { type: "string" }, "only this machine"), ...eventQueries],
+          responses: {
+            200: json({ type: "object", properties: { events: { type: "array", items: ref("Event") } } }),
+            400: error("INVALID_QUERY or INVALID_MAC"),
+          },
+        },
+      },
+      "/events/stream": {
+        get: {
+          summary: "Boot events as server-sent events",
+          description:
+            "Each message is 'id: <event id>' and 'data: <Event as JSON>'. Reconnect with the Last-Event-ID header " +
+            "(EventSource does) or ?after=<id> to get what was missed; without either the stream starts now.",
+          parameters: [
+            { name: "Last-Event-ID", in: "header", schema: { type: "integer" } },
+            query("after", { type: "integer", minimum: 0 }, "resume after this id"),
+            query("mac", { type: "string" }, "only this machine"),
+            query("type", { type: "string" }, "only this event type"),
+          ],
+          responses: { 200: { description: "text/event-stream", content: { "text/event-stream": {} } } },
+        },
+      },
+    },
+  };
+}

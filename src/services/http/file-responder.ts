@@ -1,0 +1,211 @@
+/**
+ * Sends a file from disk or a rendered buffer with what boot clients and
+ * caches need: Content-Length, ETag and Last-Modified, 304 on a matching
+ * If-None-Match/If-Modified-Since, one byte range (206/416), HEAD without a
+ * body. Writes to the raw response with backpressure and counts the bytes
+ * that went out, so the `http.get` event says how much a client really got.
+ */
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import type { ServerResponse } from "node:http";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { decide, type FileDecision } from "./http-range.js";
+import type { HotFileCache } from "./hot-file-cache.js";
+
+export interface SendResult {
+  readonly status: number;
+  /** Body bytes written to the socket. */
+  readonly bytes: number;
+  /** False when the client went away before the end. */
+  readonly complete: boolean;
+}
+
+export interface FileMeta {
+  readonly contentType: string;
+  readonly cacheControl?: string | undefined;
+}
+
+function header(req: FastifyRequest, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v.join(", ") : v;
+}
+
+function decideFor(req: FastifyRequest, etag: string, mtime: number, size: number): FileDecision {
+  return decide(
+    {
+      method: req.method,
+      range: header(req, "range"),
+      ifRange: header(req, "if-range"),
+      ifNoneMatch: header(req, "if-none-match"),
+      ifModifiedSince: header(req, "if-modified-since"),
+    },
+    { etag, mtime, size },
+  );
+}
+
+function writeHead(
+  res: ServerResponse,
+  d: FileDecision,
+  size: number,
+  etag: string,
+  mtime: number,
+  meta: FileMeta,
+): number {
+  res.setHeader("ETag", etag);
+  res.setHeader("Last-Modified", new Date(mtime).toUTCString());
+  res.setHeader("Accept-Ranges", "bytes");
+  if (meta.cacheControl) res.setHeader("Cache-Control", meta.cacheControl);
+  if (d.status === 304) {
+    res.writeHead(304);
+    return 0;
+  }
+  if (d.status === 416) {
+    res.setHeader("Content-Range", `bytes */${size}`);
+    res.setHeader("Content-Type", "text/plain; charset=utf-8");
+    const body = `range not satisfiable: the file has ${size} bytes\n`;
+    res.setHeader("Content-Length", Buffer.byteLength(body));
+    res.writeHead(416);
+    res.end(body);
+    return -1;
+  }
+  const length = size === 0 ? 0 : d.end - d.start + 1;
+  res.setHeader("Content-Type", meta.contentType);
+  res.setHeader("Content-Length", length);
+  if (d.status === 206) res.setHeader("Content-Range", `bytes ${d.start}-${d.end}/${size}`);
+  res.writeHead(d.status);
+  return length;
+}
+
+/** Resolves when the response is done or the client is gone. */
+function waitDrain(res: ServerResponse): Promise<boolean> {
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => () => {
+      res.off("drain", onDrain);
+      res.off("close", onClose);
+      resolve(ok);
+    };
+    const onDrain = done(true);
+    const onClose = done(false);
+    res.once("drain", onDrain);
+    res.once("close", onClose);
+  });
+}
+
+const CHUNK = 4 * 1024 * 1024;
+
+async function writeSlices(res: ServerResponse, data: Buffer, start: number, end: number): Promise<number> {
+  let sent = 0;
+  for (let off = start; off <= end; off += CHUNK) {
+    if (res.destroyed) return sent;
+    const slice = data.subarray(off, Math.min(end + 1, off + CHUNK));
+    const more = res.write(slice);
+    sent += slice.length;
+    if (!more && !(await waitDrain(res))) return sent;
+  }
+  return sent;
+}
+
+async function writeStream(res: ServerResponse, path: string, start: number, end: number): Promise<number> {
+  const stream = createReadStream(path, { start, end, highWaterMark: 1024 * 1024 });
+  let sent = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      if (res.destroyed) break;
+      const more = res.write(chunk);
+      sent += chunk.length;
+      if (!more && !(await waitDrain(res))) break;
+    }
+  } finally {
+    stream.destroy();
+  }
+  return sent;
+}
+
+function finish(res: ServerResponse, complete: boolean): Promise<void> {
+  if (!complete) {
+    res.destroy();
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off("finish", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.once("finish", done);
+    res.once("close", done);
+    res.end();
+  });
+}
+
+export function fileEtag(size: number, mtimeMs: number, ino: number): string {
+  return `"${ino.toString(16)}-${Math.round(mtimeMs).toString(16)}-${size.toString(16)}"`;
+}
+
+/**
+ * Streams a file. The reply is hijacked: fastify's own send path would
+ * buffer nothing but adds a stream pipe per response; writing slices of a
+ * cached Buffer is what keeps up with nginx's sendfile (bench/http/).
+ * Returns null when the file does not exist (the caller answers 404).
+ */
+export async function sendFile(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  path: string,
+  meta: FileMeta,
+  cache?: HotFileCache,
+): Promise<SendResult | null> {
+  let st: Awaited<ReturnType<typeof stat>>;
+  try {
+    st = await stat(path);
+  } catch {
+    return null;
+  }
+  if (!st.isFile()) return null;
+  const etag = fileEtag(st.size, st.mtimeMs, st.ino);
+  const d = decideFor(req, etag, st.mtimeMs, st.size);
+  reply.hijack();
+  const res = reply.raw;
+  const length = writeHead(res, d, st.size, etag, st.mtimeMs, meta);
+  if (length < 0) return { status: 416, bytes: 0, complete: true };
+  if (req.method === "HEAD" || length === 0 || d.status === 304) {
+    await finish(res, true);
+    return { status: d.status, bytes: 0, complete: true };
+  }
+  const { start, end } = d as { start: number; end: number };
+  const data = cache ? await cache.get(path, { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino }) : null;
+  const sent = data ? await writeSlices(res, data, start, end) : await writeStream(res, path, start, end);
+  const complete = sent === length && !res.destroyed;
+  await finish(res, complete);
+  return { status: d.status, bytes: sent, complete };
+}
+
+export function bufferEtag(body: Buffer): string {
+  return `"${createHash("sha1").update(body).digest("base64url").slice(0, 22)}"`;
+}
+
+/** Sends a rendered file (script, config, layer cpio) with the same validators and ranges. */
+export async function sendBuffer(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  body: Buffer,
+  mtime: number,
+  meta: FileMeta,
+): Promise<SendResult> {
+  const etag = bufferEtag(body);
+  const d = decideFor(req, etag, mtime, body.length);
+  reply.hijack();
+  const res = reply.raw;
+  const length = writeHead(res, d, body.length, etag, mtime, meta);
+  if (length < 0) return { status: 416, bytes: 0, complete: true };
+  if (req.method === "HEAD" || length === 0 || d.status === 304) {
+    await finish(res, true);
+    return { status: d.status, bytes: 0, complete: true };
+  }
+  const { start, end } = d as { start: number; end: number };
+  const sent = await writeSlices(res, body, start, end);
+  const complete = sent === length && !res.destroyed;
+  await finish(res, complete);
+  return { status: d.status, bytes: sent, complete };
+}
