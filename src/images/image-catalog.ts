@@ -1,0 +1,317 @@
+/**
+ * The image store on disk, and the one API other services use to find image
+ * files. Layout under `<data_dir>/images/`:
+ *
+ *   <name>/current                  symlink -> <version>; switched by rename(2), so a
+ *                                   reader sees the old or the new version, never none
+ *   <name>/<version>/root.squashfs  the read-only root, served over NBD
+ *   <name>/<version>/vmlinuz        kernel, from the image's /boot
+ *   <name>/<version>/initrd.img     the image's initrd with the client hook appended
+ *   <name>/<version>/manifest.json  size, sha256, kernel version, created, source
+ *   <name>/source/                  the root tree of the last folder/debootstrap build
+ *                                   (`image shell` and `image commit` work on it)
+ *   <name>/.build-*                 builds in progress; hidden, never listed
+ *
+ * A version folder appears by one rename of a complete build folder, so every
+ * listed version has all four files.
+ *
+ * In-use tracking is in memory, per process: the NBD service acquires a
+ * version while a client is connected and releases it on disconnect, and
+ * `removeVersion`/pruning refuse versions in use. A CLI running beside the
+ * server passes an `inUse` callback that asks the server instead.
+ */
+import { lstat, readdir, readlink, rename, rm, stat, symlink } from "node:fs/promises";
+import { join } from "node:path";
+import { ImageError } from "./image-error.js";
+import { type ImageManifest, MANIFEST_FILE, readManifest } from "./image-manifest.js";
+import { assertImageName, formatExportName, isImageName } from "./image-name.js";
+import { compareVersions, isImageVersion } from "./image-version.js";
+
+export const ROOTFS_FILE = "root.squashfs";
+export const KERNEL_FILE = "vmlinuz";
+export const INITRD_FILE = "initrd.img";
+export const CURRENT_LINK = "current";
+export const SOURCE_DIR = "source";
+
+export interface ImageVersionPaths {
+  readonly name: string;
+  readonly version: string;
+  readonly dir: string;
+  readonly rootfs: string;
+  readonly kernel: string;
+  readonly initrd: string;
+  readonly manifest: string;
+}
+
+export interface ImageSummary {
+  readonly name: string;
+  /** Oldest first. */
+  readonly versions: readonly string[];
+  readonly current?: string | undefined;
+  /** A source tree is kept (built from a folder or debootstrap): `image shell` works. */
+  readonly hasSource: boolean;
+}
+
+export type InUseCheck = (name: string, version: string) => boolean;
+
+export class ImageCatalog {
+  readonly dataDir: string;
+  readonly imagesDir: string;
+  readonly #holders = new Map<string, Map<string, number>>();
+  readonly #externalInUse: InUseCheck | undefined;
+
+  /** `inUse`: asked besides this catalog's own acquisitions (e.g. a CLI asking the running server). */
+  constructor(dataDir: string, options: { inUse?: InUseCheck | undefined } = {}) {
+    this.dataDir = dataDir;
+    this.imagesDir = join(dataDir, "images");
+    this.#externalInUse = options.inUse;
+  }
+
+  imageDir(name: string): string {
+    return join(this.imagesDir, assertImageName(name));
+  }
+
+  sourceDir(name: string): string {
+    return join(this.imageDir(name), SOURCE_DIR);
+  }
+
+  /** Where a version's files are (no check that they exist). */
+  versionPaths(name: string, version: string): ImageVersionPaths {
+    if (!isImageVersion(version)) {
+      throw new ImageError(
+        "VERSION_NOT_FOUND",
+        `invalid version '${version}' (versions look like 20261124-153000)`,
+      );
+    }
+    const dir = join(this.imageDir(name), version);
+    return {
+      name,
+      version,
+      dir,
+      rootfs: join(dir, ROOTFS_FILE),
+      kernel: join(dir, KERNEL_FILE),
+      initrd: join(dir, INITRD_FILE),
+      manifest: join(dir, MANIFEST_FILE),
+    };
+  }
+
+  /** Every image, by name. */
+  async list(): Promise<ImageSummary[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.imagesDir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+      throw err;
+    }
+    const out: ImageSummary[] = [];
+    for (const name of names.filter(isImageName).sort()) {
+      if (!(await isDir(join(this.imagesDir, name)))) continue;
+      out.push({
+        name,
+        versions: await this.versions(name),
+        current: await this.current(name),
+        hasSource: await isDir(this.sourceDir(name)),
+      });
+    }
+    return out;
+  }
+
+  async exists(name: string): Promise<boolean> {
+    return isDir(this.imageDir(name));
+  }
+
+  /** Complete versions of an image, oldest first; [] when the image does not exist. */
+  async versions(name: string): Promise<string[]> {
+    let entries: string[];
+    try {
+      entries = await readdir(this.imageDir(name));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+      throw err;
+    }
+    const versions: string[] = [];
+    for (const v of entries) {
+      if (isImageVersion(v) && (await isDir(join(this.imageDir(name), v)))) versions.push(v);
+    }
+    return versions.sort(compareVersions);
+  }
+
+  /** The version `current` points at, when it points at one that exists. */
+  async current(name: string): Promise<string | undefined> {
+    let target: string;
+    try {
+      target = await readlink(join(this.imageDir(name), CURRENT_LINK));
+    } catch {
+      return undefined;
+    }
+    if (!isImageVersion(target)) return undefined;
+    return (await isDir(join(this.imageDir(name), target))) ? target : undefined;
+  }
+
+  /**
+   * The files of a version; without a version, the current one (or, when no
+   * `current` link exists, the newest). Throws IMAGE_NOT_FOUND or
+   * VERSION_NOT_FOUND with what to do.
+   */
+  async resolve(name: string, version?: string): Promise<ImageVersionPaths> {
+    const versions = await this.versions(name);
+    if (versions.length === 0) {
+      throw new ImageError(
+        "IMAGE_NOT_FOUND",
+        `no image '${name}' in ${this.imagesDir}: build it with 'bootfleet image build ${name} --from DIR|debootstrap:SUITE|FILE'`,
+      );
+    }
+    const chosen = version ?? (await this.current(name)) ?? versions[versions.length - 1]!;
+    if (!versions.includes(chosen)) {
+      throw new ImageError(
+        "VERSION_NOT_FOUND",
+        `image '${name}' has no version '${chosen}': it has ${versions.join(", ")} ('bootfleet image list')`,
+      );
+    }
+    return this.versionPaths(name, chosen);
+  }
+
+  async manifest(name: string, version?: string): Promise<ImageManifest> {
+    return readManifest((await this.resolve(name, version)).manifest);
+  }
+
+  /** Point `current` at a version: a new symlink renamed over the old one (atomic). */
+  async setCurrent(name: string, version: string): Promise<void> {
+    await this.resolve(name, version);
+    const dir = this.imageDir(name);
+    const tmp = join(dir, `.current-${process.pid}-${Date.now()}`);
+    await rm(tmp, { force: true });
+    await symlink(version, tmp);
+    try {
+      await rename(tmp, join(dir, CURRENT_LINK));
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  /**
+   * Mark a version as used by `holder` (e.g. a client's MAC or a connection
+   * id) until the returned function is called. Counted: the same holder may
+   * acquire twice (two NBD connections) and must release twice.
+   */
+  acquire(name: string, version: string, holder: string): () => void {
+    const key = formatExportName(name, version);
+    let holders = this.#holders.get(key);
+    if (!holders) this.#holders.set(key, (holders = new Map()));
+    holders.set(holder, (holders.get(holder) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.release(name, version, holder);
+    };
+  }
+
+  release(name: string, version: string, holder: string): void {
+    const key = formatExportName(name, version);
+    const holders = this.#holders.get(key);
+    const n = holders?.get(holder);
+    if (!holders || n === undefined) return;
+    if (n > 1) holders.set(holder, n - 1);
+    else holders.delete(holder);
+    if (holders.size === 0) this.#holders.delete(key);
+  }
+
+  /** Who holds a version in this process. */
+  holders(name: string, version: string): string[] {
+    return [...(this.#holders.get(formatExportName(name, version))?.keys() ?? [])];
+  }
+
+  isInUse(name: string, version: string): boolean {
+    return this.holders(name, version).length > 0 || (this.#externalInUse?.(name, version) ?? false);
+  }
+
+  /** A bound `isInUse`, for the callbacks the verbs take. */
+  readonly inUse: InUseCheck = (name, version) => this.isInUse(name, version);
+
+  /**
+   * Remove one version. Refuses the current version (switch first) and a
+   * version a client uses. The folder is renamed to a hidden name first, so
+   * it disappears from listings at once even if deleting takes a while.
+   */
+  async removeVersion(name: string, version: string): Promise<void> {
+    const paths = await this.resolve(name, version);
+    if (this.isInUse(name, version)) {
+      const who = this.holders(name, version);
+      throw new ImageError(
+        "VERSION_IN_USE",
+        `image ${name} version ${version} is in use${who.length ? ` by ${who.join(", ")}` : ""}: ` +
+          "wait until those clients reboot into another version, then remove it",
+      );
+    }
+    if ((await this.current(name)) === version) {
+      const others = (await this.versions(name)).filter((v) => v !== version);
+      throw new ImageError(
+        "VERSION_CURRENT",
+        others.length
+          ? `image ${name} version ${version} is the current version: switch first ('bootfleet image use ${name} ${others[others.length - 1]}'), or remove the whole image ('bootfleet image rm ${name}')`
+          : `image ${name} version ${version} is its only version: remove the whole image with 'bootfleet image rm ${name}'`,
+      );
+    }
+    await discard(paths.dir);
+  }
+
+  /** Remove an image with every version and its source tree; refuses when any version is in use. */
+  async removeImage(name: string): Promise<void> {
+    const dir = this.imageDir(name);
+    if (!(await isDir(dir))) {
+      throw new ImageError(
+        "IMAGE_NOT_FOUND",
+        `no image '${name}' in ${this.imagesDir} ('bootfleet image list')`,
+      );
+    }
+    const busy = (await this.versions(name)).filter((v) => this.isInUse(name, v));
+    if (busy.length) {
+      throw new ImageError(
+        "VERSION_IN_USE",
+        `image ${name} is in use (version ${busy.join(", ")}): wait until those clients reboot into another image`,
+      );
+    }
+    await discard(dir);
+  }
+
+  /**
+   * Keep the newest `keep` versions; remove older ones that are neither
+   * current nor in use. Returns the versions removed.
+   */
+  async prune(name: string, keep: number): Promise<string[]> {
+    const versions = await this.versions(name);
+    const current = await this.current(name);
+    const old = versions.slice(0, Math.max(0, versions.length - Math.max(1, keep)));
+    const removed: string[] = [];
+    for (const v of old) {
+      if (v === current || this.isInUse(name, v)) continue;
+      await discard(this.versionPaths(name, v).dir);
+      removed.push(v);
+    }
+    return removed;
+  }
+}
+
+async function isDir(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Hide then delete: a rename is atomic, a recursive delete is not. */
+async function discard(dir: string): Promise<void> {
+  const parent = join(dir, "..");
+  const hidden = join(parent, `.removing-${process.pid}-${Date.now()}-${dir.split("/").pop()}`);
+  try {
+    await lstat(dir);
+  } catch {
+    return;
+  }
+  await rename(dir, hidden);
+  await rm(hidden, { recursive: true, force: true });
+}
