@@ -24,7 +24,7 @@ import { parseMac } from "../boot/mac-address.js";
 import type { FleetConfig, Host, MachineFacts, ResolvedMachine, Resolver } from "../config/model.js";
 import type { BootEvent, EventBus } from "../events/event-bus.js";
 import type { Logger } from "../logging/logger.js";
-import type { MachineRow, Store } from "../store/store.js";
+import type { EventQuery, MachineRow, Store } from "../store/store.js";
 import { ApiError, toApiError } from "./api-errors.js";
 import { checkBearer, requireWriteToken } from "./api-auth.js";
 import { streamEvents } from "./event-stream.js";
@@ -94,6 +94,20 @@ function macParam(q: Record<string, unknown>): string | undefined {
   const mac = parseMac(v);
   if (!mac) throw new ApiError("INVALID_MAC", `"${v}" is not a MAC address (aa:bb:cc:dd:ee:ff)`);
   return mac;
+}
+
+/** ?after=&type=&order=&limit= of the event lists, checked before the store is asked. */
+function eventQuery(q: Record<string, unknown>): EventQuery {
+  const order = strParam(q, "order");
+  if (order !== undefined && order !== "asc" && order !== "desc") {
+    throw new ApiError("INVALID_QUERY", "order must be asc or desc");
+  }
+  return {
+    afterId: intParam(q, "after", 0, Number.MAX_SAFE_INTEGER),
+    type: strParam(q, "type"),
+    order: order ?? "asc",
+    limit: intParam(q, "limit", 1, 1000) ?? 100,
+  };
 }
 
 /** IPv4 clients on a dual-stack socket show up as ::ffff:a.b.c.d. */
@@ -272,16 +286,8 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     async (req) => {
       const found = await findMachine(req.params.id);
       const mac = requireMac(found);
-      const q = req.query;
-      const rows = await storeCall("list events", () =>
-        store.listEvents({
-          mac,
-          afterId: intParam(q, "after", 0, Number.MAX_SAFE_INTEGER),
-          type: strParam(q, "type"),
-          order: strParam(q, "order") === "desc" ? "desc" : "asc",
-          limit: intParam(q, "limit", 1, 1000) ?? 100,
-        }),
-      );
+      const query = { ...eventQuery(req.query), mac };
+      const rows = await storeCall("list events", () => store.listEvents(query));
       return { events: rows.map(eventView) };
     },
   );
@@ -402,16 +408,8 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   });
 
   app.get<{ Querystring: Record<string, unknown> }>("/events", async (req) => {
-    const q = req.query;
-    const rows = await storeCall("list events", () =>
-      store.listEvents({
-        mac: macParam(q),
-        type: strParam(q, "type"),
-        afterId: intParam(q, "after", 0, Number.MAX_SAFE_INTEGER),
-        order: strParam(q, "order") === "desc" ? "desc" : "asc",
-        limit: intParam(q, "limit", 1, 1000) ?? 100,
-      }),
-    );
+    const query = { ...eventQuery(req.query), mac: macParam(req.query) };
+    const rows = await storeCall("list events", () => store.listEvents(query));
     return { events: rows.map(eventView) };
   });
 
