@@ -123,6 +123,7 @@ describe("REST API (inject)", () => {
   it("gives the effective config with the origin of every value", async () => {
     const r = await h.app.inject({ url: "/api/v1/machines/lab3-14/config" });
     assert.equal(r.statusCode, 200);
+    // biome-ignore lint/suspicious/noExplicitAny: JSON from the API, walked by the assertions
     const { config } = r.json() as { config: Record<string, any> };
     assert.equal(config.settings.XKBLAYOUT.value, "de");
     assert.equal(config.settings.XKBLAYOUT.origin.layer, "group");
@@ -257,6 +258,7 @@ describe("REST API (inject)", () => {
 
     await h.recorder.flush();
     const events = await h.app.inject({ url: "/api/v1/machines/lab3-15/events" });
+    // biome-ignore lint/suspicious/noExplicitAny: JSON from the API, walked by the assertions
     const [stage] = events.json().events as Record<string, any>[];
     assert.equal(stage?.type, "client.stage");
     assert.equal(stage?.stage, "root-mounted");
@@ -336,6 +338,7 @@ describe("REST API (inject)", () => {
     for (const r of [...registered]) if (r.startsWith("HEAD ")) registered.delete(r);
     assert.deepEqual([...registered].sort(), [...documented].sort());
     // Every error code the API has is in the document's Error schema.
+    // biome-ignore lint/suspicious/noExplicitAny: JSON from the API, walked by the assertions
     const codes = (openApiDocument() as any).components.schemas.Error.properties.error.properties.code.enum;
     assert.deepEqual(codes, Object.keys(API_ERRORS));
   });

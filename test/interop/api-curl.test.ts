@@ -11,6 +11,7 @@ import { requirePeer, runPeer } from "../fixtures/boot/run-peer.js";
 
 async function curlJson(
   args: readonly string[],
+  // biome-ignore lint/suspicious/noExplicitAny: JSON from the API, walked by the assertions
 ): Promise<{ status: number; body: any; contentType: string }> {
   const r = await runPeer("curl", ["-sS", "-w", "\n%{http_code} %{content_type}", ...args]);
   assert.equal(r.code, 0, r.stderr);
@@ -27,6 +28,7 @@ async function curlJson(
 
 interface SseMessage {
   readonly id: number;
+  // biome-ignore lint/suspicious/noExplicitAny: JSON from the API, walked by the assertions
   readonly data: any;
 }
 
