@@ -234,7 +234,6 @@ export class FleetBootPlanner implements InspectableBootPlanner {
     const layersUrl = `${base}/boot/${machine.mac}/layers.cpio`;
 
     const args: string[] = [
-      "boot=bootfleet",
       `bootfleet.server=${server}`,
       `bootfleet.nbd=${server}:${services.nbd.port}/${image.name}@${image.version}`,
       `bootfleet.http=${base}`,

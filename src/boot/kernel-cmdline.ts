@@ -1,8 +1,8 @@
 /**
  * The kernel command line bootfleet gives every client. The `bootfleet.*`
- * parameters are read by the client hook in the initramfs (src/client-hook/):
+ * parameters are read by the client hook, which `bootfleet image build`
+ * makes the /init of the image's initramfs (src/client-hook/bootfleet-init.sh):
  *
- *   boot=bootfleet                   initramfs-tools runs /scripts/bootfleet
  *   bootfleet.server=IP              the server
  *   bootfleet.nbd=IP:PORT/EXPORT     root image over NBD, EXPORT = <image>@<version>
  *   bootfleet.http=URL               base URL of the HTTP service
