@@ -252,7 +252,8 @@ export class FleetBootPlanner implements InspectableBootPlanner {
       if (!m?.[1]) continue;
       const param = kernelParam(`bootfleet.${m[1].toLowerCase()}`, machine.settings[key]!.value);
       if (param) args.push(param);
-      else warnings.push(`setting ${key} has a value the kernel command line cannot carry; left out`);
+      else
+        warnings.push(`setting ${key} has spaces or quotes: not on the command line, only in settings.env`);
     }
     if (machine.console) args.push(...consoleArgs(machine.console.value));
     const imageArgs = this.#config.images[image.name]?.kernel_args;

@@ -11,8 +11,9 @@
  *   bootfleet.layers=URL             the layer cpio again (to re-apply layers later)
  *   bootfleet.cow=1                  private copy-on-write NBD layer (config nbd.cow)
  *   bootfleet.syslog=IP:PORT         where to send logs, when the syslog service runs
- *   bootfleet.<name>=VALUE           from a setting BOOTFLEET_<NAME> (lower-cased);
- *                                    other settings go in the layer cpio only
+ *   bootfleet.<name>=VALUE           from a setting BOOTFLEET_<NAME> (lower-cased) whose
+ *                                    value has no spaces; every setting is also in the
+ *                                    layer cpio's /etc/bootfleet/settings.env
  * then console=, then the image's kernel_args, then every layer's
  * kernel_args in order (defaults first, host last), so the most specific wins
  * where the kernel takes the last value.
@@ -22,14 +23,13 @@
 const PLAIN_TOKEN = /^[A-Za-z0-9._:@/+,=-]+$/;
 
 /**
- * `key=value` for the kernel: bare when plain, in double quotes when it has
- * spaces (the kernel's parse_args() honours "..."), null when it cannot be
- * written at all (a double quote or a control character).
+ * `key=value` for the command line, or null when the value cannot be written
+ * there: the client hook splits /proc/cmdline on white space (it cannot read
+ * the kernel's `key="a b"` quoting), so values with spaces, quotes or control
+ * characters stay in settings.env only.
  */
 export function kernelParam(key: string, value: string): string | null {
-  if (PLAIN_TOKEN.test(value)) return `${key}=${value}`;
-  if (value.length === 0 || /["\u0000-\u001f\u007f]/.test(value)) return null;
-  return `${key}="${value}"`;
+  return PLAIN_TOKEN.test(value) ? `${key}=${value}` : null;
 }
 
 /** Free text from the config (kernel_args, console) as separate words; newlines are spaces. */
