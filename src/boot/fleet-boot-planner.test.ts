@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -112,12 +112,12 @@ test("planner: generated files by path, any MAC spelling; unknown paths are null
   assert.equal(await p.generatedFile("undionly.kpxe", who), null, "no ipxeDir configured");
 });
 
-test("planner: iPXE binaries and image files for TFTP clients", async () => {
+test("planner: iPXE binaries and image files for TFTP clients", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "bf-planner-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, "undionly.kpxe"), "UNDI");
   const images = fakeImages(dir);
   const img = images.get("debian", "2024.06.01")!;
-  const { mkdirSync } = await import("node:fs");
   mkdirSync(join(dir, "debian", "2024.06.01"), { recursive: true });
   writeFileSync(img.kernel, "KERNEL");
   const p = planner({ images, ipxeDir: dir });
