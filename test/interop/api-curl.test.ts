@@ -92,9 +92,11 @@ describe("REST API over a socket with curl", () => {
 
   it("streams events as SSE and resumes after Last-Event-ID", async () => {
     const stream = `${h.base}/api/v1/events/stream`;
-    // A live follower from "now", for 3 seconds.
-    const live = runPeer("curl", ["-sS", "-N", "--max-time", "3", stream]);
-    await new Promise((r) => setTimeout(r, 600));
+    // A follower from the newest event on: what it replays or sees live does
+    // not depend on when curl gets connected.
+    await h.recorder.flush();
+    const newest = (await h.store.listEvents({ order: "desc", limit: 1 }))[0]?.id ?? 0;
+    const live = runPeer("curl", ["-sS", "-N", "--max-time", "4", `${stream}?after=${newest}`]);
     // The client hook's report, from 127.0.0.1 (lab3-15's address in the config).
     for (const stage of ["initrd", "root-mounted", "layers-applied"]) {
       const r = await curlJson([
