@@ -120,6 +120,10 @@ class GatedStore extends MemoryStore {
     if (this.fail) throw new Error("disk full");
     return super.addEvents(events);
   }
+  override async addEvent(event: NewEvent): Promise<number> {
+    if (this.fail) throw new Error("disk full");
+    return super.addEvent(event);
+  }
 }
 
 describe("event recorder", () => {
@@ -185,6 +189,25 @@ describe("event recorder", () => {
     );
     assert.equal(logger.records.filter((r) => r.level === "warn").length, 1);
     await rec.close();
+  });
+
+  it("an event whose detail cannot be stored does not lose its batch", async () => {
+    for (const store of [new MemoryStore(), openSqliteStore(join(dir, "bigint.sqlite"))]) {
+      const bus = new EventBus(clock());
+      const rec = new EventRecorder({ store, bus, logger: new MemoryLogger() });
+      bus.publish({ type: "x.before", mac: MAC });
+      bus.publish({ type: "x.bad", mac: MAC, detail: { n: 1n } });
+      bus.publish({ type: "x.after", mac: MAC });
+      await rec.close();
+      const rows = await store.listEvents({});
+      assert.deepEqual(
+        rows.map((e) => e.type),
+        ["x.before", "x.bad", "x.after"],
+      );
+      assert.deepEqual(rows[1]?.detail, { unstorable_detail: "Do not know how to serialize a BigInt" });
+      assert.ok((await store.getMachine(MAC)) !== null);
+      await store.close();
+    }
   });
 
   it("logs a failed batch and goes on with the next", async () => {

@@ -120,8 +120,42 @@ export class EventRecorder {
     }
   }
 
+  /**
+   * The batch was refused: store events one at a time so that one event the
+   * store cannot hold (a detail JSON cannot represent, e.g. a BigInt) does
+   * not take the others with it. Such an event is stored with its detail
+   * replaced by the reason. Throws when the store refuses everything.
+   */
+  async #addOneByOne(events: readonly NewEvent[], batchError: Error): Promise<number[]> {
+    const ids: number[] = [];
+    let stored = 0;
+    for (const e of events) {
+      try {
+        ids.push(await this.#store.addEvent(e));
+        stored++;
+      } catch (err) {
+        try {
+          ids.push(
+            await this.#store.addEvent({ ...e, detail: { unstorable_detail: (err as Error).message } }),
+          );
+          stored++;
+        } catch {
+          ids.push(0);
+        }
+      }
+    }
+    if (stored === 0) throw batchError;
+    return ids;
+  }
+
   async #write(batch: readonly BootEvent[]): Promise<void> {
-    const ids = await this.#store.addEvents(batch.map(toNewEvent));
+    const events = batch.map(toNewEvent);
+    let ids: readonly number[];
+    try {
+      ids = await this.#store.addEvents(events);
+    } catch (err) {
+      ids = await this.#addOneByOne(events, err as Error);
+    }
     const seen: MachineSeen[] = [];
     for (const e of batch) {
       if (!e.mac) continue;

@@ -130,10 +130,13 @@ export class MemoryStore implements Store {
   }
 
   async addEvents(events: readonly NewEvent[]): Promise<readonly number[]> {
-    return events.map((e) => this.#addEvent(e));
+    // All or nothing, as in a transaction: every detail is serialised
+    // before the first row goes in.
+    const details = events.map((e) => storedDetail(e));
+    return events.map((e, i) => this.#addEvent(e, details[i]!));
   }
 
-  #addEvent(e: NewEvent): number {
+  #addEvent(e: NewEvent, detail = storedDetail(e)): number {
     const id = this.#nextEventId++;
     this.#events.push({
       id,
@@ -143,9 +146,7 @@ export class MemoryStore implements Store {
       mac: e.mac ?? null,
       ip: e.ip ?? null,
       stage: e.stage ?? null,
-      // Through JSON, as the SQL backends store it: undefined fields vanish,
-      // and the caller's object is not kept.
-      detail: JSON.parse(JSON.stringify(e.detail ?? {})) as Record<string, unknown>,
+      detail,
     });
     return id;
   }
@@ -207,6 +208,14 @@ export class MemoryStore implements Store {
       (q.afterId === undefined || l.id > q.afterId);
     return pick(source, match, q.order ?? "asc", q.limit);
   }
+}
+
+/**
+ * Through JSON, as the SQL backends store it: undefined fields vanish, what
+ * JSON cannot hold throws, and the caller's object is not kept.
+ */
+function storedDetail(e: NewEvent): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(e.detail ?? {})) as Record<string, unknown>;
 }
 
 /** Rows in id order that match, from the oldest or the newest end, at most `limit`. */
