@@ -5,7 +5,23 @@
  * the bus and a logger handed in; this file is the only place that knows
  * them all.
  */
-import { mkdirSync } from "node:fs";
+import { createSocket, type Socket as UdpSocket } from "node:dgram";
+import { existsSync, mkdirSync } from "node:fs";
+import { createServer, type AddressInfo, type Server } from "node:net";
+import { networkInterfaces } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createBootMetrics } from "../api/boot-metrics.js";
+import { FleetBootPlanner } from "../boot/fleet-boot-planner.js";
+import { ImageCatalog } from "../images/image-catalog.js";
+import { DhcpService } from "../services/dhcp/dhcp-service.js";
+import { createHttpService } from "../services/http/http-service.js";
+import { NbdService } from "../services/nbd/nbd-service.js";
+import { SyslogService } from "../services/syslog/syslog-service.js";
+import { dgramTransferSocketFactory } from "../services/tftp/dgram-transfer-socket-factory.js";
+import { TftpService } from "../services/tftp/tftp-service.js";
+import { catalogImageAdmin, catalogImageLookup } from "./catalog-adapters.js";
+import { CatalogExportSource } from "./catalog-export-source.js";
 import type { FleetConfig } from "../config/model.js";
 import { FleetResolver } from "../config/resolve-machine.js";
 import { EventBus } from "../events/event-bus.js";
@@ -36,6 +52,8 @@ export class FleetServer {
   readonly services: RunningService[] = [];
   readonly #logger: Logger;
   readonly recorder: EventRecorder;
+  planner: FleetBootPlanner | undefined;
+  catalog: ImageCatalog | undefined;
 
   private constructor(config: FleetConfig, store: Store, logger: Logger) {
     this.config = config;
@@ -62,7 +80,114 @@ export class FleetServer {
   }
 
   async #startServices(): Promise<void> {
-    // Services are added here as they land (DHCP, TFTP, NBD, HTTP, syslog).
+    const { config, bus, store, resolver } = this;
+    const logger = this.#logger;
+    const svc = config.services;
+    const catalog = new ImageCatalog(config.server.data_dir);
+    const images = catalogImageLookup(catalog);
+    const planner = new FleetBootPlanner({ config, resolver, images, logger, ipxeDir: IPXE_DIR });
+    this.planner = planner;
+    this.catalog = catalog;
+    const metrics = createBootMetrics(bus, { processMetrics: true });
+    // Replies and transfer sockets leave from the address clients were told
+    // to use, when this host has it; else from whatever the kernel picks.
+    const local = localIpv4Addresses().includes(config.server.address) ? config.server.address : "0.0.0.0";
+
+    if (svc.http.enabled) {
+      const app = createHttpService({
+        config,
+        resolver,
+        planner,
+        store,
+        bus,
+        images,
+        imageAdmin: catalogImageAdmin(catalog, config),
+        logger,
+        metrics: metrics.registry,
+        webRoot: webRoot(),
+        onPersisted: (l) => this.recorder.onPersisted(l),
+      });
+      await app.listen({ host: svc.http.bind, port: svc.http.port });
+      const port = (app.server.address() as AddressInfo).port;
+      if (svc.http.port === 0) planner.setHttpBase(`http://${config.server.address}:${port}`);
+      this.services.push({ name: "http", where: `tcp ${svc.http.bind}:${port}`, stop: () => app.close() });
+    }
+
+    if (svc.tftp.enabled) {
+      mkdirSync(svc.tftp.root, { recursive: true });
+      const socket = await bindUdp("0.0.0.0", svc.tftp.port, "tftp");
+      const tftp = new TftpService({
+        socket,
+        createTransferSocket: dgramTransferSocketFactory(local),
+        root: svc.tftp.root,
+        options: { maxTransfers: svc.tftp.max_transfers, caseInsensitive: svc.tftp.case_insensitive },
+        planner,
+        bus,
+        logger,
+      });
+      tftp.start();
+      this.services.push({
+        name: "tftp",
+        where: `udp ${socket.address().address}:${socket.address().port} root ${svc.tftp.root}`,
+        stop: async () => {
+          tftp.close();
+          socket.close();
+        },
+      });
+    }
+
+    if (svc.nbd.enabled) {
+      const nbd = new NbdService({
+        listen: { host: svc.nbd.bind, port: svc.nbd.port },
+        source: new CatalogExportSource(catalog, resolver, store),
+        bus,
+        logger,
+        options: { cowDir: join(config.server.data_dir, "nbd-cow") },
+      });
+      const addr = await nbd.start();
+      this.services.push({ name: "nbd", where: `tcp ${addr.address}:${addr.port}`, stop: () => nbd.stop() });
+    }
+
+    if (svc.syslog.enabled) {
+      const udp = await bindUdp(svc.syslog.bind, svc.syslog.port, "syslog");
+      const tcp = await listenTcp(svc.syslog.bind, svc.syslog.port, "syslog");
+      const syslog = new SyslogService({
+        store,
+        bus,
+        logger,
+        macForIp: (ip) => this.macForIp(ip),
+        retention: { perMachine: svc.syslog.per_machine, total: svc.syslog.total },
+      });
+      syslog.attachUdp(udp);
+      syslog.attachTcp(tcp);
+      this.services.push({
+        name: "syslog",
+        where: `udp+tcp ${svc.syslog.bind}:${svc.syslog.port}`,
+        stop: async () => {
+          await syslog.close();
+          udp.close();
+          await new Promise<void>((r) => tcp.close(() => r()));
+        },
+      });
+    }
+
+    if (svc.dhcp.mode !== "off") {
+      const dhcp = new DhcpService({ config, resolver, planner, store, bus, logger });
+      await dhcp.start();
+      const ports = dhcp.ports;
+      this.services.push({
+        name: `dhcp (${svc.dhcp.mode})`,
+        where: `udp ${ports.dhcp}${ports.proxy ? ` and ${ports.proxy}` : ""}`,
+        stop: () => dhcp.stop(),
+      });
+    }
+  }
+
+  /** Which machine an address belongs to: its lease, else a fixed address in the config. */
+  async macForIp(ip: string): Promise<string | null> {
+    const lease = await this.store.getLeaseByIp(ip);
+    if (lease) return lease.mac;
+    return this.config.hosts.find((h) => h.ip === ip)?.mac ?? null;
   }
 
   async stop(): Promise<void> {
@@ -83,5 +208,57 @@ export function openStore(config: FleetConfig): Store {
     driver: config.store.driver,
     url: config.store.url,
     data_dir: config.server.data_dir,
+  });
+}
+
+/** Debian's ipxe package. */
+const IPXE_DIR = "/usr/lib/ipxe";
+
+function localIpv4Addresses(): string[] {
+  return Object.values(networkInterfaces())
+    .flat()
+    .filter((a) => a?.family === "IPv4")
+    .map((a) => a!.address);
+}
+
+/** The admin page: src/web beside the sources (tsx) or the build. */
+function webRoot(): string | undefined {
+  for (const rel of ["../web", "../../../src/web"]) {
+    const p = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(join(p, "index.html"))) return p;
+  }
+  return undefined;
+}
+
+function bindError(e: NodeJS.ErrnoException, what: string, proto: string, port: number): Error {
+  const hint =
+    e.code === "EACCES"
+      ? `ports below 1024 need root (or CAP_NET_BIND_SERVICE); run as root, or set services.${what}.port`
+      : e.code === "EADDRINUSE"
+        ? `another program holds ${proto}/${port} (ss -lunp / ss -ltnp shows which); stop it, or set services.${what}.port`
+        : `check services.${what} in the config`;
+  return Object.assign(new Error(`${what}: cannot listen on ${proto}/${port}: ${e.message}`), { hint });
+}
+
+function bindUdp(address: string, port: number, what: string): Promise<UdpSocket> {
+  return new Promise((resolve, reject) => {
+    const s = createSocket({ type: "udp4" });
+    s.once("error", (e) => {
+      s.close();
+      reject(bindError(e, what, "udp", port));
+    });
+    s.bind({ address, port }, () => {
+      s.removeAllListeners("error");
+      s.on("error", () => {});
+      resolve(s);
+    });
+  });
+}
+
+function listenTcp(host: string, port: number, what: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", (e) => reject(bindError(e, what, "tcp", port)));
+    server.listen({ host, port }, () => resolve(server));
   });
 }

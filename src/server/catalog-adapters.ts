@@ -1,0 +1,73 @@
+/**
+ * Glue between the image catalog (src/images/) and what the planner, the
+ * HTTP API and the NBD service ask of images. The planner's lookup is
+ * synchronous (a DHCP answer must not wait on the disk's promise queue):
+ * it reads the `current` symlink with readlinkSync, a single syscall.
+ */
+import { existsSync, readlinkSync } from "node:fs";
+import { join } from "node:path";
+import { ImageVersionMissing, type ImageAdmin, type ImageInfo } from "../api/image-admin.js";
+import type { BootImage, ImageLookup } from "../boot/image-lookup.js";
+import type { FleetConfig } from "../config/model.js";
+import { CURRENT_LINK, type ImageCatalog } from "../images/image-catalog.js";
+import { ImageError } from "../images/image-error.js";
+
+export function catalogImageLookup(catalog: ImageCatalog): ImageLookup {
+  return {
+    get(name: string, version: string): BootImage | null {
+      try {
+        const p = catalog.versionPaths(name, version);
+        if (!existsSync(p.kernel) || !existsSync(p.rootfs)) return null;
+        return { name, version, kernel: p.kernel, initrd: p.initrd, squashfs: p.rootfs };
+      } catch {
+        return null;
+      }
+    },
+    current(name: string): BootImage | null {
+      try {
+        return this.get(name, readlinkSync(join(catalog.imageDir(name), CURRENT_LINK)));
+      } catch {
+        return null;
+      }
+    },
+  };
+}
+
+export function catalogImageAdmin(catalog: ImageCatalog, config: FleetConfig): ImageAdmin {
+  return {
+    async list(): Promise<readonly ImageInfo[]> {
+      const summaries = await catalog.list();
+      const out: ImageInfo[] = [];
+      for (const s of summaries) {
+        const versions = [];
+        for (const version of s.versions) {
+          const m = await catalog.manifest(s.name, version).catch(() => null);
+          versions.push({
+            version,
+            created: m ? Date.parse(m.created) : undefined,
+            size: m?.size,
+          });
+        }
+        out.push({
+          name: s.name,
+          current: s.current ?? null,
+          versions,
+          description: config.images[s.name]?.description,
+        });
+      }
+      for (const [name, spec] of Object.entries(config.images))
+        if (!out.some((i) => i.name === name))
+          out.push({ name, current: null, versions: [], description: spec.description });
+      return out;
+    },
+    async use(name: string, version: string): Promise<void> {
+      try {
+        await catalog.setCurrent(name, version);
+      } catch (e) {
+        if (e instanceof ImageError && /NOT_FOUND|not found|no such/i.test(`${e.code ?? ""} ${e.message}`))
+          throw new ImageVersionMissing(e.message);
+        throw e;
+      }
+    },
+  };
+}
