@@ -8,6 +8,9 @@ import { ConfigError } from "../config/config-error.js";
 import { explainMachine, formatExplanation } from "../config/explain-machine.js";
 import { normalizeMac, parseIpv4 } from "../config/net-address.js";
 import { FleetResolver } from "../config/resolve-machine.js";
+import { FleetBootPlanner } from "../boot/fleet-boot-planner.js";
+import { ImageCatalog } from "../images/image-catalog.js";
+import { catalogImageLookup } from "../server/catalog-adapters.js";
 import { configPath, loadFleetConfig } from "./config-option.js";
 
 const program = new Command();
@@ -58,12 +61,36 @@ program
       }
       const facts = { mac, ip: host?.ip, hostname: host?.name, arch: opts.arch, ipxe: opts.ipxe };
       const resolved = resolver.resolve(facts);
-      const explanation = explainMachine(resolved);
+      const planner = new FleetBootPlanner({
+        config,
+        resolver,
+        images: catalogImageLookup(new ImageCatalog(config.server.data_dir)),
+      });
+      const decision = planner.decide({ ...facts, arch: facts.arch ?? 0 });
+      const boot = decision.plan
+        ? {
+            nextServer: decision.plan.dhcp.nextServer,
+            bootFile: decision.plan.dhcp.bootFile,
+            options: Object.fromEntries(
+              [...decision.plan.dhcp.options].map(([code, v]) => [String(code), printable(v)]),
+            ),
+          }
+        : null;
+      const explanation = {
+        ...explainMachine(resolved),
+        boot,
+        ...(decision.plan ? {} : { not_booted: decision.reason }),
+      };
       process.stdout.write(
         opts.json ? `${JSON.stringify(explanation, null, 2)}\n` : formatExplanation(explanation),
       );
     },
   );
+
+/** An option payload as text when it is text, else hex. */
+function printable(v: Buffer): string {
+  return /^[\x20-\x7e]*$/.test(v.toString("latin1")) ? v.toString("latin1") : `0x${v.toString("hex")}`;
+}
 
 function fail(message: string, hint?: string): never {
   process.stderr.write(`bootfleet: ${message}\n${hint ? `  hint: ${hint}\n` : ""}`);

@@ -23,6 +23,8 @@ export interface Explanation {
   readonly groups: readonly string[];
   readonly values: readonly ExplainedValue[];
   /** What DHCP would hand it, when a planner is there to ask. */
+  /** Why DHCP would not answer it, when it would not. */
+  readonly not_booted?: string | undefined;
   readonly boot?:
     | {
         readonly nextServer: string;
@@ -102,7 +104,8 @@ export function formatExplanation(e: Explanation): string {
   lines.push(`network  ${e.network ?? "(none)"}`);
   lines.push(`groups   ${e.groups.length ? e.groups.join(", ") : "(none)"}`);
   if (e.boot !== undefined) {
-    if (e.boot === null) lines.push("boot     (not answered: boot_unknown is false, or no image)");
+    if (e.boot === null)
+      lines.push(`boot     not answered: ${e.not_booted ?? "boot_unknown is false, or no image"}`);
     else {
       lines.push(`boot     next-server ${e.boot.nextServer}  file ${e.boot.bootFile}`);
       for (const [code, v] of Object.entries(e.boot.options)) lines.push(`         option ${code} = ${v}`);
