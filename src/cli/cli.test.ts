@@ -91,8 +91,57 @@ describe("bootfleet CLI", () => {
     }
   });
 
+  it("logs prints a machine's lines from the store; wake refuses what it cannot find", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "bf-cli-"));
+    try {
+      const cfg = join(dir, "b.yaml");
+      writeFileSync(
+        cfg,
+        `server: { address: 198.18.0.1, data_dir: ${dir}/var }\nnetworks:\n  - subnet: 198.18.0.0/24\nhosts:\n  ws241: { mac: "52:54:00:00:02:41", ip: 198.18.0.41 }\n`,
+      );
+      const { openSqliteStore } = await import("../store/sqlite/sqlite-store.js");
+      const { mkdirSync } = await import("node:fs");
+      mkdirSync(join(dir, "var"));
+      const store = openSqliteStore(join(dir, "var/bootfleet.sqlite"));
+      await store.migrate();
+      const line = {
+        ip: "198.18.0.41",
+        facility: 3,
+        severity: 3,
+        hostname: "ws241",
+        app: "sshd",
+        at: Date.UTC(2026, 10, 24),
+      };
+      await store.addLog(
+        { ...line, mac: "52:54:00:00:02:41", message: "first" },
+        { perMachine: 100, total: 1000 },
+      );
+      await store.addLog(
+        { ...line, mac: "52:54:00:00:09:99", message: "other machine" },
+        { perMachine: 100, total: 1000 },
+      );
+      await store.addLog(
+        { ...line, mac: "52:54:00:00:02:41", message: "second" },
+        { perMachine: 100, total: 1000 },
+      );
+      await store.close();
+      const r = bootfleet("logs", "ws241", "-c", cfg);
+      assert.equal(r.code, 0, r.err);
+      assert.equal(
+        r.out,
+        "2026-11-24T00:00:00.000Z ws241 sshd: <err> first\n2026-11-24T00:00:00.000Z ws241 sshd: <err> second\n",
+      );
+      assert.equal(bootfleet("logs", "ws241", "-n", "1", "-c", cfg).out.trim().endsWith("second"), true);
+      const w = bootfleet("wake", "nosuch", "-c", cfg);
+      assert.equal(w.code, 1);
+      assert.match(w.err, /'nosuch' is not a declared host, a MAC or a group\n {2}hint: /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("every verb has --help", () => {
-    for (const verb of ["serve", "check", "explain", "machines", "events"]) {
+    for (const verb of ["serve", "check", "explain", "machines", "events", "logs", "wake"]) {
       const r = bootfleet(verb, "--help");
       assert.equal(r.code, 0, verb);
       assert.match(r.out, new RegExp(`Usage: bootfleet ${verb}`));

@@ -99,7 +99,9 @@ function fail(message: string, hint?: string): never {
 
 export async function main(argv: readonly string[]): Promise<void> {
   const { registerRuntimeCommands } = await import("./runtime-commands.js");
+  const { registerFleetCommands } = await import("./fleet-commands.js");
   registerRuntimeCommands(program, configOption);
+  registerFleetCommands(program, configOption);
   try {
     await program.parseAsync(argv as string[]);
   } catch (e) {
