@@ -41,6 +41,11 @@
 #   bootfleet.timeout=SECONDS     wait for the NIC, DHCP, the NBD server and the scratch
 #                                 disk at most this long each (default 30)
 #   bootfleet.debug               trace every command on the console (set -x)
+#   bootfleet.cow=1               the NBD server keeps a private copy-on-write layer for this
+#                                 client: connect read-write (the root is still squashfs,
+#                                 so this only matters to images that write their device)
+#   boot=bootfleet                (the planner passes it for initramfs-tools; this /init
+#                                 replaces initramfs-tools' and ignores it)
 #   ip=...                        the kernel's syntax (Documentation/admin-guide/nfs/
 #                                 nfsroot.rst): ip=CLIENT:SERVER:GW:NETMASK:HOST:DEV:AUTOCONF
 #                                 gives a static address; ip=dhcp, other forms or no ip=
@@ -66,6 +71,7 @@ BF_SYSLOG=
 BF_INIT=
 BF_TIMEOUT=30
 BF_DEBUG=
+BF_COW=
 BOOTIF_MAC=
 IP_PARAM=
 KERNEL_INIT=
@@ -85,11 +91,20 @@ json_escape() {
   printf '%s' "$1" | tr '\n\r\t' '   ' | tr -d '\000-\037' | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g'
 }
 
-# jobj key value [key value...] -> {"key":"value",...}
+# jobj key value [key value...] -> {"key":"value",...}; whole numbers stay numbers.
 jobj() {
   out=
   while [ $# -ge 2 ]; do
-    out="$out${out:+,}\"$(json_escape "$1")\":\"$(json_escape "$2")\""
+    case "$2" in
+      0 | [1-9] | [1-9]*[0-9])
+        case "$2" in
+          *[!0-9]*) v="\"$(json_escape "$2")\"" ;;
+          *) v=$2 ;;
+        esac
+        ;;
+      *) v="\"$(json_escape "$2")\"" ;;
+    esac
+    out="$out${out:+,}\"$(json_escape "$1")\":$v"
     shift 2
   done
   printf '{%s}' "$out"
@@ -170,6 +185,7 @@ parse_cmdline() {
       bootfleet.init=*) BF_INIT=${arg#*=} ;;
       bootfleet.timeout=*) BF_TIMEOUT=${arg#*=} ;;
       bootfleet.debug | bootfleet.debug=*) BF_DEBUG=1 ;;
+      bootfleet.cow=*) BF_COW=${arg#*=} ;;
       BOOTIF=*) BOOTIF_MAC=${arg#*=} ;;
       ip=*) IP_PARAM=${arg#*=} ;;
       init=*) KERNEL_INIT=${arg#*=} ;;
@@ -360,15 +376,23 @@ connect_nbd() {
     sleep 0.5
   done
   msg "connecting NBD $NBD_HOST:$NBD_PORT export $NBD_EXPORT"
+  NBD_RO=-readonly
+  [ "$BF_COW" != 1 ] || NBD_RO=
   attempt=0
   deadline=$(($(cut -d. -f1 /proc/uptime) + BF_TIMEOUT))
   while :; do
     attempt=$((attempt + 1))
-    # -R read-only; -m (systemd-mark) keeps systemd from killing nbd-client at
-    # shutdown when the kernel lacks netlink NBD and nbd-client must stay.
-    if out=$("$NBD_CLIENT" -N "$NBD_EXPORT" "$NBD_HOST" "$NBD_PORT" /dev/nbd0 -R -m 2>&1); then
+    # -systemd-mark keeps systemd from killing nbd-client at shutdown when
+    # it has to stay (no netlink NBD); nbd-client 3.24 knows only the long
+    # form. Read-only unless the server gives this client a private
+    # copy-on-write layer (bootfleet.cow=1).
+    if out=$("$NBD_CLIENT" -N "$NBD_EXPORT" "$NBD_HOST" "$NBD_PORT" /dev/nbd0 $NBD_RO -systemd-mark 2>&1); then
       break
     fi
+    case "$out" in
+      *"nrecognized option"* | *"nknown export"* | *"o such export"* | *"not found"*)
+        fail nbd "nbd-client $NBD_HOST $NBD_PORT -N $NBD_EXPORT: $(echo "$out" | tail -n 2)" ;;
+    esac
     if [ "$(cut -d. -f1 /proc/uptime)" -ge "$deadline" ]; then
       fail nbd "nbd-client $NBD_HOST $NBD_PORT -N $NBD_EXPORT failed after $attempt attempts: $(echo "$out" | tail -n 2)"
     fi

@@ -138,7 +138,12 @@ export async function buildHookInitrd(opts: HookInitrdOptions): Promise<HookInit
       `BOOTFLEET_HOOK_VERSION=${q(HOOK_VERSION)}\n`,
   );
 
-  const hook = gzipSync(cpio.finish(), { level: 9 });
+  const gz = gzipSync(cpio.finish(), { level: 9 });
+  // Padded to 4 bytes: the kernel reads an uncompressed archive appended
+  // after this one (iPXE's or QEMU's next initrd: the layer cpio) only at
+  // a 4-byte-aligned offset; otherwise it takes it for a compressed one
+  // with "invalid magic at start of compressed archive".
+  const hook = Buffer.concat([gz, Buffer.alloc((4 - (gz.length % 4)) % 4)]);
   if (opts.baseInitrd) {
     await copyFile(opts.baseInitrd, opts.output);
     const { size } = await stat(opts.output);
