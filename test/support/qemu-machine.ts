@@ -1,0 +1,91 @@
+/**
+ * A virtual PC for whole-boot tests: QEMU under TCG (KVM does not work for
+ * these guests here), serial console to a file, network through a tap of a
+ * TestNetwork. Firmware is QEMU's own: SeaBIOS with the NIC's iPXE option
+ * ROM, or OVMF (UEFI) with its own PXE stack when `romfile=` is emptied.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import type { TestNetwork } from "./test-network.js";
+
+export type Firmware = "bios" | "uefi";
+
+export interface QemuMachineOptions {
+  readonly net: TestNetwork;
+  readonly mac: string;
+  readonly firmware: Firmware;
+  readonly serialLog: string;
+  /** QEMU's own stdout/stderr. */
+  readonly qemuLog: string;
+  readonly memoryMb?: number | undefined;
+}
+
+const OVMF_CODE = "/usr/share/OVMF/OVMF_CODE.fd";
+
+export class QemuMachine {
+  readonly #serialLog: string;
+  readonly #pid: number | undefined;
+
+  private constructor(serialLog: string, pid: number | undefined) {
+    this.#serialLog = serialLog;
+    this.#pid = pid;
+  }
+
+  static start(o: QemuMachineOptions): QemuMachine {
+    const tap = o.net.addTap();
+    const args = [
+      "-accel",
+      "tcg",
+      "-m",
+      String(o.memoryMb ?? 768),
+      "-nographic",
+      "-no-reboot",
+      "-serial",
+      `file:${o.serialLog}`,
+      "-monitor",
+      "none",
+      "-netdev",
+      `tap,id=n0,ifname=${tap},script=no,downscript=no`,
+      "-boot",
+      "n",
+    ];
+    if (o.firmware === "bios") {
+      // e1000 with QEMU's iPXE ROM (pxe-e1000.rom from qemu-system-data).
+      args.push("-device", `e1000,netdev=n0,mac=${o.mac}`);
+    } else {
+      if (!existsSync(OVMF_CODE)) throw new Error(`${OVMF_CODE} missing: install Debian's ovmf package`);
+      // romfile= empty: no iPXE ROM, so OVMF's own PXE (SNP + PXE base code) boots.
+      args.push("-drive", `if=pflash,format=raw,readonly=on,file=${OVMF_CODE}`);
+      args.push("-device", `virtio-net-pci,netdev=n0,mac=${o.mac},romfile=`);
+    }
+    const child = o.net.spawn("qemu-system-x86_64", args, o.qemuLog);
+    return new QemuMachine(o.serialLog, child.pid);
+  }
+
+  get pid(): number | undefined {
+    return this.#pid;
+  }
+
+  serial(): string {
+    try {
+      return readFileSync(this.#serialLog, "latin1");
+    } catch {
+      return "";
+    }
+  }
+
+  /** Resolves when every pattern has appeared on the serial console; rejects at the deadline with the log's tail. */
+  async waitForSerial(patterns: readonly RegExp[], timeoutMs: number): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const text = this.serial();
+      if (patterns.every((p) => p.test(text))) return text;
+      if (Date.now() > deadline) {
+        const missing = patterns.filter((p) => !p.test(text)).map(String);
+        throw new Error(
+          `serial console never showed ${missing.join(", ")}; last lines:\n${text.slice(-3000)}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
