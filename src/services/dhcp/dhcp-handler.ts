@@ -255,22 +255,14 @@ export class DhcpHandler {
       if (previous && inPool(net, previous.ip) && this.leases.availableFor(net, previous.ip, mac)) {
         ip = previous.ip;
       } else if (this.leases.held(net) >= net.maxLeases) {
-        this.#drop(
-          "max-leases",
-          { mac, network: net.cidr, max_leases: net.maxLeases },
-          "network at max_leases",
-        );
+        this.#noAddress(net, mac);
         return null;
       } else if (requested && inPool(net, requested) && this.leases.availableFor(net, requested, mac)) {
         ip = requested;
       } else {
         const free = this.leases.freeAddress(net, mac);
         if (free === "cap" || free === "exhausted") {
-          this.#drop(
-            free === "cap" ? "max-leases" : "pool-exhausted",
-            { mac, network: net.cidr, pool: net.poolSize, max_leases: net.maxLeases },
-            free === "cap" ? "network at max_leases" : "address pool exhausted",
-          );
+          this.#noAddress(net, mac);
           return null;
         }
         ip = free;
@@ -359,11 +351,7 @@ export class DhcpHandler {
       net.reserved.get(ip) !== mac &&
       this.leases.held(net) >= net.maxLeases
     ) {
-      this.#drop(
-        "max-leases",
-        { mac, network: net.cidr, max_leases: net.maxLeases },
-        "network at max_leases",
-      );
+      this.#noAddress(net, mac);
       return [this.#nak(msg, net, mac, ip, "no free lease")];
     }
     const machine = this.#resolve({ ...facts, ip });
@@ -552,6 +540,16 @@ export class DhcpHandler {
   ): DhcpOutbound {
     this.counters.add(`out.${MESSAGE_TYPE_NAMES[type]}`);
     return { type, data, address, port, from, via };
+  }
+
+  /** No address for a new lease: the max_leases cap, or (without one, or above the pool size) an empty pool. */
+  #noAddress(net: ServedNetwork, mac: string): void {
+    const capped = net.maxLeases < net.poolSize && this.leases.held(net) >= net.maxLeases;
+    this.#drop(
+      capped ? "max-leases" : "pool-exhausted",
+      { mac, network: net.cidr, pool: net.poolSize, max_leases: net.maxLeases },
+      capped ? "network at max_leases" : "address pool exhausted",
+    );
   }
 
   #reservation(mac: string, net: ServedNetwork): string | undefined {
