@@ -90,8 +90,10 @@ function generator(seed: number) {
     const rounds = 1 + int(6);
     for (let k = 0; k < rounds; k++) {
       const what = int(6);
-      if (what === 0 && b.length > 0) b[int(b.length)] ^= 1 << int(8);
-      else if (what === 1 && b.length > 0) b[int(b.length)] = int(256);
+      if (what === 0 && b.length > 0) {
+        const at = int(b.length);
+        b[at] = b[at]! ^ (1 << int(8));
+      } else if (what === 1 && b.length > 0) b[int(b.length)] = int(256);
       else if (what === 2) b = b.subarray(0, int(b.length + 1));
       else if (what === 3) b = Buffer.concat([b, random(int(300))]);
       else if (what === 4 && b.length > 242) {
