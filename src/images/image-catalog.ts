@@ -15,11 +15,15 @@
  * A version folder appears by one rename of a complete build folder, so every
  * listed version has all four files.
  *
- * In-use tracking is in memory, per process: the NBD service acquires a
- * version while a client is connected and releases it on disconnect, and
- * `removeVersion`/pruning refuse versions in use. A CLI running beside the
- * server passes an `inUse` callback that asks the server instead.
+ * In-use tracking: the NBD service acquires a version while a client is
+ * connected and releases it on disconnect, and `removeVersion`/pruning
+ * refuse versions in use. Acquisitions are counted in memory and also
+ * marked on disk as `<name>/.in-use/<version>/<pid>-<holder>`, so a
+ * `bootfleet image rm` run beside `bootfleet serve` sees what the server's
+ * clients use; marks of a process that is gone (a crashed server) are
+ * ignored and cleaned up. An `inUse` callback can add other knowledge.
  */
+import { mkdirSync, readdirSync, rmdirSync, unlinkSync, writeFileSync } from "node:fs";
 import { lstat, readdir, readlink, rename, rm, stat, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { ImageError } from "./image-error.js";
@@ -32,6 +36,7 @@ export const KERNEL_FILE = "vmlinuz";
 export const INITRD_FILE = "initrd.img";
 export const CURRENT_LINK = "current";
 export const SOURCE_DIR = "source";
+export const IN_USE_DIR = ".in-use";
 
 export interface ImageVersionPaths {
   readonly name: string;
@@ -60,11 +65,20 @@ export class ImageCatalog {
   readonly #holders = new Map<string, Map<string, number>>();
   readonly #externalInUse: InUseCheck | undefined;
 
-  /** `inUse`: asked besides this catalog's own acquisitions (e.g. a CLI asking the running server). */
-  constructor(dataDir: string, options: { inUse?: InUseCheck | undefined } = {}) {
+  readonly #markOnDisk: boolean;
+
+  /**
+   * `inUse`: asked besides this catalog's own acquisitions and the marks on disk.
+   * `markOnDisk` (default true): write in-use marks other processes see.
+   */
+  constructor(
+    dataDir: string,
+    options: { inUse?: InUseCheck | undefined; markOnDisk?: boolean | undefined } = {},
+  ) {
     this.dataDir = dataDir;
     this.imagesDir = join(dataDir, "images");
     this.#externalInUse = options.inUse;
+    this.#markOnDisk = options.markOnDisk ?? true;
   }
 
   imageDir(name: string): string {
@@ -200,7 +214,9 @@ export class ImageCatalog {
     const key = formatExportName(name, version);
     let holders = this.#holders.get(key);
     if (!holders) this.#holders.set(key, (holders = new Map()));
-    holders.set(holder, (holders.get(holder) ?? 0) + 1);
+    const count = (holders.get(holder) ?? 0) + 1;
+    holders.set(holder, count);
+    if (count === 1) this.#mark(name, version, holder, true);
     let released = false;
     return () => {
       if (released) return;
@@ -214,18 +230,71 @@ export class ImageCatalog {
     const holders = this.#holders.get(key);
     const n = holders?.get(holder);
     if (!holders || n === undefined) return;
-    if (n > 1) holders.set(holder, n - 1);
-    else holders.delete(holder);
+    if (n > 1) {
+      holders.set(holder, n - 1);
+      return;
+    }
+    holders.delete(holder);
     if (holders.size === 0) this.#holders.delete(key);
+    this.#mark(name, version, holder, false);
   }
 
-  /** Who holds a version in this process. */
+  /** Who holds a version: this process's holders, then other live processes' marks (`pid <n>: holder`). */
   holders(name: string, version: string): string[] {
-    return [...(this.#holders.get(formatExportName(name, version))?.keys() ?? [])];
+    const own = [...(this.#holders.get(formatExportName(name, version))?.keys() ?? [])];
+    return [...own, ...this.#foreignMarks(name, version)];
   }
 
   isInUse(name: string, version: string): boolean {
     return this.holders(name, version).length > 0 || (this.#externalInUse?.(name, version) ?? false);
+  }
+
+  #markDir(name: string, version: string): string {
+    return join(this.imageDir(name), IN_USE_DIR, version);
+  }
+
+  #mark(name: string, version: string, holder: string, on: boolean): void {
+    if (!this.#markOnDisk) return;
+    const dir = this.#markDir(name, version);
+    const file = join(dir, `${process.pid}-${holder.replace(/[^A-Za-z0-9._:-]/g, "_")}`);
+    try {
+      if (on) {
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(file, `${holder}\n`);
+      } else {
+        unlinkSync(file);
+        rmdirSync(dir);
+      }
+    } catch {
+      // Best effort: the in-memory count is what this process relies on;
+      // rmdir fails while other holders remain.
+    }
+  }
+
+  /** Marks left by other processes that still run; marks of dead ones are removed. */
+  #foreignMarks(name: string, version: string): string[] {
+    if (!this.#markOnDisk) return [];
+    const dir = this.#markDir(name, version);
+    let files: string[];
+    try {
+      files = readdirSync(dir);
+    } catch {
+      return [];
+    }
+    const out: string[] = [];
+    for (const f of files) {
+      const m = /^(\d+)-(.*)$/.exec(f);
+      if (!m) continue;
+      const pid = Number(m[1]);
+      if (pid === process.pid) continue;
+      if (processAlive(pid)) out.push(`pid ${pid}: ${m[2]}`);
+      else {
+        try {
+          unlinkSync(join(dir, f));
+        } catch {}
+      }
+    }
+    return out;
   }
 
   /** A bound `isInUse`, for the callbacks the verbs take. */
@@ -256,6 +325,7 @@ export class ImageCatalog {
       );
     }
     await discard(paths.dir);
+    await rm(this.#markDir(name, version), { recursive: true, force: true });
   }
 
   /** Remove an image with every version and its source tree; refuses when any version is in use. */
@@ -292,6 +362,15 @@ export class ImageCatalog {
       removed.push(v);
     }
     return removed;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

@@ -4,6 +4,7 @@
  * ImageErrors that say what to install or what went wrong.
  */
 import { spawn } from "node:child_process";
+import { constants as osConstants } from "node:os";
 import { ImageError } from "./image-error.js";
 
 /** The Debian package that provides each tool, for "install X" messages. */
@@ -31,11 +32,15 @@ export interface RunToolOptions {
   readonly captureStdout?: boolean | undefined;
   /** Pass the terminal through (interactive chroot shell). */
   readonly interactive?: boolean | undefined;
+  /** Resolve with the exit code instead of rejecting when it is not 0. */
+  readonly anyExitCode?: boolean | undefined;
 }
 
 export interface ToolResult {
   readonly stdout: string;
   readonly stderr: string;
+  /** Exit code; 128 + signal number when killed. */
+  readonly code: number;
 }
 
 const TAIL = 64 * 1024;
@@ -94,8 +99,8 @@ export function runTool(
       for (const which of ["stdout", "stderr"] as const) {
         if (pending[which] && options.onLine) options.onLine(pending[which], which);
       }
-      if (code === 0) {
-        resolve({ stdout, stderr });
+      if (code === 0 || (options.anyExitCode && (code !== null || signal !== null))) {
+        resolve({ stdout, stderr, code: code ?? 128 + (signalNumber(signal) ?? 0) });
         return;
       }
       const said = lastLines(`${stderr}\n${options.captureStdout ? "" : stdout}`, 6);
@@ -111,6 +116,11 @@ export function runTool(
       );
     });
   });
+}
+
+function signalNumber(signal: NodeJS.Signals | null): number | undefined {
+  if (!signal) return undefined;
+  return (osConstants.signals as Record<string, number>)[signal];
 }
 
 function lastLines(text: string, n: number): string {
