@@ -121,13 +121,21 @@ export function registerImageCommands(
     .description("squash the image's source tree (changed with 'image shell') into a new version")
     .argument("<name>", "image name")
     .option("--kernel <version>", "which kernel of the image's /boot (default: the newest)")
+    .option("--modules-from <dir>", "take the hook's kernel modules from DIR (default: as the last build)")
     .option("--module <name>", "another kernel module for the hook (repeatable)", collect)
     .option("--compression <method>", "squashfs compression: zstd (default), xz, gzip, lz4, lzo")
     .option("--no-use", "do not make the new version current")
     .action(
       async (
         name: string,
-        flags: { config?: string; kernel?: string; module?: string[]; compression?: string; use: boolean },
+        flags: {
+          config?: string;
+          kernel?: string;
+          modulesFrom?: string;
+          module?: string[];
+          compression?: string;
+          use: boolean;
+        },
       ) => {
         const config = await loadConfig(flags.config);
         const r = await commitImage(
@@ -135,6 +143,7 @@ export function registerImageCommands(
             dataDir: resolve(config.server.data_dir),
             name,
             kernelVersion: flags.kernel,
+            modulesFrom: flags.modulesFrom ? resolve(flags.modulesFrom) : undefined,
             extraModules: flags.module,
             compression: flags.compression,
             keep: config.images_keep,

@@ -29,5 +29,18 @@ export async function commitImage(
         `build it from a folder or debootstrap (or from the file with --keep-source) first`,
     );
   }
-  return buildImage({ ...opts, catalog, from: source, commit: true }, progress);
+  // What the last version was built with, unless asked otherwise.
+  const last = await catalog.manifest(opts.name).catch(() => undefined);
+  return buildImage(
+    {
+      ...opts,
+      modulesFrom: opts.modulesFrom ?? last?.hook.modules_from,
+      extraModules: opts.extraModules ?? last?.hook.extra_modules,
+      compression: opts.compression ?? (last?.compression === "as given" ? undefined : last?.compression),
+      catalog,
+      from: source,
+      commit: true,
+    },
+    progress,
+  );
 }

@@ -159,6 +159,8 @@ export async function buildHookInitrd(opts: HookInitrdOptions): Promise<HookInit
     nbd_client: nbd.from,
     modules: modules.loadOrder.map((m) => m.name),
     modules_builtin: modules.builtin,
+    modules_from: opts.modulesRoot,
+    extra_modules: opts.extraModules?.length ? [...opts.extraModules] : undefined,
     arch: DEBIAN_ARCH[machine ?? -1] ?? "unknown",
   };
 }

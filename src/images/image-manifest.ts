@@ -35,6 +35,10 @@ export interface HookInfo {
   /** Kernel modules carried, in load order (built-in ones are not carried). */
   readonly modules: readonly string[];
   readonly modules_builtin: readonly string[];
+  /** Where the modules came from when not the image (--modules-from); `image commit` reuses it. */
+  readonly modules_from?: string | undefined;
+  /** Modules asked for beyond the defaults (--module); `image commit` reuses them. */
+  readonly extra_modules?: readonly string[] | undefined;
 }
 
 export interface ImageManifest {
