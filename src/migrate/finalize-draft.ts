@@ -1,0 +1,172 @@
+/**
+ * The checks `bootfleet check` would make, applied to a draft before it is
+ * written, each one resolved the way the original daemon behaved and said
+ * in a comment: identical dhcpd ranges merged (dhcpd refuses them: "lease
+ * declared twice"), fixed addresses cut out of the pools (dhcpd warns,
+ * bootfleet refuses), a server address chosen from what the inputs name.
+ */
+import { formatIpv4, parseCidr, parseIpv4, cidrContains } from "../config/net-address.js";
+import type { SourceLocation } from "../config/model.js";
+import { ADDRESS_RANK, type ConfigDraft, type PoolDraft } from "./config-draft.js";
+import type { ImportProblem } from "./import-problem.js";
+
+export interface FinalizeOptions {
+  /** --server-address: the address clients reach bootfleet at. */
+  readonly serverAddress?: string | undefined;
+}
+
+export interface FinalizedServer {
+  readonly address: string;
+  readonly why: string[];
+}
+
+export function finalizeDraft(
+  draft: ConfigDraft,
+  problems: ImportProblem[],
+  options: FinalizeOptions = {},
+): FinalizedServer | undefined {
+  const firstFile: SourceLocation = { file: draft.sources[0] ?? "(input)", line: 1, column: 1 };
+  if (options.serverAddress !== undefined) {
+    if (parseIpv4(options.serverAddress) === null)
+      problems.push({
+        severity: "error",
+        at: { file: "--server-address", line: 1, column: 1 },
+        message: `'${options.serverAddress}' is not an IPv4 address`,
+        hint: "the address clients reach bootfleet at, e.g. 10.0.0.11",
+      });
+    else draft.proposeServerAddress(options.serverAddress, ADDRESS_RANK.explicit, "--server-address");
+  }
+  mergePools(draft);
+  checkHosts(draft, problems);
+  carvePools(draft, problems);
+  if (
+    draft.services.dhcp.mode === "full" &&
+    draft.networks.length > 0 &&
+    !draft.networks.some((n) => n.pools.length > 0)
+  ) {
+    draft.setService("dhcp", "mode", "proxy", {
+      before: [
+        "no pool is left to lease from (every address is a host's fixed address), so DHCP runs in proxy mode",
+      ],
+    });
+  }
+  const candidates = [...draft.addressCandidates].sort((a, b) => b.rank - a.rank);
+  const best = candidates[0];
+  if (!best) {
+    problems.push({
+      severity: "error",
+      at: firstFile,
+      message:
+        "no input names the address clients reach this server at (no next-server, server-identifier, dhcp-boot server, nbdroot/nfsroot or SERVER)",
+      hint: "pass it: bootfleet import --server-address ADDRESS FILE...",
+    });
+    return undefined;
+  }
+  const why = [
+    `from ${best.why}${best.at ? ` (${best.at.file}:${best.at.line})` : ""}: the address clients reach bootfleet at`,
+  ];
+  const others = candidates.filter((c) => c.address !== best.address);
+  for (const o of others)
+    why.push(`also named: ${o.address} by ${o.why}${o.at ? ` (${o.at.file}:${o.at.line})` : ""}`);
+  return { address: best.address, why };
+}
+
+/** dhcpd refuses two ranges that share an address ("lease ... is declared twice"); bootfleet takes their union. */
+function mergePools(draft: ConfigDraft): void {
+  for (const net of draft.networks) {
+    if (net.pools.length < 2) continue;
+    const sorted = [...net.pools].sort((a, b) => a.first - b.first);
+    const merged: PoolDraft[] = [];
+    for (const p of sorted) {
+      const last = merged[merged.length - 1];
+      if (last && p.first <= last.last + 1) {
+        const same = p.first === last.first && p.last === last.last;
+        last.comments.push(
+          ...p.comments,
+          `${same ? "the same range" : `range ${formatIpv4(p.first)}-${formatIpv4(p.last)}`}${p.at ? ` (${p.at.file}:${p.at.line})` : ""} ${same ? "is declared again" : "overlaps it"}; dhcpd refuses that ("lease declared twice"), bootfleet merges them`,
+        );
+        last.last = Math.max(last.last, p.last);
+      } else merged.push({ ...p, comments: [...p.comments] });
+    }
+    net.pools.splice(0, net.pools.length, ...merged);
+  }
+}
+
+/** Host addresses outside every network, and addresses or MACs two hosts share. */
+function checkHosts(draft: ConfigDraft, problems: ImportProblem[]): void {
+  const cidrs = draft.networks.map((n) => parseCidr(n.subnet)).filter((c) => c !== null);
+  const byIp = new Map<string, string>();
+  const byMac = new Map<string, string>();
+  for (const host of draft.hosts.values()) {
+    const at = host.at ?? { file: draft.sources[0] ?? "(input)", line: 1, column: 1 };
+    if (host.mac) {
+      const other = byMac.get(host.mac);
+      if (other) {
+        problems.push({
+          severity: "warning",
+          at,
+          message: `host ${host.name} has the MAC ${host.mac} of host ${other}; imported without it`,
+          hint: "a MAC belongs to one host",
+        });
+        host.notes.push({ why: `not mapped: mac ${host.mac} is already host ${other}'s` });
+        host.mac = undefined;
+      } else byMac.set(host.mac, host.name);
+    }
+    if (!host.ip) continue;
+    const n = parseIpv4(host.ip)!;
+    if (cidrs.length > 0 && !cidrs.some((c) => cidrContains(c, n))) {
+      problems.push({
+        severity: "warning",
+        at,
+        message: `host ${host.name}'s address ${host.ip} is in no imported network; imported without it`,
+        hint: "add the network, or fix the address",
+      });
+      host.notes.push({
+        why: `not mapped: ip ${host.ip} is outside every network (${draft.networks.map((x) => x.subnet).join(", ")})`,
+      });
+      host.ip = undefined;
+      continue;
+    }
+    const other = byIp.get(host.ip);
+    if (other) {
+      problems.push({
+        severity: "warning",
+        at,
+        message: `host ${host.name} has the address ${host.ip} of host ${other}; imported without it`,
+        hint: "an address belongs to one host",
+      });
+      host.notes.push({ why: `not mapped: ip ${host.ip} is already host ${other}'s` });
+      host.ip = undefined;
+      continue;
+    }
+    byIp.set(host.ip, host.name);
+  }
+}
+
+/** A fixed address inside a pool could be leased to another machine; bootfleet refuses that, so the pool is cut around it. */
+function carvePools(draft: ConfigDraft, problems: ImportProblem[]): void {
+  for (const net of draft.networks) {
+    for (const host of draft.hosts.values()) {
+      if (!host.ip) continue;
+      const n = parseIpv4(host.ip)!;
+      const i = net.pools.findIndex((p) => n >= p.first && n <= p.last);
+      if (i < 0) continue;
+      const p = net.pools[i]!;
+      const pieces: PoolDraft[] = [];
+      if (p.first < n) pieces.push({ first: p.first, last: n - 1, at: p.at, comments: p.comments });
+      if (n < p.last)
+        pieces.push({ first: n + 1, last: p.last, at: p.at, comments: pieces.length ? [] : p.comments });
+      const note = `${host.ip} (host ${host.name}'s fixed address) taken out of this pool${p.at ? ` (${p.at.file}:${p.at.line})` : ""}: bootfleet never leases a fixed address to another machine`;
+      if (pieces.length) pieces[0]!.comments.push(note);
+      else net.notes.push({ at: p.at, why: note });
+      net.pools.splice(i, 1, ...pieces);
+      if (p.at)
+        problems.push({
+          severity: "warning",
+          at: p.at,
+          message: `fixed address ${host.ip} (host ${host.name}) lies inside the range; it is taken out of the pool`,
+          hint: "dhcpd warns about such addresses; bootfleet refuses them",
+        });
+    }
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * What the importers report: an error (the input is malformed; the daemon
+ * that reads it would refuse it too) or a warning (it parses, but something
+ * could not be carried over as it was). Both carry file:line:column and a
+ * hint, the format `dhcpd -t` users know from seed 000 ("forgetting to put a
+ * ; at the end of each line is the most common problem").
+ */
+import type { SourceLocation } from "../config/model.js";
+
+export type ProblemSeverity = "error" | "warning";
+
+export interface ImportProblem {
+  readonly severity: ProblemSeverity;
+  readonly at: SourceLocation;
+  readonly message: string;
+  readonly hint?: string | undefined;
+}
+
+export function formatImportProblem(p: ImportProblem): string {
+  const where = `${p.at.file}:${p.at.line}:${p.at.column}`;
+  return `${where}: ${p.severity}: ${p.message}${p.hint ? `\n  hint: ${p.hint}` : ""}`;
+}
+
+/** Thrown by `importConfig` when an input has errors and a partial import was not asked for. */
+export class ImportError extends Error {
+  readonly code = "IMPORT_INVALID";
+  readonly problems: readonly ImportProblem[];
+
+  constructor(problems: readonly ImportProblem[]) {
+    super(problems.map(formatImportProblem).join("\n"));
+    this.name = "ImportError";
+    this.problems = problems;
+  }
+}
+
+/** 1-based line and column of a character offset in `text`. */
+export function positionOf(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, column: offset - lineStart + 1 };
+}

@@ -1,0 +1,327 @@
+/**
+ * lts.conf / ltsp.conf sections into the draft, as `settings` on layers:
+ *
+ *   [Default], [clients], [common]      -> defaults.settings
+ *   [server]                            -> comments (server-side settings)
+ *   [hostname]                          -> a host
+ *   [MAC] / [IP] with HOSTNAME=         -> a host with that mac / ip
+ *   [MAC] without HOSTNAME              -> the host with that MAC, else a group matching it
+ *   [IP] without HOSTNAME               -> the host with that address, else addresses: <ip>
+ *   [glob] ([b8:27:eb:*], [pc*], ...)   -> a group matching it
+ *   a section named by LIKE= / INCLUDE= -> a group whose members are the sections naming it
+ *
+ * LTSP applies a LIKE'd section first and the section's own settings over
+ * it; groups come before hosts, addresses and later groups in bootfleet's
+ * layer order, which is the same thing.
+ */
+import { normalizeMac, parseIpv4 } from "../config/net-address.js";
+import {
+  ADDRESS_RANK,
+  type ConfigDraft,
+  type GroupDraft,
+  HostDraft,
+  type LayerDraft,
+} from "./config-draft.js";
+import type { ImportProblem } from "./import-problem.js";
+import type { LtsEntry, LtsParseResult, LtsSection } from "./lts-conf-parser.js";
+
+type Selector =
+  | { readonly kind: "defaults" }
+  | { readonly kind: "server" }
+  | { readonly kind: "host"; readonly name: string }
+  | { readonly kind: "mac"; readonly mac: string }
+  | { readonly kind: "ip"; readonly ip: string }
+  | { readonly kind: "mac-glob"; readonly glob: string }
+  | { readonly kind: "ip-glob"; readonly glob: string }
+  | { readonly kind: "hostname-glob"; readonly glob: string };
+
+const REFERENCE_KEYS = new Set(["LIKE", "INCLUDE"]);
+
+export function importLtsConf(parsed: LtsParseResult, draft: ConfigDraft, problems: ImportProblem[]): void {
+  const file = parsed.file;
+  const byName = new Map<string, LtsSection>();
+  for (const s of parsed.sections) if (s.name) byName.set(s.name.toLowerCase(), s);
+
+  // Sections other sections include become groups; who includes whom.
+  const includedBy = new Map<LtsSection, LtsSection[]>();
+  const includes = new Map<LtsSection, LtsSection[]>();
+  for (const s of parsed.sections) {
+    for (const e of s.entries) {
+      if (!REFERENCE_KEYS.has(e.key.toUpperCase())) continue;
+      for (const ref of e.value.split(/[\s,]+/).filter(Boolean)) {
+        const target = byName.get(ref.replace(/^\[|\]$/g, "").toLowerCase());
+        if (!target) {
+          problems.push({
+            severity: "warning",
+            at: e.valueAt,
+            message: `${e.key} names section [${ref}], which ${file} does not have`,
+            hint: "add the section, or remove the reference",
+          });
+          continue;
+        }
+        if (target === s) continue;
+        includedBy.set(target, [...(includedBy.get(target) ?? []), s]);
+        includes.set(s, [...(includes.get(s) ?? []), target]);
+      }
+    }
+  }
+
+  // Groups for included sections, dependencies first (a section's includes before it).
+  const groupOf = new Map<LtsSection, GroupDraft>();
+  const visiting = new Set<LtsSection>();
+  const placeGroup = (s: LtsSection) => {
+    if (groupOf.has(s) || visiting.has(s)) return;
+    visiting.add(s);
+    for (const dep of includes.get(s) ?? []) if (includedBy.has(dep)) placeGroup(dep);
+    groupOf.set(s, draft.group(uniqueGroupName(draft, s.name), s.at));
+  };
+  for (const s of parsed.sections) if (includedBy.has(s)) placeGroup(s);
+
+  for (const section of parsed.sections) {
+    const selector = selectorOf(section, parsed.format);
+    if (section.name === "" && section.entries.length > 0)
+      problems.push({
+        severity: "warning",
+        at: section.entries[0]!.at,
+        message: "settings before any [section]; read as [Default]",
+        hint: "put [Default] (lts.conf) or [clients] (ltsp.conf) above them",
+      });
+    const hostnameEntry = section.entries.find((e) => e.key.toUpperCase() === "HOSTNAME");
+    const layer = groupOf.get(section) ?? layerFor(section, selector, hostnameEntry, draft, problems);
+    const header = [
+      ...section.comments,
+      section.name ? `${file}:${section.at.line}: [${section.name}]` : `${file}: settings before any section`,
+    ];
+    if (selector.kind === "server") {
+      draft.notes.push({
+        at: section.at,
+        source: [
+          ...section.comments.map((c) => `#${c}`),
+          `[${section.name}]`,
+          ...section.entries.flatMap((e) => [...e.comments.map((c) => `#${c}`), e.raw]),
+          ...section.closingComments.map((c) => `#${c}`),
+        ].join("\n"),
+        why: "not mapped: [server] settings are for the LTSP server itself, which bootfleet replaces",
+      });
+      continue;
+    }
+    layer.header.push(...header);
+    if (selector.kind === "defaults" && /^common$/i.test(section.name))
+      layer.header.push("[common] applied to the LTSP server too; here it is the clients' defaults");
+    for (const e of section.entries) applyEntry(e, section, layer, draft, problems, file);
+    if (section.closingComments.length)
+      layer.notes.push({
+        source: section.closingComments.map((c) => `#${c}`).join("\n"),
+        why: `comments at the end of [${section.name || "Default"}], kept`,
+      });
+  }
+
+  // Each included section's group matches the sections that include it, directly or through others.
+  for (const [target, group] of groupOf) {
+    const members = new Set<LtsSection>();
+    const walk = (s: LtsSection) => {
+      for (const m of includedBy.get(s) ?? []) {
+        if (members.has(m)) continue;
+        members.add(m);
+        walk(m);
+      }
+    };
+    walk(target);
+    const own = selectorOf(target, parsed.format);
+    if (own.kind !== "host") addToMatch(group, own, draft, target);
+    for (const m of members) addToMatch(group, selectorOf(m, parsed.format), draft, m);
+    group.header.push(`included (LIKE/INCLUDE) by: ${[...members].map((m) => `[${m.name}]`).join(", ")}`);
+  }
+}
+
+function applyEntry(
+  e: LtsEntry,
+  section: LtsSection,
+  layer: LayerDraft,
+  draft: ConfigDraft,
+  problems: ImportProblem[],
+  file: string,
+): void {
+  const key = e.key.toUpperCase();
+  if (REFERENCE_KEYS.has(key)) {
+    layer.notes.push({
+      at: e.at,
+      source: e.raw,
+      why: `mapped: [${section.name}] is a member of the group(s) named here`,
+    });
+    return;
+  }
+  if (key === "HOSTNAME" && layer instanceof HostDraft) {
+    if (e.comments.length) layer.header.push(...e.comments);
+    return;
+  }
+  if (key === "SERVER" && parseIpv4(e.value) !== null)
+    draft.proposeServerAddress(e.value, ADDRESS_RANK.ltsServer, `SERVER in ${file}`, e.at);
+  if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(e.key)) {
+    problems.push({
+      severity: "warning",
+      at: e.at,
+      message: `'${e.key}' cannot be a setting name`,
+      hint: "letters, digits and _",
+    });
+    layer.notes.push({ at: e.at, source: e.raw, why: "not mapped: not a valid setting name" });
+    return;
+  }
+  const previous = layer.get(["settings", e.key]);
+  if (previous !== undefined)
+    layer.notes.push({
+      at: e.at,
+      why: `${e.key} is set again here; the later value wins, as in LTSP (it was '${String(previous)}')`,
+    });
+  layer.set(["settings", e.key], e.value, { before: e.comments });
+}
+
+function selectorOf(section: LtsSection, format: "lts" | "ltsp"): Selector {
+  const name = section.name;
+  const lower = name.toLowerCase();
+  if (
+    name === "" ||
+    lower === "default" ||
+    (format === "ltsp" && (lower === "clients" || lower === "common"))
+  )
+    return { kind: "defaults" };
+  if (format === "ltsp" && lower === "server") return { kind: "server" };
+  const mac = normalizeMac(name);
+  if (mac) return { kind: "mac", mac };
+  if (parseIpv4(name) !== null) return { kind: "ip", ip: name };
+  if (/[*?[]/.test(name)) {
+    if (/^[0-9a-fA-F:*?[\]-]+$/.test(name) && name.includes(":"))
+      return { kind: "mac-glob", glob: name.toLowerCase() };
+    if (/^[0-9.*?[\]-]+$/.test(name) && name.includes(".")) return { kind: "ip-glob", glob: name };
+    return { kind: "hostname-glob", glob: name };
+  }
+  return { kind: "host", name };
+}
+
+/** The layer a section's settings go into (its includers' groups are made separately). */
+function layerFor(
+  section: LtsSection,
+  selector: Selector,
+  hostnameEntry: LtsEntry | undefined,
+  draft: ConfigDraft,
+  problems: ImportProblem[],
+): LayerDraft {
+  switch (selector.kind) {
+    case "defaults":
+    case "server":
+      return draft.defaults;
+    case "host":
+      return hostNamed(draft, selector.name, section, problems);
+    case "mac": {
+      if (hostnameEntry) {
+        const h = hostNamed(draft, hostnameEntry.value, section, problems);
+        const other = draft.findHostByMac(selector.mac);
+        if (!h.mac && (!other || other === h)) h.mac = selector.mac;
+        return h;
+      }
+      const known = draft.findHostByMac(selector.mac);
+      if (known) return known;
+      const g = draft.group(uniqueGroupName(draft, `mac-${selector.mac.replaceAll(":", "")}`), section.at);
+      g.match.mac.push(selector.mac);
+      g.header.push(
+        `[${section.name}] names a MAC but no HOSTNAME: a group, so that the machine keeps the name DHCP gives it`,
+      );
+      return g;
+    }
+    case "ip": {
+      if (hostnameEntry) {
+        const h = hostNamed(draft, hostnameEntry.value, section, problems);
+        if (!h.ip) h.ip = selector.ip;
+        return h;
+      }
+      for (const h of draft.hosts.values()) if (h.ip === selector.ip) return h;
+      return draft.address(selector.ip);
+    }
+    case "mac-glob":
+    case "ip-glob":
+    case "hostname-glob": {
+      const g = draft.group(uniqueGroupName(draft, section.name), section.at);
+      addToMatch(g, selector, draft, section);
+      return g;
+    }
+  }
+}
+
+function hostNamed(
+  draft: ConfigDraft,
+  name: string,
+  section: LtsSection,
+  problems: ImportProblem[],
+): HostDraft {
+  const existing = draft.findHost(name);
+  if (existing) return existing;
+  let clean = name.replace(/[^A-Za-z0-9.-]+/g, "-").replace(/^-+|-+$/g, "");
+  if (clean === "") clean = "host";
+  const h = new HostDraft(clean, section.at);
+  if (clean !== name) {
+    problems.push({
+      severity: "warning",
+      at: section.at,
+      message: `'${name}' is not a valid hostname; imported as '${clean}'`,
+      hint: "letters, digits and '-' (RFC 1123)",
+    });
+    h.header.push(`renamed from '${name}': hostnames are letters, digits and '-'`);
+  }
+  draft.addHost(h);
+  return h;
+}
+
+function addToMatch(group: GroupDraft, selector: Selector, draft: ConfigDraft, section: LtsSection): void {
+  const push = (list: string[], v: string) => {
+    if (!list.includes(v)) list.push(v);
+  };
+  switch (selector.kind) {
+    case "host":
+      push(group.match.hosts, (draft.findHost(selector.name) ?? { name: selector.name }).name);
+      return;
+    case "mac": {
+      const host = draft.findHostByMac(selector.mac);
+      const named = section.entries.find((e) => e.key.toUpperCase() === "HOSTNAME");
+      if (host) push(group.match.hosts, host.name);
+      else if (named && draft.findHost(named.value))
+        push(group.match.hosts, draft.findHost(named.value)!.name);
+      else push(group.match.mac, selector.mac);
+      return;
+    }
+    case "ip":
+      push(group.match.ip, selector.ip);
+      return;
+    case "mac-glob":
+      push(group.match.mac, selector.glob);
+      return;
+    case "ip-glob": {
+      const m = /^(\d+)\.(\d+)\.(\d+)\.\*$/.exec(selector.glob) ?? /^(\d+)\.(\d+)\.\*$/.exec(selector.glob);
+      if (m) {
+        const octets = m.slice(1, 4).filter((x) => x !== undefined);
+        const prefix = octets.length * 8;
+        push(group.match.ip, `${[...octets, ...Array(4 - octets.length).fill("0")].join(".")}/${prefix}`);
+      } else {
+        group.notes.push({
+          at: section.at,
+          why: `not mapped: [${section.name}] is an address pattern bootfleet cannot write as a subnet; add match: ip: ADDRESS/PREFIX`,
+        });
+      }
+      return;
+    }
+    case "hostname-glob":
+      push(group.match.hostname, selector.glob);
+      return;
+    case "defaults":
+    case "server":
+      group.notes.push({
+        at: section.at,
+        why: `[${section.name}] includes this section: its settings are every client's, so put them under defaults if wanted`,
+      });
+      return;
+  }
+}
+
+function uniqueGroupName(draft: ConfigDraft, name: string): string {
+  if (!draft.groups.has(name)) return name;
+  for (let i = 2; ; i++) if (!draft.groups.has(`${name}-${i}`)) return `${name}-${i}`;
+}
