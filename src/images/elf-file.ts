@@ -87,7 +87,7 @@ class Reader {
   cstring(o: number, limit: number, what: string): string {
     this.check(o, 0, what);
     const end = this.buf.indexOf(0, o);
-    if (end < 0 || end > limit) throw new ElfError(`${what} at offset ${o} is not NUL-terminated`);
+    if (end < 0 || end >= limit) throw new ElfError(`${what} at offset ${o} is not NUL-terminated`);
     return this.buf.toString("utf8", o, end);
   }
 }

@@ -138,7 +138,7 @@ export async function buildHookInitrd(opts: HookInitrdOptions): Promise<HookInit
       `BOOTFLEET_HOOK_VERSION=${q(HOOK_VERSION)}\n`,
   );
 
-  const gz = gzipSync(cpio.finish(), { level: 9 });
+  const gz = gzipSync(cpio.finish(), { level: 6 });
   // Padded to 4 bytes: the kernel reads an uncompressed archive appended
   // after this one (iPXE's or QEMU's next initrd: the layer cpio) only at
   // a 4-byte-aligned offset; otherwise it takes it for a compressed one
