@@ -1,0 +1,111 @@
+/**
+ * `bootfleet import FILE...` and `bootfleet export dhcpd|dnsmasq|kea`: thin
+ * wiring over src/migrate/. main.ts calls registerMigrateCommands(program,
+ * loadConfig) with the loader every other verb uses.
+ */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { type Command, Option } from "commander";
+import type { FleetConfig } from "../config/model.js";
+import { IMPORT_FORMATS, type ImportFormat } from "../migrate/detect-format.js";
+import { exportDhcpd } from "../migrate/export-dhcpd.js";
+import { exportDnsmasq } from "../migrate/export-dnsmasq.js";
+import { exportKea } from "../migrate/export-kea.js";
+import { exportPlan } from "../migrate/export-plan.js";
+import { importConfig } from "../migrate/import-config.js";
+import { formatImportProblem, ImportError } from "../migrate/import-problem.js";
+
+export const EXPORT_KINDS = ["dhcpd", "dnsmasq", "kea"] as const;
+type ExportKind = (typeof EXPORT_KINDS)[number];
+
+interface ImportOpts {
+  output?: string;
+  serverAddress?: string;
+  format?: ImportFormat;
+  partial?: boolean;
+  force?: boolean;
+}
+
+interface ExportOpts {
+  config?: string;
+  output?: string;
+  efi?: "ipxe" | "snponly";
+}
+
+export function registerMigrateCommands(
+  program: Command,
+  loadConfig: (file?: string) => Promise<FleetConfig>,
+): void {
+  program
+    .command("import")
+    .description(
+      "turn dhcpd.conf, lts.conf, ltsp.conf, dnsmasq.conf and pxelinux.cfg files into one bootfleet config; " +
+        "what cannot be mapped is kept as comments",
+    )
+    .argument("<files...>", "files to import, detected by name and content (use --format to say)")
+    .option("-o, --output <file>", "write the config here (default: standard output)")
+    .option(
+      "--server-address <ip>",
+      "the address clients reach bootfleet at (default: from next-server, SERVER, ...)",
+    )
+    .addOption(new Option("--format <format>", "read every file as this format").choices([...IMPORT_FORMATS]))
+    .option("--partial", "write a config even when the inputs have errors (each error becomes a comment)")
+    .option("-f, --force", "overwrite the output file")
+    .action(async (files: string[], opts: ImportOpts) => {
+      const inputs = files.map((file) => {
+        try {
+          return { file, text: readFileSync(file, "utf8"), format: opts.format };
+        } catch (e) {
+          throw Object.assign(
+            new Error(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`),
+            {
+              hint: "check the path",
+            },
+          );
+        }
+      });
+      if (opts.output && existsSync(opts.output) && !opts.force)
+        throw Object.assign(new Error(`${opts.output} exists`), {
+          hint: "pass --force to overwrite it, or choose another -o",
+        });
+      let result: ReturnType<typeof importConfig>;
+      try {
+        result = importConfig(inputs, { serverAddress: opts.serverAddress, partial: opts.partial });
+      } catch (e) {
+        if (!(e instanceof ImportError)) throw e;
+        process.stderr.write(`${e.message}\n${e.problems.length} error(s); nothing was written.\n`);
+        process.stderr.write("  (fix them, or pass --partial to import what can be read)\n");
+        process.exitCode = 1;
+        return;
+      }
+      for (const p of result.problems) process.stderr.write(`${formatImportProblem(p)}\n`);
+      if (!opts.output) {
+        process.stdout.write(result.yaml);
+        return;
+      }
+      writeFileSync(opts.output, result.yaml);
+      // The import is only done when the result passes `bootfleet check`.
+      await loadConfig(opts.output);
+      const kinds = result.formats.map((f) => `${f.file} (${f.format})`).join(", ");
+      process.stderr.write(`wrote ${opts.output} from ${kinds}; it passes bootfleet check\n`);
+    });
+
+  program
+    .command("export")
+    .description("print the boot entries for an existing DHCP server that keeps handing out addresses")
+    .addArgument(program.createArgument("<server>", "dhcpd, dnsmasq or kea").choices([...EXPORT_KINDS]))
+    .option("-c, --config <file>", "config file (default: $BOOTFLEET_CONFIG or ./bootfleet.yaml)")
+    .option("-o, --output <file>", "write it here (default: standard output)")
+    .addOption(
+      new Option("--efi <binary>", "UEFI iPXE binary: ipxe (its own drivers) or snponly (the firmware's)")
+        .choices(["ipxe", "snponly"])
+        .default("ipxe"),
+    )
+    .action(async (kind: ExportKind, opts: ExportOpts) => {
+      const config = await loadConfig(opts.config);
+      const plan = exportPlan(config, { efiBinary: opts.efi });
+      const text =
+        kind === "dhcpd" ? exportDhcpd(plan) : kind === "dnsmasq" ? exportDnsmasq(plan) : exportKea(plan);
+      if (opts.output) writeFileSync(opts.output, text);
+      else process.stdout.write(text);
+    });
+}
