@@ -133,6 +133,12 @@ export interface Store {
   getMachine(mac: string): Promise<MachineRow | null>;
 
   putLease(lease: LeaseRow): Promise<void>;
+  /**
+   * Several leases in one transaction, in order (the DHCP service's group
+   * commit: every ACK of one event-loop turn waits on one commit instead of
+   * one each). Optional: without it the service calls putLease per lease.
+   */
+  putLeases?(leases: readonly LeaseRow[]): Promise<void>;
   getLeaseByIp(ip: string): Promise<LeaseRow | null>;
   getLeaseByMac(mac: string, network: string): Promise<LeaseRow | null>;
   listLeases(network?: string): Promise<readonly LeaseRow[]>;

@@ -68,6 +68,10 @@ export class MemoryStore implements Store {
     this.#leases.set(lease.ip, { ...lease });
   }
 
+  async putLeases(leases: readonly LeaseRow[]): Promise<void> {
+    for (const lease of leases) this.#leases.set(lease.ip, { ...lease });
+  }
+
   async getLeaseByIp(ip: string): Promise<LeaseRow | null> {
     return this.#leases.get(ip) ?? null;
   }

@@ -108,6 +108,7 @@ class SqliteStore implements Store {
   readonly #dynamic = new Map<string, Statement>();
   readonly #noteMany: (seen: readonly MachineSeen[]) => void;
   readonly #addEventsTx: (events: readonly NewEvent[]) => number[];
+  readonly #putLeasesTx: (leases: readonly LeaseRow[]) => void;
   readonly #insertsByOwner = new Map<string, number>();
   #insertsTotal = 0;
   #closed = false;
@@ -160,6 +161,9 @@ class SqliteStore implements Store {
     this.#noteMany = db.transaction((seen: readonly MachineSeen[]) => {
       for (const s of seen) this.#noteStmt.run(machineParams(s));
     });
+    this.#putLeasesTx = db.transaction((leases: readonly LeaseRow[]) => {
+      for (const l of leases) this.#putLease.run(leaseParams(l));
+    });
     this.#addEventsTx = db.transaction((events: readonly NewEvent[]) =>
       events.map((e) => this.#insertEvent(e)),
     );
@@ -202,16 +206,12 @@ class SqliteStore implements Store {
 
   async putLease(lease: LeaseRow): Promise<void> {
     this.#open();
-    this.#putLease.run({
-      ip: lease.ip,
-      mac: lease.mac,
-      network: lease.network,
-      state: lease.state,
-      hostname: lease.hostname,
-      clientId: lease.clientId,
-      start: lease.start,
-      expires: lease.expires,
-    });
+    this.#putLease.run(leaseParams(lease));
+  }
+
+  async putLeases(leases: readonly LeaseRow[]): Promise<void> {
+    this.#open();
+    this.#putLeasesTx(leases);
   }
 
   async getLeaseByIp(ip: string): Promise<LeaseRow | null> {
@@ -366,4 +366,17 @@ function leaseWhere(q: LeaseQuery): SqlWhere {
     .in("state", q.states)
     .when(q.expiresAfter, "expires > ?")
     .when(q.expiresBefore, "expires <= ?");
+}
+
+function leaseParams(lease: LeaseRow): Record<string, unknown> {
+  return {
+    ip: lease.ip,
+    mac: lease.mac,
+    network: lease.network,
+    state: lease.state,
+    hostname: lease.hostname,
+    clientId: lease.clientId,
+    start: lease.start,
+    expires: lease.expires,
+  };
 }
