@@ -3,18 +3,31 @@
  * Numbers are unsigned (0..2^32-1) so they compare and subtract plainly.
  */
 
-/** "198.18.10.5" -> 3323071237; null when not a strict dotted quad. */
+/** "198.18.10.5" -> 3323070981; null when not a strict dotted quad (1 to 3 digits, 0..255, four parts). */
 export function ipv4ToNumber(text: string): number | null {
-  const parts = text.split(".");
-  if (parts.length !== 4) return null;
+  // Hand-rolled: this runs several times per DHCP packet.
   let n = 0;
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p)) return null;
-    const v = Number(p);
-    if (v > 255) return null;
-    n = n * 256 + v;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || dots === 3) return null;
+      n = n * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      part = part * 10 + (c - 48);
+      digits++;
+      if (part > 255) return null;
+    } else {
+      return null;
+    }
   }
-  return n;
+  if (dots !== 3 || digits === 0) return null;
+  return n * 256 + part;
 }
 
 export function numberToIpv4(n: number): string {

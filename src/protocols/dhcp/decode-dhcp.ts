@@ -147,10 +147,11 @@ function readOptionField(
       }
       overload = value[0]!;
     } else {
-      // Copy: the caller's buffer is reused by dgram and must not be aliased.
+      // Views into the packet, not copies (node:dgram hands each datagram
+      // its own buffer); several instances are joined into a new buffer.
       const list = parts.get(code);
-      if (list) list.push(Buffer.from(value));
-      else parts.set(code, [Buffer.from(value)]);
+      if (list) list.push(value);
+      else parts.set(code, [value]);
     }
     i = valueStart + len;
   }

@@ -23,49 +23,42 @@ const FILE_OFFSET = 108;
  * The message is padded to 300 octets (RFC 1542 §2.1).
  */
 export function encodeDhcp(msg: EncodableDhcpMessage, maxSize: number = DEFAULT_MAX_MESSAGE): Buffer {
-  const chunks = optionChunks(msg.options);
+  const pieces = optionPieces(msg.options);
   const room = Math.max(maxSize, DEFAULT_MAX_MESSAGE) - MIN_DHCP_LENGTH;
-  const total = chunks.reduce((n, c) => n + c.length, 0);
+  const total = pieces.reduce((n, p) => n + pieceLength(p), 0);
 
-  let main: Buffer[] = chunks;
-  let fileOptions: Buffer[] | null = null;
-  let snameOptions: Buffer[] | null = null;
+  // Which field each piece goes in: 0 options, 1 file, 2 sname.
+  const field = new Uint8Array(pieces.length);
+  let overload = 0;
   if (total + 1 > room) {
     // Fields in RFC 3396 §5 order: options (less 3 bytes for option 52 and
     // 1 for END), then file, then sname, each only when it carries no text.
-    const fields: { limit: number; list: Buffer[] }[] = [{ limit: room - 4, list: [] }];
-    const fileField = msg.file === "" ? { limit: 128 - 1, list: [] as Buffer[] } : null;
-    const snameField = msg.sname === "" ? { limit: 64 - 1, list: [] as Buffer[] } : null;
-    if (fileField) fields.push(fileField);
-    if (snameField) fields.push(snameField);
+    const limits = [room - 4, msg.file === "" ? 128 - 1 : -1, msg.sname === "" ? 64 - 1 : -1];
     let f = 0;
     let used = 0;
-    for (const c of chunks) {
-      while (f < fields.length && used + c.length > fields[f]!.limit) {
+    pieces.forEach((p, i) => {
+      const len = pieceLength(p);
+      while (f < 3 && used + len > limits[f]!) {
         f++;
         used = 0;
       }
-      const field = fields[f];
-      if (!field) {
+      if (f === 3) {
         throw new DhcpCodecError(
           "oversized",
           `options need ${total} bytes, more than fit in a ${maxSize}-byte message`,
         );
       }
-      field.list.push(c);
-      used += c.length;
-    }
-    main = fields[0]!.list;
-    fileOptions = fileField && fileField.list.length > 0 ? fileField.list : null;
-    snameOptions = snameField && snameField.list.length > 0 ? snameField.list : null;
-    const overload = (fileOptions ? 1 : 0) | (snameOptions ? 2 : 0);
-    // Option 52 after option 53, which stays first (see optionChunks).
-    const first = main[0]?.[0] === Opt.MESSAGE_TYPE ? 1 : 0;
-    main = [...main.slice(0, first), Buffer.from([Opt.OVERLOAD, 1, overload]), ...main.slice(first)];
+      field[i] = f;
+      used += len;
+      if (f === 1) overload |= 1;
+      if (f === 2) overload |= 2;
+    });
   }
 
-  const optionsLength = main.reduce((n, c) => n + c.length, 0) + 1;
-  const buf = Buffer.alloc(Math.max(MIN_REPLY_LENGTH, MIN_DHCP_LENGTH + optionsLength));
+  let mainLength = 1; // END
+  for (let i = 0; i < pieces.length; i++) if (field[i] === 0) mainLength += pieceLength(pieces[i]!);
+  if (overload) mainLength += 3;
+  const buf = Buffer.alloc(Math.max(MIN_REPLY_LENGTH, MIN_DHCP_LENGTH + mainLength));
   buf[0] = msg.op;
   buf[1] = msg.htype;
   buf[2] = msg.hlen;
@@ -78,35 +71,48 @@ export function encodeDhcp(msg: EncodableDhcpMessage, maxSize: number = DEFAULT_
   writeIpv4(buf, 20, msg.siaddr);
   writeIpv4(buf, 24, msg.giaddr);
   msg.chaddr.copy(buf, 28, 0, Math.min(16, msg.chaddr.length));
-  if (snameOptions) writeField(buf, SNAME_OFFSET, snameOptions);
-  else writeText(buf, SNAME_OFFSET, 64, msg.sname, "sname");
-  if (fileOptions) writeField(buf, FILE_OFFSET, fileOptions);
-  else writeText(buf, FILE_OFFSET, 128, msg.file, "file");
+  if (!(overload & 2)) writeText(buf, SNAME_OFFSET, 64, msg.sname, "sname");
+  if (!(overload & 1)) writeText(buf, FILE_OFFSET, 128, msg.file, "file");
   buf.writeUInt32BE(MAGIC_COOKIE, FIXED_HEADER_LENGTH);
-  const end = writeField(buf, MIN_DHCP_LENGTH, main);
-  buf[end - 1] = Opt.END;
+
+  const at = [MIN_DHCP_LENGTH, FILE_OFFSET, SNAME_OFFSET];
+  pieces.forEach((p, i) => {
+    const f = field[i]!;
+    at[f] = writePiece(buf, at[f]!, p);
+    // Option 52 right after option 53, which is always first (see optionPieces).
+    if (i === 0 && overload) at[0] = writePiece(buf, at[0]!, [Opt.OVERLOAD, Buffer.from([overload]), 0, 1]);
+  });
+  buf[at[0]!] = Opt.END;
+  if (overload & 1) buf[at[1]!] = Opt.END;
+  if (overload & 2) buf[at[2]!] = Opt.END;
   return buf;
 }
 
+/** One option instance: code, the value it is cut from, and the cut [start, end). */
+type Piece = readonly [code: number, value: Buffer, start: number, end: number];
+
+const pieceLength = (p: Piece) => 2 + p[3] - p[2];
+
+function writePiece(buf: Buffer, offset: number, [code, value, start, end]: Piece): number {
+  buf[offset] = code;
+  buf[offset + 1] = end - start;
+  value.copy(buf, offset + 2, start, end);
+  return offset + 2 + end - start;
+}
+
 /**
- * Options as TLV byte runs, message type first (RFC 2131 §4.1 does not ask
- * for it, but old PXE ROMs read option 53 from the first position). Values
- * over 255 bytes are split into several instances (RFC 3396 §6).
+ * Options as instances to write, message type first (RFC 2131 §4.1 does
+ * not ask for it, but old PXE ROMs read option 53 from the first position).
+ * Values over 255 bytes are split into several instances (RFC 3396 §6).
  */
-function optionChunks(options: ReadonlyMap<number, Buffer>): Buffer[] {
-  const out: Buffer[] = [];
+function optionPieces(options: ReadonlyMap<number, Buffer>): Piece[] {
+  const out: Piece[] = [];
   const push = (code: number, value: Buffer) => {
     if (code === Opt.PAD || code === Opt.END || code === Opt.OVERLOAD || code < 0 || code > 255) {
       throw new DhcpCodecError("bad-option-value", `option code ${code} cannot be set directly`);
     }
-    if (value.length === 0) {
-      out.push(Buffer.from([code, 0]));
-      return;
-    }
-    for (let i = 0; i < value.length; i += 255) {
-      const part = value.subarray(i, Math.min(value.length, i + 255));
-      out.push(Buffer.concat([Buffer.from([code, part.length]), part]));
-    }
+    if (value.length === 0) out.push([code, value, 0, 0]);
+    for (let i = 0; i < value.length; i += 255) out.push([code, value, i, Math.min(value.length, i + 255)]);
   };
   const mt = options.get(Opt.MESSAGE_TYPE);
   if (mt) push(Opt.MESSAGE_TYPE, mt);
@@ -114,21 +120,11 @@ function optionChunks(options: ReadonlyMap<number, Buffer>): Buffer[] {
   return out;
 }
 
-/** Copies TLV runs at `offset` followed by END; returns the offset after END. */
-function writeField(buf: Buffer, offset: number, runs: readonly Buffer[]): number {
-  for (const r of runs) {
-    r.copy(buf, offset);
-    offset += r.length;
-  }
-  buf[offset] = Opt.END;
-  return offset + 1;
-}
-
 function writeText(buf: Buffer, offset: number, size: number, text: string, field: string): void {
-  const bytes = Buffer.from(text, "latin1");
+  const length = Buffer.byteLength(text, "latin1");
   // One byte stays NUL so the field is a C string for every client.
-  if (bytes.length > size - 1) {
-    throw new DhcpCodecError("oversized", `${field} is ${bytes.length} bytes, the field holds ${size - 1}`);
+  if (length > size - 1) {
+    throw new DhcpCodecError("oversized", `${field} is ${length} bytes, the field holds ${size - 1}`);
   }
-  bytes.copy(buf, offset);
+  buf.write(text, offset, length, "latin1");
 }

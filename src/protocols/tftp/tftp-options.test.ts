@@ -26,6 +26,10 @@ describe("tftp option negotiation (RFC 2347/2348/2349/7440)", () => {
     assert.deepEqual(n.oack, opts(["tsize", "70"], ["blksize", "1408"]));
   });
 
+  it("answers tsize whatever value the RRQ carries (atftp sends 'enable')", () => {
+    assert.deepEqual(negotiateReadOptions(opts(["tsize", "enable"]), 5, limits).oack, opts(["tsize", "5"]));
+  });
+
   it("leaves tsize out for an empty file (curl refuses 'tsize 0')", () => {
     const n = negotiateReadOptions(opts(["tsize", "0"], ["blksize", "1408"]), 0, limits);
     assert.deepEqual(n.oack, opts(["blksize", "1408"]));

@@ -96,10 +96,8 @@ export function negotiateReadOptions(
         break;
       case "tsize":
         // RFC 2349: the client sends 0 in an RRQ; the OACK carries the size.
-        if (n === null) {
-          ignored.push({ name, value, reason: "not a number" });
-          break;
-        }
+        // The value itself means nothing in an RRQ, so any is taken, as
+        // tftp-hpa does: atftp's `--option "tsize enable"` sends "enable".
         // curl (tftp.c, at least to 8.x) fails a transfer whose OACK says
         // "tsize 0" ("invalid tsize value in OACK packet"), as it does against
         // tftpd-hpa and dnsmasq. Leaving tsize out is a legal answer (the server

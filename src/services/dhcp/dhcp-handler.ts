@@ -78,6 +78,8 @@ export interface DhcpHandlerOptions {
 }
 
 const BROADCAST = "255.255.255.255";
+/** Resolved machines memoised at most (a flood of random MACs only empties the memo). */
+const RESOLVE_CACHE = 10_000;
 /** At most this many warning lines per window; the rest are counted and summed up in the next line. */
 const WARN_BURST = 20;
 const WARN_WINDOW_MS = 10_000;
@@ -92,6 +94,7 @@ export class DhcpHandler {
   readonly #clientPort: number;
   readonly #offerHoldMs: number;
   readonly #declineHoldMs: number;
+  readonly #resolved = new Map<string, ResolvedMachine>();
   #warnWindow = 0;
   #warnCount = 0;
   #suppressed = 0;
@@ -565,8 +568,21 @@ export class DhcpHandler {
     );
   }
 
+  /**
+   * The resolver's answer depends only on the facts and the config, which is
+   * a frozen snapshot for this handler's life (a reload builds a new one), so
+   * answers are memoised: resolving merges every layer, and a renewing fleet
+   * asks the same question over and over.
+   */
   #resolve(facts: MachineFacts): ResolvedMachine {
-    return this.#o.resolver.resolve(facts);
+    const key = `${facts.mac}|${facts.ip}|${facts.arch}|${facts.vendorClass}|${facts.userClass}|${facts.ipxe}|${facts.relay}`;
+    let machine = this.#resolved.get(key);
+    if (!machine) {
+      machine = this.#o.resolver.resolve(facts);
+      if (this.#resolved.size >= RESOLVE_CACHE) this.#resolved.clear();
+      this.#resolved.set(key, machine);
+    }
+    return machine;
   }
 
   /** seed 000's `boot-unknown-clients false`: unknown machines get nothing at all, like ISC dhcpd. */

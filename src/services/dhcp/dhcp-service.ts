@@ -32,7 +32,8 @@ import type { FleetConfig, Resolver } from "../../config/model.js";
 import { type Clock, type EventBus, systemClock } from "../../events/event-bus.js";
 import type { Logger } from "../../logging/logger.js";
 import type { Store } from "../../store/store.js";
-import { DhcpHandler, type DhcpListener, type DhcpOutbound } from "./dhcp-handler.js";
+import { DhcpHandler, type DhcpInbound, type DhcpListener, type DhcpOutbound } from "./dhcp-handler.js";
+import { DhcpIntakeQueue, peekIsDiscover } from "./dhcp-intake-queue.js";
 import { localAddresses } from "./local-addresses.js";
 import type { LocalAddress } from "./served-network.js";
 
@@ -90,6 +91,7 @@ export class DhcpService {
   #proxy: DhcpUdpSocket | null = null;
   readonly #byAddress = new Map<string, DhcpUdpSocket>();
   #timer: NodeJS.Timeout | null = null;
+  readonly #intake: DhcpIntakeQueue<DhcpInbound>;
 
   constructor(deps: DhcpServiceDeps) {
     this.#d = deps;
@@ -106,6 +108,15 @@ export class DhcpService {
       clock: deps.clock ?? systemClock,
       serverPort: port,
       clientPort: deps.clientPort,
+    });
+    this.#intake = new DhcpIntakeQueue<DhcpInbound>({
+      maxInFlight: 64,
+      maxDiscovers: 256,
+      perTurn: 16,
+      onShed: () => this.handler.counters.add("dropped.overload-discover"),
+      run: async (inbound) => {
+        for (const r of await this.handler.handle(inbound)) this.#send(r);
+      },
     });
   }
 
@@ -172,12 +183,10 @@ export class DhcpService {
   #attach(socket: DhcpUdpSocket, listener: DhcpListener, localAddress?: string): void {
     socket.on("error", (err) => this.#log.error({ err: String(err) }, "dhcp: socket error"));
     socket.on("message", (data, rinfo) => {
-      this.handler
-        .handle({ data, address: rinfo.address, port: rinfo.port, listener, localAddress })
-        .then((replies) => {
-          for (const r of replies) this.#send(r);
-        })
-        .catch((err) => this.#log.error({ err: String(err) }, "dhcp: handler failed"));
+      this.#intake.push(
+        { data, address: rinfo.address, port: rinfo.port, listener, localAddress },
+        peekIsDiscover(data),
+      );
     });
   }
 

@@ -23,6 +23,7 @@
 import type { Clock } from "../../events/event-bus.js";
 import { ipv4ToNumber, numberToIpv4 } from "../../protocols/ipv4-address.js";
 import type { LeaseRow, Store } from "../../store/store.js";
+import { LeaseWriter } from "./lease-writer.js";
 import type { ServedNetwork } from "./served-network.js";
 
 export type AllocationFailure = "exhausted" | "cap";
@@ -32,6 +33,7 @@ const running = (row: LeaseRow, now: number) =>
 
 export class LeaseBook {
   readonly #store: Store;
+  readonly #writer: LeaseWriter;
   readonly #clock: Clock;
   readonly #byIp = new Map<string, LeaseRow>();
   /** `${network} ${mac}` -> that MAC's lease in that network. */
@@ -43,6 +45,7 @@ export class LeaseBook {
 
   constructor(store: Store, clock: Clock) {
     this.#store = store;
+    this.#writer = new LeaseWriter(store);
     this.#clock = clock;
   }
 
@@ -168,7 +171,7 @@ export class LeaseBook {
     const previousOfMac = this.#byMac.get(key);
     this.#index(row);
     try {
-      await this.#store.putLease(row);
+      await this.#writer.write(row);
       // The MAC moved to another address (a new reservation): free the old one.
       if (row.state === "bound" && previousOfMac && previousOfMac.ip !== row.ip) {
         if (this.#byIp.get(previousOfMac.ip) === previousOfMac) {

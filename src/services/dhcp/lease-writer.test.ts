@@ -1,0 +1,62 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { MemoryStore } from "../../store/memory/memory-store.js";
+import { openSqliteStore } from "../../store/sqlite/sqlite-store.js";
+import type { LeaseRow, Store } from "../../store/store.js";
+import { LeaseWriter } from "./lease-writer.js";
+
+const lease = (i: number, state: LeaseRow["state"] = "bound"): LeaseRow => ({
+  ip: `198.18.10.${100 + (i % 50)}`,
+  mac: `02:00:00:00:00:${(i % 256).toString(16).padStart(2, "0")}`,
+  network: "198.18.10.0/24",
+  state,
+  hostname: null,
+  clientId: null,
+  start: 1000 + i,
+  expires: 2000 + i,
+});
+
+for (const [name, open] of [
+  ["memory", () => ({ store: new MemoryStore() as Store, done: () => {} })],
+  [
+    "sqlite",
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), "bf-lw-"));
+      return {
+        store: openSqliteStore(join(dir, "s.db")),
+        done: () => rmSync(dir, { recursive: true, force: true }),
+      };
+    },
+  ],
+] as const) {
+  describe(`LeaseWriter on the ${name} store`, () => {
+    test("writes of one turn commit together, in order; each promise settles after its commit", async () => {
+      const { store, done } = open();
+      try {
+        await store.migrate();
+        let batches = 0;
+        const putLeases = store.putLeases!.bind(store);
+        store.putLeases = (rows) => {
+          batches++;
+          return putLeases(rows);
+        };
+        const w = new LeaseWriter(store);
+        await Promise.all(Array.from({ length: 100 }, (_, i) => w.write(lease(i))));
+        assert.equal(batches, 1);
+        // 100 writes over 50 addresses: the later write of each address wins.
+        const rows = await store.listLeases();
+        assert.equal(rows.length, 50);
+        assert.equal((await store.getLeaseByIp("198.18.10.100"))?.start, 1050);
+        await w.write(lease(1, "released"));
+        assert.equal(batches, 2);
+        assert.equal((await store.getLeaseByIp("198.18.10.101"))?.state, "released");
+      } finally {
+        await store.close();
+        done();
+      }
+    });
+  });
+}
