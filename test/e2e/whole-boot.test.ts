@@ -1,0 +1,298 @@
+/**
+ * Whole boots: virtual PCs whose firmware nobody here wrote (SeaBIOS with
+ * QEMU's iPXE ROM; OVMF's own UEFI PXE) boot from `bootfleet serve` to the
+ * image's own init, in a private network namespace (198.18.0.0/24).
+ *
+ * A boot passes only when the serial console shows the image's /sbin/init
+ * printing a token baked into that image and a file from the machine's own
+ * layer, and bootfleet's event store holds every stage from dhcp.discover to
+ * the client's `init` report for that MAC.
+ *
+ * Time from QEMU start to the image's init is written to
+ * test-results/boot-times.json (the README's figures).
+ */
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { buildImage } from "../../src/images/build-image.js";
+import { makeBusyboxRoot } from "../fixtures/images/busybox-root.js";
+import { ensureDebianKernel, REPO_ROOT } from "../fixtures/images/debian-kernel.js";
+import { type Firmware, QemuMachine } from "../support/qemu-machine.js";
+import { TestNetwork } from "../support/test-network.js";
+
+const BOOT_TIMEOUT_MS = 6 * 60_000;
+const SERVER = "198.18.0.1";
+const results: Record<string, number> = {};
+
+let work = "";
+
+function writeConfig(dir: string, mode: "full" | "proxy"): string {
+  const file = join(dir, `bootfleet-${mode}.yaml`);
+  writeFileSync(
+    file,
+    `server: { address: ${SERVER}, data_dir: ${join(work, "var")} }
+services:
+  dhcp: { mode: ${mode}, lease_time: 600 }
+  http: { port: 8080 }
+  syslog: { port: 5514 }
+networks:
+  - subnet: 198.18.0.0/24
+    pool: 198.18.0.100-198.18.0.149
+    routers: [${SERVER}]
+defaults:
+  image: alpha
+  console: ttyS0
+  files: { /etc/bootfleet-layer: "default-layer\\n" }
+groups:
+  lab-a:
+    match: { hostname: "a-*" }
+    image: alpha
+  lab-b:
+    match: { hostname: "b-*" }
+    image: beta
+hosts:
+  a-1:
+    mac: "52:54:00:e2:e0:01"
+    files: { /etc/bootfleet-layer: "host-a-1-layer\\n" }
+  b-1:
+    mac: "52:54:00:e2:e0:02"
+    files: { /etc/bootfleet-layer: "host-b-1-layer\\n" }
+  a-2:
+    mac: "52:54:00:e2:e0:03"
+    files: { /etc/bootfleet-layer: "host-a-2-layer\\n" }
+  a-3:
+    mac: "52:54:00:e2:e0:04"
+    files: { /etc/bootfleet-layer: "host-a-3-layer\\n" }
+`,
+  );
+  return file;
+}
+
+/** Starts `bootfleet serve` inside the network and waits until its HTTP service answers. */
+async function startServer(net: TestNetwork, config: string, log: string): Promise<void> {
+  net.spawn(
+    process.execPath,
+    ["--import", "tsx", join(REPO_ROOT, "src/cli/main.ts"), "serve", "-c", config],
+    log,
+    {
+      cwd: REPO_ROOT,
+    },
+  );
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      net.run("curl", "-sf", "-o", "/dev/null", `http://${SERVER}:8080/api/v1/machines`);
+      return;
+    } catch {
+      if (Date.now() > deadline)
+        throw new Error(`bootfleet serve did not come up:\n${readFileSync(log, "utf8")}`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+}
+
+interface Boot {
+  readonly name: string;
+  readonly mac: string;
+  readonly firmware: Firmware;
+  readonly token: string;
+  readonly layer: string;
+}
+
+async function boot(net: TestNetwork, b: Boot): Promise<void> {
+  const started = Date.now();
+  const vm = QemuMachine.start({
+    net,
+    mac: b.mac,
+    firmware: b.firmware,
+    serialLog: join(work, `${b.name}.serial`),
+    qemuLog: join(work, `${b.name}.qemu.log`),
+  });
+  const text = await vm.waitForSerial([new RegExp(`IMAGE TOKEN ${b.token}`)], BOOT_TIMEOUT_MS);
+  results[b.name] = Math.round((Date.now() - started) / 100) / 10;
+  const fromLayer = await vm.waitForSerial([/INIT DONE/], 60_000);
+  assert.match(
+    fromLayer,
+    new RegExp(`FILE /etc/bootfleet-layer: ${b.layer}`),
+    "the machine's own layer file",
+  );
+  assert.match(text, /IMAGE TOKEN/);
+}
+
+/** Every stage, in order, for one MAC, from the server's own store (read through the CLI). */
+async function assertStages(config: string, mac: string): Promise<void> {
+  const want = [
+    "dhcp.discover",
+    "http.get",
+    "nbd.connect",
+    "initrd",
+    "root-mounted",
+    "layers-applied",
+    "init",
+  ];
+  const deadline = Date.now() + 30_000;
+  let seen: string[] = [];
+  for (;;) {
+    const out = execFileSync(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        join(REPO_ROOT, "src/cli/main.ts"),
+        "events",
+        "--json",
+        "-n",
+        "1000",
+        "--machine",
+        mac,
+        "-c",
+        config,
+      ],
+      { cwd: REPO_ROOT, encoding: "utf8" },
+    );
+    seen = out
+      .trim()
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { type: string; stage: string | null })
+      .map((e) => (e.type === "client.stage" ? (e.stage ?? "") : e.type));
+    let i = 0;
+    for (const s of seen) if (s === want[i]) i++;
+    if (i === want.length) return;
+    if (Date.now() > deadline)
+      assert.fail(`events for ${mac} lack ${want.slice(i).join(", ")} in order; got ${seen.join(" ")}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+describe("whole boot in QEMU (TCG)", { timeout: 40 * 60_000 }, () => {
+  before(async () => {
+    work = mkdtempSync(join(tmpdir(), "bf-e2e-"));
+    const kernel = ensureDebianKernel();
+    for (const [name, token] of [
+      ["alpha", "TOKEN-ALPHA"],
+      ["beta", "TOKEN-BETA"],
+    ] as const) {
+      const root = join(work, `${name}-root`);
+      mkdirSync(root);
+      await makeBusyboxRoot(root, {
+        token,
+        vmlinuz: kernel.vmlinuz,
+        kernelVersion: kernel.version,
+        printFiles: ["/etc/bootfleet-layer"],
+      });
+      await buildImage({ dataDir: join(work, "var"), name, from: root, modulesFrom: kernel.root });
+    }
+  });
+
+  after(() => {
+    mkdirSync(join(REPO_ROOT, "test-results"), { recursive: true });
+    writeFileSync(join(REPO_ROOT, "test-results/boot-times.json"), `${JSON.stringify(results, null, 2)}\n`);
+    if (work && !process.env.BOOTFLEET_KEEP_E2E) rmSync(work, { recursive: true, force: true });
+  });
+
+  it("legacy BIOS, QEMU's iPXE ROM, full DHCP", async () => {
+    const net = TestNetwork.create({ tag: "e2e" });
+    try {
+      const config = writeConfig(work, "full");
+      await startServer(net, config, join(work, "serve-bios.log"));
+      await boot(net, {
+        name: "bios-full",
+        mac: "52:54:00:e2:e0:01",
+        firmware: "bios",
+        token: "TOKEN-ALPHA",
+        layer: "host-a-1-layer",
+      });
+      await assertStages(config, "52:54:00:e2:e0:01");
+    } finally {
+      net.close();
+    }
+  });
+
+  it("UEFI: OVMF's own PXE -> iPXE EFI -> HTTP, full DHCP", async () => {
+    const net = TestNetwork.create({ tag: "e2e" });
+    try {
+      const config = writeConfig(work, "full");
+      await startServer(net, config, join(work, "serve-uefi.log"));
+      await boot(net, {
+        name: "uefi-full",
+        mac: "52:54:00:e2:e0:03",
+        firmware: "uefi",
+        token: "TOKEN-ALPHA",
+        layer: "host-a-2-layer",
+      });
+      await assertStages(config, "52:54:00:e2:e0:03");
+    } finally {
+      net.close();
+    }
+  });
+
+  it("proxyDHCP beside a dnsmasq that hands out the addresses", async () => {
+    const net = TestNetwork.create({ tag: "e2e" });
+    try {
+      const dnsmasqNs = net.addHost("dhcp", "198.18.0.2/24");
+      net.spawn(
+        "dnsmasq",
+        [
+          "--keep-in-foreground",
+          "--conf-file=/dev/null",
+          "--port=0",
+          "--no-resolv",
+          "--bind-interfaces",
+          "--listen-address=198.18.0.2",
+          "--dhcp-range=198.18.0.150,198.18.0.199,255.255.255.0,10m",
+          "--dhcp-option=3,198.18.0.1",
+          `--dhcp-leasefile=${join(work, "dnsmasq.leases")}`,
+          `--pid-file=${join(work, "dnsmasq.pid")}`,
+          "--log-dhcp",
+        ],
+        join(work, "dnsmasq.log"),
+        { ns: dnsmasqNs },
+      );
+      const config = writeConfig(work, "proxy");
+      await startServer(net, config, join(work, "serve-proxy.log"));
+      await boot(net, {
+        name: "bios-proxy",
+        mac: "52:54:00:e2:e0:04",
+        firmware: "bios",
+        token: "TOKEN-ALPHA",
+        layer: "host-a-3-layer",
+      });
+      await assertStages(config, "52:54:00:e2:e0:04");
+      const leases = readFileSync(join(work, "dnsmasq.leases"), "utf8");
+      assert.match(leases, /52:54:00:e2:e0:04 198\.18\.0\.1[5-9]\d/, "the address came from dnsmasq");
+    } finally {
+      net.close();
+    }
+  });
+
+  it("two hosts in two groups boot two images, each with its own layer", async () => {
+    const net = TestNetwork.create({ tag: "e2e" });
+    try {
+      const config = writeConfig(work, "full");
+      await startServer(net, config, join(work, "serve-two.log"));
+      await Promise.all([
+        boot(net, {
+          name: "group-a",
+          mac: "52:54:00:e2:e0:01",
+          firmware: "bios",
+          token: "TOKEN-ALPHA",
+          layer: "host-a-1-layer",
+        }),
+        boot(net, {
+          name: "group-b",
+          mac: "52:54:00:e2:e0:02",
+          firmware: "bios",
+          token: "TOKEN-BETA",
+          layer: "host-b-1-layer",
+        }),
+      ]);
+      await assertStages(config, "52:54:00:e2:e0:02");
+    } finally {
+      net.close();
+    }
+  });
+});
