@@ -93,7 +93,7 @@ export class DhcpLab {
   }
 
   /** Starts (or restarts) the DHCP server with the SQLite store in the lab folder; resolves when it listens. */
-  async startServer(config: string): Promise<string> {
+  async startServer(config: string, extraArgs: readonly string[] = []): Promise<string> {
     const log = join(this.dir, `server-${this.#serverRuns++}.log`);
     this.#server = this.net.spawn(
       process.execPath,
@@ -105,6 +105,7 @@ export class DhcpLab {
         config,
         "--db",
         join(this.dir, "bootfleet.db"),
+        ...extraArgs,
       ],
       log,
       { cwd: root },
