@@ -346,6 +346,15 @@ class DnsmasqImporter {
       return;
     }
     const rest = fields.slice(1);
+    const badAddress = rest.find((f) => /^\d+(\.\d+){1,}$/.test(f.text) && parseIpv4(f.text) === null);
+    if (badAddress) {
+      this.#error(
+        badAddress.at,
+        `dhcp-range: '${badAddress.text}' is not an IPv4 address`,
+        "write it as dhcp-range=FIRST,LAST[,NETMASK][,LEASE]",
+      );
+      return;
+    }
     const proxy = rest.some((f) => f.text === "proxy");
     const isStatic = rest.some((f) => f.text === "static");
     const endField = !proxy && !isStatic && rest[0] && parseIpv4(rest[0].text) !== null ? rest[0] : undefined;

@@ -65,6 +65,20 @@ const DIRECTIVES = new Set([
   "KBDMAP",
 ]);
 
+/** Directives whose arguments run to the end of the line (a label name or a kernel command line). */
+const SPLITTABLE = new Set([
+  "default",
+  "label",
+  "kernel",
+  "linux",
+  "append",
+  "initrd",
+  "ipappend",
+  "sysappend",
+  "ontimeout",
+  "timeout",
+]);
+
 const KNOWN = new Set(
   [...DIRECTIVES]
     .map((d) => d.toLowerCase())
@@ -194,7 +208,15 @@ export function importPxelinuxCfg(
       labels.find((x) => x.name === target) ??
       labels.find((x) => x.name.toLowerCase() === target.toLowerCase());
     if (label) defaultImage = images.get(label);
-    else if (target) {
+    else if (/\.c32(\s|$)/i.test(target)) {
+      // DEFAULT menu.c32 (or vesamenu.c32): a menu of the labels; the first is what boots on timeout.
+      defaultImage = images.values().next().value;
+      draft.notes.push({
+        at: defaultLine.at,
+        source: defaultLine.raw,
+        why: "mapped: a syslinux menu of the labels; bootfleet's menu (defaults.menu) offers the same images",
+      });
+    } else if (target) {
       const [kernel, ...rest] = target.split(/\s+/);
       const args = [rest.join(" "), globalAppend?.args.trim() ?? ""].filter(Boolean).join(" ");
       const nameHint = nfsOrNbdName(args) ?? kernel!.replace(/.*\//, "");
@@ -289,10 +311,14 @@ function readLines(text: string, file: string, problems: ImportProblem[]): Line[
     // Split at directive keywords written in capitals inside the line (joined lines).
     const words = [...t.matchAll(/\S+/g)];
     const cuts = [0];
+    // Only lines whose arguments are a name or a command line can have swallowed the next line; MENU LABEL is one directive.
+    let splittable = SPLITTABLE.has(words[0]![0].toLowerCase());
     for (let w = 1; w < words.length; w++) {
       const word = words[w]![0];
-      if (DIRECTIVES.has(word) && word === word.toUpperCase() && !/^[0-9]/.test(word))
+      if (splittable && DIRECTIVES.has(word) && words[w - 1]![0].toUpperCase() !== "MENU") {
         cuts.push(words[w]!.index!);
+        splittable = SPLITTABLE.has(word.toLowerCase());
+      }
     }
     for (let c = 0; c < cuts.length; c++) {
       const part = t.slice(cuts[c], cuts[c + 1] ?? t.length).trim();

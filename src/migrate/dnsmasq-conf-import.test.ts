@@ -1,0 +1,97 @@
+/**
+ * dnsmasq.conf's boot options into the config: dhcp-host, dhcp-range
+ * (proxy too), dhcp-boot (tagged), dhcp-option, pxe-service, enable-tftp,
+ * tftp-root; the rest kept as comments.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { explainMachine } from "../config/explain-machine.js";
+import { loadConfigFromString } from "../config/load-config.js";
+import type { FleetConfig } from "../config/model.js";
+import { FleetResolver } from "../config/resolve-machine.js";
+import { importConfig } from "./import-config.js";
+
+function load(text: string, serverAddress?: string): { config: FleetConfig; yaml: string } {
+  const r = importConfig([{ file: "dnsmasq.conf", text }], { serverAddress });
+  return { config: loadConfigFromString(r.yaml, "/tmp/dnsmasq.yaml"), yaml: r.yaml };
+}
+
+function values(
+  config: FleetConfig,
+  facts: { mac: string; ip?: string; hostname?: string },
+): Map<string, unknown> {
+  const e = explainMachine(new FleetResolver(config).resolve(facts));
+  return new Map(e.values.map((v) => [v.key, v.value]));
+}
+
+describe("dnsmasq import", () => {
+  const CONF = [
+    "# LTSP on a small network",
+    "interface=eth1",
+    "listen-address=192.168.67.1",
+    "dhcp-range=192.168.67.100,192.168.67.199,255.255.255.0,8h",
+    "dhcp-host=52:54:00:00:00:07,192.168.67.7,pc07",
+    "dhcp-host=pc08,52:54:00:00:00:08,set:slow,192.168.67.8,infinite",
+    "dhcp-option=3,192.168.67.254",
+    "dhcp-option=option:dns-server,192.168.67.1,192.168.67.2",
+    "dhcp-option=17,192.168.67.1:/opt/ltsp/i386   # the NFS root",
+    "dhcp-option=tag:slow,option:root-path,192.168.67.1:/opt/ltsp/slow",
+    "dhcp-option-force=128,e4:45:74:68:00:00",
+    "dhcp-userclass=set:ipxe,iPXE",
+    "dhcp-boot=tag:!ipxe,undionly.kpxe",
+    "dhcp-boot=tag:ipxe,ltsp/i386/pxelinux.0,,192.168.67.1",
+    "enable-tftp",
+    "tftp-root=/srv/tftp",
+    "domain=ltsp.lan",
+    "no-resolv",
+  ].join("\n");
+
+  it("ranges, hosts and options resolve per machine", () => {
+    const { config } = load(CONF);
+    assert.equal(config.server.address, "192.168.67.1");
+    assert.deepEqual(config.server.interfaces, ["eth1"]);
+    assert.equal(config.services.dhcp.mode, "full");
+    assert.equal(config.services.tftp.root, "/srv/tftp");
+    assert.equal(config.networks[0]?.subnet.text, "192.168.67.0/24");
+    assert.deepEqual(
+      config.networks[0]?.pool?.map((p) => `${p.start}-${p.end}`),
+      ["192.168.67.100-192.168.67.199"],
+    );
+    const pc07 = values(config, { mac: "52:54:00:00:00:07" });
+    assert.equal(pc07.get("dhcp.routers"), "192.168.67.254");
+    assert.equal(pc07.get("dhcp.dns"), "192.168.67.1, 192.168.67.2");
+    assert.equal(pc07.get("dhcp.root_path"), "192.168.67.1:/opt/ltsp/i386");
+    assert.equal(pc07.get("dhcp.domain"), "ltsp.lan");
+    assert.equal(pc07.get("dhcp.options.128"), "0xe44574680000");
+    assert.equal(pc07.get("dhcp.lease_time"), 28800);
+    // The undionly.kpxe line is bootfleet's own chain; the iPXE line's file is what machines boot.
+    assert.equal(pc07.get("dhcp.filename"), "ltsp/i386/pxelinux.0");
+    assert.equal(pc07.get("dhcp.next_server"), "192.168.67.1");
+    const pc08 = values(config, { mac: "52:54:00:00:00:08" });
+    assert.equal(pc08.get("dhcp.root_path"), "192.168.67.1:/opt/ltsp/slow");
+    assert.equal(config.hosts.find((h) => h.name === "pc08")?.ip, "192.168.67.8");
+  });
+
+  it("what does not map is a comment with its line and reason", () => {
+    const { yaml } = load(CONF);
+    assert.match(yaml, /dnsmasq\.conf:18: not mapped: bootfleet serves no DNS\n# {2}\| no-resolv/);
+    assert.match(yaml, /dnsmasq\.conf:13: mapped by design: bootfleet hands out its own iPXE binaries/);
+    assert.match(yaml, /root_path: 192\.168\.67\.1:\/opt\/ltsp\/i386 # the NFS root/);
+  });
+
+  it("dhcp-range proxy: bootfleet runs beside the existing DHCP server; pxe-service gives the boot file", () => {
+    const { config } = load(
+      'dhcp-range=192.168.0.0,proxy\npxe-service=x86PC,"Boot from network",pxelinux,192.168.0.5\n',
+    );
+    assert.equal(config.services.dhcp.mode, "proxy");
+    assert.equal(config.networks[0]?.subnet.text, "192.168.0.0/24");
+    assert.equal(config.networks[0]?.pool, undefined);
+    assert.equal(config.defaults.dhcp?.filename, "pxelinux.0");
+    assert.equal(config.server.address, "192.168.0.5");
+  });
+
+  it("'#' starts a comment only at the start of a line or after whitespace, as dnsmasq reads it", () => {
+    const { config } = load("dhcp-boot=pxe#1.0,,10.0.0.1 # trailing\n");
+    assert.equal(config.defaults.dhcp?.filename, "pxe#1.0");
+  });
+});
