@@ -62,7 +62,8 @@ export function exportDhcpd(plan: ExportPlan): string {
   for (const host of plan.hosts) {
     out.push("", `host ${dhcpdName(host.name)} {`, `  hardware ethernet ${host.mac};`);
     if (host.ip) out.push(`  fixed-address ${host.ip};`);
-    out.push(`  option host-name "${quoteDhcpd(host.name)}";`);
+    // The host's name, unless its layers set option 12 themselves.
+    if (!host.options.some((o) => o.code === 12)) out.push(`  option host-name "${quoteDhcpd(host.name)}";`);
     if (host.filename) {
       out.push(
         "  # dhcp.filename: the first stage for PXE ROMs (not for iPXE, which gets its script).",

@@ -1,0 +1,234 @@
+/**
+ * Round trip against the real servers: seed config -> `bootfleet import` ->
+ * `bootfleet export dhcpd|dnsmasq|kea` -> the server's own syntax check
+ * (`dhcpd -t -cf`, `dnsmasq --test -C`, `kea-dhcp4 -t`) accepts it. Each
+ * check is shown to bite on a broken copy. Syntax checks only: no server
+ * is started and nothing is sent on any network.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { Command } from "commander";
+import { registerMigrateCommands } from "../../src/cli/migrate-command.js";
+import { loadConfig, loadConfigFromString } from "../../src/config/load-config.js";
+import type { FleetConfig } from "../../src/config/model.js";
+import { exportDhcpd } from "../../src/migrate/export-dhcpd.js";
+import { exportDnsmasq } from "../../src/migrate/export-dnsmasq.js";
+import { exportKea } from "../../src/migrate/export-kea.js";
+import { exportPlan } from "../../src/migrate/export-plan.js";
+import { importConfig } from "../../src/migrate/import-config.js";
+
+const FIXTURES = join(import.meta.dirname, "../fixtures/migrate");
+
+interface Peer {
+  readonly kind: "dhcpd" | "dnsmasq" | "kea";
+  readonly binary: string;
+  readonly pkg: string;
+  readonly args: (file: string) => string[];
+  readonly render: (config: FleetConfig) => string;
+  /** A copy of good output that the peer must refuse. */
+  readonly breakIt: (text: string) => string;
+}
+
+const PEERS: readonly Peer[] = [
+  {
+    kind: "dhcpd",
+    binary: "/usr/sbin/dhcpd",
+    pkg: "isc-dhcp-server",
+    args: (f) => ["-t", "-cf", f],
+    render: (c) => exportDhcpd(exportPlan(c)),
+    breakIt: (t) => t.replace(/next-server ([0-9.]+);/, "next-server $1"),
+  },
+  {
+    kind: "dnsmasq",
+    binary: "/usr/sbin/dnsmasq",
+    pkg: "dnsmasq-base",
+    args: (f) => ["--test", "-C", f],
+    render: (c) => exportDnsmasq(exportPlan(c)),
+    breakIt: (t) =>
+      t.replace(
+        "dhcp-match=set:bf-efi64,option:client-arch,7",
+        "dhcp-match=set:bf-efi64,option:no-such-option,7",
+      ),
+  },
+  {
+    kind: "kea",
+    binary: "/usr/sbin/kea-dhcp4",
+    pkg: "kea-dhcp4-server",
+    args: (f) => ["-t", f],
+    render: (c) => exportKea(exportPlan(c)),
+    breakIt: (t) => t.replace("option[93].hex == 0x000b", "option[93].hexx == 0x000b"),
+  },
+];
+
+let dir: string;
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), `bf-migrate-${process.pid}-`));
+});
+after(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function check(peer: Peer, text: string, name: string): { status: number | null; output: string } {
+  assert.ok(
+    existsSync(peer.binary),
+    `${peer.binary} is missing: install the Debian package ${peer.pkg} (scripts/test-peers.txt)`,
+  );
+  const file = join(dir, `${name}.${peer.kind}.conf`);
+  writeFileSync(file, text);
+  const r = spawnSync(peer.binary, peer.args(file), { encoding: "utf8", timeout: 60_000 });
+  return { status: r.status, output: `${r.stdout}${r.stderr}` };
+}
+
+function fromSeeds(files: readonly string[], serverAddress?: string): FleetConfig {
+  const inputs = files.map((f) => ({ file: f, text: readFileSync(join(FIXTURES, f), "utf8") }));
+  const { yaml } = importConfig(inputs, { serverAddress, partial: files.includes("001-dhcpd.conf") });
+  return loadConfigFromString(yaml, join(dir, `${files.join("+")}.yaml`));
+}
+
+/** Every feature the exporters have: arch and iPXE branches, boot_unknown false, a first-stage override, custom and typed options. */
+const FULL = `
+server: { address: 198.18.10.1 }
+services: { http: { port: 8081 } }
+images: { debian: {} }
+networks:
+  - subnet: 198.18.10.0/24
+    pool: 198.18.10.100-198.18.10.199
+    dhcp: { root_path: "198.18.10.1:/srv/root,with,commas" }
+defaults:
+  image: debian
+  boot_unknown: false
+  dhcp:
+    options: { "7": "0x0a00000b", "128": "0xe44574680000", "129": "DPORT=1067" }
+groups:
+  lab:
+    match: { hostname: "lab-*" }
+    dhcp: { options: { "129": "NIC=ne IO=0x300" } }
+hosts:
+  lab-01: { mac: "52:54:00:10:00:01", ip: 198.18.10.11 }
+  lab-02:
+    mac: "52:54:00:10:00:02"
+    dhcp: { filename: "pxelinux.0", next_server: 198.18.10.2, options: { "12": "ignored-name", "42": "0xc6120a01" } }
+  nomac: { ip: 198.18.10.13 }
+`;
+
+const CONFIGS: readonly { name: string; config: () => FleetConfig }[] = [
+  { name: "full", config: () => loadConfigFromString(FULL, join(dir, "full.yaml")) },
+  { name: "seed000", config: () => fromSeeds(["000-dhcpd.conf", "000-lts.conf"]) },
+  { name: "seed000-dnsmasq", config: () => fromSeeds(["000-dnsmasq.conf"]) },
+  { name: "seed001", config: () => fromSeeds(["001-dhcpd.conf", "001-lts.conf"], "10.0.0.11") },
+  { name: "seed002", config: () => fromSeeds(["002-dhcpd-host.conf", "002-pxelinux.cfg-ltsp"]) },
+  { name: "seed003", config: () => fromSeeds(["003-dhcpd.conf", "003-pxelinux.cfg-default"]) },
+];
+
+describe("exported boot entries pass the real servers' syntax checks", () => {
+  for (const peer of PEERS) {
+    for (const c of CONFIGS) {
+      it(`${c.name} -> export ${peer.kind} -> ${peer.binary} ${peer.args("FILE").join(" ")}`, () => {
+        const text = peer.render(c.config());
+        const r = check(peer, text, c.name);
+        assert.equal(r.status, 0, `${peer.kind} refused the export:\n${r.output}\n---\n${text}`);
+      });
+    }
+    it(`${peer.kind}: the check refuses a broken copy (it really checks)`, () => {
+      const good = peer.render(CONFIGS[0]!.config());
+      const bad = peer.breakIt(good);
+      assert.notEqual(bad, good, "the breaking edit applies");
+      const r = check(peer, bad, "broken");
+      assert.notEqual(r.status, 0, `${peer.kind} accepted a broken file:\n${r.output}`);
+    });
+  }
+});
+
+describe("what the exports say", () => {
+  it("dhcpd: iPXE gets its per-machine script, UEFI and BIOS their iPXE, only known hosts boot, overrides stay first-stage", () => {
+    const text = exportDhcpd(exportPlan(CONFIGS[0]!.config()));
+    assert.match(text, /option bootfleet-arch code 93 = unsigned integer 16;/);
+    assert.match(text, /if known \{/);
+    assert.match(text, /filename "http:\/\/198\.18\.10\.1:8081\/boot\/\$\{mac\}\.ipxe";/);
+    assert.match(
+      text,
+      /option bootfleet-arch = 00:07 or option bootfleet-arch = 00:09 \{\n\s+filename "ipxe\.efi";/,
+    );
+    assert.match(text, /option bootfleet-arch = 00:0b \{\n\s+filename "ipxe-arm64\.efi";/);
+    assert.match(text, /\} else \{\n\s+filename "undionly\.kpxe";/);
+    assert.match(
+      text,
+      /host lab-02 \{[^}]*if not exists user-class or option user-class != "iPXE" \{\n\s+filename "pxelinux\.0";/,
+    );
+    assert.match(text, /host lab-01 \{[^}]*option bootfleet-option-129 "NIC=ne IO=0x300";/);
+    assert.match(text, /option log-servers 10\.0\.0\.11;/);
+    assert.match(text, /option ntp-servers 198\.18\.10\.1;/);
+    assert.match(text, /# host nomac not written: no MAC/);
+  });
+
+  it("--efi snponly hands snponly.efi and snponly-arm64.efi", () => {
+    const plan = exportPlan(CONFIGS[0]!.config(), { efiBinary: "snponly" });
+    for (const text of [exportDhcpd(plan), exportDnsmasq(plan), exportKea(plan)]) {
+      assert.match(text, /snponly\.efi/);
+      assert.match(text, /snponly-arm64\.efi/);
+      assert.doesNotMatch(text, /"ipxe\.efi"|,ipxe\.efi,/);
+    }
+  });
+
+  it("kea: reservations carry the hosts; classes exclude each other", () => {
+    const text = exportKea(exportPlan(CONFIGS[0]!.config()));
+    const json = JSON.parse(text.replace(/^\/\/.*$/gm, "")) as { Dhcp4: Record<string, unknown> };
+    const subnets = json.Dhcp4.subnet4 as { subnet: string; reservations: { hostname: string }[] }[];
+    assert.deepEqual(
+      subnets[0]!.reservations.map((r) => r.hostname),
+      ["lab-01", "lab-02"],
+    );
+    assert.match(text, /member\('KNOWN'\)/);
+    assert.match(text, /pkt4\.mac == 0x525400100002/);
+  });
+});
+
+describe("the CLI verbs, as main.ts registers them", () => {
+  it("bootfleet import FILE... -o, then bootfleet export dhcpd|dnsmasq|kea -c -o, then the peers", async () => {
+    const out = join(dir, "cli.yaml");
+    const program = new Command().exitOverride();
+    registerMigrateCommands(program, (file) => loadConfig(file ?? "bootfleet.yaml"));
+    await program.parseAsync(
+      ["import", join(FIXTURES, "000-dhcpd.conf"), join(FIXTURES, "000-lts.conf"), "-o", out],
+      { from: "user" },
+    );
+    const config = await loadConfig(out);
+    assert.equal(config.hosts.length, 6);
+    for (const peer of PEERS) {
+      const file = join(dir, `cli.${peer.kind}`);
+      const p = new Command().exitOverride();
+      registerMigrateCommands(p, (f) => loadConfig(f ?? "bootfleet.yaml"));
+      await p.parseAsync(["export", peer.kind, "-c", out, "-o", file], { from: "user" });
+      const r = check(peer, readFileSync(file, "utf8"), "cli");
+      assert.equal(r.status, 0, r.output);
+    }
+  });
+
+  it("bootfleet import refuses a malformed file, naming file:line:column, and writes nothing", async () => {
+    const bad = join(dir, "bad-dhcpd.conf");
+    writeFileSync(bad, "host a {\n  hardware ethernet 52:54:00:12:34\n}\n");
+    const out = join(dir, "bad.yaml");
+    const program = new Command().exitOverride();
+    registerMigrateCommands(program, (file) => loadConfig(file ?? "bootfleet.yaml"));
+    const errors: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string) => {
+      errors.push(String(chunk));
+      return true;
+    }) as typeof process.stderr.write;
+    try {
+      await program.parseAsync(["import", bad, "--server-address", "10.0.0.1", "-o", out], { from: "user" });
+    } finally {
+      process.stderr.write = write;
+    }
+    assert.equal(process.exitCode, 1);
+    process.exitCode = 0;
+    assert.equal(existsSync(out), false);
+    assert.match(errors.join(""), /bad-dhcpd\.conf:2:21: error: '52:54:00:12:34' is not a MAC address/);
+    assert.match(errors.join(""), /bad-dhcpd\.conf:2:35: error: missing ';' after '52:54:00:12:34'/);
+  });
+});
