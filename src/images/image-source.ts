@@ -10,6 +10,7 @@ import { mkdir, open, rm, rmdir, stat } from "node:fs/promises";
 import { ImageError } from "./image-error.js";
 import type { ProgressReporter } from "./progress-reporter.js";
 import { runTool } from "./run-tool.js";
+import { parseSquashfsProgress } from "./squash-root.js";
 
 export type ImageFileFormat = "squashfs" | "ext4" | "erofs";
 
@@ -233,8 +234,8 @@ export async function openImageFile(
       await rmdir(workDir);
       await runTool("unsquashfs", ["-d", workDir, "-f", path], {
         onLine: (line) => {
-          const m = /(\d+)\/(\d+)\s+(\d+)%/.exec(line);
-          if (m) progress.update(Number(m[1]) / Math.max(1, Number(m[2])));
+          const f = parseSquashfsProgress(line);
+          if (f !== undefined) progress.update(f);
         },
       });
       return { root: workDir, lossy: false, mounted: false, close };

@@ -22,6 +22,18 @@ export const COMPRESSIONS = ["gzip", "xz", "zstd", "lz4", "lzo", "lzma"] as cons
 
 const PROGRESS = /(\d+)\/(\d+)\s+(\d+)%/;
 
+/**
+ * The fraction done from one piece of mksquashfs (or unsquashfs) output
+ * between carriage returns: "[====|    ] 600/5524  10%" -> 600/5524.
+ * undefined for any other line.
+ */
+export function parseSquashfsProgress(line: string): number | undefined {
+  const m = PROGRESS.exec(line);
+  if (!m) return undefined;
+  const total = Number(m[2]);
+  return total > 0 ? Math.min(1, Number(m[1]) / total) : undefined;
+}
+
 export async function squashRoot(opts: SquashOptions): Promise<void> {
   const compression = opts.compression ?? "zstd";
   if (!(COMPRESSIONS as readonly string[]).includes(compression)) {
@@ -52,8 +64,8 @@ export async function squashRoot(opts: SquashOptions): Promise<void> {
     ],
     {
       onLine: (line) => {
-        const m = PROGRESS.exec(line);
-        if (m) opts.progress.update(Number(m[1]) / Math.max(1, Number(m[2])));
+        const f = parseSquashfsProgress(line);
+        if (f !== undefined) opts.progress.update(f);
       },
     },
   );
