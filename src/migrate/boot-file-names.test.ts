@@ -60,7 +60,7 @@ describe("export boot files = the planner's", () => {
       assert.equal(boot({ arch: 9 }), plan.bootFiles.uefiX64);
       assert.equal(boot({ arch: 11 }), plan.bootFiles.uefiArm64);
       // iPXE expands ${mac} to the lower-case colon form the planner serves the script under.
-      assert.equal(boot({ arch: 0, ipxe: true }), plan.bootFiles.ipxeScript.replace("${mac}", mac));
+      assert.equal(boot({ arch: 0, ipxe: true }), plan.bootFiles.ipxeScript.replace(/\$\{mac\}/, mac));
     });
   }
 });

@@ -1,0 +1,94 @@
+/**
+ * dhcpd.conf constructs beyond the seeds: option host-name renaming a host,
+ * named option declarations, option 93 branches, iPXE chains bootfleet
+ * builds itself, pools, and derived subnet-mask/broadcast options.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { loadConfigFromString } from "../config/load-config.js";
+import type { FleetConfig } from "../config/model.js";
+import { importConfig } from "./import-config.js";
+
+function load(text: string): { config: FleetConfig; yaml: string } {
+  const r = importConfig([{ file: "dhcpd.conf", text }], { serverAddress: "10.0.0.1" });
+  return { config: loadConfigFromString(r.yaml, "/tmp/dhcpd.yaml"), yaml: r.yaml };
+}
+
+describe("dhcpd.conf import", () => {
+  it("option host-name names the host; a named option declaration maps by code", () => {
+    const { config, yaml } = load(
+      [
+        "option ltsp-config code 128 = string;",
+        "option ltsp-name code 129 = text;",
+        "host decl-name {",
+        "  hardware ethernet 0:c:29:a:b:c;",
+        '  option host-name "pc-01";',
+        "  option ltsp-config 01:02:ff;",
+        '  option ltsp-name "lab";',
+        "}",
+      ].join("\n"),
+    );
+    const h = config.hosts[0]!;
+    assert.equal(h.name, "pc-01");
+    assert.equal(h.mac, "00:0c:29:0a:0b:0c");
+    assert.deepEqual({ ...h.dhcp?.options }, { "128": "0x0102ff", "129": "lab" });
+    assert.match(yaml, /dhcpd's declaration name: decl-name/);
+  });
+
+  it("option 93 branches: the BIOS branch's boot file is kept; the iPXE script branch is bootfleet's own", () => {
+    const { config, yaml } = load(
+      [
+        "option arch code 93 = unsigned integer 16;",
+        'if exists user-class and option user-class = "iPXE" {',
+        '  filename "http://10.0.0.1/boot.ipxe";',
+        "} elsif option arch = 00:07 {",
+        '  filename "ipxe.efi";',
+        "} elsif option arch = 00:00 {",
+        '  filename "pxelinux.0";',
+        "}",
+      ].join("\n"),
+    );
+    assert.equal(config.defaults.dhcp?.filename, "pxelinux.0");
+    assert.match(
+      yaml,
+      /filename: pxelinux\.0 # dhcpd\.conf:7, for not user class iPXE, not architecture 7, architecture 0/,
+    );
+  });
+
+  it("a chain that only hands out iPXE binaries and scripts maps to nothing: bootfleet does it", () => {
+    const { config, yaml } = load(
+      'if exists user-class and option user-class = "iPXE" {\n  filename "http://10.0.0.1/x.ipxe";\n} else {\n  filename "undionly.kpxe";\n}\n',
+    );
+    assert.equal(config.defaults.dhcp?.filename, undefined);
+    assert.match(yaml, /mapped by design: this is the chain bootfleet builds itself/);
+  });
+
+  it("pools inside a subnet, a subnet mask that differs from the subnet's, overlapping ranges merged", () => {
+    const { config, yaml } = load(
+      [
+        "subnet 10.0.0.0 netmask 255.255.254.0 {",
+        "  option subnet-mask 255.255.255.0;",
+        "  option broadcast-address 10.0.1.255;",
+        '  pool { range 10.0.0.50 10.0.0.80; allow members of "pxe"; }',
+        "  range 10.0.0.70 10.0.0.90;",
+        "}",
+      ].join("\n"),
+    );
+    const net = config.networks[0]!;
+    assert.equal(net.subnet.text, "10.0.0.0/23");
+    assert.deepEqual(
+      net.pool?.map((p) => `${p.start}-${p.end}`),
+      ["10.0.0.50-10.0.0.90"],
+    );
+    assert.equal(net.dhcp?.options?.["1"], "0xffffff00");
+    assert.equal(net.dhcp?.options?.["28"], undefined);
+    assert.match(
+      yaml,
+      /mapped by design: bootfleet sends 10\.0\.1\.255 from the network's subnet 10\.0\.0\.0\/23/,
+    );
+    assert.match(
+      yaml,
+      /not mapped: bootfleet has one pool per network[^\n]*\n\s*#\s*\| allow members of "pxe";/,
+    );
+  });
+});
