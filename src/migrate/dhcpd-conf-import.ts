@@ -931,8 +931,9 @@ class DhcpdImporter {
       scope.notes.push({
         at: st.at,
         source: headTextOf(st),
-        why: "not mapped: malformed subnet; what it set is not imported",
+        why: `not mapped: malformed subnet; what it set is not imported${describeValues(detached)}`,
       });
+      scope.notes.push(...detached.notes);
       return;
     }
     const network = ip & (prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0);
@@ -979,9 +980,10 @@ class DhcpdImporter {
     if (shared.networks.length === 0) {
       scope.notes.push({
         at: st.at,
-        source: this.#source(st),
-        why: `not mapped: shared-network ${name} holds no valid subnet`,
+        source: headTextOf(st),
+        why: `not mapped: shared-network ${name} holds no valid subnet, so what it set has no network to go to${describeValues(shared.layer)}`,
       });
+      scope.notes.push(...shared.layer.notes);
       return;
     }
     // The shared-network's parameters sit between global and subnet: each subnet gets them unless it sets its own.
@@ -1047,7 +1049,7 @@ class DhcpdImporter {
     for (const s of leaf.statements) {
       if (s === file) continue;
       const kw = s.head[0]?.text.toLowerCase();
-      if (kw === "next-server" || kw === "option") this.#statement(s, { ...scope, notes: [] });
+      if (kw === "next-server" || kw === "option") this.#statement(s, scope);
     }
     const others = leaves.filter((l) => l !== leaf);
     scope.notes.push({
@@ -1237,4 +1239,17 @@ function toHostname(name: string): string {
     .replace(/^-+|-+$/g, "")
     .replace(/\.-|-\./g, ".");
   return t || "host";
+}
+
+/** ": dhcp.domain = x, ..." for a layer whose values could not be placed. */
+function describeValues(layer: LayerDraft): string {
+  const out: string[] = [];
+  const walk = (o: Record<string, unknown>, path: string[]) => {
+    for (const [k, v] of Object.entries(o)) {
+      if (v && typeof v === "object" && !Array.isArray(v)) walk(v as Record<string, unknown>, [...path, k]);
+      else out.push(`${[...path, k].join(".")} = ${Array.isArray(v) ? v.join(", ") : String(v)}`);
+    }
+  };
+  walk(layer.values, []);
+  return out.length ? `:\n${out.map((l) => `  ${l}`).join("\n")}` : "";
 }
