@@ -100,8 +100,12 @@ function fail(message: string, hint?: string): never {
 export async function main(argv: readonly string[]): Promise<void> {
   const { registerRuntimeCommands } = await import("./runtime-commands.js");
   const { registerFleetCommands } = await import("./fleet-commands.js");
+  const { registerImageCommands } = await import("./image-command.js");
+  const { registerMigrateCommands } = await import("./migrate-command.js");
   registerRuntimeCommands(program, configOption);
   registerFleetCommands(program, configOption);
+  registerImageCommands(program, loadFleetConfig, configOption);
+  registerMigrateCommands(program, loadFleetConfig);
   try {
     await program.parseAsync(argv as string[]);
   } catch (e) {

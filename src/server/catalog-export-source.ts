@@ -18,6 +18,7 @@ import type {
 } from "../services/nbd/nbd-export-source.js";
 import { openFileExport } from "../services/nbd/file-export-handle.js";
 import type { Store } from "../store/store.js";
+import { macForAddress } from "./mac-for-address.js";
 
 export class CatalogExportSource implements NbdExportSource {
   readonly #catalog: ImageCatalog;
@@ -75,9 +76,7 @@ export class CatalogExportSource implements NbdExportSource {
     return out;
   }
 
-  async #macFor(ip: string): Promise<string | null> {
-    const lease = await this.#store.getLeaseByIp(ip).catch(() => null);
-    if (lease) return lease.mac;
-    return this.#resolver.findHost(ip)?.mac ?? null;
+  #macFor(ip: string): Promise<string | null> {
+    return macForAddress(this.#store, this.#resolver, ip);
   }
 }

@@ -22,6 +22,7 @@ import { dgramTransferSocketFactory } from "../services/tftp/dgram-transfer-sock
 import { TftpService } from "../services/tftp/tftp-service.js";
 import { catalogImageAdmin, catalogImageLookup } from "./catalog-adapters.js";
 import { CatalogExportSource } from "./catalog-export-source.js";
+import { macForAddress } from "./mac-for-address.js";
 import type { FleetConfig } from "../config/model.js";
 import { FleetResolver } from "../config/resolve-machine.js";
 import { EventBus } from "../events/event-bus.js";
@@ -184,10 +185,8 @@ export class FleetServer {
   }
 
   /** Which machine an address belongs to: its lease, else a fixed address in the config. */
-  async macForIp(ip: string): Promise<string | null> {
-    const lease = await this.store.getLeaseByIp(ip);
-    if (lease) return lease.mac;
-    return this.config.hosts.find((h) => h.ip === ip)?.mac ?? null;
+  macForIp(ip: string): Promise<string | null> {
+    return macForAddress(this.store, this.resolver, ip);
   }
 
   async stop(): Promise<void> {

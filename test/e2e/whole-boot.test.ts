@@ -127,8 +127,8 @@ async function assertStages(config: string, mac: string): Promise<void> {
   const want = [
     "dhcp.discover",
     "http.get",
-    "nbd.connect",
     "initrd",
+    "nbd.connect",
     "root-mounted",
     "layers-applied",
     "init",
