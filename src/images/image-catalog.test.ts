@@ -163,16 +163,18 @@ describe("image catalog", () => {
     await assert.rejects(c.removeVersion("debian", V1), isCode("VERSION_IN_USE"));
   });
 
-  it("prunes to the newest N, keeping the current version and versions in use", async () => {
+  it("prunes to N versions, oldest first, never the current, the newest or one in use", async () => {
     for (const v of [V1, V2, V3, V4]) addVersion("debian", v);
     const c = new ImageCatalog(data);
     await c.setCurrent("debian", V1);
     const release = c.acquire("debian", V2, "lab3-14");
-    assert.deepEqual(await c.prune("debian", 2), []);
+    assert.deepEqual(await c.prune("debian", 2), [V3]);
+    assert.deepEqual(await c.versions("debian"), [V1, V2, V4]);
     release();
     assert.deepEqual(await c.prune("debian", 2), [V2]);
-    assert.deepEqual(await c.versions("debian"), [V1, V3, V4]);
-    assert.deepEqual(await c.prune("debian", 1), [V3]);
+    assert.deepEqual(await c.versions("debian"), [V1, V4]);
+    assert.deepEqual(await c.prune("debian", 1), []);
+    assert.deepEqual(await c.prune("debian", 5), []);
     assert.deepEqual(await c.versions("debian"), [V1, V4]);
   });
 });

@@ -348,18 +348,24 @@ export class ImageCatalog {
   }
 
   /**
-   * Keep the newest `keep` versions; remove older ones that are neither
-   * current nor in use. Returns the versions removed.
+   * Bring the image down to `keep` versions, removing the oldest first.
+   * Never removed: the current version, versions in use, and the newest
+   * version (the build that just finished, current or not), so there can
+   * be more than `keep` left. Returns the versions removed.
    */
   async prune(name: string, keep: number): Promise<string[]> {
     const versions = await this.versions(name);
     const current = await this.current(name);
-    const old = versions.slice(0, Math.max(0, versions.length - Math.max(1, keep)));
+    const newest = versions[versions.length - 1];
+    let count = versions.length;
     const removed: string[] = [];
-    for (const v of old) {
-      if (v === current || this.isInUse(name, v)) continue;
+    for (const v of versions) {
+      if (count <= Math.max(1, keep)) break;
+      if (v === current || v === newest || this.isInUse(name, v)) continue;
       await discard(this.versionPaths(name, v).dir);
+      await rm(this.#markDir(name, v), { recursive: true, force: true });
       removed.push(v);
+      count--;
     }
     return removed;
   }
