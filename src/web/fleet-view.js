@@ -154,7 +154,7 @@ export function renderFleetView(root, { live, params, setParams }) {
     const keep = filter.group;
     groupSelect.replaceChildren(
       element("option", { value: "" }, "any group"),
-      groups.map((g) => element("option", { value: g }, g)),
+      ...groups.map((g) => element("option", { value: g }, g)),
     );
     if (keep && !groups.includes(keep)) groupSelect.append(element("option", { value: keep }, keep));
     groupSelect.value = keep;

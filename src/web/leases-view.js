@@ -117,7 +117,7 @@ export function renderLeasesView(root, { live, params, setParams }) {
     const networks = [...new Set(leases.map((l) => l.network))].sort();
     networkSelect.replaceChildren(
       element("option", { value: "" }, "any network"),
-      networks.map((n) => element("option", { value: n }, n)),
+      ...networks.map((n) => element("option", { value: n }, n)),
     );
     networkSelect.value = networks.includes(keep) ? keep : "";
     update();
