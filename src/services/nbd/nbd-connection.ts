@@ -172,6 +172,7 @@ export class NbdConnection {
   /** A handshake option is being answered: no further message is taken until it is. */
   #optionBusy = false;
   #pumping = false;
+  #corked = false;
   #inFlight = 0;
   #inFlightBytes = 0;
   /** DISC received or the connection is being ended: finish what is in flight, then close. */
@@ -225,8 +226,21 @@ export class NbdConnection {
   }
 
   #write(buf: Buffer): void {
-    if (!this.#socket.destroyed) this.#socket.write(buf);
+    if (this.#socket.destroyed) return;
+    // Replies completed in one turn of the event loop leave in one writev:
+    // with many small reads in flight that is one syscall instead of dozens.
+    if (!this.#corked) {
+      this.#corked = true;
+      this.#socket.cork();
+      setImmediate(this.#uncork);
+    }
+    this.#socket.write(buf);
   }
+
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    this.#socket.uncork();
+  };
 
   /** Takes whole messages from the framer while the limits allow. */
   #pump(): void {
@@ -723,6 +737,7 @@ export class NbdConnection {
         mac: a.handle.mac,
         detail: {
           export: a.handle.name,
+          client_port: this.#d.client.port,
           bytes_read: this.#bytesRead,
           bytes_written: this.#bytesWritten,
           requests: this.#requests,
