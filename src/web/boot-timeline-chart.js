@@ -88,9 +88,11 @@ export function bootTimelineChart(boot, { onFocus } = {}) {
     );
   });
 
-  for (const seg of segs) {
+  // Where the last label of each lane ends, so labels beside short bars never overlap.
+  const labelEnd = new Map();
+  segs.forEach((seg, i) => {
     const lane = LANES.indexOf(seg.lane);
-    if (lane < 0) continue;
+    if (lane < 0) return;
     const y = TOP + lane * LANE_H + (LANE_H - BAR_H) / 2;
     const x0 = x(seg.start);
     const w = Math.max(seg.point ? 4 : 3, x(seg.end) - x0);
@@ -118,16 +120,21 @@ export function bootTimelineChart(boot, { onFocus } = {}) {
     const inside = segmentLabel(seg, w);
     if (inside) {
       g.append(svgElement("text", { class: "seg-label", x: x0 + 4, y: y + BAR_H / 2 + 4 }, inside));
-    } else if (!seg.point || seg.lane === "client") {
-      // Short bars get their label beside them when there is room before the right edge.
-      const text = segmentLabel(seg, WIDTH - RIGHT - (x0 + w + 4));
-      const fits = text && text.length * CHAR_W < 180;
-      if (fits)
+      labelEnd.set(seg.lane, x0 + w);
+    } else if (x0 + w + 4 > (labelEnd.get(seg.lane) ?? 0) + 6) {
+      // A short bar gets its label beside it when there is room before the
+      // next bar of its lane (or the right edge).
+      const next = segs.slice(i + 1).find((s) => s.lane === seg.lane && x(s.start) > x0 + w);
+      const room = Math.min(180, (next ? x(next.start) : WIDTH - RIGHT) - (x0 + w + 4) - 4);
+      const text = segmentLabel(seg, room);
+      if (text) {
         g.append(
           svgElement("text", { class: "seg-label outside", x: x0 + w + 4, y: y + BAR_H / 2 + 4 }, text),
         );
+        labelEnd.set(seg.lane, x0 + w + 4 + text.length * CHAR_W);
+      }
     }
     svg.append(g);
-  }
+  });
   return svg;
 }

@@ -96,7 +96,7 @@ export function renderEventsView(root, { live, params, setParams }) {
     return element(
       "tr",
       { "data-id": e.id, "data-type": e.type },
-      element("td", { title: new Date(e.at).toISOString() }, formatTime(e.at)),
+      element("td", { title: new Date(e.at).toISOString(), class: "nowrap" }, formatTime(e.at)),
       element("td", {}, e.type),
       element(
         "td",

@@ -11,9 +11,6 @@ export class LiveEvents {
   #statusListeners = new Set();
   #status = "connecting";
 
-  /** Event names the stream may use besides the default "message". */
-  static EVENT_NAMES = ["boot", "event"];
-
   start() {
     if (this.#source) return;
     const source = new EventSource(`${API_BASE}/events/stream`);
@@ -34,8 +31,8 @@ export class LiveEvents {
         }
       }
     };
+    // The stream sends unnamed messages: `id: <store id>` and `data: <event JSON>` (src/api/event-stream.ts).
     source.addEventListener("message", onData);
-    for (const name of LiveEvents.EVENT_NAMES) source.addEventListener(name, onData);
     source.addEventListener("open", () => this.#setStatus("open"));
     source.addEventListener("error", () =>
       this.#setStatus(source.readyState === EventSource.CLOSED ? "closed" : "connecting"),

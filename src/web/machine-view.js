@@ -16,6 +16,7 @@ import { stateBadge } from "./state-badge.js";
 const EVENT_LIMIT = 1000;
 const LOG_LIMIT = 500;
 const COMPARE_BOOTS = 8;
+const RECENT_EVENTS = 25;
 const SEVERITY = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"];
 
 export function renderMachineView(root, { live, args }) {
@@ -46,6 +47,11 @@ export function renderMachineView(root, { live, args }) {
   const logsBox = element("div", { id: "machine-logs" });
   const logFilter = element("input", { type: "search", id: "log-filter", placeholder: "text in the line" });
   const eventsBody = element("tbody");
+  const eventsLink = element(
+    "a",
+    { href: `#/events?q=${encodeURIComponent(id)}` },
+    "All events of this machine",
+  );
   let configData = [];
   let logLines = [];
 
@@ -137,6 +143,7 @@ export function renderMachineView(root, { live, args }) {
       "section",
       { class: "panel", "aria-labelledby": "m-events" },
       element("h2", { id: "m-events" }, "Recent events"),
+      element("p", {}, eventsLink),
       element(
         "div",
         { class: "table-wrap" },
@@ -172,6 +179,7 @@ export function renderMachineView(root, { live, args }) {
     const m = machine;
     heading.replaceChildren(m.hostname ?? m.mac ?? id, " ", stateBadge(m.state));
     document.title = `${m.hostname ?? m.mac ?? id} · bootfleet`;
+    if (m.mac) eventsLink.href = `#/events?q=${encodeURIComponent(m.mac)}`;
     const boot = m.boot ?? {};
     const pairs = [
       ["MAC", element("span", { class: "mono" }, m.mac ?? "—")],
@@ -235,12 +243,22 @@ export function renderMachineView(root, { live, args }) {
       },
       "Wake (Wake-on-LAN)",
     );
+    const setNote = element("span", { class: "muted", id: "set-image-note" });
     actions.replaceChildren(
       wakeButton,
       element("label", { for: "set-image-select", class: "muted" }, "Image"),
       imageSelect,
       setButton,
+      setNote,
     );
+    // Only offer what the server can do: the route is looked up in its OpenAPI document.
+    if (!(await offersSetImage())) {
+      setButton.disabled = true;
+      imageSelect.disabled = true;
+      setButton.setAttribute("aria-describedby", "set-image-note");
+      setNote.textContent =
+        "This server has no route to set a host's image (PUT /api/v1/machines/{id}/image); set image: under the host in the config.";
+    }
     try {
       const images = listOf(await apiGet("/images"), "images");
       imageSelect.replaceChildren(...images.map((i) => element("option", { value: i.name }, i.name)));
@@ -367,14 +385,14 @@ export function renderMachineView(root, { live, args }) {
   }
 
   function renderEvents() {
-    const recent = events.slice(-50).reverse();
+    const recent = events.slice(-RECENT_EVENTS).reverse();
     eventsBody.replaceChildren(
       ...(recent.length
         ? recent.map((e) =>
             element(
               "tr",
               {},
-              element("td", { title: new Date(e.at).toISOString() }, formatTime(e.at)),
+              element("td", { title: new Date(e.at).toISOString(), class: "nowrap" }, formatTime(e.at)),
               element("td", {}, e.type),
               element("td", {}, e.stage ?? ""),
               element("td", { class: "mono" }, e.ip ?? ""),
@@ -532,6 +550,21 @@ export function renderMachineView(root, { live, args }) {
     unsubscribe();
     clearTimeout(refresh);
   };
+}
+
+let setImageOffered = null;
+
+/** Whether the API lists PUT /machines/{id}/image (asked once per page load). */
+function offersSetImage() {
+  setImageOffered ??= apiGet("/openapi.json")
+    .then((doc) =>
+      Object.entries(doc?.paths ?? {}).some(
+        ([path, ops]) =>
+          /^\/machines\/\{[^}]+\}\/image$/.test(path) && ops && typeof ops === "object" && "put" in ops,
+      ),
+    )
+    .catch(() => false);
+  return setImageOffered;
 }
 
 function detailText(d) {

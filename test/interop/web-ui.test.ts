@@ -671,6 +671,14 @@ describe("admin page in Chromium", () => {
     await page.click("#wake");
     await textMatches(page.locator("#toast"), /Wake-on-LAN packet sent/);
     assert.deepEqual(wake.sent, [MAC_16]);
+    // Setting a host's image is offered only when the API has the route.
+    const doc = (await (await fetch(`${base}/api/v1/openapi.json`)).json()) as {
+      paths: Record<string, object>;
+    };
+    const offered = "put" in (doc.paths["/machines/{id}/image"] ?? {});
+    assert.equal(await page.locator("#set-image").isDisabled(), !offered);
+    if (!offered)
+      assert.match(await text(page.locator("#set-image-note")), /PUT \/api\/v1\/machines\/\{id\}\/image/);
     // Without the token the route is closed too.
     const res = await fetch(`${base}/api/v1/machines/${MAC_16}/wake`, { method: "POST" });
     assert.equal(res.status, 401);
