@@ -31,7 +31,8 @@ import type { FastifyInstance } from "fastify";
 import { type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 import type { ImageAdmin, ImageInfo } from "../../src/api/image-admin.js";
 import { ImageVersionMissing } from "../../src/api/image-admin.js";
-import { registerWebAdminRoutes, type WakeSender } from "../../src/api/web-admin-routes.js";
+import { registerWebAdminRoutes } from "../../src/api/web-admin-routes.js";
+import { wolWakeSender } from "../../src/api/wol-wake-sender.js";
 import { FleetBootPlanner } from "../../src/boot/fleet-boot-planner.js";
 import type { BootImage, ImageLookup } from "../../src/boot/image-lookup.js";
 import { loadConfig } from "../../src/config/load-config.js";
@@ -41,6 +42,7 @@ import { type BootEventInput, EventBus } from "../../src/events/event-bus.js";
 import { ImageCatalog } from "../../src/images/image-catalog.js";
 import { MemoryLogger } from "../../src/logging/logger.js";
 import { createHttpService } from "../../src/services/http/http-service.js";
+import { WolSender, type WolSocket } from "../../src/wol/wol-sender.js";
 import { EventRecorder } from "../../src/store/event-recorder.js";
 import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import type { Store } from "../../src/store/store.js";
@@ -193,13 +195,23 @@ function catalogAdmin(catalog: ImageCatalog): ImageAdmin {
   };
 }
 
-/** A Wake-on-LAN sender that records instead of broadcasting (tests stay on loopback). */
-class RecordingWake implements WakeSender {
-  readonly sent: string[] = [];
-  async wake(mac: string): Promise<{ sentTo: string }> {
-    this.sent.push(mac);
-    return { sentTo: "127.0.0.1:9" };
-  }
+/**
+ * src/wol's sender with a socket that records instead of broadcasting (the
+ * test stays on loopback); everything above the socket is the real path.
+ */
+function recordingWol(sent: { address: string; port: number; bytes: number }[]): WolSender {
+  const socket: WolSocket = {
+    bind: (_port, _address, cb) => cb(),
+    setBroadcast: () => {},
+    send: (msg, port, address, cb) => {
+      sent.push({ address, port, bytes: msg.length });
+      cb(null);
+    },
+    once: () => undefined,
+    off: () => undefined,
+    close: () => {},
+  };
+  return new WolSender({ createSocket: () => socket });
 }
 
 /** A bus clock the seed can set, so seeded boots have real past times; null = now. */
@@ -395,7 +407,7 @@ describe("admin page in Chromium", () => {
   let page: Page;
   let base: string;
   let catalog: ImageCatalog;
-  const wake = new RecordingWake();
+  const wolSent: { address: string; port: number; bytes: number }[] = [];
   const logger = new MemoryLogger();
   const pageErrors: string[] = [];
 
@@ -456,7 +468,15 @@ describe("admin page in Chromium", () => {
     // The admin page's extra routes (logs, wake), in their own plugin beside the API's.
     app.register(
       async (api) =>
-        registerWebAdminRoutes(api, { config, resolver, store, bus, logger, token: TOKEN, wake }),
+        registerWebAdminRoutes(api, {
+          config,
+          resolver,
+          store,
+          bus,
+          logger,
+          token: TOKEN,
+          wake: wolWakeSender(recordingWol(wolSent)),
+        }),
       { prefix: "/api/v1" },
     );
     await app.listen({ host: "127.0.0.1", port: 0 });
@@ -670,7 +690,8 @@ describe("admin page in Chromium", () => {
     await page.locator("#wake").waitFor();
     await page.click("#wake");
     await textMatches(page.locator("#toast"), /Wake-on-LAN packet sent/);
-    assert.deepEqual(wake.sent, [MAC_16]);
+    // A magic packet (102 bytes) to the broadcast address of lab3-16's network.
+    assert.deepEqual(wolSent, [{ address: "198.18.0.255", port: 9, bytes: 102 }]);
     // Setting a host's image is offered only when the API has the route.
     const doc = (await (await fetch(`${base}/api/v1/openapi.json`)).json()) as {
       paths: Record<string, object>;
