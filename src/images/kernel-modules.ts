@@ -69,6 +69,19 @@ export async function collectModules(
   } catch {}
   const index = new Map<string, string>();
   await walk(dir, "", index);
+  const aliases = await readAliases(dir);
+  /**
+   * Soft dependencies name aliases (ext4's `softdep=pre: crypto-crc32c`).
+   * modules.alias answers when depmod has run (an installed kernel); a
+   * `dpkg -x` of a kernel package has none, so the crypto naming
+   * convention is tried: crypto-X -> X -> X_generic.
+   */
+  const byAlias = (alias: string): string | undefined => {
+    const known = aliases.get(alias);
+    if (known && (index.has(known) || builtinSet.has(known))) return known;
+    const bare = normaliseModuleName(alias.replace(/^crypto-/, ""));
+    return [bare, `${bare}_generic`].find((n) => index.has(n) || builtinSet.has(n));
+  };
 
   const order: KernelModule[] = [];
   const loaded = new Set<string>();
@@ -94,7 +107,11 @@ export async function collectModules(
     const content = await readModule(join(dir, rel));
     const info = modinfo(content, rel);
     for (const dep of info.depends) await visit(dep, name, true);
-    for (const dep of info.softPre) await visit(dep, name, false);
+    for (const dep of info.softPre) {
+      const plain = normaliseModuleName(dep);
+      const target = index.has(plain) || builtinSet.has(plain) ? plain : byAlias(dep);
+      if (target) await visit(target, name, false);
+    }
     visiting.delete(name);
     loaded.add(name);
     order.push({ name, path: rel, content });
@@ -115,6 +132,22 @@ export async function collectModules(
     }
   }
   return { loadOrder: order, builtin, absent };
+}
+
+/** `alias crypto-crc32c crc32c_generic` lines of modules.alias, when depmod wrote one. */
+async function readAliases(dir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  let text: string;
+  try {
+    text = await readFile(join(dir, "modules.alias"), "utf8");
+  } catch {
+    return out;
+  }
+  for (const line of text.split("\n")) {
+    const m = /^alias\s+(\S+)\s+(\S+)/.exec(line);
+    if (m && !out.has(m[1]!)) out.set(m[1]!, normaliseModuleName(m[2]!));
+  }
+  return out;
 }
 
 async function walk(base: string, rel: string, index: Map<string, string>): Promise<void> {
@@ -192,7 +225,8 @@ export function modinfo(ko: Buffer, path: string): { depends: string[]; softPre:
       depends.push(...entry.slice(8).split(",").filter(Boolean).map(normaliseModuleName));
     } else if (entry.startsWith("softdep=")) {
       const m = /pre:\s*([^:]*?)(?:\s+post:.*)?$/.exec(entry.slice(8));
-      if (m) softPre.push(...m[1]!.split(/\s+/).filter(Boolean).map(normaliseModuleName));
+      // Kept as written: they may be aliases (crypto-crc32c), resolved by the caller.
+      if (m) softPre.push(...m[1]!.split(/\s+/).filter(Boolean));
     }
   }
   return { depends, softPre };

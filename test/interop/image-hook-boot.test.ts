@@ -9,11 +9,12 @@
  * a test fails.
  */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { after, afterEach, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { LAYER_PREFIX } from "../../src/boot/layer-initrd.js";
 import { type BuildImageResult, buildImage } from "../../src/images/build-image.js";
@@ -40,6 +41,7 @@ const BOOTFLEET_NBD_PORT = 10810; // bootfleet's NBD service
 const STAGES = ["initrd", "root-mounted", "layers-applied", "init"];
 const FROM_INITRD = "/etc/bootfleet-test/from-initrd";
 const FROM_HTTP = "/etc/bootfleet-test/from-http";
+const RSYSLOG_CONF = "/etc/rsyslog.d/90-bootfleet.conf";
 
 interface StageEvent {
   readonly mac: string;
@@ -77,7 +79,7 @@ describe("client hook boots a bootfleet image in QEMU", { timeout: 900_000 }, ()
       token,
       vmlinuz: kernel.vmlinuz,
       kernelVersion: kernel.version,
-      printFiles: [FROM_INITRD, FROM_HTTP],
+      printFiles: [FROM_INITRD, FROM_HTTP, RSYSLOG_CONF],
     });
     built = await buildImage({
       dataDir: join(work, "data"),
@@ -89,6 +91,12 @@ describe("client hook boots a bootfleet image in QEMU", { timeout: 900_000 }, ()
     net.open();
     listener = startEventListener(net, HTTP_PORT, layersDir());
     await listener.waitForLine((l) => l.includes('"listening"'), "listening");
+  });
+
+  /** bootfleet NBD services started by a test; stopped after it, passed or not. */
+  const running: Started[] = [];
+  afterEach(async () => {
+    for (const s of running.splice(0)) await stop(s.child);
   });
 
   after(async () => {
@@ -129,6 +137,7 @@ describe("client hook boots a bootfleet image in QEMU", { timeout: 900_000 }, ()
       ],
       { cwd: REPO_ROOT },
     );
+    running.push(service);
     await service.waitForLine((l) => l.includes('"listening"'), "listening", 60_000);
     return service;
   }
@@ -187,7 +196,7 @@ describe("client hook boots a bootfleet image in QEMU", { timeout: 900_000 }, ()
     const r = await bootQemu(net, {
       kernel: built.paths.kernel,
       initrd: initrdWithLayer("dhcp", `${layerA}\n`),
-      append: commonArgs(mac, `${SERVER_IP}:${NBD_SERVER_PORT}/${exportName}`, "lab3-14"),
+      append: `${commonArgs(mac, `${SERVER_IP}:${NBD_SERVER_PORT}/${exportName}`, "lab3-14")} bootfleet.syslog=${SERVER_IP}:5514`,
       mac,
       serialLog: join(work, "serial-dhcp.log"),
     });
@@ -199,6 +208,7 @@ describe("client hook boots a bootfleet image in QEMU", { timeout: 900_000 }, ()
     assert.equal(details["root-mounted"]?.bytes, built.manifest.size);
     assert.equal(details["root-mounted"]?.upper, "tmpfs");
     assert.equal(details["layers-applied"]?.sources, "initrd,http");
+    assert.match(r.log, new RegExp(`FILE ${RSYSLOG_CONF}: \\*\\.\\* @${SERVER_IP}:5514`));
     assert.match(dhcp.output(), /sending ACK to 198\.18\.30\.10/);
     assert.equal(nbd.child.exitCode, null, `nbd-server died:\n${nbd.output()}`);
     process.stderr.write(`# boot over nbd-server to power-off: ${r.ms} ms\n`);
@@ -211,6 +221,9 @@ describe("client hook boots a bootfleet image in QEMU", { timeout: 900_000 }, ()
     const layerB = `LAYER-HTTP-${randomBytes(4).toString("hex")}`;
     serveHttpLayer(mac, `${layerB}\n`);
     const catalog = new ImageCatalog(join(work, "data"));
+    // seed 003's scratch drive: a local partition, found by its label, holds the writable layer.
+    const disk = join(work, "scratch.img");
+    execFileSync("mke2fs", ["-q", "-t", "ext4", "-L", "BFSCRATCH", disk, "64M"]);
     const from = listener.lines().length;
     let heldWhileRunning: boolean | undefined;
     let refusedWhileRunning: unknown;
@@ -219,8 +232,9 @@ describe("client hook boots a bootfleet image in QEMU", { timeout: 900_000 }, ()
       {
         kernel: built.paths.kernel,
         initrd: initrdWithLayer("static", `${layerA}\n`),
-        append: `${commonArgs(mac, `${SERVER_IP}:${BOOTFLEET_NBD_PORT}/hooktest`, "lab3-15")} ip=${subnetHost(11)}::${SERVER_IP}:255.255.255.0::eth0:off bftest.hold`,
+        append: `${commonArgs(mac, `${SERVER_IP}:${BOOTFLEET_NBD_PORT}/hooktest`, "lab3-15")} ip=${subnetHost(11)}::${SERVER_IP}:255.255.255.0::eth0:off bootfleet.scratch=BFSCRATCH bftest.hold`,
         mac,
+        disk,
         serialLog: join(work, "serial-static.log"),
       },
       {
@@ -243,6 +257,14 @@ describe("client hook boots a bootfleet image in QEMU", { timeout: 900_000 }, ()
     assert.equal(details.initrd?.ip, subnetHost(11));
     // The client asked for "hooktest": the service answered with the current version.
     assert.equal(details["root-mounted"]?.export, "hooktest");
+    assert.equal(details["root-mounted"]?.upper, "scratch:/dev/vda", r.log);
+    assert.match(r.log, /ROOT overlay \/ overlay .*upperdir=\/bootfleet\/rw\/bootfleet-upper/);
+    // What the client wrote landed on its disk: /etc/hostname in the upper layer.
+    const upper = execFileSync("debugfs", ["-R", "cat /bootfleet-upper/etc/hostname", disk], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    assert.equal(upper, "lab3-15\n");
     const connect = service
       .lines()
       .map((l) => JSON.parse(l) as { kind: string; type?: string; detail?: Record<string, unknown> })
