@@ -174,6 +174,16 @@ describe("full mode: DISCOVER/OFFER/REQUEST/ACK (RFC 2131 §3.1)", () => {
   });
 });
 
+describe("seed 000's alternative ports", () => {
+  test("services.dhcp.port 1067: replies go to client port 1068, relays to 1067", async () => {
+    const f = await makeHandlerFixture(TEST_FLEET.replace("mode: full,", "mode: full, port: 1067,"));
+    const [offer] = await send(f, { type: T.DISCOVER, mac: MAC });
+    assert.equal(offer?.port, 1068);
+    const [relayed] = await send(f, { type: T.DISCOVER, mac: MAC, giaddr: "198.18.11.1" });
+    assert.equal(relayed?.port, 1067);
+  });
+});
+
 describe("full mode: relays (RFC 2131 §4.1, RFC 3046)", () => {
   test("giaddr picks the network; replies go to the relay on port 67 with option 82 echoed", async () => {
     const f = await makeHandlerFixture();
