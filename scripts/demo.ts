@@ -53,10 +53,11 @@ const cleanup = () => {
   net.close();
   rmSync(work, { recursive: true, force: true });
 };
-process.on("SIGINT", () => {
-  cleanup();
-  process.exit(0);
-});
+for (const sig of ["SIGINT", "SIGTERM"] as const)
+  process.on(sig, () => {
+    cleanup();
+    process.exit(0);
+  });
 try {
   net.spawn(
     process.execPath,

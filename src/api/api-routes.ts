@@ -302,8 +302,14 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
       const body = parseBody(stageBody, req.body);
       const source = clientIp(req);
       let verified: "token" | "source-ip" | false;
+      // The machine's address is recorded only when the report comes from it:
+      // a token-carrying report from an admin's desk must not move the machine.
+      let ip: string | undefined = source;
       const auth = checkBearer(req.headers.authorization, deps.token);
-      if (auth === "ok") verified = "token";
+      if (auth === "ok") {
+        verified = "token";
+        if (!(await knownAddresses(mac)).has(source)) ip = undefined;
+      }
       else if (auth === "wrong")
         throw new ApiError("UNAUTHORIZED", "The bearer token is not the one configured.");
       else {
@@ -322,7 +328,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
       const event = bus.publish({
         type: "client.stage",
         mac,
-        ip: source,
+        ip,
         stage: body.stage,
         detail: { ...(body.detail ?? {}), source_ip: source, verified },
       });

@@ -11,17 +11,21 @@ import { createServer, type AddressInfo, type Server } from "node:net";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { configuredToken } from "../api/api-auth.js";
 import { createBootMetrics } from "../api/boot-metrics.js";
+import { registerWebAdminRoutes } from "../api/web-admin-routes.js";
+import { wolWakeSender } from "../api/wol-wake-sender.js";
 import { FleetBootPlanner } from "../boot/fleet-boot-planner.js";
 import { ImageCatalog } from "../images/image-catalog.js";
+import { CatalogExportSource } from "../images/nbd-export-source.js";
 import { DhcpService } from "../services/dhcp/dhcp-service.js";
 import { createHttpService } from "../services/http/http-service.js";
 import { NbdService } from "../services/nbd/nbd-service.js";
 import { SyslogService } from "../services/syslog/syslog-service.js";
 import { dgramTransferSocketFactory } from "../services/tftp/dgram-transfer-socket-factory.js";
 import { TftpService } from "../services/tftp/tftp-service.js";
+import { WolSender } from "../wol/wol-sender.js";
 import { catalogImageAdmin, catalogImageLookup } from "./catalog-adapters.js";
-import { CatalogExportSource } from "./catalog-export-source.js";
 import { macForAddress } from "./mac-for-address.js";
 import type { FleetConfig } from "../config/model.js";
 import { FleetResolver } from "../config/resolve-machine.js";
@@ -108,10 +112,32 @@ export class FleetServer {
         webRoot: webRoot(),
         onPersisted: (l) => this.recorder.onPersisted(l),
       });
+      // The admin page's extra routes (logs, wake), beside the API's.
+      const wol = new WolSender({ createSocket: () => createSocket("udp4"), repeat: 3 });
+      app.register(
+        async (api) =>
+          registerWebAdminRoutes(api, {
+            config,
+            resolver,
+            store,
+            bus,
+            logger,
+            token: configuredToken(config, process.env),
+            wake: wolWakeSender(wol),
+          }),
+        { prefix: "/api/v1" },
+      );
       await app.listen({ host: svc.http.bind, port: svc.http.port });
       const port = (app.server.address() as AddressInfo).port;
       if (svc.http.port === 0) planner.setHttpBase(`http://${config.server.address}:${port}`);
-      this.services.push({ name: "http", where: `tcp ${svc.http.bind}:${port}`, stop: () => app.close() });
+      this.services.push({
+        name: "http",
+        where: `tcp ${svc.http.bind}:${port}`,
+        stop: async () => {
+          wol.close();
+          await app.close();
+        },
+      });
     }
 
     if (svc.tftp.enabled) {
@@ -140,7 +166,14 @@ export class FleetServer {
     if (svc.nbd.enabled) {
       const nbd = new NbdService({
         listen: { host: svc.nbd.bind, port: svc.nbd.port },
-        source: new CatalogExportSource(catalog, resolver, store),
+        source: new CatalogExportSource(catalog, {
+          macFor: (client) => this.macForIp(client.address),
+          cowFor: (_name, client, mac) => {
+            if (!mac) return undefined;
+            const m = resolver.resolve({ mac, ip: client.address });
+            return m.nbd.cow.value ? { keepKey: m.nbd.cow_keep.value ? m.mac : undefined } : undefined;
+          },
+        }),
         bus,
         logger,
         options: { cowDir: join(config.server.data_dir, "nbd-cow") },
