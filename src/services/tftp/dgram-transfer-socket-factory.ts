@@ -1,16 +1,16 @@
 import { createSocket } from "node:dgram";
-import type { TransferSocketFactory, UdpSocket } from "./udp-socket.js";
+import type { TransferSocket, TransferSocketFactory } from "./udp-socket.js";
 
 /**
  * Per-transfer sockets from node:dgram, bound to `localAddress` on a port the
- * kernel picks. Bind them to the address the server is reached at (not
+ * kernel picks and connected to the client. Bind them to the address the server is reached at (not
  * 0.0.0.0) on multi-homed hosts: Node cannot read IP_PKTINFO, and PXE ROMs
  * drop replies that come from another address than the one they asked.
  */
 export function dgramTransferSocketFactory(localAddress: string): TransferSocketFactory {
   const type = localAddress.includes(":") ? "udp6" : "udp4";
-  return () =>
-    new Promise<UdpSocket>((resolve, reject) => {
+  return (client) =>
+    new Promise<TransferSocket>((resolve, reject) => {
       const socket = createSocket({ type });
       const onError = (error: Error): void => {
         socket.close();
@@ -18,8 +18,10 @@ export function dgramTransferSocketFactory(localAddress: string): TransferSocket
       };
       socket.once("error", onError);
       socket.bind({ port: 0, address: localAddress, exclusive: true }, () => {
-        socket.off("error", onError);
-        resolve(socket);
+        socket.connect(client.port, client.address, () => {
+          socket.off("error", onError);
+          resolve(socket);
+        });
       });
     });
 }

@@ -31,7 +31,7 @@ import { type TftpMount, TftpFileResolver } from "./tftp-file-resolver.js";
 import { requestPath } from "./tftp-request-path.js";
 import { TftpTransfer, type TransferSummary } from "./tftp-transfer.js";
 import { BufferSource, ChunkedFileSource, type TransferSource } from "./transfer-source.js";
-import type { TransferSocketFactory, UdpRemote, UdpSocket } from "./udp-socket.js";
+import type { TransferSocket, TransferSocketFactory, UdpRemote, UdpSocket } from "./udp-socket.js";
 
 export interface TftpServiceOptions {
   /** Transfers running at once; RRQs beyond are dropped (the client retries). */
@@ -337,7 +337,7 @@ export class TftpService {
     if (negotiated.ignored.length > 0)
       this.#log.debug({ ip, file: rrq.filename, ignored: negotiated.ignored }, "tftp: options ignored");
 
-    let socket: UdpSocket;
+    let socket: TransferSocket;
     try {
       socket = await this.#d.createTransferSocket(session.client);
     } catch (e) {

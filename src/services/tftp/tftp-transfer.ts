@@ -29,7 +29,7 @@ import { ErrorCode, Opcode } from "../../protocols/tftp/tftp-packet.js";
 import type { Clock } from "../../events/event-bus.js";
 import type { Timers } from "./timers.js";
 import type { TransferSource } from "./transfer-source.js";
-import type { UdpRemote, UdpSocket } from "./udp-socket.js";
+import type { TransferSocket, UdpRemote } from "./udp-socket.js";
 
 export interface TransferTiming {
   /** First retransmission delay (RFC 2349's timeout replaces it when the client sets one). */
@@ -64,7 +64,7 @@ export interface TransferSummary {
 }
 
 export interface TransferParams {
-  readonly socket: UdpSocket;
+  readonly socket: TransferSocket;
   readonly client: UdpRemote;
   readonly source: TransferSource;
   readonly blksize: number;
@@ -164,13 +164,9 @@ export class TftpTransfer {
   #handle(msg: Buffer, rinfo: UdpRemote): void {
     if (this.#ended) return;
     if (rinfo.port !== this.#p.client.port || rinfo.address !== this.#p.client.address) {
-      // RFC 1350 section 4: answer a stranger with ERROR 5 and carry on.
-      this.#note("packet from an unknown transfer ID", { from: `${rinfo.address}:${rinfo.port}` });
-      this.#p.socket.send(
-        encode({ opcode: Opcode.ERROR, code: ErrorCode.UNKNOWN_TID, message: "Unknown transfer ID" }),
-        rinfo.port,
-        rinfo.address,
-      );
+      // RFC 1350 section 4: a stranger's packet must not disturb the
+      // transfer. (A connected socket never sees one: the kernel answers it.)
+      this.#note("packet from an unknown transfer ID ignored", { from: `${rinfo.address}:${rinfo.port}` });
       return;
     }
     const block = ackBlock(msg);
@@ -283,7 +279,7 @@ export class TftpTransfer {
   }
 
   #send(packet: Buffer): void {
-    this.#p.socket.send(packet, this.#p.client.port, this.#p.client.address);
+    this.#p.socket.send(packet);
   }
 
   /** Something went out: restart the retransmission clock. */

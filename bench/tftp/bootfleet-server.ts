@@ -1,0 +1,48 @@
+/**
+ * bootfleet's TFTP service alone, for the bench: its own process (like
+ * in.tftpd and dnsmasq), so no server shares the bench's event loop. Prints
+ * "port <n>" when listening; stops on SIGTERM.
+ *
+ *   node --import tsx bench/tftp/bootfleet-server.ts <root> [port]
+ */
+import { createSocket } from "node:dgram";
+import { EventBus } from "../../src/events/event-bus.js";
+import type { Logger } from "../../src/logging/logger.js";
+import { dgramTransferSocketFactory } from "../../src/services/tftp/dgram-transfer-socket-factory.js";
+import { TftpService } from "../../src/services/tftp/tftp-service.js";
+
+const root = process.argv[2];
+if (!root) {
+  process.stderr.write("usage: bootfleet-server.ts <root> [port]\n");
+  process.exit(2);
+}
+const address = "127.0.0.1";
+
+/** Warnings go to stderr; routine lines are dropped (in.tftpd -L logs nothing either without -v). */
+const logger: Logger = {
+  debug: () => {},
+  info: () => {},
+  warn: (obj, msg) => process.stderr.write(`${msg} ${JSON.stringify(obj)}\n`),
+  error: (obj, msg) => process.stderr.write(`${msg} ${JSON.stringify(obj)}\n`),
+  child: () => logger,
+};
+
+const socket = createSocket("udp4");
+socket.bind(Number(process.argv[3] ?? 0), address, () => {
+  const service = new TftpService({
+    socket,
+    createTransferSocket: dgramTransferSocketFactory(address),
+    root,
+    options: { maxTransfers: 512 },
+    planner: { generatedFile: async () => null },
+    bus: new EventBus(),
+    logger,
+  });
+  service.start();
+  process.stdout.write(`port ${socket.address().port}\n`);
+  process.on("SIGTERM", () => {
+    service.close();
+    socket.close();
+    process.exit(0);
+  });
+});
