@@ -9,7 +9,8 @@
  * entry named "TRAILER!!!".
  */
 
-export type CpioEntryType = "file" | "dir" | "symlink";
+/** `chardev`: a device node such as /dev/console, which the kernel needs before /init runs. */
+export type CpioEntryType = "file" | "dir" | "symlink" | "chardev";
 
 export interface CpioEntry {
   /** Relative path, no leading slash, no "." or ".." parts. */
@@ -23,6 +24,9 @@ export interface CpioEntry {
   readonly gid?: number | undefined;
   /** File contents, or the target of a symlink. */
   readonly data?: Buffer | undefined;
+  /** Device number of a chardev. */
+  readonly rdevMajor?: number | undefined;
+  readonly rdevMinor?: number | undefined;
 }
 
 export class CpioError extends Error {
@@ -35,6 +39,7 @@ const TRAILER = "TRAILER!!!";
 const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;
 const S_IFLNK = 0o120000;
+const S_IFCHR = 0o020000;
 const S_IFMT = 0o170000;
 const MAX_U32 = 0xffffffff;
 
@@ -71,6 +76,8 @@ function header(
   size: number,
   nameSize: number,
   name: string,
+  rdevMajor = 0,
+  rdevMinor = 0,
 ): string {
   return (
     MAGIC +
@@ -83,8 +90,8 @@ function header(
     hex8(size, "size", name) +
     "00000000" + // devmajor
     "00000000" + // devminor
-    "00000000" + // rdevmajor
-    "00000000" + // rdevminor
+    hex8(rdevMajor, "rdevmajor", name) +
+    hex8(rdevMinor, "rdevminor", name) +
     hex8(nameSize, "namesize", name) +
     "00000000" // check: always 0 in newc (070702 is the CRC variant)
   );
@@ -97,7 +104,19 @@ function pushEntry(out: Buffer[], ino: number, mode: number, entry: CpioEntry | 
   const mtime = entry === null ? 0 : Math.floor(entry.mtime);
   out.push(
     Buffer.from(
-      header(ino, mode, entry?.uid ?? 0, entry?.gid ?? 0, nlink, mtime, data.length, nameBytes.length, name),
+      header(
+        ino,
+        mode,
+        entry?.uid ?? 0,
+        entry?.gid ?? 0,
+        nlink,
+        mtime,
+        data.length,
+        nameBytes.length,
+        name,
+        entry?.rdevMajor ?? 0,
+        entry?.rdevMinor ?? 0,
+      ),
       "ascii",
     ),
     nameBytes,
@@ -124,7 +143,17 @@ export function encodeCpioNewc(entries: readonly CpioEntry[]): Buffer {
     if (entry.type === "symlink" && (!entry.data || entry.data.length === 0)) {
       throw new CpioError(`cpio: symlink "${entry.name}" needs a target`);
     }
-    const typeBits = entry.type === "dir" ? S_IFDIR : entry.type === "symlink" ? S_IFLNK : S_IFREG;
+    if (entry.type === "chardev" && entry.data && entry.data.length > 0) {
+      throw new CpioError(`cpio: device "${entry.name}" cannot have data`);
+    }
+    const typeBits =
+      entry.type === "dir"
+        ? S_IFDIR
+        : entry.type === "symlink"
+          ? S_IFLNK
+          : entry.type === "chardev"
+            ? S_IFCHR
+            : S_IFREG;
     pushEntry(out, ino++, typeBits | entry.mode, entry, entry.name);
   }
   pushEntry(out, 0, 0, null, TRAILER);
@@ -171,7 +200,15 @@ export function decodeCpioNewc(buf: Buffer): CpioEntry[] {
     }
     const kind = mode & S_IFMT;
     const type: CpioEntryType | null =
-      kind === S_IFREG ? "file" : kind === S_IFDIR ? "dir" : kind === S_IFLNK ? "symlink" : null;
+      kind === S_IFREG
+        ? "file"
+        : kind === S_IFDIR
+          ? "dir"
+          : kind === S_IFLNK
+            ? "symlink"
+            : kind === S_IFCHR
+              ? "chardev"
+              : null;
     if (type === null) throw new CpioError(`cpio: "${name}" has unsupported type bits 0o${kind.toString(8)}`);
     entries.push({
       name,
@@ -181,6 +218,7 @@ export function decodeCpioNewc(buf: Buffer): CpioEntry[] {
       uid,
       gid,
       data: Buffer.from(buf.subarray(dataStart, dataStart + size)),
+      ...(type === "chardev" ? { rdevMajor: field(9), rdevMinor: field(10) } : {}),
     });
     off = dataStart + size + pad4(size);
   }
