@@ -199,7 +199,16 @@ export interface MachineFacts {
   readonly relay?: string | undefined;
 }
 
-export type LayerKind = "builtin" | "defaults" | "layers-tree" | "network" | "group" | "host" | "address";
+/** "api": set for one machine through the API (machine-overrides.ts), applied after every config layer. */
+export type LayerKind =
+  | "builtin"
+  | "defaults"
+  | "layers-tree"
+  | "network"
+  | "group"
+  | "host"
+  | "address"
+  | "api";
 
 export interface Origin {
   readonly layer: LayerKind;

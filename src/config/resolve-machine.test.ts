@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { explainMachine, formatExplanation } from "./explain-machine.js";
 import { loadConfig, loadConfigFromString } from "./load-config.js";
+import { MachineOverrides } from "./machine-overrides.js";
 import type { MachineFacts } from "./model.js";
 import { FleetResolver } from "./resolve-machine.js";
 
@@ -220,6 +222,67 @@ describe("FleetResolver", () => {
 
   it("resolved values are frozen", () => {
     assert.ok(Object.isFrozen(res({})));
+  });
+});
+
+describe("image set through the API (the last layer)", () => {
+  const AT = Date.UTC(2026, 10, 20, 9, 30, 0);
+  const overrides = new MachineOverrides([
+    { mac: "52:54:00:12:34:56", image: "kiosk", setAt: AT, setBy: "api-token" },
+    { mac: "02:00:00:00:00:77", image: "gentoo", setAt: AT, setBy: "alice" },
+  ]);
+  const withApi = new FleetResolver(config, overrides);
+
+  it("wins over the address layer, which wins over the host", () => {
+    const m = withApi.resolve({ mac: "52:54:00:12:34:56" });
+    // lab3-14 has an address layer (198.18.0.14); the override still wins.
+    assert.equal(m.settings.XKBLAYOUT?.origin.layer, "address");
+    assert.equal(m.image?.value, "kiosk");
+    assert.deepEqual(m.image?.origin, {
+      layer: "api",
+      name: "set via API by api-token at 2026-11-20T09:30:00.000Z",
+      at: undefined,
+    });
+    // Only the image is overridden: everything else resolves as before.
+    const before = r.resolve({ mac: "52:54:00:12:34:56" });
+    assert.equal(before.image?.value, "debian");
+    assert.deepEqual(m.settings, before.settings);
+    assert.deepEqual(m.kernel_args, before.kernel_args);
+  });
+
+  it("applies to undeclared machines by MAC, and looks the MAC up normalised", () => {
+    const m = withApi.resolve({ mac: "02-00-00-00-00-77" });
+    assert.equal(m.known, false);
+    assert.equal(m.image?.value, "gentoo");
+    assert.equal(m.image?.origin.layer, "api");
+  });
+
+  it("follows the source: a removed override falls back to the config", () => {
+    const live = new MachineOverrides();
+    const lr = new FleetResolver(config, live);
+    assert.equal(lr.resolve({ mac: "52:54:00:12:34:20" }).image?.origin.layer, "defaults");
+    live.set("52:54:00:12:34:20", { image: "tiny", setAt: AT, setBy: "api-token" });
+    assert.equal(lr.resolve({ mac: "52:54:00:12:34:20" }).image?.value, "tiny");
+    live.set("52:54:00:12:34:20", undefined);
+    const back = lr.resolve({ mac: "52:54:00:12:34:20" });
+    assert.equal(back.image?.value, "debian");
+    assert.equal(back.image?.origin.layer, "defaults");
+  });
+
+  it("explain shows where the image came from", () => {
+    const e = explainMachine(withApi.resolve({ mac: "52:54:00:12:34:56" }), "/fleet");
+    const image = e.values.find((v) => v.key === "image");
+    assert.deepEqual(image, {
+      key: "image",
+      value: "kiosk",
+      layer: "api",
+      name: "set via API by api-token at 2026-11-20T09:30:00.000Z",
+      at: undefined,
+    });
+    assert.match(
+      formatExplanation(e),
+      /^image\s+kiosk\s+api set via API by api-token at 2026-11-20T09:30:00\.000Z$/m,
+    );
   });
 });
 

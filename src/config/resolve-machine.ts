@@ -3,7 +3,11 @@
  * fixed order, later wins, and every value keeps the layer it came from:
  *
  *   builtin -> defaults (+ layers/base) -> network (by subnet)
- *     -> groups, in declared order -> host -> address
+ *     -> groups, in declared order -> host -> address -> api
+ *
+ * where "api" is what an administrator set for the machine through the API
+ * (today its image; see machine-overrides.ts): the newest decision wins over
+ * the file, and `bootfleet explain` names who set it and when.
  *
  * which is seed 003's base < network < lab < host < IP. `settings`, `files`
  * and `dhcp.options` merge key by key; `kernel_args` accumulate.
@@ -23,6 +27,7 @@ import type {
   SourceLocation,
   Valued,
 } from "./model.js";
+import { type MachineOverrideSource, overrideOriginName } from "./machine-overrides.js";
 import { cidrContains, compileGlob, normalizeMac, parseIpv4 } from "./net-address.js";
 
 interface AppliedLayer {
@@ -38,9 +43,11 @@ export class FleetResolver implements Resolver {
   readonly #hostByName = new Map<string, Host>();
   readonly #hostByIp = new Map<string, Host>();
   readonly #globs = new Map<string, RegExp>();
+  readonly #overrides: MachineOverrideSource | undefined;
 
-  constructor(config: FleetConfig) {
+  constructor(config: FleetConfig, overrides?: MachineOverrideSource) {
     this.#config = config;
+    this.#overrides = overrides;
     for (const h of config.hosts) {
       if (h.mac) this.#hostByMac.set(h.mac, h);
       this.#hostByName.set(h.name.toLowerCase(), h);
@@ -89,6 +96,12 @@ export class FleetResolver implements Resolver {
     for (const g of groups) layers.push({ spec: g, origin: origin("group", g.name, g.at) });
     if (host) layers.push({ spec: host, origin: origin("host", host.name, host.at) });
     if (address) layers.push({ spec: address, origin: origin("address", address.ip, address.at) });
+    const override = this.#overrides?.get(mac);
+    if (override)
+      layers.push({
+        spec: { image: override.image },
+        origin: origin("api", overrideOriginName(override), undefined),
+      });
 
     return freeze(
       this.#merge(layers, { facts, mac, hostname, ip, host, network, groups: groups.map((g) => g.name) }),

@@ -153,6 +153,42 @@ export function runStoreSuite(
         }));
     });
 
+    describe("machine overrides", () => {
+      /** The optional contract methods, which every backend here must have. */
+      const overrides = (s: Store) => {
+        assert.ok(s.setMachineImage && s.listMachineOverrides, "the backend keeps machine overrides");
+        return {
+          set: s.setMachineImage.bind(s),
+          list: s.listMachineOverrides.bind(s),
+        };
+      };
+
+      it("sets, replaces and lists by MAC", () =>
+        withStore(async (s) => {
+          const o = overrides(s);
+          assert.deepEqual(await o.list(), []);
+          await o.set(MAC_B, "tiny", T0, "api-token");
+          await o.set(MAC_A, "debian", T0 + 1, "api-token");
+          await o.set(MAC_A, "trusty-amd64", T0 + 2, "alice");
+          assert.deepEqual(await o.list(), [
+            { mac: MAC_A, image: "trusty-amd64", setAt: T0 + 2, setBy: "alice" },
+            { mac: MAC_B, image: "tiny", setAt: T0, setBy: "api-token" },
+          ]);
+        }));
+
+      it("null removes the override; removing an absent one is a no-op", () =>
+        withStore(async (s) => {
+          const o = overrides(s);
+          await o.set(MAC_A, "debian", T0, "api-token");
+          await o.set(MAC_B, "tiny", T0, "api-token");
+          await o.set(MAC_A, null, T0 + 1, "api-token");
+          await o.set(MAC_C, null, T0 + 1, "api-token");
+          assert.deepEqual(await o.list(), [{ mac: MAC_B, image: "tiny", setAt: T0, setBy: "api-token" }]);
+          // Overrides are independent of the machines table.
+          assert.equal(await s.getMachine(MAC_B), null);
+        }));
+    });
+
     describe("leases", () => {
       it("put, get by address and by MAC, replace, delete", () =>
         withStore(async (s) => {
@@ -458,6 +494,7 @@ export function runStoreSuite(
         stage: "init",
       });
       const lid = await s.addLog(log({ message: "kept" }), { perMachine: 10, total: 10 });
+      await s.setMachineImage?.(MAC_A, "tiny", T0, "api-token");
       await s.close();
       const s2 = await u.reopen();
       try {
@@ -466,6 +503,9 @@ export function runStoreSuite(
         assert.equal((await s2.getLeaseByIp("198.18.0.5"))?.mac, MAC_A);
         assert.equal((await s2.listEvents({}))[0]?.id, eid);
         assert.equal((await s2.listLogs({}))[0]?.id, lid);
+        assert.deepEqual(await s2.listMachineOverrides?.(), [
+          { mac: MAC_A, image: "tiny", setAt: T0, setBy: "api-token" },
+        ]);
         const eid2 = await s2.addEvent({ at: T0, type: "client.stage", protocol: "client" });
         assert.ok(eid2 > eid);
       } finally {

@@ -123,6 +123,19 @@ export interface LeaseQuery {
   readonly limit?: number | undefined;
 }
 
+/**
+ * A value set for one machine through the API rather than the config file
+ * (today only its image). The resolver applies it as the last layer ("api").
+ */
+export interface MachineOverrideRow {
+  readonly mac: string;
+  readonly image: string;
+  /** Milliseconds since the epoch. */
+  readonly setAt: number;
+  /** Who set it, as the API recorded it (e.g. "api-token"). */
+  readonly setBy: string;
+}
+
 export interface Store {
   /** Applies pending migrations; idempotent. */
   migrate(): Promise<void>;
@@ -166,4 +179,12 @@ export interface Store {
    * tenth more lines than its cap); this trims to the caps now.
    */
   pruneLogs(retention: LogRetention): Promise<void>;
+
+  /**
+   * Sets (or, with image null, removes) the machine's image override.
+   * Optional in the contract; every backend in src/store/ has it.
+   */
+  setMachineImage?(mac: string, image: string | null, at: number, by: string): Promise<void>;
+  /** Every machine override, ordered by MAC. */
+  listMachineOverrides?(): Promise<readonly MachineOverrideRow[]>;
 }

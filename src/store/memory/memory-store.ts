@@ -13,6 +13,7 @@ import type {
   LogQuery,
   LogRetention,
   LogRow,
+  MachineOverrideRow,
   MachineRow,
   MachineSeen,
   NewEvent,
@@ -30,6 +31,7 @@ export class MemoryStore implements Store {
   /** Per owner (MAC, or ip:<address>), its line ids oldest first. */
   readonly #logsByOwner = new Map<string, number[]>();
   #nextLogId = 1;
+  readonly #overrides = new Map<string, MachineOverrideRow>();
 
   async migrate(): Promise<void> {}
 
@@ -62,6 +64,15 @@ export class MemoryStore implements Store {
 
   async getMachine(mac: string): Promise<MachineRow | null> {
     return this.#machines.get(mac) ?? null;
+  }
+
+  async setMachineImage(mac: string, image: string | null, at: number, by: string): Promise<void> {
+    if (image === null) this.#overrides.delete(mac);
+    else this.#overrides.set(mac, { mac, image, setAt: at, setBy: by });
+  }
+
+  async listMachineOverrides(): Promise<readonly MachineOverrideRow[]> {
+    return [...this.#overrides.values()].sort((a, b) => (a.mac < b.mac ? -1 : a.mac > b.mac ? 1 : 0));
   }
 
   async putLease(lease: LeaseRow): Promise<void> {

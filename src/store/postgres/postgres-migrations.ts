@@ -69,4 +69,16 @@ export const postgresMigrations: readonly Migration[] = [
       CREATE INDEX logs_ip ON logs (ip, id);
     `,
   },
+  {
+    version: 2,
+    name: "machine overrides set through the API",
+    sql: `
+      CREATE TABLE machine_overrides (
+        mac    TEXT PRIMARY KEY,
+        image  TEXT,
+        set_at BIGINT NOT NULL,
+        set_by TEXT NOT NULL
+      );
+    `,
+  },
 ];

@@ -19,6 +19,7 @@ import type {
   LogQuery,
   LogRetention,
   LogRow,
+  MachineOverrideRow,
   MachineRow,
   MachineSeen,
   NewEvent,
@@ -197,6 +198,28 @@ class PostgresStore implements Store {
       mac,
     ]);
     return r.rows[0] ?? null;
+  }
+
+  async setMachineImage(mac: string, image: string | null, at: number, by: string): Promise<void> {
+    if (image === null) {
+      await this.#pool.query("DELETE FROM machine_overrides WHERE mac = $1", [mac]);
+      return;
+    }
+    await this.#pool.query(
+      `INSERT INTO machine_overrides (mac, image, set_at, set_by) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (mac) DO UPDATE SET
+         image = excluded.image, set_at = excluded.set_at, set_by = excluded.set_by`,
+      [mac, image, at, by],
+    );
+  }
+
+  async listMachineOverrides(): Promise<readonly MachineOverrideRow[]> {
+    return (
+      await this.#pool.query<MachineOverrideRow>(
+        `SELECT mac, image, set_at AS "setAt", set_by AS "setBy" FROM machine_overrides
+         WHERE image IS NOT NULL ORDER BY mac COLLATE "C"`,
+      )
+    ).rows;
   }
 
   async putLease(l: LeaseRow): Promise<void> {

@@ -70,4 +70,18 @@ export const sqliteMigrations: readonly Migration[] = [
       CREATE INDEX logs_ip ON logs (ip, id);
     `,
   },
+  {
+    version: 2,
+    name: "machine overrides set through the API",
+    sql: `
+      -- One row per machine whose image was set through the API; the
+      -- resolver applies it after every config layer.
+      CREATE TABLE machine_overrides (
+        mac    TEXT PRIMARY KEY,
+        image  TEXT,
+        set_at INTEGER NOT NULL,
+        set_by TEXT NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

@@ -27,6 +27,7 @@ import type {
   LogQuery,
   LogRetention,
   LogRow,
+  MachineOverrideRow,
   MachineRow,
   MachineSeen,
   NewEvent,
@@ -104,6 +105,9 @@ class SqliteStore implements Store {
   readonly #pruneOwner: Statement;
   readonly #pruneTotal: Statement;
   readonly #pruneAllOwners: Statement;
+  readonly #setOverride: Statement;
+  readonly #clearOverride: Statement;
+  readonly #listOverrides: Statement;
   /** Prepared once per distinct SQL text built by the query methods. */
   readonly #dynamic = new Map<string, Statement>();
   readonly #noteMany: (seen: readonly MachineSeen[]) => void;
@@ -158,6 +162,14 @@ class SqliteStore implements Store {
         SELECT id FROM (
           SELECT id, row_number() OVER (PARTITION BY owner ORDER BY id DESC) AS n FROM logs
         ) WHERE n > @keep)`);
+    this.#setOverride = db.prepare(`
+      INSERT INTO machine_overrides (mac, image, set_at, set_by) VALUES (?, ?, ?, ?)
+      ON CONFLICT (mac) DO UPDATE SET
+        image = excluded.image, set_at = excluded.set_at, set_by = excluded.set_by`);
+    this.#clearOverride = db.prepare("DELETE FROM machine_overrides WHERE mac = ?");
+    this.#listOverrides = db.prepare(
+      "SELECT mac, image, set_at AS setAt, set_by AS setBy FROM machine_overrides WHERE image IS NOT NULL ORDER BY mac",
+    );
     this.#noteMany = db.transaction((seen: readonly MachineSeen[]) => {
       for (const s of seen) this.#noteStmt.run(machineParams(s));
     });
@@ -202,6 +214,17 @@ class SqliteStore implements Store {
   async getMachine(mac: string): Promise<MachineRow | null> {
     this.#open();
     return (this.#getMachine.get(mac) as MachineRow | undefined) ?? null;
+  }
+
+  async setMachineImage(mac: string, image: string | null, at: number, by: string): Promise<void> {
+    this.#open();
+    if (image === null) this.#clearOverride.run(mac);
+    else this.#setOverride.run(mac, image, at, by);
+  }
+
+  async listMachineOverrides(): Promise<readonly MachineOverrideRow[]> {
+    this.#open();
+    return this.#listOverrides.all() as MachineOverrideRow[];
   }
 
   async putLease(lease: LeaseRow): Promise<void> {
