@@ -192,14 +192,6 @@ export class NbdConnection {
     this.#log = deps.log;
   }
 
-  get client(): NbdClientInfo {
-    return this.#d.client;
-  }
-
-  get exportName(): string | undefined {
-    return this.#attached?.handle.name;
-  }
-
   start(): void {
     const s = this.#socket;
     s.setNoDelay(true);
@@ -263,7 +255,10 @@ export class NbdConnection {
           this.#option(msg.option, msg.data).then(
             () => {
               this.#optionBusy = false;
-              this.#pump();
+              // NBD_OPT_ABORT (or a server stop) ended the connection meanwhile.
+              if (this.#draining) {
+                if (this.#inFlight === 0) this.#socket.end();
+              } else this.#pump();
             },
             (err: unknown) => this.#abort(`handshake failed: ${(err as Error).message}`),
           );
