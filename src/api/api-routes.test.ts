@@ -7,10 +7,13 @@ import { after, before, describe, it } from "node:test";
 import { API_TOKEN, apiFleet } from "../../test/fixtures/boot/api-fleet.js";
 import { type HttpHarness, startHttp } from "../../test/fixtures/boot/http-harness.js";
 import Fastify from "fastify";
+import { MachineOverrides } from "../config/machine-overrides.js";
 import { API_ERRORS } from "./api-errors.js";
 import { registerApi } from "./api-routes.js";
 import { type ImageAdmin, ImageVersionMissing } from "./image-admin.js";
+import { registerMachineImageRoutes } from "./machine-image-routes.js";
 import { openApiDocument } from "./openapi.js";
+import { registerWebAdminRoutes } from "./web-admin-routes.js";
 
 const auth = { authorization: `Bearer ${API_TOKEN}` };
 
@@ -329,6 +332,33 @@ describe("REST API (inject)", () => {
           images: h.images,
           logger: h.logger,
           token: undefined,
+        }),
+      { prefix: "/api/v1" },
+    );
+    // The routes in their own plugins, registered beside the API's by bootfleet serve.
+    probe.register(
+      async (api) =>
+        registerWebAdminRoutes(api, {
+          config,
+          resolver,
+          store: h.store,
+          bus: h.bus,
+          logger: h.logger,
+          token: undefined,
+        }),
+      { prefix: "/api/v1" },
+    );
+    probe.register(
+      async (api) =>
+        registerMachineImageRoutes(api, {
+          config,
+          resolver,
+          planner: h.planner,
+          store: h.store,
+          bus: h.bus,
+          logger: h.logger,
+          token: undefined,
+          overrides: new MachineOverrides(),
         }),
       { prefix: "/api/v1" },
     );

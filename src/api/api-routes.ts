@@ -18,18 +18,19 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
-import type { InspectableBootPlanner, PlanResult } from "../boot/fleet-boot-planner.js";
+import type { InspectableBootPlanner } from "../boot/fleet-boot-planner.js";
 import type { ImageLookup } from "../boot/image-lookup.js";
 import { parseMac } from "../boot/mac-address.js";
-import type { FleetConfig, Host, MachineFacts, ResolvedMachine, Resolver } from "../config/model.js";
+import type { FleetConfig, Resolver } from "../config/model.js";
 import type { BootEvent, EventBus } from "../events/event-bus.js";
 import type { Logger } from "../logging/logger.js";
-import type { EventQuery, MachineRow, Store } from "../store/store.js";
+import type { EventQuery, Store } from "../store/store.js";
 import { ApiError, toApiError } from "./api-errors.js";
 import { checkBearer, requireWriteToken } from "./api-auth.js";
 import { streamEvents } from "./event-stream.js";
 import { type ImageAdmin, type ImageInfo, ImageVersionMissing } from "./image-admin.js";
-import { bootView, effectiveConfigView, eventView, type MachineSummary, summary } from "./machine-view.js";
+import { machineLookup } from "./machine-lookup.js";
+import { effectiveConfigView, eventView, type MachineSummary, summary } from "./machine-view.js";
 import { openApiDocument } from "./openapi.js";
 
 export interface ApiDeps {
@@ -118,87 +119,11 @@ export function clientIp(req: FastifyRequest): string {
   return ip.startsWith("::ffff:") ? ip.slice(7) : ip;
 }
 
-interface FoundMachine {
-  readonly id: string;
-  readonly mac: string | null;
-  readonly row: MachineRow | null;
-  readonly host: Host | undefined;
-}
-
 export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
-  const { config, resolver, planner, store, bus, logger } = deps;
-
-  const storeCall = async <T>(what: string, call: () => Promise<T>): Promise<T> => {
-    try {
-      return await call();
-    } catch (err) {
-      logger.error({ err: String(err), what }, "store failed");
-      throw new ApiError("STORE_FAILED", `the store could not ${what}`);
-    }
-  };
-
-  const factsOf = (mac: string, row: MachineRow | null, host: Host | undefined): MachineFacts => {
-    const remembered = planner.factsFor(mac);
-    return {
-      ...remembered,
-      mac,
-      ip: remembered.ip ?? row?.ip ?? host?.ip ?? undefined,
-      hostname: remembered.hostname ?? row?.hostname ?? host?.name ?? undefined,
-      arch: remembered.arch ?? row?.arch ?? undefined,
-    };
-  };
-
-  const resolveSafe = (facts: MachineFacts): ResolvedMachine | null => {
-    try {
-      return resolver.resolve(facts);
-    } catch (err) {
-      logger.warn({ mac: facts.mac, err: String(err) }, "resolving a machine for the API failed");
-      return null;
-    }
-  };
-
-  const findMachine = async (id: string): Promise<FoundMachine> => {
-    const mac = parseMac(id);
-    let found: FoundMachine | null = null;
-    if (mac) {
-      const row = await storeCall("read a machine", () => store.getMachine(mac));
-      const host = config.hosts.find((h) => h.mac === mac);
-      if (row || host) found = { id, mac, row, host };
-    } else {
-      const host = resolver.findHost(id);
-      if (host?.mac) {
-        const hostMac = host.mac;
-        found = {
-          id,
-          mac: hostMac,
-          row: await storeCall("read a machine", () => store.getMachine(hostMac)),
-          host,
-        };
-      } else {
-        const rows = await storeCall("list machines", () => store.listMachines());
-        const row =
-          rows.find((r) => r.ip === id || r.hostname === id || (host?.ip && r.ip === host.ip)) ?? null;
-        if (row || host) found = { id, mac: row?.mac ?? null, row, host };
-      }
-    }
-    if (!found) {
-      throw new ApiError(
-        "MACHINE_NOT_FOUND",
-        `no machine "${id}" is declared in the config or has been seen; look machines up by MAC, hostname or IP`,
-        { id },
-      );
-    }
-    return found;
-  };
-
-  const requireMac = (m: FoundMachine): string => {
-    if (m.mac) return m.mac;
-    throw new ApiError(
-      "MACHINE_NOT_FOUND",
-      `host "${m.host?.name ?? m.id}" has no MAC address in the config and has not been seen yet`,
-      { id: m.id },
-    );
-  };
+  const { config, planner, store, bus, logger } = deps;
+  const lookup = machineLookup(deps);
+  const { storeCall, factsOf, resolveSafe, requireMac } = lookup;
+  const findMachine = lookup.find;
 
   const write = (req: FastifyRequest): void => requireWriteToken(req.headers.authorization, deps.token);
 
@@ -249,28 +174,8 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     return { machines: out };
   });
 
-  const machineDetail = async (id: string) => {
-    const found = await findMachine(id);
-    const m = found.mac ? resolveSafe(factsOf(found.mac, found.row, found.host)) : null;
-    const boot: PlanResult | null = found.mac
-      ? planner.decide(factsOf(found.mac, found.row, found.host))
-      : null;
-    return {
-      found,
-      body: {
-        machine: {
-          ...summary(found.row, m, found.host !== undefined),
-          ...(found.host ? { hostname: found.host.name } : {}),
-          host: found.host?.name ?? null,
-          boot: boot ? bootView(boot) : { bootable: false, reason: "no MAC address known for this host yet" },
-        },
-      },
-    };
-  };
-
-  app.get<{ Params: { id: string } }>(
-    "/machines/:id",
-    async (req) => (await machineDetail(req.params.id)).body,
+  app.get<{ Params: { id: string } }>("/machines/:id", async (req) =>
+    lookup.detail(await findMachine(req.params.id)),
   );
 
   app.get<{ Params: { id: string } }>("/machines/:id/config", async (req) => {
@@ -309,8 +214,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
       if (auth === "ok") {
         verified = "token";
         if (!(await knownAddresses(mac)).has(source)) ip = undefined;
-      }
-      else if (auth === "wrong")
+      } else if (auth === "wrong")
         throw new ApiError("UNAUTHORIZED", "The bearer token is not the one configured.");
       else {
         const known = await knownAddresses(mac);

@@ -69,8 +69,15 @@ export function openApiDocument(): Json {
         Origin: {
           type: "object",
           properties: {
-            layer: { enum: ["builtin", "defaults", "layers-tree", "network", "group", "host", "address"] },
-            name: { type: "string" },
+            layer: {
+              enum: ["builtin", "defaults", "layers-tree", "network", "group", "host", "address", "api"],
+              description:
+                "api: set for this machine through PUT /machines/{id}/image, after every config layer",
+            },
+            name: {
+              type: "string",
+              examples: ["lab3", "set via API by api-token from 198.18.0.5 at 2026-11-20T09:30:00.000Z"],
+            },
             file: { type: "string" },
             line: { type: "integer" },
             column: { type: "integer" },
@@ -195,6 +202,81 @@ export function openApiDocument(): Json {
             400: error("INVALID_MAC or INVALID_BODY"),
             401: error("UNAUTHORIZED (a wrong token)"),
             403: error("STAGE_SOURCE_MISMATCH"),
+          },
+        },
+      },
+      "/machines/{id}/image": {
+        put: {
+          summary: "Set the image the machine boots from its next boot on (or clear it with null)",
+          description:
+            "Kept in the store and applied as the last layer of the machine's config (origin layer 'api', named " +
+            'after who set it and when), so it wins over every layer of the config file. {"image": null} ' +
+            "removes it and the config decides again. The image must be declared in the config or built in the " +
+            "image store. Publishes an api.image-set event. Answers the machine as GET /machines/{id} does.",
+          security: bearer,
+          parameters: [idParam],
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": {
+                schema: {
+                  type: "object",
+                  required: ["image"],
+                  additionalProperties: false,
+                  properties: {
+                    image: {
+                      type: ["string", "null"],
+                      pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$",
+                      examples: ["debian"],
+                    },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            200: json({
+              type: "object",
+              required: ["machine"],
+              properties: { machine: ref("MachineSummary") },
+            }),
+            400: error("INVALID_BODY"),
+            401: error("UNAUTHORIZED"),
+            403: error("WRITE_API_DISABLED"),
+            404: error("MACHINE_NOT_FOUND or IMAGE_NOT_FOUND"),
+            500: error("STORE_FAILED"),
+          },
+        },
+      },
+      "/machines/{id}/logs": {
+        get: {
+          summary: "What the machine sent to the syslog receiver (bootfleet logs)",
+          parameters: [
+            idParam,
+            query("after", { type: "integer", minimum: 0 }, "only lines with a larger id"),
+            query("order", { enum: ["asc", "desc"] }, "asc (default) or desc"),
+            query("limit", { type: "integer", minimum: 1, maximum: 5000 }, "at most this many (default 500)"),
+          ],
+          responses: {
+            200: json({ type: "object", properties: { logs: { type: "array", items: { type: "object" } } } }),
+            400: error("INVALID_QUERY"),
+            404: error("MACHINE_NOT_FOUND"),
+            500: error("STORE_FAILED"),
+          },
+        },
+      },
+      "/machines/{id}/wake": {
+        post: {
+          summary: "Send the machine a Wake-on-LAN magic packet (bootfleet wake)",
+          security: bearer,
+          parameters: [idParam],
+          responses: {
+            202: json({ type: "object" }, "Sent; sent_to names the address and port"),
+            401: error("UNAUTHORIZED"),
+            403: error("WRITE_API_DISABLED"),
+            404: error("MACHINE_NOT_FOUND"),
+            500: { description: "WAKE_FAILED: sending the packet failed" },
+            503: { description: "WAKE_UNAVAILABLE: no Wake-on-LAN sender attached to this server" },
           },
         },
       },

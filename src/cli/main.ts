@@ -12,6 +12,7 @@ import { FleetBootPlanner } from "../boot/fleet-boot-planner.js";
 import { ImageCatalog } from "../images/image-catalog.js";
 import { catalogImageLookup } from "../server/catalog-adapters.js";
 import { configPath, loadFleetConfig } from "./config-option.js";
+import { storedOverrides } from "./stored-overrides.js";
 
 const program = new Command();
 program
@@ -49,7 +50,11 @@ program
   .action(
     async (machine: string, opts: { config?: string; json?: boolean; arch?: number; ipxe?: boolean }) => {
       const config = await loadFleetConfig(opts.config);
-      const resolver = new FleetResolver(config);
+      // Images set through the API are the last layer: show what the server would do.
+      const overrides = await storedOverrides(config, (m) =>
+        process.stderr.write(`bootfleet: warning: ${m}\n`),
+      );
+      const resolver = new FleetResolver(config, overrides);
       const host = resolver.findHost(machine);
       const mac = host?.mac ?? normalizeMac(machine);
       if (!mac) {

@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { configuredToken } from "../api/api-auth.js";
 import { createBootMetrics } from "../api/boot-metrics.js";
+import { registerMachineImageRoutes } from "../api/machine-image-routes.js";
 import { registerWebAdminRoutes } from "../api/web-admin-routes.js";
 import { wolWakeSender } from "../api/wol-wake-sender.js";
 import { FleetBootPlanner } from "../boot/fleet-boot-planner.js";
@@ -27,6 +28,7 @@ import { TftpService } from "../services/tftp/tftp-service.js";
 import { WolSender } from "../wol/wol-sender.js";
 import { catalogImageAdmin, catalogImageLookup } from "./catalog-adapters.js";
 import { macForAddress } from "./mac-for-address.js";
+import { MachineOverrides } from "../config/machine-overrides.js";
 import type { FleetConfig } from "../config/model.js";
 import { FleetResolver } from "../config/resolve-machine.js";
 import { EventBus } from "../events/event-bus.js";
@@ -54,18 +56,22 @@ export class FleetServer {
   readonly bus: EventBus;
   readonly store: Store;
   readonly resolver: FleetResolver;
+  /** Images set per machine through the API: loaded from the store at start, kept in step by the API. */
+  readonly overrides: MachineOverrides;
   readonly services: RunningService[] = [];
   readonly #logger: Logger;
   readonly recorder: EventRecorder;
   planner: FleetBootPlanner | undefined;
   catalog: ImageCatalog | undefined;
 
-  private constructor(config: FleetConfig, store: Store, logger: Logger) {
+  private constructor(config: FleetConfig, store: Store, logger: Logger, overrides: MachineOverrides) {
     this.config = config;
     this.store = store;
     this.#logger = logger;
     this.bus = new EventBus();
-    this.resolver = new FleetResolver(config);
+    this.overrides = overrides;
+    // The resolver reads overrides from memory: a DHCP answer never waits on the store.
+    this.resolver = new FleetResolver(config, overrides);
     this.recorder = new EventRecorder({ store, bus: this.bus, logger: logger.child({ part: "events" }) });
   }
 
@@ -74,7 +80,15 @@ export class FleetServer {
     mkdirSync(config.server.data_dir, { recursive: true });
     const store = opts.store ?? openStore(config);
     await store.migrate();
-    const server = new FleetServer(config, store, logger);
+    let overrides: MachineOverrides;
+    try {
+      overrides = new MachineOverrides((await store.listMachineOverrides?.()) ?? []);
+    } catch (e) {
+      if (!opts.store) await store.close();
+      throw e;
+    }
+    if (overrides.size > 0) logger.info({ machines: overrides.size }, "images set through the API loaded");
+    const server = new FleetServer(config, store, logger, overrides);
     try {
       await server.#startServices();
     } catch (e) {
@@ -124,6 +138,23 @@ export class FleetServer {
             logger,
             token: configuredToken(config, process.env),
             wake: wolWakeSender(wol),
+          }),
+        { prefix: "/api/v1" },
+      );
+      // Setting a machine's image (PUT /machines/<id>/image), in its own plugin too.
+      app.register(
+        async (api) =>
+          registerMachineImageRoutes(api, {
+            config,
+            resolver,
+            planner,
+            store,
+            bus,
+            logger,
+            token: configuredToken(config, process.env),
+            overrides: this.overrides,
+            images,
+            imageAdmin: catalogImageAdmin(catalog, config),
           }),
         { prefix: "/api/v1" },
       );
