@@ -208,23 +208,41 @@ export function renderMachineView(root, { live, args }) {
       {
         type: "button",
         id: "set-image",
-        onclick: async () => {
+        onclick: () => {
           const image = imageSelect.value;
-          if (!image) return;
-          setButton.disabled = true;
-          try {
-            await apiWrite("PUT", `/machines/${seg(m.mac ?? id)}/image`, { image });
-            notify(`${m.hostname ?? m.mac} boots ${image} from its next boot`);
-            await loadMachine();
-          } catch (err) {
-            notify(`Set image of ${m.hostname ?? m.mac}: ${err.message}`, "error");
-          } finally {
-            setButton.disabled = false;
-          }
+          if (image) setImage(image, setButton);
         },
       },
       "Set image",
     );
+    const clearButton = element(
+      "button",
+      {
+        type: "button",
+        id: "clear-image",
+        title: "Remove the image set here, so the config decides again",
+        onclick: () => setImage(null, clearButton),
+      },
+      "Use the config's image",
+    );
+    /** PUT the image (null clears it), then show the machine and its config as the server now has them. */
+    async function setImage(image, button) {
+      const who = m.hostname ?? m.mac;
+      button.disabled = true;
+      try {
+        await apiWrite("PUT", `/machines/${seg(m.mac ?? id)}/image`, { image });
+        notify(
+          image === null
+            ? `${who} boots the image its config gives from its next boot`
+            : `${who} boots ${image} from its next boot`,
+        );
+        await Promise.all([loadMachine(), loadConfig()]);
+      } catch (err) {
+        notify(`Set image of ${who}: ${err.message}`, "error");
+      } finally {
+        button.disabled = false;
+      }
+    }
     const wakeButton = element(
       "button",
       {
@@ -249,11 +267,13 @@ export function renderMachineView(root, { live, args }) {
       element("label", { for: "set-image-select", class: "muted" }, "Image"),
       imageSelect,
       setButton,
+      clearButton,
       setNote,
     );
     // Only offer what the server can do: the route is looked up in its OpenAPI document.
     if (!(await offersSetImage())) {
       setButton.disabled = true;
+      clearButton.disabled = true;
       imageSelect.disabled = true;
       setButton.setAttribute("aria-describedby", "set-image-note");
       setNote.textContent =
@@ -430,8 +450,14 @@ export function renderMachineView(root, { live, args }) {
               ),
               element(
                 "td",
-                { class: "mono", title: at },
-                at ? shortFile(at) : element("span", { class: "muted" }, "built in"),
+                { class: "mono", title: at || r.origin.name },
+                at
+                  ? shortFile(at)
+                  : element(
+                      "span",
+                      { class: "muted" },
+                      r.origin.layer === "api" ? "admin page / API" : "built in",
+                    ),
               ),
             );
           })
@@ -529,6 +555,7 @@ export function renderMachineView(root, { live, args }) {
   }
 
   let refresh = 0;
+  let configStale = false;
   const unsubscribe = live.subscribe((event) => {
     if (!machine?.mac || event.mac !== machine.mac) return;
     if (events.some((e) => e.id === event.id)) return;
@@ -536,11 +563,17 @@ export function renderMachineView(root, { live, args }) {
     if (events.length > EVENT_LIMIT) events.splice(0, events.length - EVENT_LIMIT);
     renderTimeline();
     renderEvents();
+    configStale ||= event.type === "api.image-set";
     clearTimeout(refresh);
     // The state is written just after the event; read it once the burst is over.
     refresh = setTimeout(() => {
       loadMachine().catch(() => {});
       loadLogs();
+      // Its image was set elsewhere (another tab, the API): the config shows where it comes from.
+      if (configStale) {
+        configStale = false;
+        loadConfig();
+      }
     }, 400);
   });
 

@@ -6,7 +6,8 @@
  *
  * It loads every view, checks what each shows against the seed, switches an
  * image version through the page (401 without the token, then with it), wakes
- * a machine, and watches a machine change state in the fleet view while the
+ * a machine, sets a machine's image (and sees its origin in the machine's
+ * config, and what the planner would boot), and watches a machine change state in the fleet view while the
  * test posts client stage reports to the API. Screenshots go to test-results/
  * (and the fleet and machine views to docs/screenshots/ for the README).
  *
@@ -31,11 +32,13 @@ import type { FastifyInstance } from "fastify";
 import { type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 import type { ImageAdmin, ImageInfo } from "../../src/api/image-admin.js";
 import { ImageVersionMissing } from "../../src/api/image-admin.js";
+import { registerMachineImageRoutes } from "../../src/api/machine-image-routes.js";
 import { registerWebAdminRoutes } from "../../src/api/web-admin-routes.js";
 import { wolWakeSender } from "../../src/api/wol-wake-sender.js";
 import { FleetBootPlanner } from "../../src/boot/fleet-boot-planner.js";
 import type { BootImage, ImageLookup } from "../../src/boot/image-lookup.js";
 import { loadConfig } from "../../src/config/load-config.js";
+import { MachineOverrides } from "../../src/config/machine-overrides.js";
 import type { FleetConfig } from "../../src/config/model.js";
 import { FleetResolver } from "../../src/config/resolve-machine.js";
 import { type BootEventInput, EventBus } from "../../src/events/event-bus.js";
@@ -413,6 +416,7 @@ describe("admin page in Chromium", () => {
   let page: Page;
   let base: string;
   let catalog: ImageCatalog;
+  let planner: FleetBootPlanner;
   const wolSent: { address: string; port: number; bytes: number }[] = [];
   const logger = new MemoryLogger();
   const pageErrors: string[] = [];
@@ -455,8 +459,10 @@ describe("admin page in Chromium", () => {
     recorder = new EventRecorder({ store, bus, logger });
     await seed(bus, clock, store, recorder);
 
-    const resolver = new FleetResolver(config);
-    const planner = new FleetBootPlanner({ config, resolver, images, logger });
+    // As bootfleet serve does: images set through the API, loaded from the store, are the resolver's last layer.
+    const overrides = new MachineOverrides((await store.listMachineOverrides?.()) ?? []);
+    const resolver = new FleetResolver(config, overrides);
+    planner = new FleetBootPlanner({ config, resolver, images, logger });
     app = createHttpService({
       config,
       resolver,
@@ -482,6 +488,22 @@ describe("admin page in Chromium", () => {
           logger,
           token: TOKEN,
           wake: wolWakeSender(recordingWol(wolSent)),
+        }),
+      { prefix: "/api/v1" },
+    );
+    app.register(
+      async (api) =>
+        registerMachineImageRoutes(api, {
+          config,
+          resolver,
+          planner,
+          store,
+          bus,
+          logger,
+          token: TOKEN,
+          overrides,
+          images,
+          imageAdmin: catalogAdmin(catalog),
         }),
       { prefix: "/api/v1" },
     );
@@ -711,6 +733,51 @@ describe("admin page in Chromium", () => {
     // Without the token the route is closed too.
     const res = await fetch(`${base}/api/v1/machines/${MAC_16}/wake`, { method: "POST" });
     assert.equal(res.status, 401);
+  });
+
+  it("sets a machine's image through the page; its config shows where it came from", async () => {
+    await go(`#/machines/${MAC_15}`);
+    await page.locator("#set-image:not([disabled])").waitFor();
+    const imageRow = page.locator('#config-table tr[data-key="image"] td');
+    await textMatches(imageRow.nth(1), /^debian$/);
+    // The images offered are the API's list.
+    assert.deepEqual(await page.locator("#set-image-select option").allTextContents(), ["debian", "tiny"]);
+    await page.selectOption("#set-image-select", "tiny");
+    await page.click("#set-image");
+    await textMatches(page.locator("#toast"), /lab3-15 boots tiny from its next boot/);
+    await textMatches(imageRow.nth(1), /^tiny$/);
+    const layer = await text(imageRow.nth(2));
+    assert.match(layer, /^api set via API by api-token from 127\.0\.0\.1 at \d{4}-\d\d-\d\dT[\d:.]+Z$/);
+    assert.equal(await text(imageRow.nth(3)), "admin page / API");
+    await textMatches(page.locator("dl.facts dd").nth(4), /^tiny$/);
+    await shot("machine-image-set");
+
+    // Kept in the store, and what the machine gets on its next boot.
+    const kept = await store.listMachineOverrides?.();
+    assert.deepEqual(
+      kept?.map((o) => [o.mac, o.image, o.setBy]),
+      [[MAC_15, "tiny", "api-token from 127.0.0.1"]],
+    );
+    const plan = planner.decide({ mac: MAC_15, ip: "198.18.0.15", arch: 0 }).plan;
+    assert.equal(plan?.entries[0]?.image.name, "tiny");
+    const cfg = (await (await fetch(`${base}/api/v1/machines/${MAC_15}/config`)).json()) as {
+      config: { image: { value: string; origin: { layer: string; name: string } } };
+    };
+    assert.equal(cfg.config.image.origin.layer, "api");
+    assert.equal(`api ${cfg.config.image.origin.name}`, layer);
+    // Without the token the route is closed.
+    const res = await fetch(`${base}/api/v1/machines/${MAC_15}/image`, {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ image: "debian" }),
+    });
+    assert.equal(res.status, 401);
+
+    // Back to what the config says.
+    await page.click("#clear-image");
+    await textMatches(imageRow.nth(2), /^defaults$/);
+    assert.equal(await text(imageRow.nth(1)), "debian");
+    assert.deepEqual(await store.listMachineOverrides?.(), []);
   });
 
   it("leases view searches and filters", async () => {
