@@ -10,11 +10,14 @@
  * while handing it to libuv's thread pool costs a futex wake, a thread
  * switch and an eventfd round trip, several times the read itself: random
  * 4 KiB reads ran at about half of nbdkit's rate that way. So a read is done
- * in place while reads are fast; one that takes longer than `slowReadMs`
- * (the page cache missed and the disk answered) sends this file's reads to
- * the thread pool for `coldMs`, after which one read in place probes again.
- * The event loop is thus blocked by at most one disk read per file per
- * `coldMs`.
+ * in place while reads are fast. The reader keeps a moving average of how
+ * long reads in place take; when it passes `SLOW_AVERAGE_NS` the page cache
+ * is missing and a disk answers, and this file's reads go to the thread
+ * pool for `COLD_NS`, after which reads in place are tried again. One disk
+ * seek (several ms) is enough to pass it; one read that was slow because a
+ * busy machine preempted the thread is not, and a cache miss on an SSD
+ * (~0.1 ms) costs the loop no more than serving a request does. The event
+ * loop is thus blocked by one or two disk seeks per file per `COLD_NS`.
  */
 import { close, fdatasync, fstat, open, read, readSync, write } from "node:fs";
 import type { NbdCowSetting, NbdExportHandle } from "./nbd-export-source.js";
@@ -32,9 +35,9 @@ export interface FileExportOptions {
   readonly syncReads?: boolean | undefined;
 }
 
-/** A read in place slower than this means the page cache missed. */
-const SLOW_READ_NS = 500_000n;
-/** How long a file's reads stay in the thread pool after a slow one. */
+/** A moving average of reads in place above this means the page cache is missing. */
+const SLOW_AVERAGE_NS = 1_000_000;
+/** How long a file's reads stay in the thread pool after it was found cold. */
 const COLD_NS = 1_000_000_000n;
 /** Reads larger than this always go to the thread pool: copying them would hold the loop too long. */
 const SYNC_READ_MAX_BYTES = 256 * 1024;
@@ -43,6 +46,8 @@ const SYNC_READ_MAX_BYTES = 256 * 1024;
 export class AdaptiveReader {
   readonly #fd: number;
   #coldUntil = 0n;
+  /** Exponential moving average of the latency of reads in place, ns (weight 1/8). */
+  #average = 0;
 
   constructor(fd: number) {
     this.#fd = fd;
@@ -59,7 +64,12 @@ export class AdaptiveReader {
       return Promise.reject(err);
     }
     const end = process.hrtime.bigint();
-    if (end - start > SLOW_READ_NS) this.#coldUntil = end + COLD_NS;
+    const took = Number(end - start);
+    this.#average += (took - this.#average) / 8;
+    if (this.#average > SLOW_AVERAGE_NS) {
+      this.#coldUntil = end + COLD_NS;
+      this.#average = 0;
+    }
     return Promise.resolve(n);
   }
 }

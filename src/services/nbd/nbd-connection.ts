@@ -173,6 +173,8 @@ export class NbdConnection {
   #optionBusy = false;
   #pumping = false;
   #corked = false;
+  /** Reading from the socket is paused (a limit was reached, or a handshake option is being answered). */
+  #paused = false;
   #inFlight = 0;
   #inFlightBytes = 0;
   /** DISC received or the connection is being ended: finish what is in flight, then close. */
@@ -241,7 +243,7 @@ export class NbdConnection {
     try {
       while (!this.#closed && !this.#draining && !this.#optionBusy) {
         if (this.#framer.phase === "transmission" && !this.#canStartRequest()) {
-          this.#socket.pause();
+          this.#pause();
           return;
         }
         const msg = this.#framer.next();
@@ -251,7 +253,7 @@ export class NbdConnection {
           this.#noZeroes = (flags & NBD_FLAG_C_NO_ZEROES) !== 0;
         } else if (msg.kind === "option") {
           this.#optionBusy = true;
-          this.#socket.pause();
+          this.#pause();
           this.#option(msg.option, msg.data).then(
             () => {
               this.#optionBusy = false;
@@ -267,13 +269,23 @@ export class NbdConnection {
           this.#request(msg);
         }
       }
-      if (!this.#closed && !this.#draining && !this.#optionBusy) this.#socket.resume();
+      if (this.#paused && !this.#closed && !this.#draining && !this.#optionBusy) {
+        this.#paused = false;
+        this.#socket.resume();
+      }
     } catch (err) {
       // NbdProtocolError from the framer or the client flags: hard disconnect.
       this.#abort((err as Error).message);
     } finally {
       this.#pumping = false;
     }
+  }
+
+  /** Stop reading from the socket: TCP pushes back on the client until #pump resumes. */
+  #pause(): void {
+    if (this.#paused) return;
+    this.#paused = true;
+    this.#socket.pause();
   }
 
   #canStartRequest(): boolean {
@@ -526,7 +538,7 @@ export class NbdConnection {
     if (this.#inFlight === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
     if (this.#draining) {
       if (this.#inFlight === 0) this.#socket.end();
-    } else this.#pump();
+    } else if (this.#paused) this.#pump(); // a limit was reached: take requests again
   }
 
   async #serve(a: Attached, req: NbdRequest): Promise<void> {
@@ -715,32 +727,9 @@ export class NbdConnection {
     this.#attached = undefined;
     if (a) {
       const duration = this.#d.clock.now() - this.#connectedAt;
-      this.#log.info(
-        {
-          ip: this.#d.client.address,
-          export: a.handle.name,
-          bytes_read: this.#bytesRead,
-          bytes_written: this.#bytesWritten,
-          duration_ms: duration,
-          reason: this.#closeReason,
-        },
-        "nbd: client disconnected",
-      );
-      this.#d.bus.publish({
-        type: "nbd.disconnect",
-        ip: this.#d.client.address,
-        mac: a.handle.mac,
-        detail: {
-          export: a.handle.name,
-          client_port: this.#d.client.port,
-          bytes_read: this.#bytesRead,
-          bytes_written: this.#bytesWritten,
-          requests: this.#requests,
-          duration_ms: duration,
-          reason: this.#closeReason,
-        },
-      });
-      // Requests still reading from the file end first: wait for them.
+      // Requests still reading from the file end first; the export is
+      // released before nbd.disconnect goes out, so whoever acts on the event
+      // (removing an image version) finds it no longer in use.
       await this.#idle();
       try {
         if (a.lease) await a.lease.release();
@@ -751,6 +740,17 @@ export class NbdConnection {
           "nbd: releasing the export failed",
         );
       }
+      const detail = {
+        export: a.handle.name,
+        client_port: this.#d.client.port,
+        bytes_read: this.#bytesRead,
+        bytes_written: this.#bytesWritten,
+        requests: this.#requests,
+        duration_ms: duration,
+        reason: this.#closeReason,
+      };
+      this.#log.info({ ip: this.#d.client.address, ...detail }, "nbd: client disconnected");
+      this.#d.bus.publish({ type: "nbd.disconnect", ip: this.#d.client.address, mac: a.handle.mac, detail });
     }
     this.#d.onClosed(this);
   }
