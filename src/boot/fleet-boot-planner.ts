@@ -425,5 +425,7 @@ function trimSlash(url: string): string {
 }
 
 function describe(origin: { layer: string; name: string }): string {
-  return origin.layer === "builtin" ? "built-in default" : `set by ${origin.layer} ${origin.name}`;
+  if (origin.layer === "builtin") return "built-in default";
+  if (origin.layer === "api") return origin.name;
+  return `set by ${origin.layer} ${origin.name}`;
 }

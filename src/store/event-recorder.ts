@@ -28,6 +28,9 @@ export interface EventRecorderOptions {
   readonly maxBatch?: number | undefined;
 }
 
+/** Protocols of events that name a machine without the machine having been heard from. */
+const NOT_SIGHTINGS: ReadonlySet<string> = new Set(["api", "wol"]);
+
 /** Bounds the state cache when spoofed MACs flood DHCP; a miss costs one read. */
 const MAX_CACHED_STATES = 100_000;
 
@@ -158,7 +161,9 @@ export class EventRecorder {
     }
     const seen: MachineSeen[] = [];
     for (const e of batch) {
-      if (!e.mac) continue;
+      // Events the server sends about a machine (an admin set its image, a
+      // wake packet went out) are not sightings: the machine said nothing.
+      if (!e.mac || NOT_SIGHTINGS.has(e.protocol)) continue;
       let current = this.#states.get(e.mac);
       if (current === undefined) {
         current = (await this.#store.getMachine(e.mac))?.state ?? "off";
