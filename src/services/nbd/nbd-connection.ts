@@ -93,6 +93,7 @@ import {
 import type { CowLayers, CowLease } from "./cow-layers.js";
 import type { CowOverlay } from "./cow-overlay.js";
 import type { NbdClientInfo, NbdExportHandle, NbdExportSource } from "./nbd-export-source.js";
+import type { ReplyBufferPool } from "./reply-buffer-pool.js";
 
 export interface NbdConnectionLimits {
   readonly maxInFlight: number;
@@ -109,6 +110,8 @@ export interface NbdConnectionDeps {
   readonly log: Logger;
   readonly clock: Clock;
   readonly limits: NbdConnectionLimits;
+  /** Large reply buffers, shared by the service's connections. */
+  readonly buffers: ReplyBufferPool;
   readonly onClosed: (connection: NbdConnection) => void;
 }
 
@@ -219,8 +222,11 @@ export class NbdConnection {
     this.#end("server stopping");
   }
 
-  #write(buf: Buffer): void {
-    if (this.#socket.destroyed) return;
+  #write(buf: Buffer, written?: () => void): void {
+    if (this.#socket.destroyed) {
+      written?.();
+      return;
+    }
     // Replies completed in one turn of the event loop leave in one writev:
     // with many small reads in flight that is one syscall instead of dozens.
     if (!this.#corked) {
@@ -228,7 +234,7 @@ export class NbdConnection {
       this.#socket.cork();
       setImmediate(this.#uncork);
     }
-    this.#socket.write(buf);
+    this.#socket.write(buf, written);
   }
 
   readonly #uncork = (): void => {
@@ -620,29 +626,38 @@ export class NbdConnection {
   async #read(a: Attached, handle: bigint, offset: number, length: number): Promise<void> {
     // Header and data in one buffer: one allocation, one socket write.
     const prefix = this.#structured ? NBD_OFFSET_DATA_PREFIX_BYTES : 16;
-    const buf = Buffer.allocUnsafe(prefix + length);
-    if (a.overlay) await a.overlay.read(buf, prefix, length, offset);
-    else {
-      let done = 0;
-      while (done < length) {
-        const n = await a.handle.read(buf, prefix + done, length - done, offset + done);
-        if (n === 0) throw new RequestError(NBD_EIO, `the export's file ends before ${offset + done}`);
-        done += n;
+    const pool = this.#d.buffers;
+    const buf = pool.get(prefix + length);
+    const giveBack = () => pool.put(buf);
+    try {
+      if (a.overlay) await a.overlay.read(buf, prefix, length, offset);
+      else {
+        let done = 0;
+        while (done < length) {
+          const n = await a.handle.read(buf, prefix + done, length - done, offset + done);
+          if (n === 0) throw new RequestError(NBD_EIO, `the export's file ends before ${offset + done}`);
+          done += n;
+        }
       }
+    } catch (err) {
+      giveBack();
+      throw err;
     }
-    if (this.#closed) return;
+    if (this.#closed) return giveBack();
     this.#bytesRead += length;
     if (!this.#structured) {
       writeSimpleReplyHeader(buf, 0, 0, handle);
-      this.#write(buf);
+      this.#write(buf, giveBack);
     } else if (length === 0) {
+      giveBack();
       this.#replyOk(handle, true);
     } else if (allZero(buf, prefix, length)) {
       // All zeroes: a 32-byte hole chunk instead of the data.
+      giveBack();
       this.#write(encodeOffsetHole(handle, offset, length, true));
     } else {
       writeOffsetDataPrefix(buf, 0, handle, offset, length, true);
-      this.#write(buf);
+      this.#write(buf, giveBack);
     }
   }
 

@@ -17,6 +17,7 @@ import { NBD_MAX_PAYLOAD_BYTES } from "../../protocols/nbd/nbd-constants.js";
 import { CowLayers } from "./cow-layers.js";
 import { NbdConnection } from "./nbd-connection.js";
 import type { NbdExportSource } from "./nbd-export-source.js";
+import { ReplyBufferPool } from "./reply-buffer-pool.js";
 
 export interface NbdServiceOptions {
   /** Requests one connection runs at once; more wait in the socket (TCP pushes back). */
@@ -70,6 +71,7 @@ export class NbdService {
   readonly #server: Server;
   readonly #ownsServer: boolean;
   readonly #cow: CowLayers;
+  readonly #buffers = new ReplyBufferPool();
   readonly #connections = new Set<NbdConnection>();
   readonly #sockets = new Set<Socket>();
   #accepted = 0;
@@ -95,6 +97,7 @@ export class NbdService {
       log: this.#log,
       clock: this.#d.clock ?? systemClock,
       limits: this.#o,
+      buffers: this.#buffers,
       onClosed: (c) => this.#connections.delete(c),
     });
     this.#connections.add(connection);

