@@ -1,0 +1,32 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { ReplyBufferPool } from "./reply-buffer-pool.js";
+
+describe("ReplyBufferPool", () => {
+  it("hands back the same large buffer for the same size", () => {
+    const pool = new ReplyBufferPool({ minBytes: 1024 });
+    const a = pool.get(4096);
+    pool.put(a);
+    assert.equal(pool.get(4096), a);
+    assert.notEqual(pool.get(4096), a);
+  });
+
+  it("ignores small buffers, slices of a shared slab, and sizes beyond the limits", () => {
+    const pool = new ReplyBufferPool({ minBytes: 1024, perSize: 1, maxSizes: 1 });
+    const small = Buffer.allocUnsafe(100);
+    pool.put(small);
+    assert.notEqual(pool.get(100), small);
+    const slab = Buffer.allocUnsafe(8192);
+    pool.put(slab.subarray(0, 4096));
+    assert.notEqual(pool.get(4096).buffer, slab.buffer);
+    const one = Buffer.allocUnsafeSlow(2048);
+    const two = Buffer.allocUnsafeSlow(2048);
+    pool.put(one);
+    pool.put(two); // perSize 1: dropped
+    assert.equal(pool.get(2048), one);
+    assert.notEqual(pool.get(2048), two);
+    pool.put(Buffer.allocUnsafeSlow(3000)); // maxSizes 1: a second size is not pooled
+    pool.put(one);
+    assert.equal(pool.get(2048), one);
+  });
+});
