@@ -4,17 +4,23 @@
  * 198.18.10.1 runs in proxy mode. The PXE client is scripted
  * (dhcp-pxe-client.ts): it replays the DISCOVER QEMU's iPXE ROM sent, gets
  * its address from dnsmasq and its boot file from bootfleet, and talks to
- * port 4011 the way OVMF (from 4011) and iPXE (from 68) do.
+ * port 4011 the way OVMF (from 4011) and iPXE (from 68) do. Then the real
+ * firmwares, in QEMU (TCG): the iPXE ROM (SeaBIOS) and OVMF's UEFI PXE, each
+ * taking dnsmasq's address, asking bootfleet on port 4011, and going for the
+ * boot file bootfleet named (seen on the wire with tshark).
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { QemuMachine } from "../support/qemu-machine.js";
 import { DhcpLab, needCommand, textOf, waitForText } from "./dhcp-lab.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 let lab: DhcpLab;
+let serverLog: string;
+let dnsmasqLog: string;
 
 before(() => {
   needCommand("ip", "iproute2");
@@ -27,7 +33,7 @@ test("a PXE client gets its address from dnsmasq and its boot file from bootflee
   // The existing DHCP server, on its own host on the same wire.
   const dnsmasqNs = lab.client("dnsmasq", "52:54:00:10:00:02");
   lab.inNs(dnsmasqNs, "ip", "addr", "add", "198.18.10.2/24", "dev", "c0");
-  const dnsmasqLog = join(lab.dir, "dnsmasq.log");
+  dnsmasqLog = join(lab.dir, "dnsmasq.log");
   lab.net.spawn(
     "dnsmasq",
     [
@@ -54,7 +60,7 @@ networks:
   - subnet: 198.18.10.0/24
 defaults: { boot_unknown: true }
 `);
-  const serverLog = await lab.startServer(config);
+  serverLog = await lab.startServer(config);
 
   const client = lab.client("pxe", "52:54:00:10:00:03");
   const run = spawnSync(
@@ -98,4 +104,76 @@ defaults: { boot_unknown: true }
   assert.doesNotMatch(textOf(serverLog), /"type":"dhcp\.(offer|ack)"/);
   await waitForText(serverLog, /"type":"dhcp.proxy".*"port":"proxy"/, 1000);
   assert.match(textOf(dnsmasqLog), /DHCPACK\(c0\) 198\.18\.10\.\d+ 52:54:00:10:00:03/);
+});
+
+/**
+ * Boots QEMU with `firmware` on the lab's bridge and waits until it (1) has
+ * dnsmasq's address, (2) got bootfleet's proxy offer and (3) went for the
+ * boot file bootfleet named: a TFTP read request for it, or a TCP
+ * connection to the HTTP URL (tshark on the bridge). Both firmwares take the
+ * boot file straight from a proxy offer that carries one (iPXE's
+ * dhcp_has_pxeopts(), EDK2's PXE10 offer with discovery control bit 3); the
+ * port 4011 exchange is what they fall back to without it, covered above.
+ */
+async function bootsThroughProxy(firmware: "bios" | "uefi", mac: string, bootFile: RegExp, fetch: RegExp) {
+  const capture = join(lab.dir, `${firmware}.tshark`);
+  const tshark = lab.net.spawn(
+    "tshark",
+    [
+      "-l",
+      "-n",
+      "-i",
+      "br0",
+      "-f",
+      "udp port 69 or tcp port 8080",
+      "-T",
+      "fields",
+      "-e",
+      "tftp.source_file",
+      "-e",
+      "tcp.dstport",
+    ],
+    capture,
+  );
+  const machine = QemuMachine.start({
+    net: lab.net,
+    mac,
+    firmware,
+    serialLog: join(lab.dir, `${firmware}.serial`),
+    qemuLog: join(lab.dir, `${firmware}.qemu`),
+    memoryMb: 512,
+  });
+  try {
+    await waitForText(
+      serverLog,
+      new RegExp(`"type":"dhcp.proxy","mac":"${mac}".*"boot_file":"${bootFile.source}"`),
+      240_000,
+    );
+    await waitForText(dnsmasqLog, new RegExp(`DHCPACK\\(c0\\) 198\\.18\\.10\\.\\d+ ${mac}`), 120_000);
+    await waitForText(capture, fetch, 120_000);
+  } finally {
+    if (machine.pid) process.kill(machine.pid, "SIGKILL");
+    // SIGTERM, not the network's SIGKILL: tshark then stops its dumpcap child.
+    const exited = new Promise((r) => tshark.once("exit", r));
+    tshark.kill("SIGTERM");
+    await exited;
+  }
+}
+
+test("QEMU's iPXE ROM takes dnsmasq's address and bootfleet's proxy offer, and fetches the script URL it names", async () => {
+  needCommand("qemu-system-x86_64", "qemu-system-x86");
+  needCommand("tshark", "tshark");
+  // iPXE announces itself (option 175, user class "iPXE"): the planner hands it an HTTP URL.
+  await bootsThroughProxy(
+    "bios",
+    "52:54:00:10:00:05",
+    /http:\/\/198\.18\.10\.1:8080\/boot\/52:54:00:10:00:05\.ipxe/,
+    /^\t8080$/m,
+  );
+});
+
+test("OVMF's UEFI PXE takes dnsmasq's address and bootfleet's proxy offer, and reads ipxe.efi over TFTP", async () => {
+  needCommand("qemu-system-x86_64", "qemu-system-x86");
+  needCommand("tshark", "tshark");
+  await bootsThroughProxy("uefi", "52:54:00:10:00:06", /ipxe\.efi/, /^ipxe\.efi\t/m);
 });
