@@ -3,7 +3,9 @@
  * in.tftpd and dnsmasq), so no server shares the bench's event loop. Prints
  * "port <n>" when listening; stops on SIGTERM.
  *
- *   node --import tsx bench/tftp/bootfleet-server.ts <root> [port]
+ *   node --import tsx bench/tftp/bootfleet-server.ts <root> [port] [workers]
+ *
+ * `workers` (default 0) runs transfers on that many worker threads.
  */
 import { createSocket } from "node:dgram";
 import { EventBus } from "../../src/events/event-bus.js";
@@ -17,6 +19,7 @@ if (!root) {
   process.exit(2);
 }
 const address = "127.0.0.1";
+const workers = Number(process.argv[4] ?? 0);
 
 /** Warnings go to stderr; routine lines are dropped (in.tftpd -L logs nothing either without -v). */
 const logger: Logger = {
@@ -32,6 +35,7 @@ socket.bind(Number(process.argv[3] ?? 0), address, () => {
   const service = new TftpService({
     socket,
     createTransferSocket: dgramTransferSocketFactory(address),
+    transferWorkers: workers > 0 ? { count: workers, localAddress: address } : undefined,
     root,
     options: { maxTransfers: 512 },
     planner: { generatedFile: async () => null },

@@ -2,7 +2,7 @@
  * bootfleet's TFTP service vs tftpd-hpa (in.tftpd) and dnsmasq's TFTP, on the
  * same files, over loopback, in one run. Prints MB/s for each and the ratios.
  *
- *   node --import tsx bench/tftp/tftp-bench.ts [--rounds 3] [--clients 50] [--size-mib 64]
+ *   node --import tsx bench/tftp/tftp-bench.ts [--rounds 3] [--clients 50] [--size-mib 64] [--workers 2]
  *
  * Scenarios (real clients only):
  *  - one client, lock-step, blksize 1468: curl --tftp-blksize 1468, atftp
@@ -42,6 +42,8 @@ const opt = (name: string, fallback: string): string => {
 };
 const ROUNDS = Number(opt("--rounds", "3"));
 const CLIENTS = Number(opt("--clients", "50"));
+/** bootfleet's transfer worker threads: 2, one per core, as in.tftpd forks a process per transfer. */
+const WORKERS = Number(opt("--workers", "2"));
 const SIZE = Number(opt("--size-mib", "64")) << 20;
 const SMALL = 8 << 20;
 const HOST = "127.0.0.1";
@@ -332,9 +334,8 @@ async function main(): Promise<void> {
         if (n !== "bootfleet") row.push(`${(best(sc.name, "bootfleet") / best(sc.name, n)).toFixed(2)}x`);
       lines.push(row.join(" | "));
     }
-    const pick = (prefix: string, n: string): number =>
-      Math.max(...active.filter((sc) => sc.name.startsWith(prefix)).map((sc) => best(sc.name, n)));
-    const lockNames = ["1 client, curl blksize 1468", "1 client, atftp blksize 1468 windowsize 1"];
+    const pick = (name: string, n: string): number => best(name, n);
+    const lockNames = [scenarios[0]!.name, scenarios[1]!.name];
     const hpaLock = Math.max(...lockNames.map((p) => pick(p, "tftpd-hpa")));
     const bfLock = Math.max(...lockNames.map((p) => pick(p, "bootfleet")));
     lines.push("");
@@ -346,7 +347,7 @@ async function main(): Promise<void> {
       ["window-client windowsize 16", "1 client, bench window-client blksize 1468 windowsize 16"],
       ["window-client windowsize 64", "1 client, bench window-client blksize 1468 windowsize 64"],
     ] as const) {
-      if (!active.some((sc) => sc.name === prefix)) continue;
+      if (!active.some((sc) => sc.name === prefix) || !servers.some((x) => x.name === "tftpd-hpa")) continue;
       const w = pick(prefix, "bootfleet");
       lines.push(
         `goal windowsize: bootfleet ${label} ${w.toFixed(1)} vs tftpd-hpa lock-step ${hpaLock.toFixed(1)} MB/s = ${(w / hpaLock).toFixed(2)}x (goal >= 3x)`,

@@ -36,7 +36,8 @@ before(async () => {
   const body = pseudoRandom(SIZE, 8);
   want = createHash("sha256").update(body).digest("hex");
   writeFileSync(join(dir, "root", "initrd.img"), body);
-  server = await startServer(join(dir, "root"), { maxTransfers: 256 });
+  // Transfers on two worker threads, as a production server on this 2-core machine would run.
+  server = await startServer(join(dir, "root"), { maxTransfers: 256 }, undefined, 2);
 });
 
 after(async () => {

@@ -44,6 +44,8 @@ export async function startServer(
   root: string,
   options: Partial<TftpServiceOptions> = {},
   generated: (path: string) => GeneratedFile | null = () => null,
+  /** Run transfers on this many worker threads (0: in the service's thread). */
+  workers = 0,
 ): Promise<TestServer> {
   const socket = createSocket("udp4");
   await new Promise<void>((resolve, reject) => {
@@ -57,6 +59,7 @@ export async function startServer(
   const service = new TftpService({
     socket,
     createTransferSocket: dgramTransferSocketFactory(LOOPBACK),
+    transferWorkers: workers > 0 ? { count: workers, localAddress: LOOPBACK } : undefined,
     root,
     options,
     planner: { generatedFile: async (path) => generated(path) },

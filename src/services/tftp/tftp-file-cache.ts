@@ -17,7 +17,10 @@ interface Entry {
 }
 
 /** Opens a resolved file without following a symlink swapped in since, and checks it is the file stat saw. */
-export async function openResolved(realPath: string, st: Stats): Promise<FileHandle> {
+export async function openResolved(
+  realPath: string,
+  st: { readonly dev: number; readonly ino: number },
+): Promise<FileHandle> {
   // O_NONBLOCK: a FIFO swapped in after the check must not hang the open.
   const handle = await open(realPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   try {
@@ -90,7 +93,8 @@ export class TftpFileCache {
     const handle = await openResolved(realPath, st);
     let body: Buffer;
     try {
-      body = Buffer.allocUnsafe(st.size);
+      // Shared memory: transfer worker threads read the same bytes without a copy.
+      body = Buffer.from(new SharedArrayBuffer(st.size));
       let got = 0;
       while (got < body.length) {
         const { bytesRead } = await handle.read(body, got, body.length - got, got);

@@ -413,15 +413,18 @@ describe("tftp service: transfers", () => {
     assert.equal(t.take()[0]?.opcode, Opcode.DATA);
   });
 
-  it("resends the first packet when the client repeats its RRQ, without a second transfer", async () => {
+  it("does not answer a repeated RRQ at once nor start a second transfer; the timer resends", async () => {
     const h = harness(root);
     h.main.deliver(rrq("f5000", ["tsize", "0"]), CLIENT);
     const t = await h.transfer();
     t.take();
     h.main.deliver(rrq("f5000", ["tsize", "0"]), CLIENT);
     h.time.runImmediates();
-    assert.equal(t.take()[0]?.opcode, Opcode.OACK);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(t.take(), []);
     assert.equal(h.transfers.length, 1);
+    h.time.advance(1000);
+    assert.equal(t.take()[0]?.opcode, Opcode.OACK);
   });
 });
 

@@ -26,12 +26,14 @@ import {
 } from "../../protocols/tftp/tftp-packet.js";
 import { macFromFileName } from "./mac-from-file-name.js";
 import { systemTimers, type Timers } from "./timers.js";
-import { openResolved, TftpFileCache } from "./tftp-file-cache.js";
+import { TftpFileCache } from "./tftp-file-cache.js";
 import { type TftpMount, TftpFileResolver } from "./tftp-file-resolver.js";
 import { requestPath } from "./tftp-request-path.js";
-import { TftpTransfer, type TransferSummary } from "./tftp-transfer.js";
-import { BufferSource, ChunkedFileSource, type TransferSource } from "./transfer-source.js";
-import type { TransferSocket, TransferSocketFactory, UdpRemote, UdpSocket } from "./udp-socket.js";
+import type { TransferSummary } from "./tftp-transfer.js";
+import { TftpWorkerPool } from "./tftp-worker-pool.js";
+import { InThreadTransferRunner, type TransferHandle, type TransferRunner } from "./transfer-runner.js";
+import type { TransferSourceSpec } from "./transfer-source.js";
+import type { TransferSocketFactory, UdpRemote, UdpSocket } from "./udp-socket.js";
 
 export interface TftpServiceOptions {
   /** Transfers running at once; RRQs beyond are dropped (the client retries). */
@@ -78,8 +80,18 @@ export const defaultTftpServiceOptions: TftpServiceOptions = Object.freeze({
 export interface TftpServiceDeps {
   /** The listening socket (port 69 in production, port 0 in tests); the caller binds and closes it. */
   readonly socket: UdpSocket;
-  /** Makes one socket per transfer. */
+  /** Makes one socket per transfer (for transfers run in this thread). */
   readonly createTransferSocket: TransferSocketFactory;
+  /**
+   * Run transfers in worker threads instead of this one, each making its own
+   * connected sockets bound to `localAddress`. A lock-step transfer spends
+   * most of its time in send/receive system calls, so several threads serve
+   * a room of lock-step clients (iPXE, pxelinux) faster than one: in.tftpd
+   * gets the same from one process per transfer. The listening socket, the
+   * checks, the planner and the cache stay in this thread; cached files are
+   * in shared memory, so workers send them without a copy.
+   */
+  readonly transferWorkers?: { readonly count: number; readonly localAddress: string } | undefined;
   /** The served root folder. */
   readonly root: string;
   /** Extra folders served under a prefix (per-image folders kept outside the root). */
@@ -106,8 +118,10 @@ export interface TftpServiceStats {
 interface Session {
   readonly raw: Buffer;
   readonly client: UdpRemote;
-  transfer: TftpTransfer | null;
+  transfer: TransferHandle | null;
   cancelled: boolean;
+  /** Settles once the transfer is running or the request was refused. */
+  started: Promise<void>;
 }
 
 class Refusal extends Error {
@@ -130,6 +144,7 @@ export class TftpService {
   readonly #timers: Timers;
   readonly #resolver: TftpFileResolver;
   readonly #cache: TftpFileCache;
+  readonly #runner: TransferRunner;
   readonly #sessions = new Map<string, Session>();
   /** What file names told us: client IP -> MAC, for events about later requests. */
   readonly #macByIp = new Map<string, string>();
@@ -165,6 +180,11 @@ export class TftpService {
       maxBytes: this.#o.cacheBytes,
       maxFileBytes: this.#o.cacheMaxFileBytes,
     });
+    const workers = deps.transferWorkers;
+    this.#runner =
+      workers !== undefined && workers.count > 0
+        ? new TftpWorkerPool(workers.count, workers.localAddress, this.#log)
+        : new InThreadTransferRunner(deps.createTransferSocket, this.#clock, this.#timers);
   }
 
   get options(): TftpServiceOptions {
@@ -181,7 +201,6 @@ export class TftpService {
 
   /** Stops answering and ends every transfer; the listening socket stays open (its owner closes it). */
   close(): void {
-    if (!this.#running) return;
     this.#running = false;
     this.#d.socket.off("message", this.#onMessage);
     this.#d.socket.off("error", this.#onSocketError);
@@ -190,6 +209,7 @@ export class TftpService {
       s.transfer?.abort("server stopping");
     }
     this.#sessions.clear();
+    this.#runner.close();
   }
 
   setMounts(mounts: readonly TftpMount[]): void {
@@ -246,11 +266,19 @@ export class TftpService {
         this.#timers.setImmediate(() => {
           if (!this.#running) return;
           const now = this.#sessions.get(key);
-          if (now === existing && !existing.cancelled) {
-            existing.transfer?.repeatStart();
+          if (now === undefined) {
+            this.#accept(key, msg, rinfo, packet);
             return;
           }
-          if (now === undefined) this.#accept(key, msg, rinfo, packet);
+          if (now !== existing || existing.cancelled) return;
+          // Wait until it has started (a worker may not have said so yet).
+          void existing.started.then(async () => {
+            const t = existing.transfer;
+            const alive = t === null ? false : await t.stillRunning();
+            // Ended meanwhile (a transfer worker saw the ERROR first): a new request.
+            if (!alive && this.#running && this.#sessions.get(key) === undefined)
+              this.#accept(key, msg, rinfo, packet);
+          });
         });
         return;
       }
@@ -276,10 +304,11 @@ export class TftpService {
       client: { address: rinfo.address, port: rinfo.port },
       transfer: null,
       cancelled: false,
+      started: Promise.resolve(),
     };
     this.#sessions.set(key, session);
     this.#started++;
-    this.#serve(key, session, packet).catch((e: unknown) => {
+    session.started = this.#serve(key, session, packet).catch((e: unknown) => {
       this.#log.error(
         { ip: rinfo.address, file: packet.filename, err: (e as Error).message },
         "tftp: transfer setup failed",
@@ -305,7 +334,7 @@ export class TftpService {
       detail: { file: rrq.filename, mode: rrq.mode, options: optionRecord(rrq.options) },
     });
 
-    let source: TransferSource;
+    let source: TransferSourceSpec;
     let generated = false;
     try {
       if (rrq.mode !== "octet" && rrq.mode !== "netascii")
@@ -324,12 +353,10 @@ export class TftpService {
       this.#refuse(session.client, rrq.filename, e instanceof Refusal ? e : internal(e), mac);
       return;
     }
-    if (session.cancelled) {
-      source.close();
-      return;
-    }
+    if (session.cancelled) return;
 
-    const negotiated = negotiateReadOptions(rrq.options, source.size, {
+    const size = source.kind === "buffer" ? source.body.length : source.size;
+    const negotiated = negotiateReadOptions(rrq.options, size, {
       maxBlksize: this.#o.maxBlksize,
       maxWindowsize: this.#o.maxWindowsize,
       maxWindowBytes: this.#o.maxWindowBytes,
@@ -337,50 +364,44 @@ export class TftpService {
     if (negotiated.ignored.length > 0)
       this.#log.debug({ ip, file: rrq.filename, ignored: negotiated.ignored }, "tftp: options ignored");
 
-    let socket: TransferSocket;
-    try {
-      socket = await this.#d.createTransferSocket(session.client);
-    } catch (e) {
-      source.close();
-      this.#forget(key, session);
-      if (!session.cancelled) this.#refuse(session.client, rrq.filename, internal(e), mac);
-      return;
-    }
-    if (session.cancelled) {
-      source.close();
-      socket.close();
-      return;
-    }
-
     const retransmitMs = negotiated.timeoutMs ?? this.#o.retransmitMs;
-    const transfer = new TftpTransfer({
-      socket,
-      client: session.client,
-      source,
-      blksize: negotiated.blksize,
-      windowsize: negotiated.windowsize,
-      oack: negotiated.oack.length > 0 ? encode({ opcode: Opcode.OACK, options: negotiated.oack }) : null,
-      timing: {
-        retransmitMs,
-        maxRetransmitMs: Math.max(this.#o.maxRetransmitMs, retransmitMs),
-        maxRetries: this.#o.maxRetries,
-        transferTimeoutMs: this.#o.transferTimeoutMs,
-      },
-      clock: this.#clock,
-      timers: this.#timers,
-      onEnd: (summary) => {
-        this.#forget(key, session);
-        this.#finished(session.client, rrq, summary, {
+    let handle: TransferHandle;
+    try {
+      handle = await this.#runner.start(
+        {
+          client: session.client,
+          source,
           blksize: negotiated.blksize,
           windowsize: negotiated.windowsize,
-          generated,
-          mac: nameMac ?? this.#macByIp.get(ip),
-        });
-      },
-      onNote: (note, detail) => this.#log.debug({ ip, file: rrq.filename, ...detail }, `tftp: ${note}`),
-    });
-    session.transfer = transfer;
-    transfer.start();
+          oack: negotiated.oack.length > 0 ? encode({ opcode: Opcode.OACK, options: negotiated.oack }) : null,
+          timing: {
+            retransmitMs,
+            maxRetransmitMs: Math.max(this.#o.maxRetransmitMs, retransmitMs),
+            maxRetries: this.#o.maxRetries,
+            transferTimeoutMs: this.#o.transferTimeoutMs,
+          },
+        },
+        {
+          onEnd: (summary) => {
+            this.#forget(key, session);
+            this.#finished(session.client, rrq, summary, {
+              blksize: negotiated.blksize,
+              windowsize: negotiated.windowsize,
+              generated,
+              mac: nameMac ?? this.#macByIp.get(ip),
+            });
+          },
+          onNote: (note, detail) => this.#log.debug({ ip, file: rrq.filename, ...detail }, `tftp: ${note}`),
+        },
+      );
+    } catch (e) {
+      this.#forget(key, session);
+      if (!session.cancelled) this.#refuse(session.client, rrq.filename, openFailure(e), mac);
+      return;
+    }
+    session.transfer = handle;
+    // Stopped or superseded while the socket was being made.
+    if (session.cancelled) handle.abort("cancelled while starting");
   }
 
   /** Planner first, then the disk. */
@@ -388,7 +409,7 @@ export class TftpService {
     path: string,
     netascii: boolean,
     who: { ip: string; mac: string | undefined },
-  ): Promise<{ source: TransferSource; generated: boolean }> {
+  ): Promise<{ source: TransferSourceSpec; generated: boolean }> {
     let file: Awaited<ReturnType<BootPlanner["generatedFile"]>>;
     try {
       file = await this.#d.planner.generatedFile(
@@ -403,35 +424,40 @@ export class TftpService {
       );
     }
     if (file !== null)
-      return { source: new BufferSource(netascii ? toNetascii(file.body) : file.body), generated: true };
+      return {
+        source: { kind: "buffer", body: netascii ? toNetascii(file.body) : file.body },
+        generated: true,
+      };
 
     const found = await this.#resolver.resolve(path);
     if (found.kind === "not-found") throw new Refusal(ErrorCode.FILE_NOT_FOUND, errorText[1]!, found.reason);
     if (found.kind === "violation")
       throw new Refusal(ErrorCode.ACCESS_VIOLATION, "Access violation", found.reason);
-    try {
-      if (this.#cache.fits(found.stat.size)) {
-        const body = await this.#cache.read(found.realPath, found.stat);
-        return { source: new BufferSource(netascii ? toNetascii(body) : body), generated: false };
-      }
+    if (!this.#cache.fits(found.stat.size)) {
       if (netascii)
         throw new Refusal(
           ErrorCode.NOT_DEFINED,
           "File too large for netascii mode",
           `netascii of a file over ${this.#o.cacheMaxFileBytes} bytes`,
         );
-      const handle = await openResolved(found.realPath, found.stat);
+      const st = found.stat;
       return {
-        source: new ChunkedFileSource(handle, found.stat.size, this.#o.readChunkBytes),
+        source: {
+          kind: "file",
+          realPath: found.realPath,
+          size: st.size,
+          dev: st.dev,
+          ino: st.ino,
+          chunkBytes: this.#o.readChunkBytes,
+        },
         generated: false,
       };
+    }
+    try {
+      const body = await this.#cache.read(found.realPath, found.stat);
+      return { source: { kind: "buffer", body: netascii ? toNetascii(body) : body }, generated: false };
     } catch (e) {
-      if (e instanceof Refusal) throw e;
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === "ENOENT") throw new Refusal(ErrorCode.FILE_NOT_FOUND, errorText[1]!, "file vanished");
-      if (code === "ELOOP" || code === "EACCES" || code === "EPERM")
-        throw new Refusal(ErrorCode.ACCESS_VIOLATION, "Access violation", `cannot open (${code})`);
-      throw e;
+      throw openFailure(e);
     }
   }
 
@@ -520,6 +546,16 @@ export class TftpService {
       if (oldest !== undefined) this.#macByIp.delete(oldest);
     }
   }
+}
+
+/** A file that passed the checks but cannot be opened or read now. */
+function openFailure(e: unknown): Refusal {
+  if (e instanceof Refusal) return e;
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === "ENOENT") return new Refusal(ErrorCode.FILE_NOT_FOUND, errorText[1]!, "file vanished");
+  if (code === "ELOOP" || code === "EACCES" || code === "EPERM")
+    return new Refusal(ErrorCode.ACCESS_VIOLATION, "Access violation", `cannot open (${code})`);
+  return internal(e);
 }
 
 function internal(e: unknown): Refusal {

@@ -141,10 +141,15 @@ export class TftpTransfer {
     this.#sendFirst();
   }
 
-  /** The client repeated its RRQ: resend what started the transfer (same as a timeout would, sooner). */
-  repeatStart(): void {
-    if (this.#ended || !this.unanswered) return;
-    this.#sendFirst();
+  /**
+   * The client repeated its RRQ. Nothing is resent: the retransmission timer
+   * resends the first packet if it was lost, and resending at once races the
+   * client's ACK 0 (atftp aborts on an OACK it already answered, seen with
+   * 200 clients starting together). False when the transfer has already
+   * ended, which makes the repeated RRQ a new request (OVMF after its size probe).
+   */
+  stillRunning(): boolean {
+    return !this.#ended;
   }
 
   /** Ends the transfer without telling the client (service shutdown, superseded request). */

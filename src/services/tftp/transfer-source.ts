@@ -5,6 +5,33 @@
  * transfer's reusable packet buffers.
  */
 import type { FileHandle } from "node:fs/promises";
+import { openResolved } from "./tftp-file-cache.js";
+
+/**
+ * What a transfer reads, in a form that can be posted to a worker thread: a
+ * body in memory (shared memory for cached files, so nothing is copied), or
+ * a checked file to stream (opened again by whoever runs the transfer, and
+ * refused if it is no longer the file that was checked).
+ */
+export type TransferSourceSpec =
+  | { readonly kind: "buffer"; readonly body: Uint8Array }
+  | {
+      readonly kind: "file";
+      readonly realPath: string;
+      readonly size: number;
+      readonly dev: number;
+      readonly ino: number;
+      readonly chunkBytes: number;
+    };
+
+export async function openTransferSource(spec: TransferSourceSpec): Promise<TransferSource> {
+  if (spec.kind === "buffer") {
+    const b = spec.body;
+    return new BufferSource(Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  }
+  const handle = await openResolved(spec.realPath, spec);
+  return new ChunkedFileSource(handle, spec.size, spec.chunkBytes);
+}
 
 export interface TransferSource {
   readonly size: number;
