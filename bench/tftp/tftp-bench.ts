@@ -114,7 +114,7 @@ async function startBootfleet(root: string): Promise<Server> {
   const port = await freeUdpPort();
   const proc = spawn(
     process.execPath,
-    ["--import", "tsx", join(here, "bootfleet-server.ts"), root, String(port)],
+    ["--import", "tsx", join(here, "bootfleet-server.ts"), root, String(port), String(WORKERS)],
     {
       stdio: ["ignore", "ignore", "inherit"],
     },
