@@ -98,7 +98,7 @@ const MAC = "52:54:00:ab:cd:ef";
 const menu = Buffer.from("DEFAULT linux\nLABEL linux\n  KERNEL vmlinuz\n  APPEND initrd=initrd.img\n");
 
 for (const workers of [0, 2]) {
-  describe(`tftp interop: what boot firmware sends (${workers ? `${workers} transfer worker threads` : "transfers in the service's thread"})`, () => {
+  describe(`tftp interop: what boot firmware sends (${workers ? `${workers} transfer worker threads, big files streamed` : "transfers in the service's thread"})`, () => {
     let dir: string;
     let server: TestServer;
 
@@ -108,7 +108,8 @@ for (const workers of [0, 2]) {
       writeFileSync(join(dir, "boot", "vmlinuz"), kernel);
       server = await startServer(
         dir,
-        {},
+        // With workers, the kernel is also streamed from disk in chunks (not cached), in the worker.
+        workers ? { cacheMaxFileBytes: 1 << 20, readChunkBytes: 256 << 10 } : {},
         (path) =>
           path === "pxelinux.cfg/01-52-54-00-ab-cd-ef"
             ? { body: menu, contentType: "text/plain", mtime: 0 }
