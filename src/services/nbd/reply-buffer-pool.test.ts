@@ -12,7 +12,7 @@ describe("ReplyBufferPool", () => {
   });
 
   it("ignores small buffers, slices of a shared slab, and sizes beyond the limits", () => {
-    const pool = new ReplyBufferPool({ minBytes: 1024, perSize: 1, maxSizes: 1 });
+    const pool = new ReplyBufferPool({ minBytes: 1024, maxBytes: 2048, maxSizes: 1 });
     const small = Buffer.allocUnsafe(100);
     pool.put(small);
     assert.notEqual(pool.get(100), small);
@@ -22,7 +22,7 @@ describe("ReplyBufferPool", () => {
     const one = Buffer.allocUnsafeSlow(2048);
     const two = Buffer.allocUnsafeSlow(2048);
     pool.put(one);
-    pool.put(two); // perSize 1: dropped
+    pool.put(two); // maxBytes 2048: dropped
     assert.equal(pool.get(2048), one);
     assert.notEqual(pool.get(2048), two);
     pool.put(Buffer.allocUnsafeSlow(3000)); // maxSizes 1: a second size is not pooled

@@ -5,23 +5,28 @@
  * took 70-110 us against 40 us into a reused one, and nbdcopy's requests are
  * all that size. A buffer goes back to the pool when the socket has written
  * it. Only exact sizes are pooled (clients use one request size), a few of
- * them, a bounded number each.
+ * them, and the pool holds at most `maxBytes`: enough for every request of
+ * four nbdcopy connections in flight (4 x 64 x 256 KiB).
  */
 export class ReplyBufferPool {
   readonly #free = new Map<number, Buffer[]>();
   readonly #minBytes: number;
-  readonly #perSize: number;
+  readonly #maxBytes: number;
   readonly #maxSizes: number;
+  #bytes = 0;
 
-  constructor(options: { minBytes?: number; perSize?: number; maxSizes?: number } = {}) {
+  constructor(options: { minBytes?: number; maxBytes?: number; maxSizes?: number } = {}) {
     this.#minBytes = options.minBytes ?? 64 * 1024;
-    this.#perSize = options.perSize ?? 32;
+    this.#maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
     this.#maxSizes = options.maxSizes ?? 8;
   }
 
   /** A buffer of exactly `size` bytes, contents undefined. */
   get(size: number): Buffer {
-    return this.#free.get(size)?.pop() ?? Buffer.allocUnsafe(size);
+    const buf = this.#free.get(size)?.pop();
+    if (!buf) return Buffer.allocUnsafe(size);
+    this.#bytes -= size;
+    return buf;
   }
 
   /** Hands a buffer back once nothing refers to it any more. */
@@ -33,6 +38,8 @@ export class ReplyBufferPool {
       list = [];
       this.#free.set(buf.length, list);
     }
-    if (list.length < this.#perSize) list.push(buf);
+    if (this.#bytes + buf.length > this.#maxBytes) return;
+    list.push(buf);
+    this.#bytes += buf.length;
   }
 }
