@@ -24,6 +24,7 @@ import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import { DhcpLab, needCommand, waitForText } from "../../test/interop/dhcp-lab.js";
 
 const { values } = parseArgs({
@@ -108,11 +109,16 @@ defaults: { boot_unknown: true }
   };
 
   const ours: number[] = [];
+  let bound = 0;
   const theirs: number[] = [];
   for (let round = 1; round <= rounds; round++) {
     await lab.startServer(config, ["--quiet"]);
     ours.push(perfdhcp());
+    // kill -9, then count what the store kept: every ACKed lease must be there.
     await lab.killServer();
+    const store = openSqliteStore(join(lab.dir, "bootfleet.db"));
+    bound = (await store.listLeases()).filter((l) => l.state === "bound").length;
+    await store.close();
 
     const keaLog = join(lab.dir, `kea-${round}.out`);
     const kea = lab.net.spawn("kea-dhcp4", ["-c", keaConfig], keaLog, {
@@ -135,7 +141,8 @@ defaults: { boot_unknown: true }
     `perfdhcp DORA, ${clients} clients, ${values.rate ? `offered ${values.rate}/s` : "flood"}, ${seconds} s x ${rounds} rounds (median)\n` +
       `bootfleet (SQLite, lease committed before ACK): ${a.toFixed(0)} exchanges/s\n` +
       `kea-dhcp4 2.2 (memfile, persist):               ${b.toFixed(0)} exchanges/s\n` +
-      `ratio bootfleet/kea: ${(a / b).toFixed(2)}\n`,
+      `ratio bootfleet/kea: ${(a / b).toFixed(2)}\n` +
+      `bootfleet's store after kill -9 of the last round: ${bound} bound leases (of ${clients} clients)\n`,
   );
 } finally {
   lab.close();
