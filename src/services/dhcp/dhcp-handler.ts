@@ -338,12 +338,12 @@ export class DhcpHandler {
     ) {
       // Selected us but wants an address we cannot give, or asks for one
       // another machine holds: NAK (RFC 2131 §4.3.2). A renewing client we
-      // have no say over (outside our pool) gets silence unless we are
-      // authoritative.
+      // have no say over (outside our pool, held by no one) gets silence
+      // unless we are authoritative.
       if (
         state === "selecting" ||
         this.#o.config.services.dhcp.authoritative ||
-        this.#heldByOther(net, ip, mac)
+        !this.leases.availableFor(net, ip, mac)
       ) {
         return [this.#nak(msg, net, mac, ip, ours ? "address in use" : "address not in the pool")];
       }
@@ -558,14 +558,6 @@ export class DhcpHandler {
   #reservation(mac: string, net: ServedNetwork): string | undefined {
     const ip = this.#o.resolver.findHost(mac)?.ip;
     return ip !== undefined && net.reserved.get(ip) === mac ? ip : undefined;
-  }
-
-  #heldByOther(net: ServedNetwork, ip: string, mac: string): boolean {
-    const row = this.leases.byIp(ip);
-    return (
-      (row !== undefined && row.mac !== mac && !this.leases.availableFor(net, ip, mac)) ||
-      (net.reserved.get(ip) !== undefined && net.reserved.get(ip) !== mac)
-    );
   }
 
   /**
