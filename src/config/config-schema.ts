@@ -118,6 +118,8 @@ export const configSchema = z.strictObject({
           root: z.string().optional(),
           case_insensitive: z.boolean().default(false),
           max_transfers: z.number().int().positive().default(512),
+          /** Transfer worker threads; "auto" = one per core (at most 4), 0 = in the service's thread. */
+          workers: z.union([z.literal("auto"), z.number().int().min(0).max(64)]).default("auto"),
         })
         .prefault({}),
       http: z
@@ -182,6 +184,7 @@ export const knownKeys: readonly string[] = [
     "root",
     "case_insensitive",
     "max_transfers",
+    "workers",
     "bind",
     "per_machine",
     "total",

@@ -146,6 +146,8 @@ export interface ServicesConfig {
     readonly root: string;
     readonly case_insensitive: boolean;
     readonly max_transfers: number;
+    /** Transfer worker threads: "auto" (one per core, at most 4) or a count; 0 = none. */
+    readonly workers: "auto" | number;
   };
   readonly http: { readonly enabled: boolean; readonly port: number; readonly bind: string };
   readonly nbd: { readonly enabled: boolean; readonly port: number; readonly bind: string };

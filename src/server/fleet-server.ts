@@ -8,7 +8,7 @@
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { existsSync, mkdirSync } from "node:fs";
 import { createServer, type AddressInfo, type Server } from "node:net";
-import { networkInterfaces } from "node:os";
+import { availableParallelism, networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { configuredToken } from "../api/api-auth.js";
@@ -177,6 +177,9 @@ export class FleetServer {
       const tftp = new TftpService({
         socket,
         createTransferSocket: dgramTransferSocketFactory(local),
+        // A lab powering on at once: transfers run on every core (worker
+        // threads sharing the hot-file cache), not on the event loop.
+        transferWorkers: tftpWorkers(svc.tftp.workers, local),
         root: svc.tftp.root,
         options: { maxTransfers: svc.tftp.max_transfers, caseInsensitive: svc.tftp.case_insensitive },
         planner,
@@ -324,4 +327,10 @@ function listenTcp(host: string, port: number, what: string): Promise<Server> {
     server.once("error", (e) => reject(bindError(e, what, "tcp", port)));
     server.listen({ host, port }, () => resolve(server));
   });
+}
+
+/** `services.tftp.workers` as the TFTP service wants it: undefined = transfers in its own thread. */
+function tftpWorkers(setting: "auto" | number, localAddress: string) {
+  const count = setting === "auto" ? Math.min(4, Math.max(1, availableParallelism())) : setting;
+  return count > 0 ? { count, localAddress } : undefined;
 }
