@@ -35,3 +35,34 @@ function append(node, children) {
     else node.append(child);
   }
 }
+
+/**
+ * A scrollable table with a header row: dataTable({ id: "leases-table" }, ["IP", "MAC"], tbody).
+ * `headers` items are column titles or [title, attrs] (e.g. ["Size", { class: "num" }]);
+ * `caption` is an optional caption text.
+ */
+export function dataTable(attrs, headers, tbody, caption) {
+  return element(
+    "div",
+    { class: "table-wrap" },
+    element(
+      "table",
+      attrs,
+      caption ? element("caption", { class: "muted table-caption" }, caption) : null,
+      element(
+        "thead",
+        {},
+        element(
+          "tr",
+          {},
+          headers.map((h) =>
+            Array.isArray(h)
+              ? element("th", { scope: "col", ...h[1] }, h[0])
+              : element("th", { scope: "col" }, h),
+          ),
+        ),
+      ),
+      tbody,
+    ),
+  );
+}

@@ -3,7 +3,7 @@
  * (a pause button stops that while reading).
  */
 import { apiGet, listOf } from "./api-client.js";
-import { element } from "./element.js";
+import { dataTable, element } from "./element.js";
 import { formatBytes, formatDuration, formatTime } from "./format-units.js";
 
 const PROTOCOLS = ["dhcp", "tftp", "http", "nbd", "client", "syslog", "image", "api", "wol"];
@@ -52,26 +52,7 @@ export function renderEventsView(root, { live, params, setParams }) {
     ),
     error,
     summary,
-    element(
-      "div",
-      { class: "table-wrap" },
-      element(
-        "table",
-        { id: "events-table" },
-        element(
-          "thead",
-          {},
-          element(
-            "tr",
-            {},
-            ["Time", "Type", "Machine", "IP", "Stage", "Detail"].map((h) =>
-              element("th", { scope: "col" }, h),
-            ),
-          ),
-        ),
-        tbody,
-      ),
-    ),
+    dataTable({ id: "events-table" }, ["Time", "Type", "Machine", "IP", "Stage", "Detail"], tbody),
   );
   search.addEventListener("input", update);
   protoSelect.addEventListener("change", update);

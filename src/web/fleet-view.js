@@ -5,7 +5,7 @@
  * filtered view can be bookmarked.
  */
 import { apiGet, apiWrite, listOf, seg } from "./api-client.js";
-import { element } from "./element.js";
+import { dataTable, element } from "./element.js";
 import { formatAgo, formatTime } from "./format-units.js";
 import { MACHINE_STATES } from "./machine-states.js";
 import { notify } from "./notify.js";
@@ -83,26 +83,11 @@ export function renderFleetView(root, { live, params, setParams }) {
     ),
     error,
     summary,
-    element(
-      "div",
-      { class: "table-wrap" },
-      element(
-        "table",
-        { id: "fleet-table" },
-        element("caption", { class: "muted", style: "text-align:left;padding:0.4rem 0.6rem" }, "Machines"),
-        element(
-          "thead",
-          {},
-          element(
-            "tr",
-            {},
-            ["Machine", "MAC", "Groups", "Image", "IP", "State", "Last seen", ""].map((h) =>
-              element("th", { scope: "col" }, h),
-            ),
-          ),
-        ),
-        tbody,
-      ),
+    dataTable(
+      { id: "fleet-table" },
+      ["Machine", "MAC", "Groups", "Image", "IP", "State", "Last seen", ""],
+      tbody,
+      "Machines",
     ),
   );
 

@@ -5,7 +5,7 @@
  * current version (a write: needs the API token).
  */
 import { apiGet, apiWrite, listOf, seg } from "./api-client.js";
-import { element } from "./element.js";
+import { dataTable, element } from "./element.js";
 import { formatBytes, formatTime } from "./format-units.js";
 import { notify } from "./notify.js";
 
@@ -169,30 +169,11 @@ export function renderImagesView(root, { live }) {
             ),
           )
         : null,
-      element(
-        "div",
-        { class: "table-wrap" },
-        element(
-          "table",
-          { class: "versions" },
-          element(
-            "caption",
-            { class: "muted", style: "text-align:left;padding:0.4rem 0.6rem" },
-            `Versions of ${img.name}, newest first`,
-          ),
-          element(
-            "thead",
-            {},
-            element(
-              "tr",
-              {},
-              ["Version", "Built", "Size", "Running it now", ""].map((h, i) =>
-                element("th", { scope: "col", class: i === 2 ? "num" : undefined }, h),
-              ),
-            ),
-          ),
-          element("tbody", {}, rows),
-        ),
+      dataTable(
+        { class: "versions" },
+        ["Version", "Built", ["Size", { class: "num" }], "Running it now", ""],
+        element("tbody", {}, rows),
+        `Versions of ${img.name}, newest first`,
       ),
     );
   }

@@ -1,6 +1,6 @@
 /** DHCP leases (full mode), searchable by address, MAC, name and network, filtered by state. */
 import { apiGet, listOf } from "./api-client.js";
-import { element } from "./element.js";
+import { dataTable, element } from "./element.js";
 import { formatAgo, formatTime } from "./format-units.js";
 
 const LEASE_STATES = ["offered", "bound", "declined", "released", "expired"];
@@ -36,25 +36,10 @@ export function renderLeasesView(root, { live, params, setParams }) {
     ),
     error,
     summary,
-    element(
-      "div",
-      { class: "table-wrap" },
-      element(
-        "table",
-        { id: "leases-table" },
-        element(
-          "thead",
-          {},
-          element(
-            "tr",
-            {},
-            ["IP", "MAC", "Hostname", "Network", "State", "Since", "Expires"].map((h) =>
-              element("th", { scope: "col" }, h),
-            ),
-          ),
-        ),
-        tbody,
-      ),
+    dataTable(
+      { id: "leases-table" },
+      ["IP", "MAC", "Hostname", "Network", "State", "Since", "Expires"],
+      tbody,
     ),
   );
   for (const c of [search, stateSelect, networkSelect])

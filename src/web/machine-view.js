@@ -8,7 +8,7 @@ import { bootCompareChart, phaseClass } from "./boot-compare-chart.js";
 import { bootPhases, LANES, PHASES, splitBoots } from "./boot-sessions.js";
 import { bootTimelineChart } from "./boot-timeline-chart.js";
 import { configRows, originAt, shortFile } from "./config-rows.js";
-import { element } from "./element.js";
+import { dataTable, element } from "./element.js";
 import { formatAgo, formatBytes, formatDuration, formatTime } from "./format-units.js";
 import { notify } from "./notify.js";
 import { stateBadge } from "./state-badge.js";
@@ -111,24 +111,7 @@ export function renderMachineView(root, { live, args }) {
           { class: "toolbar" },
           element("label", { for: "config-filter" }, "Filter", configFilter),
         ),
-        element(
-          "div",
-          { class: "table-wrap" },
-          element(
-            "table",
-            { id: "config-table" },
-            element(
-              "thead",
-              {},
-              element(
-                "tr",
-                {},
-                ["Key", "Value", "Layer", "Origin"].map((h) => element("th", { scope: "col" }, h)),
-              ),
-            ),
-            configBody,
-          ),
-        ),
+        dataTable({ id: "config-table" }, ["Key", "Value", "Layer", "Origin"], configBody),
       ),
       element(
         "section",
@@ -144,24 +127,7 @@ export function renderMachineView(root, { live, args }) {
       { class: "panel", "aria-labelledby": "m-events" },
       element("h2", { id: "m-events" }, "Recent events"),
       element("p", {}, eventsLink),
-      element(
-        "div",
-        { class: "table-wrap" },
-        element(
-          "table",
-          { id: "machine-events" },
-          element(
-            "thead",
-            {},
-            element(
-              "tr",
-              {},
-              ["Time", "Type", "Stage", "IP", "Detail"].map((h) => element("th", { scope: "col" }, h)),
-            ),
-          ),
-          eventsBody,
-        ),
-      ),
+      dataTable({ id: "machine-events" }, ["Time", "Type", "Stage", "IP", "Detail"], eventsBody),
     ),
   );
 
@@ -270,21 +236,29 @@ export function renderMachineView(root, { live, args }) {
       clearButton,
       setNote,
     );
-    // Only offer what the server can do: the route is looked up in its OpenAPI document.
-    if (!(await offersSetImage())) {
-      setButton.disabled = true;
-      clearButton.disabled = true;
-      imageSelect.disabled = true;
+    // The controls wait for the image list, and are offered only when the
+    // server can do it: the route is looked up in its OpenAPI document.
+    const controls = [setButton, clearButton, imageSelect];
+    for (const c of controls) c.disabled = true;
+    const [offered, images] = await Promise.all([
+      offersSetImage(),
+      apiGet("/images")
+        .then((body) => listOf(body, "images"))
+        .catch((err) => err),
+    ]);
+    if (images instanceof Error) {
+      imageSelect.replaceChildren(element("option", { value: "" }, `(images: ${images.message})`));
+    } else {
+      imageSelect.replaceChildren(...images.map((i) => element("option", { value: i.name }, i.name)));
+      imageSelect.value = m.image ?? "";
+    }
+    if (offered) {
+      for (const c of controls) c.disabled = false;
+      setButton.disabled = images instanceof Error;
+    } else {
       setButton.setAttribute("aria-describedby", "set-image-note");
       setNote.textContent =
         "This server has no route to set a host's image (PUT /api/v1/machines/{id}/image); set image: under the host in the config.";
-    }
-    try {
-      const images = listOf(await apiGet("/images"), "images");
-      imageSelect.replaceChildren(...images.map((i) => element("option", { value: i.name }, i.name)));
-      imageSelect.value = m.image ?? "";
-    } catch (err) {
-      imageSelect.replaceChildren(element("option", { value: "" }, `(images: ${err.message})`));
     }
   }
 
