@@ -70,6 +70,39 @@ describe("bootfleet CLI", () => {
     assert.match(bad.err, /no declared host has the name 'nosuchhost'\n {2}hint: /);
   });
 
+  it("explain a host declared without a MAC: by its name and address, MAC globs not matched", () => {
+    const dir = mkdtempSync(join(tmpdir(), "bf-cli-"));
+    try {
+      const file = join(dir, "fleet.yaml");
+      writeFileSync(
+        file,
+        [
+          "server: { address: 198.18.50.1, data_dir: ./var }",
+          "images: { debian: {}, tiny: {} }",
+          "networks:",
+          "  - { subnet: 198.18.50.0/24, pool: 198.18.50.100-198.18.50.200 }",
+          "defaults: { image: debian }",
+          "groups:",
+          '  everyone-with-a-mac: { match: { mac: "*" }, image: tiny }',
+          '  ws: { match: { hostname: "ws*" }, settings: { SCREEN_07: ldm } }',
+          "hosts:",
+          "  ws241: { ip: 198.18.50.41 }",
+          "",
+        ].join("\n"),
+      );
+      for (const who of ["ws241", "198.18.50.41"]) {
+        const r = bootfleet("explain", who, "-c", file);
+        assert.equal(r.code, 0, r.err);
+        assert.match(r.out, /^machine {2}\(no MAC declared\) {2}ws241 {2}198\.18\.50\.41$/m);
+        assert.match(r.out, /^groups +ws$/m);
+        assert.match(r.out, /^image +debian +defaults/m);
+        assert.match(r.out, /SCREEN_07 +ldm/);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("machines lists declared hosts from a fresh store", () => {
     const dir = mkdtempSync(join(tmpdir(), "bf-cli-"));
     try {

@@ -56,8 +56,11 @@ program
       );
       const resolver = new FleetResolver(config, overrides);
       const host = resolver.findHost(machine);
-      const mac = host?.mac ?? normalizeMac(machine);
-      if (!mac) {
+      // A host declared without a MAC (matched by name or address) resolves
+      // with no MAC: MAC globs do not match it, as on the wire before its
+      // first request.
+      const mac = host ? (host.mac ?? "") : normalizeMac(machine);
+      if (mac === null || mac === undefined) {
         const kind = parseIpv4(machine) !== null ? "address" : "name";
         fail(
           `no declared host has the ${kind} '${machine}'`,

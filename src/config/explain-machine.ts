@@ -99,7 +99,7 @@ function shortPath(file: string, cwd: string): string {
 export function formatExplanation(e: Explanation): string {
   const lines: string[] = [];
   lines.push(
-    `machine  ${e.mac}${e.hostname ? `  ${e.hostname}` : ""}${e.ip ? `  ${e.ip}` : ""}${e.known ? "" : "  (not declared)"}`,
+    `machine  ${e.mac || "(no MAC declared)"}${e.hostname ? `  ${e.hostname}` : ""}${e.ip ? `  ${e.ip}` : ""}${e.known ? "" : "  (not declared)"}`,
   );
   lines.push(`network  ${e.network ?? "(none)"}`);
   lines.push(`groups   ${e.groups.length ? e.groups.join(", ") : "(none)"}`);

@@ -115,7 +115,7 @@ export class FleetResolver implements Resolver {
     if (m.host?.groups?.includes(g.name)) return true;
     if (m.host && g.match.hosts?.includes(m.host.name)) return true;
     if (m.hostname && g.match.hostname?.some((p) => this.#glob(p).test(m.hostname!))) return true;
-    if (g.match.mac?.some((p) => this.#glob(p).test(m.mac))) return true;
+    if (m.mac && g.match.mac?.some((p) => this.#glob(p).test(m.mac))) return true;
     const n = m.ip ? parseIpv4(m.ip) : null;
     if (n !== null && g.match.ip?.some((c) => cidrContains(c, n))) return true;
     return false;
