@@ -12,7 +12,8 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, beforeEach, describe, it } from "node:test";
-import { IN_USE_DIR, ImageCatalog } from "./image-catalog.js";
+import { CowLayers } from "../services/nbd/cow-layers.js";
+import { IN_USE_DIR, ImageCatalog, NBD_COW_DIR } from "./image-catalog.js";
 import { ImageError } from "./image-error.js";
 
 const V1 = "20261124-100000";
@@ -154,6 +155,31 @@ describe("image catalog", () => {
     await c.removeImage("debian");
     assert.equal(existsSync(join(data, "images/debian")), false);
     await assert.rejects(c.removeImage("debian"), isCode("IMAGE_NOT_FOUND"));
+  });
+
+  it("removing a version, pruning or removing the image removes the copy-on-write layers kept for it", async () => {
+    for (const v of [V1, V2, V3, V4]) addVersion("debian", v);
+    const c = new ImageCatalog(data);
+    await c.setCurrent("debian", V4);
+    // Where the NBD service keeps a machine's layer of each version.
+    const layers = new CowLayers(join(data, NBD_COW_DIR));
+    const kept = (v: string) => layers.keptPath(`debian@${v}`, "52:54:00:12:34:56");
+    for (const v of [V1, V2, V3, V4]) {
+      mkdirSync(join(kept(v), ".."), { recursive: true });
+      writeFileSync(kept(v), "writes of lab3-14");
+    }
+    await c.removeVersion("debian", V1);
+    assert.deepEqual(
+      [V1, V2, V3, V4].map((v) => existsSync(kept(v))),
+      [false, true, true, true],
+    );
+    assert.deepEqual(await c.prune("debian", 2), [V2]);
+    assert.deepEqual(
+      [V1, V2, V3, V4].map((v) => existsSync(kept(v))),
+      [false, false, true, true],
+    );
+    await c.removeImage("debian");
+    assert.deepEqual(readdirSync(join(data, NBD_COW_DIR)), []);
   });
 
   it("an external in-use check is honoured too", async () => {

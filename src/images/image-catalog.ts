@@ -37,6 +37,8 @@ export const INITRD_FILE = "initrd.img";
 export const CURRENT_LINK = "current";
 export const SOURCE_DIR = "source";
 export const IN_USE_DIR = ".in-use";
+/** Under the data folder: the NBD service's copy-on-write layers, one folder per export version. */
+export const NBD_COW_DIR = "nbd-cow";
 
 export interface ImageVersionPaths {
   readonly name: string;
@@ -79,6 +81,14 @@ export class ImageCatalog {
     this.imagesDir = join(dataDir, "images");
     this.#externalInUse = options.inUse;
     this.#markOnDisk = options.markOnDisk ?? true;
+  }
+
+  /**
+   * Where the NBD service keeps per-machine copy-on-write layers of one
+   * version (`nbd: { cow: true, cow_keep: true }`): removed with the version.
+   */
+  keptCowDir(name: string, version: string): string {
+    return join(this.dataDir, NBD_COW_DIR, formatExportName(name, version));
   }
 
   imageDir(name: string): string {
@@ -306,7 +316,7 @@ export class ImageCatalog {
    * it disappears from listings at once even if deleting takes a while.
    */
   async removeVersion(name: string, version: string): Promise<void> {
-    const paths = await this.resolve(name, version);
+    await this.resolve(name, version); // throws when there is no such version
     if (this.isInUse(name, version)) {
       const who = this.holders(name, version);
       throw new ImageError(
@@ -324,8 +334,14 @@ export class ImageCatalog {
           : `image ${name} version ${version} is its only version: remove the whole image with 'bootfleet image rm ${name}'`,
       );
     }
-    await discard(paths.dir);
+    await this.#discardVersion(name, version);
+  }
+
+  /** A version's folder, its in-use marks and the copy-on-write layers kept for it. */
+  async #discardVersion(name: string, version: string): Promise<void> {
+    await discard(this.versionPaths(name, version).dir);
     await rm(this.#markDir(name, version), { recursive: true, force: true });
+    await discard(this.keptCowDir(name, version));
   }
 
   /** Remove an image with every version and its source tree; refuses when any version is in use. */
@@ -337,13 +353,15 @@ export class ImageCatalog {
         `no image '${name}' in ${this.imagesDir} ('bootfleet image list')`,
       );
     }
-    const busy = (await this.versions(name)).filter((v) => this.isInUse(name, v));
+    const versions = await this.versions(name);
+    const busy = versions.filter((v) => this.isInUse(name, v));
     if (busy.length) {
       throw new ImageError(
         "VERSION_IN_USE",
         `image ${name} is in use (version ${busy.join(", ")}): wait until those clients reboot into another image`,
       );
     }
+    for (const v of versions) await discard(this.keptCowDir(name, v));
     await discard(dir);
   }
 
@@ -362,8 +380,7 @@ export class ImageCatalog {
     for (const v of versions) {
       if (count <= Math.max(1, keep)) break;
       if (v === current || v === newest || this.isInUse(name, v)) continue;
-      await discard(this.versionPaths(name, v).dir);
-      await rm(this.#markDir(name, v), { recursive: true, force: true });
+      await this.#discardVersion(name, v);
       removed.push(v);
       count--;
     }

@@ -17,7 +17,7 @@ import { registerMachineImageRoutes } from "../api/machine-image-routes.js";
 import { registerWebAdminRoutes } from "../api/web-admin-routes.js";
 import { wolWakeSender } from "../api/wol-wake-sender.js";
 import { FleetBootPlanner } from "../boot/fleet-boot-planner.js";
-import { ImageCatalog } from "../images/image-catalog.js";
+import { ImageCatalog, NBD_COW_DIR } from "../images/image-catalog.js";
 import { CatalogExportSource } from "../images/nbd-export-source.js";
 import { DhcpService } from "../services/dhcp/dhcp-service.js";
 import { createHttpService } from "../services/http/http-service.js";
@@ -210,7 +210,7 @@ export class FleetServer {
         }),
         bus,
         logger,
-        options: { cowDir: join(config.server.data_dir, "nbd-cow") },
+        options: { cowDir: join(config.server.data_dir, NBD_COW_DIR) },
       });
       const addr = await nbd.start();
       this.services.push({ name: "nbd", where: `tcp ${addr.address}:${addr.port}`, stop: () => nbd.stop() });
