@@ -4,8 +4,9 @@
  * client namespaces each joined to a bridge by a veth with no address, the
  * DHCP server started with test/interop/dhcp-server-main.ts, and waiting on
  * log files. Only 198.18.10.0/24 and 198.18.11.0/24 (the DHCP engineer's
- * ranges) are used. close() kills what was started, by PID, and deletes
- * every namespace, also after a failure.
+ * ranges) are used, unless a test gives br0 another address (the relay test:
+ * 198.18.12.1/24). close() kills what was started, by PID, and deletes every
+ * namespace, also after a failure.
  */
 import { type ChildProcess, execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -52,9 +53,9 @@ export class DhcpLab {
   #serverRuns = 0;
   #veths = 0;
 
-  constructor(tag: string, segments: 1 | 2) {
+  constructor(tag: string, segments: 1 | 2, bridgeAddress = "198.18.10.1/24") {
     this.dir = mkdtempSync(join(tmpdir(), `bf-${tag}-`));
-    this.net = TestNetwork.create({ tag, bridgeAddress: "198.18.10.1/24" });
+    this.net = TestNetwork.create({ tag, bridgeAddress });
     try {
       if (segments === 2) {
         this.net.run("ip", "link", "add", "br1", "type", "bridge");
@@ -68,14 +69,18 @@ export class DhcpLab {
     }
   }
 
-  /** A client namespace on `bridge` with interface `c0` up and no address; returns the namespace. */
-  client(tag: string, mac: string, bridge = "br0"): string {
+  /**
+   * A client namespace on `bridge` with interface `c0` up and no address;
+   * returns the namespace. The bridge is in the server's namespace unless
+   * `bridgeNs` names another (a segment behind a relay).
+   */
+  client(tag: string, mac: string, bridge = "br0", bridgeNs = this.net.ns): string {
     const ns = `${this.net.ns}-${tag}`.slice(0, 40);
     execFileSync("ip", ["netns", "add", ns]);
     this.#clients.push(ns);
     const v = `vc${this.#veths++}`;
-    this.net.run("ip", "link", "add", v, "type", "veth", "peer", "name", "c0", "netns", ns);
-    this.net.run("ip", "link", "set", v, "master", bridge, "up");
+    this.inNs(bridgeNs, "ip", "link", "add", v, "type", "veth", "peer", "name", "c0", "netns", ns);
+    this.inNs(bridgeNs, "ip", "link", "set", v, "master", bridge, "up");
     this.inNs(ns, "ip", "link", "set", "lo", "up");
     this.inNs(ns, "ip", "link", "set", "c0", "address", mac, "up");
     return ns;
