@@ -6,9 +6,10 @@
  *
  * Scenarios (real clients only):
  *  - one client, lock-step, blksize 1468: curl --tftp-blksize 1468, atftp
- *    blksize 1468 without and with windowsize 1 (atftp takes another, slower
- *    code path when windowsize is in the OACK, which only bootfleet sends),
- *    and tftp-hpa's plain 512-byte RFC 1350;
+ *    blksize 1468 without and with windowsize 1 (only bootfleet puts
+ *    windowsize in its OACK, so atftp's windowed code path runs against it
+ *    alone; the row without the option compares the same client path), and
+ *    tftp-hpa's plain 512-byte RFC 1350;
  *  - one client, atftp blksize 1468 windowsize 16 (RFC 7440). tftpd-hpa and
  *    dnsmasq 2.90 do not implement windowsize: they leave it out of the
  *    OACK and the same client runs lock-step against them, which is the
