@@ -156,3 +156,46 @@ test("planner: httpBase can be changed after the HTTP service listens", () => {
     "http://127.0.0.1:41234/boot/52:54:00:12:34:56.ipxe",
   );
 });
+
+test("planner: a pxelinux BIOS machine gets pxelinux.0 from a NIC's iPXE ROM too; UEFI still falls back to iPXE", () => {
+  const p = planner();
+  const mac = "52:54:00:00:00:0a"; // lab4-1, loader pxelinux
+  for (const ipxe of [false, true]) {
+    const plan = p.plan({ mac, arch: 0, ipxe, userClass: ipxe ? "iPXE" : undefined });
+    assert.equal(plan?.chain.loader, "pxelinux", `ipxe ${ipxe}`);
+    assert.equal(plan?.dhcp.bootFile, "pxelinux.0");
+    assert.equal(plan?.chain.configPath, "pxelinux.cfg/01-52-54-00-00-00-0a");
+    assert.deepEqual(plan?.warnings, []);
+  }
+  // On UEFI the planner chains ipxe.efi itself: that iPXE must get the script, or it loops.
+  assert.equal(p.dhcpBoot({ mac, arch: 7 })?.bootFile, "ipxe.efi");
+  assert.equal(
+    p.dhcpBoot({ mac, arch: 7, ipxe: true })?.bootFile,
+    `http://198.18.50.1:8080/boot/${mac}.ipxe`,
+  );
+});
+
+test("planner: pxelinux.0 and its modules from the syslinux folders; a missing one is one warning naming the package", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "bf-planner-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const syslinuxDirs = { pxelinux: join(dir, "PXELINUX"), modules: join(dir, "bios") };
+  mkdirSync(syslinuxDirs.pxelinux);
+  mkdirSync(syslinuxDirs.modules);
+  writeFileSync(join(syslinuxDirs.pxelinux, "pxelinux.0"), "NBP");
+  writeFileSync(join(syslinuxDirs.modules, "ldlinux.c32"), "LDLINUX");
+  const logger = new MemoryLogger();
+  const p = planner({ syslinuxDirs, logger });
+  const who = { ip: "198.18.50.10" };
+  assert.equal((await p.generatedFile("pxelinux.0", who))?.body.toString(), "NBP");
+  assert.equal((await p.generatedFile("/ldlinux.c32", who))?.body.toString(), "LDLINUX");
+  assert.equal(await p.generatedFile("pxe/ldlinux.c32", who), null, "a folder of the root's own");
+  assert.equal(await planner().generatedFile("pxelinux.0", who), null, "no syslinuxDirs configured");
+
+  for (let i = 0; i < 3; i++) assert.equal(await p.generatedFile("menu.c32", who), null);
+  const warnings = logger.records.filter((r) => r.level === "warn");
+  assert.equal(warnings.length, 1, "retries do not repeat it");
+  assert.match(
+    String(warnings[0]?.msg),
+    /menu\.c32 is not installed at .*: install Debian's syslinux-common package/,
+  );
+});

@@ -9,7 +9,7 @@
  *   ipxe,     UEFI x64 (7, 9)                  -> ipxe.efi, or snponly.efi (firmware's driver)
  *   ipxe,     UEFI ARM64 (11)                  -> ipxe-arm64.efi / snponly-arm64.efi
  *   any,      UEFI HTTP boot (16, 19)          -> http URL of the iPXE binary (no TFTP at all)
- *   pxelinux, BIOS                             -> pxelinux.0, then pxelinux.cfg/01-<mac>
+ *   pxelinux, BIOS (also under a NIC's iPXE ROM) -> pxelinux.0, then pxelinux.cfg/01-<mac>
  *   grub,     UEFI x64 / ARM64                 -> grubnetx64.efi / grubnetaa64.efi, then grub/grub.cfg-01-<mac>
  * pxelinux on UEFI and GRUB on BIOS fall back to iPXE, with a warning in the plan.
  */
@@ -29,6 +29,7 @@ import { macWithHyphens, parseMac } from "./mac-address.js";
 import { renderGrubConfig } from "./render-grub.js";
 import { renderIpxeScript } from "./render-ipxe.js";
 import { renderPxelinuxConfig } from "./render-pxelinux.js";
+import { type SyslinuxDirs, type SyslinuxFile, syslinuxFile } from "./syslinux-files.js";
 
 export interface FleetBootPlannerOptions {
   readonly config: FleetConfig;
@@ -46,6 +47,8 @@ export interface FleetBootPlannerOptions {
   readonly httpBase?: string | undefined;
   /** Folder of iPXE binaries also handed out over TFTP (Debian's ipxe package: /usr/lib/ipxe). */
   readonly ipxeDir?: string | undefined;
+  /** Folders of pxelinux.0 and its modules handed out over TFTP (Debian's pxelinux and syslinux-common). */
+  readonly syslinuxDirs?: SyslinuxDirs | undefined;
   /** Seconds a menu waits when the config sets a menu without a timeout. */
   readonly defaultMenuTimeout?: number | undefined;
 }
@@ -81,6 +84,9 @@ export class FleetBootPlanner implements InspectableBootPlanner {
   readonly #logger: Logger | undefined;
   readonly #efiBinary: "ipxe" | "snponly";
   readonly #ipxeDir: string | undefined;
+  readonly #syslinuxDirs: SyslinuxDirs | undefined;
+  /** pxelinux files already reported missing: one log line each, not one per retried request. */
+  readonly #missingSyslinux = new Set<string>();
   readonly #defaultMenuTimeout: number;
   readonly #epoch: number;
   #httpBase: string;
@@ -95,6 +101,7 @@ export class FleetBootPlanner implements InspectableBootPlanner {
     this.#logger = options.logger;
     this.#efiBinary = options.efiBinary ?? "ipxe";
     this.#ipxeDir = options.ipxeDir;
+    this.#syslinuxDirs = options.syslinuxDirs;
     this.#defaultMenuTimeout = options.defaultMenuTimeout ?? 5;
     this.#epoch = (options.clock ?? systemClock).now();
     this.#httpBase = trimSlash(
@@ -290,15 +297,21 @@ export class FleetBootPlanner implements InspectableBootPlanner {
     });
     let step: ChainStep;
     const wanted: LoaderKind = machine.loader.value;
-    if (facts.ipxe) {
+    if (wanted === "pxelinux" && arch.firmware === "bios") {
+      // Before the iPXE test: on BIOS the planner never chains iPXE for a
+      // pxelinux machine, so an iPXE here is the NIC's own ROM (QEMU's, many
+      // onboard NICs). iPXE offers the PXE API pxelinux.0 runs on, and
+      // pxelinux takes the ROM's cached DHCP reply instead of asking again,
+      // so this does not loop; handing the ROM the iPXE script instead would
+      // ignore the loader the config asks for.
+      step = { loader: "pxelinux", bootFile: "pxelinux.0", nextServer, configPath: `pxelinux.cfg/01-${hy}` };
+    } else if (facts.ipxe) {
       // iPXE is running (ours, chained by the step below, or a NIC's own ROM): hand it the script.
       step = ipxeStep(`${this.#httpBase}/boot/${machine.mac}.ipxe`);
     } else if (arch.httpBoot) {
       if (wanted !== "ipxe")
         warnings.push(`loader ${wanted} is not offered to UEFI HTTP boot clients; chaining iPXE`);
       step = ipxeStep(`${this.#httpBase}/ipxe/${this.#ipxeBinary(arch)}`);
-    } else if (wanted === "pxelinux" && arch.firmware === "bios") {
-      step = { loader: "pxelinux", bootFile: "pxelinux.0", nextServer, configPath: `pxelinux.cfg/01-${hy}` };
     } else if (wanted === "grub" && arch.firmware === "uefi") {
       const bootFile = arch.cpu === "arm64" ? "grubnetaa64.efi" : "grubnetx64.efi";
       step = { loader: "grub", bootFile, nextServer, configPath: `grub/grub.cfg-01-${hy}` };
@@ -388,6 +401,8 @@ export class FleetBootPlanner implements InspectableBootPlanner {
     if ((m = /^(?:ipxe\/)?([a-z0-9-]+\.(?:kpxe|efi))$/.exec(p)) && IPXE_BINARIES.includes(m[1]!)) {
       return this.#ipxeFile(m[1]!);
     }
+    const syslinux = this.#syslinuxDirs ? syslinuxFile(p, this.#syslinuxDirs) : null;
+    if (syslinux) return this.#syslinuxFile(p, syslinux);
     if ((m = /^images\/([^/]+)\/([^/]+)\/(vmlinuz|initrd\.img)$/.exec(p))) {
       // For TFTP-only loaders (pxelinux.0, GRUB): the same files the HTTP service streams.
       const image = isSafeImageName(m[1]!) && isSafeImageName(m[2]!) ? this.#images.get(m[1]!, m[2]!) : null;
@@ -415,6 +430,32 @@ export class FleetBootPlanner implements InspectableBootPlanner {
       this.#binaries.set(name, generated);
       return generated;
     } catch {
+      return null;
+    }
+  }
+
+  /**
+   * pxelinux.0 or a module from Debian's folders. Missing: null, so the TFTP
+   * service looks in its root next, and one log line says which package
+   * provides it (a pxelinux boot without it stops at "TFTP... file not found").
+   */
+  async #syslinuxFile(name: string, file: SyslinuxFile): Promise<GeneratedFile | null> {
+    const cached = this.#binaries.get(name);
+    if (cached) return cached;
+    try {
+      const [body, st] = await Promise.all([readFile(file.path), stat(file.path)]);
+      const generated: GeneratedFile = { body, contentType: "application/octet-stream", mtime: st.mtimeMs };
+      this.#binaries.set(name, generated);
+      return generated;
+    } catch {
+      if (!this.#missingSyslinux.has(name)) {
+        this.#missingSyslinux.add(name);
+        this.#logger?.warn(
+          { file: file.path, package: file.debianPackage },
+          `${name} is not installed at ${file.path}: install Debian's ${file.debianPackage} package ` +
+            `('apt-get install ${file.debianPackage}'); until then it is looked for in the TFTP root`,
+        );
+      }
       return null;
     }
   }

@@ -106,9 +106,10 @@ const CASES: readonly Case[] = [
   { name: "pxelinux-bios", facts: { mac: "52:54:00:00:00:0a", arch: 0 }, render: ["pxelinux"] },
   { name: "pxelinux-on-uefi-falls-back", facts: { mac: "52:54:00:00:00:0a", arch: 7 }, render: ["ipxe"] },
   {
+    // A NIC's own iPXE ROM (QEMU's) runs pxelinux.0 like any PXE ROM.
     name: "pxelinux-ipxe-loaded",
     facts: { mac: "52:54:00:00:00:0a", arch: 0, ipxe: true },
-    render: ["ipxe"],
+    render: ["pxelinux"],
   },
   { name: "grub-uefi-x64", facts: { mac: "52:54:00:00:00:0b", arch: 7 }, render: ["grub"] },
   { name: "grub-arm64", facts: { mac: "52:54:00:00:00:0b", arch: 11 }, render: ["grub"] },

@@ -17,6 +17,7 @@ import { registerMachineImageRoutes } from "../api/machine-image-routes.js";
 import { registerWebAdminRoutes } from "../api/web-admin-routes.js";
 import { wolWakeSender } from "../api/wol-wake-sender.js";
 import { FleetBootPlanner } from "../boot/fleet-boot-planner.js";
+import { DEBIAN_SYSLINUX_DIRS, missingSyslinuxFiles, pxelinuxLayers } from "../boot/syslinux-files.js";
 import { ImageCatalog, NBD_COW_DIR } from "../images/image-catalog.js";
 import { CatalogExportSource } from "../images/nbd-export-source.js";
 import { DhcpService } from "../services/dhcp/dhcp-service.js";
@@ -104,7 +105,14 @@ export class FleetServer {
     const svc = config.services;
     const catalog = new ImageCatalog(config.server.data_dir);
     const images = catalogImageLookup(catalog);
-    const planner = new FleetBootPlanner({ config, resolver, images, logger, ipxeDir: IPXE_DIR });
+    const planner = new FleetBootPlanner({
+      config,
+      resolver,
+      images,
+      logger,
+      ipxeDir: IPXE_DIR,
+      syslinuxDirs: DEBIAN_SYSLINUX_DIRS,
+    });
     this.planner = planner;
     this.catalog = catalog;
     const metrics = createBootMetrics(bus, { processMetrics: true });
@@ -187,6 +195,11 @@ export class FleetServer {
         logger,
       });
       tftp.start();
+      // `loader: pxelinux` without pxelinux installed: say so now, not at the first boot.
+      const pxelinuxAt = pxelinuxLayers(config);
+      if (pxelinuxAt.length > 0)
+        for (const problem of missingSyslinuxFiles(DEBIAN_SYSLINUX_DIRS, svc.tftp.root))
+          logger.warn({ loader: "pxelinux", set_in: pxelinuxAt }, problem);
       this.services.push({
         name: "tftp",
         where: `udp ${socket.address().address}:${socket.address().port} root ${svc.tftp.root}`,
