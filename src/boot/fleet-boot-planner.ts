@@ -11,6 +11,7 @@
  *   any,      UEFI HTTP boot (16, 19)          -> http URL of the iPXE binary (no TFTP at all)
  *   pxelinux, BIOS (also under a NIC's iPXE ROM) -> pxelinux.0, then pxelinux.cfg/01-<mac>
  *   grub,     UEFI x64 / ARM64                 -> grubnetx64.efi / grubnetaa64.efi, then grub/grub.cfg-01-<mac>
+ *                                                 (Debian's images read grub/grub.cfg, which sources it)
  * pxelinux on UEFI and GRUB on BIOS fall back to iPXE, with a warning in the plan.
  */
 import { readFile, stat } from "node:fs/promises";
@@ -26,7 +27,8 @@ import { type BootImage, type ImageLookup, isSafeImageName } from "./image-looku
 import { COMMAND_LINE_LIMIT, consoleArgs, isSafeHostname, kernelParam, splitArgs } from "./kernel-cmdline.js";
 import { buildLayerInitrd } from "./layer-initrd.js";
 import { macWithHyphens, parseMac } from "./mac-address.js";
-import { renderGrubConfig } from "./render-grub.js";
+import { type GrubBinaries, type GrubBinary, grubBinary, missingGrubLine } from "./grub-files.js";
+import { renderGrubConfig, renderGrubDispatch } from "./render-grub.js";
 import { renderIpxeScript } from "./render-ipxe.js";
 import { renderPxelinuxConfig } from "./render-pxelinux.js";
 import { type SyslinuxDirs, type SyslinuxFile, syslinuxFile } from "./syslinux-files.js";
@@ -47,6 +49,8 @@ export interface FleetBootPlannerOptions {
   readonly httpBase?: string | undefined;
   /** Folder of iPXE binaries also handed out over TFTP (Debian's ipxe package: /usr/lib/ipxe). */
   readonly ipxeDir?: string | undefined;
+  /** Network GRUB images handed out over TFTP, by boot file name (Debian's: DEBIAN_GRUB_BINARIES). */
+  readonly grubBinaries?: GrubBinaries | undefined;
   /** Folders of pxelinux.0 and its modules handed out over TFTP (Debian's pxelinux and syslinux-common). */
   readonly syslinuxDirs?: SyslinuxDirs | undefined;
   /** Seconds a menu waits when the config sets a menu without a timeout. */
@@ -84,6 +88,9 @@ export class FleetBootPlanner implements InspectableBootPlanner {
   readonly #logger: Logger | undefined;
   readonly #efiBinary: "ipxe" | "snponly";
   readonly #ipxeDir: string | undefined;
+  readonly #grubBinaries: GrubBinaries;
+  /** GRUB images already reported missing: one log line each, not one per retried request. */
+  readonly #missingGrub = new Set<string>();
   readonly #syslinuxDirs: SyslinuxDirs | undefined;
   /** pxelinux files already reported missing: one log line each, not one per retried request. */
   readonly #missingSyslinux = new Set<string>();
@@ -101,6 +108,7 @@ export class FleetBootPlanner implements InspectableBootPlanner {
     this.#logger = options.logger;
     this.#efiBinary = options.efiBinary ?? "ipxe";
     this.#ipxeDir = options.ipxeDir;
+    this.#grubBinaries = options.grubBinaries ?? {};
     this.#syslinuxDirs = options.syslinuxDirs;
     this.#defaultMenuTimeout = options.defaultMenuTimeout ?? 5;
     this.#epoch = (options.clock ?? systemClock).now();
@@ -398,11 +406,15 @@ export class FleetBootPlanner implements InspectableBootPlanner {
       const plan = this.plan(facts(mac));
       return plan ? text(renderGrubConfig(plan)) : null;
     }
+    // What Debian's grubnetx64.efi really asks for (render-grub.ts): hands on to grub.cfg-01-<mac>.
+    if (p === "grub/grub.cfg") return text(renderGrubDispatch());
     if ((m = /^(?:ipxe\/)?([a-z0-9-]+\.(?:kpxe|efi))$/.exec(p)) && IPXE_BINARIES.includes(m[1]!)) {
       return this.#ipxeFile(m[1]!);
     }
     const syslinux = this.#syslinuxDirs ? syslinuxFile(p, this.#syslinuxDirs) : null;
     if (syslinux) return this.#syslinuxFile(p, syslinux);
+    const grub = grubBinary(p, this.#grubBinaries);
+    if (grub) return this.#grubFile(p, grub);
     if ((m = /^images\/([^/]+)\/([^/]+)\/(vmlinuz|initrd\.img)$/.exec(p))) {
       // For TFTP-only loaders (pxelinux.0, GRUB): the same files the HTTP service streams.
       const image = isSafeImageName(m[1]!) && isSafeImageName(m[2]!) ? this.#images.get(m[1]!, m[2]!) : null;
@@ -417,6 +429,31 @@ export class FleetBootPlanner implements InspectableBootPlanner {
       }
     }
     return null;
+  }
+
+  /**
+   * grubnetx64.efi / grubnetaa64.efi from Debian's signed GRUB package.
+   * Missing: null, so the TFTP service looks in its root next, and one log
+   * line names the package (the firmware only says "TFTP error" or times out).
+   */
+  async #grubFile(name: string, file: GrubBinary): Promise<GeneratedFile | null> {
+    const cached = this.#binaries.get(name);
+    if (cached) return cached;
+    try {
+      const [body, st] = await Promise.all([readFile(file.path), stat(file.path)]);
+      const generated: GeneratedFile = { body, contentType: "application/octet-stream", mtime: st.mtimeMs };
+      this.#binaries.set(name, generated);
+      return generated;
+    } catch {
+      if (!this.#missingGrub.has(name)) {
+        this.#missingGrub.add(name);
+        this.#logger?.warn(
+          { file: file.path, package: file.debianPackage },
+          `${missingGrubLine(name, file)}; until then it is looked for in the TFTP root`,
+        );
+      }
+      return null;
+    }
   }
 
   async #ipxeFile(name: string): Promise<GeneratedFile | null> {

@@ -1,11 +1,21 @@
 /**
  * grub/grub.cfg-01-<mac> for UEFI machines on `loader: grub` (Debian's
- * grubnetx64.efi / grubnetaa64.efi). A network GRUB looks in its prefix
+ * grubnetx64.efi / grubnetaa64.efi), and grub/grub.cfg, which hands on to it.
+ *
+ * Which file GRUB reads first depends on how the image was made. One from
+ * grub-mknetdir runs `normal` without a file and so searches its prefix
  * (`(tftp,<server>)/grub`) for grub.cfg-01-<mac with hyphens>, then by IP,
- * then grub.cfg; so the per-machine name is found first.
+ * then grub.cfg. Debian's signed grubnetx64.efi runs `normal (memdisk)/grub.cfg`
+ * instead, which sources `$prefix/x86_64-efi/grub.cfg` if it exists, else
+ * `$prefix/grub.cfg`, and never searches by MAC (seen in QEMU/OVMF,
+ * test/e2e/grub-boot.test.ts). So grub/grub.cfg (renderGrubDispatch) sources
+ * grub.cfg-01-<mac> itself.
  *
  * Kernel and initrds are loaded from GRUB's root, the TFTP server it came
- * from. Every kernel argument is single-quoted: GRUB's script lexer would
+ * from, not over HTTP: Debian's signed network images have tftp built in but
+ * not http (`linux (http,...)` makes them look for $prefix/x86_64-efi/http.mod,
+ * which with Secure Boot on they would refuse to load anyway).
+ * Every kernel argument is single-quoted: GRUB's script lexer would
  * otherwise expand `$` and strip the double quotes of `key="a b"`.
  */
 import type { BootEntry, BootPlan } from "./boot-plan.js";
@@ -49,4 +59,30 @@ export function renderGrubConfig(plan: BootPlan): string {
     lines.push("", `menuentry 'Boot from local disk' --id 'local' {`, "  exit", "}");
   }
   return lines.join("\n") + "\n";
+}
+
+/**
+ * grub/grub.cfg: the same for every machine, since the server cannot tell
+ * who asks (GRUB's request carries no MAC, and in proxy mode the address is
+ * not ours). It sources this machine's grub.cfg-01-<mac>, spelling the MAC
+ * GRUB booted from (`net_default_mac`, "52:54:00:12:34:56") with hyphens
+ * through `regexp`, which Debian's network images have built in. With no
+ * plan for the machine that file is not found, and GRUB stops at its prompt
+ * below the message.
+ */
+export function renderGrubDispatch(): string {
+  const octet = "([0-9a-fA-F][0-9a-fA-F])";
+  const pattern = `^${Array.from({ length: 6 }, () => octet).join(":")}$`;
+  const sets = [1, 2, 3, 4, 5, 6].map((n) => `--set=${n}:bf_m${n}`).join(" ");
+  return [
+    "# bootfleet: hands on to this machine's own grub.cfg-01-<mac>.",
+    "# Generated; edit the fleet config, not this file.",
+    `if regexp ${sets} '${pattern}' "$net_default_mac"; then`,
+    '  source "$prefix/grub.cfg-01-$bf_m1-$bf_m2-$bf_m3-$bf_m4-$bf_m5-$bf_m6"',
+    "fi",
+    'if [ -z "$default" ]; then',
+    '  echo "bootfleet: no boot plan for $net_default_mac (bootfleet explain $net_default_mac says why)"',
+    "fi",
+    "",
+  ].join("\n");
 }

@@ -17,6 +17,7 @@ import { registerMachineImageRoutes } from "../api/machine-image-routes.js";
 import { registerWebAdminRoutes } from "../api/web-admin-routes.js";
 import { wolWakeSender } from "../api/wol-wake-sender.js";
 import { FleetBootPlanner } from "../boot/fleet-boot-planner.js";
+import { DEBIAN_GRUB_BINARIES, grubLayers, missingGrubFiles } from "../boot/grub-files.js";
 import { DEBIAN_SYSLINUX_DIRS, missingSyslinuxFiles, pxelinuxLayers } from "../boot/syslinux-files.js";
 import { ImageCatalog, NBD_COW_DIR } from "../images/image-catalog.js";
 import { CatalogExportSource } from "../images/nbd-export-source.js";
@@ -111,6 +112,7 @@ export class FleetServer {
       images,
       logger,
       ipxeDir: IPXE_DIR,
+      grubBinaries: DEBIAN_GRUB_BINARIES,
       syslinuxDirs: DEBIAN_SYSLINUX_DIRS,
     });
     this.planner = planner;
@@ -195,6 +197,11 @@ export class FleetServer {
         logger,
       });
       tftp.start();
+      // `loader: grub` without Debian's signed GRUB installed: say so now, not at the first boot.
+      const grubAt = grubLayers(config);
+      if (grubAt.length > 0)
+        for (const problem of missingGrubFiles(DEBIAN_GRUB_BINARIES, svc.tftp.root))
+          logger.warn({ loader: "grub", set_in: grubAt }, problem);
       // `loader: pxelinux` without pxelinux installed: say so now, not at the first boot.
       const pxelinuxAt = pxelinuxLayers(config);
       if (pxelinuxAt.length > 0)

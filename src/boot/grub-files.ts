@@ -1,0 +1,83 @@
+/**
+ * The network GRUB images for UEFI machines on `loader: grub`, taken from
+ * Debian's packages the way the iPXE binaries come from the ipxe package.
+ * DHCP names them grubnetx64.efi / grubnetaa64.efi (the names Debian's
+ * netboot trees use); on disk they are the signed monolithic images of
+ * grub-efi-amd64-signed / grub-efi-arm64-signed, which carry efinet, tftp,
+ * http, linux and regexp built in and need nothing else from the TFTP root.
+ * They boot with Secure Boot off as they are; with it on, shim must come first.
+ *
+ * Their embedded config is `normal (memdisk)/grub.cfg`, whose memdisk file
+ * sources `$prefix/x86_64-efi/grub.cfg` if it exists, else `$prefix/grub.cfg`,
+ * with prefix `(tftp,<next-server>)/grub`. Because `normal` is given a file,
+ * GRUB's own search for grub.cfg-01-<mac> never runs; so grub/grub.cfg is
+ * the file these images really ask for (see renderGrubDispatch).
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { FleetConfig, LayerSpec } from "../config/model.js";
+
+export interface GrubBinary {
+  /** Where it is on this server. */
+  readonly path: string;
+  /** The Debian package that installs it there. */
+  readonly debianPackage: string;
+}
+
+/** By the boot file name DHCP hands out: where Debian installs it. */
+export type GrubBinaries = Readonly<Record<string, GrubBinary>>;
+
+export const DEBIAN_GRUB_BINARIES: GrubBinaries = Object.freeze({
+  "grubnetx64.efi": {
+    path: "/usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed",
+    debianPackage: "grub-efi-amd64-signed",
+  },
+  "grubnetaa64.efi": {
+    path: "/usr/lib/grub/arm64-efi-signed/grubnetaa64.efi.signed",
+    debianPackage: "grub-efi-arm64-signed",
+  },
+});
+
+/** The GRUB image a TFTP/HTTP path (relative, no leading slash) names, or null. */
+export function grubBinary(path: string, binaries: GrubBinaries): GrubBinary | null {
+  // Own-property lookup only: "constructor" or "__proto__" are not files.
+  return Object.hasOwn(binaries, path) ? binaries[path]! : null;
+}
+
+/** Where the config sets `loader: grub`: "defaults", "group lab4", "host a-1"... */
+export function grubLayers(config: FleetConfig): string[] {
+  const uses = (l: LayerSpec) => l.loader === "grub";
+  const where: string[] = [];
+  if (uses(config.defaults)) where.push("defaults");
+  for (const n of config.networks) if (uses(n)) where.push(`network ${n.subnet.text}`);
+  for (const g of config.groups) if (uses(g)) where.push(`group ${g.name}`);
+  for (const h of config.hosts) if (uses(h)) where.push(`host ${h.name}`);
+  for (const a of config.addresses) if (uses(a)) where.push(`address ${a.ip}`);
+  return where;
+}
+
+/** The line to log when a GRUB image is asked for (or will be) and is not on this server. */
+export function missingGrubLine(name: string, binary: GrubBinary, tftpRoot?: string): string {
+  const where = tftpRoot
+    ? `neither at ${binary.path} nor in the TFTP root ${tftpRoot}`
+    : `not at ${binary.path}`;
+  return (
+    `${name} is ${where}: install Debian's ${binary.debianPackage} package ` +
+    `('apt-get install --no-install-recommends ${binary.debianPackage}')`
+  );
+}
+
+/**
+ * One line per GRUB image x64 machines on `loader: grub` need that neither
+ * the Debian folder nor the TFTP root holds. Only grubnetx64.efi: ARM64
+ * images come from an arm64 package that an amd64 server rarely has, and the
+ * planner logs it when an ARM64 machine asks.
+ */
+export function missingGrubFiles(binaries: GrubBinaries, tftpRoot: string): string[] {
+  const missing: string[] = [];
+  const name = "grubnetx64.efi";
+  const binary = grubBinary(name, binaries);
+  if (binary && !existsSync(binary.path) && !existsSync(join(tftpRoot, name)))
+    missing.push(missingGrubLine(name, binary, tftpRoot));
+  return missing;
+}
