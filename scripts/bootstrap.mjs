@@ -40,11 +40,22 @@ function ensureNpmDeps() {
   run("npm", ["ci", "--no-audit", "--no-fund"]);
 }
 
+/** Package names of a list file; `name [amd64 arm64]` only on those architectures. */
 function packagesFromList(file) {
+  let arch = "";
+  try {
+    arch = execFileSync("dpkg", ["--print-architecture"], { encoding: "utf8" }).trim();
+  } catch {}
   return readFileSync(join(root, file), "utf8")
     .split("\n")
     .map((l) => l.replace(/#.*/, "").trim())
-    .filter(Boolean);
+    .filter(Boolean)
+    .flatMap((l) => {
+      const m = /^(\S+)(?:\s+\[([^\]]*)\])?$/.exec(l);
+      if (!m) throw new Error(`${file}: cannot read the line '${l}' (a package name, optionally [arch ...])`);
+      const only = m[2]?.split(/\s+/).filter(Boolean);
+      return !only || only.includes(arch) ? [m[1]] : [];
+    });
 }
 
 function missingDebianPackages(pkgs) {
