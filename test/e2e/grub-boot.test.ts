@@ -26,6 +26,7 @@ import { buildImage } from "../../src/images/build-image.js";
 import { makeBusyboxRoot } from "../fixtures/images/busybox-root.js";
 import { ensureDebianKernel, REPO_ROOT } from "../fixtures/images/debian-kernel.js";
 import { QemuMachine } from "../support/qemu-machine.js";
+import { recordBootTime } from "../support/boot-times.js";
 import { TestNetwork } from "../support/test-network.js";
 
 const BOOT_TIMEOUT_MS = 8 * 60_000;
@@ -157,18 +158,6 @@ async function assertStages(config: string): Promise<void> {
     }
     await new Promise((r) => setTimeout(r, 500));
   }
-}
-
-function recordBootTime(key: string, seconds: number): void {
-  const dir = join(REPO_ROOT, "test-results");
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, "boot-times.json");
-  let times: Record<string, number> = {};
-  try {
-    times = JSON.parse(readFileSync(file, "utf8")) as Record<string, number>;
-  } catch {}
-  times[key] = seconds;
-  writeFileSync(file, `${JSON.stringify(times, null, 2)}\n`);
 }
 
 describe("whole boot through GRUB in QEMU (TCG)", { timeout: 20 * 60_000 }, () => {

@@ -26,6 +26,7 @@ import { buildImage } from "../../src/images/build-image.js";
 import { makeBusyboxRoot } from "../fixtures/images/busybox-root.js";
 import { ensureDebianKernel, REPO_ROOT } from "../fixtures/images/debian-kernel.js";
 import { QemuMachine } from "../support/qemu-machine.js";
+import { recordBootTime } from "../support/boot-times.js";
 import { TestNetwork } from "../support/test-network.js";
 
 const BOOT_TIMEOUT_MS = 6 * 60_000;
@@ -230,15 +231,3 @@ describe("pxelinux whole boot in QEMU (TCG)", { timeout: 20 * 60_000 }, () => {
     }
   });
 });
-
-/** Adds one figure to test-results/boot-times.json, keeping the others' figures. */
-function recordBootTime(name: string, seconds: number): void {
-  const file = join(REPO_ROOT, "test-results/boot-times.json");
-  mkdirSync(join(REPO_ROOT, "test-results"), { recursive: true });
-  let times: Record<string, number> = {};
-  try {
-    times = JSON.parse(readFileSync(file, "utf8")) as Record<string, number>;
-  } catch {}
-  times[name] = seconds;
-  writeFileSync(file, `${JSON.stringify(times, null, 2)}\n`);
-}

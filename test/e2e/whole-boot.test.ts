@@ -21,6 +21,7 @@ import { buildImage } from "../../src/images/build-image.js";
 import { makeBusyboxRoot } from "../fixtures/images/busybox-root.js";
 import { ensureDebianKernel, REPO_ROOT } from "../fixtures/images/debian-kernel.js";
 import { type Firmware, QemuMachine } from "../support/qemu-machine.js";
+import { recordBootTime } from "../support/boot-times.js";
 import { TestNetwork } from "../support/test-network.js";
 
 const BOOT_TIMEOUT_MS = 6 * 60_000;
@@ -189,8 +190,7 @@ describe("whole boot in QEMU (TCG)", { timeout: 40 * 60_000 }, () => {
   });
 
   after(() => {
-    mkdirSync(join(REPO_ROOT, "test-results"), { recursive: true });
-    writeFileSync(join(REPO_ROOT, "test-results/boot-times.json"), `${JSON.stringify(results, null, 2)}\n`);
+    for (const [key, seconds] of Object.entries(results)) recordBootTime(key, seconds);
     if (work && !process.env.BOOTFLEET_KEEP_E2E) rmSync(work, { recursive: true, force: true });
   });
 
