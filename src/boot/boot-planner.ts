@@ -23,6 +23,11 @@ export interface GeneratedFile {
   readonly contentType: string;
   /** For Last-Modified / ETag. Milliseconds since the epoch. */
   readonly mtime: number;
+  /**
+   * A default only: a file the administrator put at the same path in the
+   * served root wins (GRUB's grub/grub.cfg, which is the same for every machine).
+   */
+  readonly unlessOnDisk?: boolean | undefined;
 }
 
 /** Who is asking for a generated file (TFTP and HTTP know at least the IP). */

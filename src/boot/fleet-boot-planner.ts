@@ -407,7 +407,7 @@ export class FleetBootPlanner implements InspectableBootPlanner {
       return plan ? text(renderGrubConfig(plan)) : null;
     }
     // What Debian's grubnetx64.efi really asks for (render-grub.ts): hands on to grub.cfg-01-<mac>.
-    if (p === "grub/grub.cfg") return text(renderGrubDispatch());
+    if (p === "grub/grub.cfg") return { ...text(renderGrubDispatch()), unlessOnDisk: true };
     if ((m = /^(?:ipxe\/)?([a-z0-9-]+\.(?:kpxe|efi))$/.exec(p)) && IPXE_BINARIES.includes(m[1]!)) {
       return this.#ipxeFile(m[1]!);
     }

@@ -557,6 +557,24 @@ describe("tftp service: generated files and modes", () => {
     assert.equal(h.events.filter((e) => e.type === "tftp.done")[1]?.mac, mac);
   });
 
+  it("a default the planner offers (unlessOnDisk) yields to the administrator's file at that path", async () => {
+    const offered = Buffer.from("# bootfleet's default\n");
+    const h = harness(root, {}, (path) =>
+      path === "text.cfg" || path === "grub/grub.cfg"
+        ? { body: offered, contentType: "text/plain", mtime: 0, unlessOnDisk: true }
+        : null,
+    );
+    h.main.deliver(rrq("text.cfg"), CLIENT); // on disk: the administrator's wins
+    assert.deepEqual(
+      drain(await h.transfer(0)).data,
+      Buffer.from("default linux\nlabel linux\r\n  kernel vmlinuz\n"),
+    );
+    h.main.deliver(rrq("grub/grub.cfg"), { address: CLIENT.address, port: 5556 }); // not on disk
+    assert.deepEqual(drain(await h.transfer(1), { address: CLIENT.address, port: 5556 }).data, offered);
+    const done = h.events.filter((e) => e.type === "tftp.done").map((e) => e.detail?.generated);
+    assert.deepEqual(done, [false, true]);
+  });
+
   it("converts netascii and announces the converted size", async () => {
     const h = harness(root);
     h.main.deliver(

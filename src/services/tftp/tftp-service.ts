@@ -423,7 +423,8 @@ export class TftpService {
         `boot planner failed: ${(e as Error).message}`,
       );
     }
-    if (file !== null)
+    // A default the planner offers (unlessOnDisk) yields to the administrator's own file.
+    if (file !== null && (!file.unlessOnDisk || (await this.#resolver.resolve(path)).kind !== "file"))
       return {
         source: { kind: "buffer", body: netascii ? toNetascii(file.body) : file.body },
         generated: true,
