@@ -207,6 +207,23 @@ export function runStoreSuite(
           await s.deleteLease(l.ip);
         }));
 
+      it("putLeases writes a batch in order: a later row for the same address wins", () =>
+        withStore(async (s) => {
+          if (!s.putLeases) return; // optional: the DHCP service then calls putLease per lease
+          const a = lease({ ip: "198.18.0.100", mac: MAC_A, state: "offered", hostname: "a" });
+          const b = lease({ ip: "198.18.0.101", mac: MAC_B, network: NET, clientId: "01525400" });
+          const aBound = { ...a, state: "bound" as const, expires: T0 + 7_200_000, hostname: null };
+          await s.putLeases([a, b, aBound]);
+          assert.deepEqual(await s.getLeaseByIp(a.ip), aBound);
+          assert.deepEqual(await s.getLeaseByIp(b.ip), b);
+          await s.putLeases([]);
+          assert.equal((await s.listLeases()).length, 2);
+          // Replacing rows written by putLease works the same.
+          const bReleased = { ...b, state: "released" as const };
+          await s.putLeases([bReleased]);
+          assert.deepEqual(await s.getLeaseByIp(b.ip), bReleased);
+        }));
+
       it("by MAC: the most recent start wins", () =>
         withStore(async (s) => {
           await s.putLease(lease({ ip: "198.18.0.100", mac: MAC_A, start: T0, state: "expired" }));

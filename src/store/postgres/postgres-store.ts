@@ -78,6 +78,18 @@ const SQL = {
         hostname = excluded.hostname, client_id = excluded.client_id,
         start = excluded.start, expires = excluded.expires`,
   },
+  // A batch as arrays, one statement (the rows have distinct addresses: see putLeases).
+  putLeases: {
+    name: "bf_put_leases",
+    text: `
+      INSERT INTO leases (ip, mac, network, state, hostname, client_id, start, expires)
+      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                           $7::bigint[], $8::bigint[])
+      ON CONFLICT (ip) DO UPDATE SET
+        mac = excluded.mac, network = excluded.network, state = excluded.state,
+        hostname = excluded.hostname, client_id = excluded.client_id,
+        start = excluded.start, expires = excluded.expires`,
+  },
   leaseByIp: { name: "bf_lease_by_ip", text: `SELECT ${LEASE_COLUMNS} FROM leases WHERE ip = $1` },
   leaseByMac: {
     name: "bf_lease_by_mac",
@@ -226,6 +238,29 @@ class PostgresStore implements Store {
     await this.#pool.query({
       ...SQL.putLease,
       values: [l.ip, l.mac, l.network, l.state, l.hostname, l.clientId, l.start, l.expires],
+    });
+  }
+
+  /**
+   * Many leases in one statement (the DHCP service's write batches). One
+   * INSERT cannot touch a row twice, so a later row for the same address
+   * replaces an earlier one here first, as sequential writes would.
+   */
+  async putLeases(leases: readonly LeaseRow[]): Promise<void> {
+    if (leases.length === 0) return;
+    const last = [...new Map(leases.map((l) => [l.ip, l])).values()];
+    await this.#pool.query({
+      ...SQL.putLeases,
+      values: [
+        last.map((l) => l.ip),
+        last.map((l) => l.mac),
+        last.map((l) => l.network),
+        last.map((l) => l.state),
+        last.map((l) => l.hostname),
+        last.map((l) => l.clientId),
+        last.map((l) => String(l.start)),
+        last.map((l) => String(l.expires)),
+      ],
     });
   }
 
