@@ -27,11 +27,11 @@ import { type BootImage, type ImageLookup, isSafeImageName } from "./image-looku
 import { COMMAND_LINE_LIMIT, consoleArgs, isSafeHostname, kernelParam, splitArgs } from "./kernel-cmdline.js";
 import { buildLayerInitrd } from "./layer-initrd.js";
 import { macWithHyphens, parseMac } from "./mac-address.js";
-import { type GrubBinaries, type GrubBinary, grubBinary, missingGrubLine } from "./grub-files.js";
+import { type GrubBinaries, grubBinary, missingGrubLine } from "./grub-files.js";
 import { renderGrubConfig, renderGrubDispatch } from "./render-grub.js";
 import { renderIpxeScript } from "./render-ipxe.js";
 import { renderPxelinuxConfig } from "./render-pxelinux.js";
-import { type SyslinuxDirs, type SyslinuxFile, syslinuxFile } from "./syslinux-files.js";
+import { type SyslinuxDirs, syslinuxFile } from "./syslinux-files.js";
 
 export interface FleetBootPlannerOptions {
   readonly config: FleetConfig;
@@ -89,11 +89,9 @@ export class FleetBootPlanner implements InspectableBootPlanner {
   readonly #efiBinary: "ipxe" | "snponly";
   readonly #ipxeDir: string | undefined;
   readonly #grubBinaries: GrubBinaries;
-  /** GRUB images already reported missing: one log line each, not one per retried request. */
-  readonly #missingGrub = new Set<string>();
+  /** Boot binaries already reported missing: one log line each, not one per retried request. */
+  readonly #missingWarned = new Set<string>();
   readonly #syslinuxDirs: SyslinuxDirs | undefined;
-  /** pxelinux files already reported missing: one log line each, not one per retried request. */
-  readonly #missingSyslinux = new Set<string>();
   readonly #defaultMenuTimeout: number;
   readonly #epoch: number;
   #httpBase: string;
@@ -409,12 +407,24 @@ export class FleetBootPlanner implements InspectableBootPlanner {
     // What Debian's grubnetx64.efi really asks for (render-grub.ts): hands on to grub.cfg-01-<mac>.
     if (p === "grub/grub.cfg") return { ...text(renderGrubDispatch()), unlessOnDisk: true };
     if ((m = /^(?:ipxe\/)?([a-z0-9-]+\.(?:kpxe|efi))$/.exec(p)) && IPXE_BINARIES.includes(m[1]!)) {
-      return this.#ipxeFile(m[1]!);
+      return this.#ipxeDir ? this.#packagedFile(m[1]!, join(this.#ipxeDir, m[1]!)) : null;
     }
     const syslinux = this.#syslinuxDirs ? syslinuxFile(p, this.#syslinuxDirs) : null;
-    if (syslinux) return this.#syslinuxFile(p, syslinux);
+    if (syslinux) {
+      return this.#packagedFile(p, syslinux.path, {
+        debianPackage: syslinux.debianPackage,
+        line: () =>
+          `${p} is not installed at ${syslinux.path}: install Debian's ${syslinux.debianPackage} package ` +
+          `('apt-get install ${syslinux.debianPackage}')`,
+      });
+    }
     const grub = grubBinary(p, this.#grubBinaries);
-    if (grub) return this.#grubFile(p, grub);
+    if (grub) {
+      return this.#packagedFile(p, grub.path, {
+        debianPackage: grub.debianPackage,
+        line: () => missingGrubLine(p, grub),
+      });
+    }
     if ((m = /^images\/([^/]+)\/([^/]+)\/(vmlinuz|initrd\.img)$/.exec(p))) {
       // For TFTP-only loaders (pxelinux.0, GRUB): the same files the HTTP service streams.
       const image = isSafeImageName(m[1]!) && isSafeImageName(m[2]!) ? this.#images.get(m[1]!, m[2]!) : null;
@@ -432,65 +442,31 @@ export class FleetBootPlanner implements InspectableBootPlanner {
   }
 
   /**
-   * grubnetx64.efi / grubnetaa64.efi from Debian's signed GRUB package.
-   * Missing: null, so the TFTP service looks in its root next, and one log
-   * line names the package (the firmware only says "TFTP error" or times out).
+   * A boot binary from a Debian package's folder, read once and kept: iPXE's
+   * from `ipxe`, grubnetx64.efi / grubnetaa64.efi from the signed GRUB
+   * package, pxelinux.0 and its modules from pxelinux / syslinux-common.
+   * Missing: null, so the TFTP service looks in its root next; `missing`
+   * then names the package once per file (the firmware only says "TFTP
+   * error" or times out).
    */
-  async #grubFile(name: string, file: GrubBinary): Promise<GeneratedFile | null> {
+  async #packagedFile(
+    name: string,
+    path: string,
+    missing?: { readonly debianPackage: string; readonly line: () => string },
+  ): Promise<GeneratedFile | null> {
     const cached = this.#binaries.get(name);
     if (cached) return cached;
     try {
-      const [body, st] = await Promise.all([readFile(file.path), stat(file.path)]);
+      const [body, st] = await Promise.all([readFile(path), stat(path)]);
       const generated: GeneratedFile = { body, contentType: "application/octet-stream", mtime: st.mtimeMs };
       this.#binaries.set(name, generated);
       return generated;
     } catch {
-      if (!this.#missingGrub.has(name)) {
-        this.#missingGrub.add(name);
+      if (missing && !this.#missingWarned.has(name)) {
+        this.#missingWarned.add(name);
         this.#logger?.warn(
-          { file: file.path, package: file.debianPackage },
-          `${missingGrubLine(name, file)}; until then it is looked for in the TFTP root`,
-        );
-      }
-      return null;
-    }
-  }
-
-  async #ipxeFile(name: string): Promise<GeneratedFile | null> {
-    if (!this.#ipxeDir) return null;
-    const cached = this.#binaries.get(name);
-    if (cached) return cached;
-    const file = join(this.#ipxeDir, name);
-    try {
-      const [body, st] = await Promise.all([readFile(file), stat(file)]);
-      const generated: GeneratedFile = { body, contentType: "application/octet-stream", mtime: st.mtimeMs };
-      this.#binaries.set(name, generated);
-      return generated;
-    } catch {
-      return null;
-    }
-  }
-
-  /**
-   * pxelinux.0 or a module from Debian's folders. Missing: null, so the TFTP
-   * service looks in its root next, and one log line says which package
-   * provides it (a pxelinux boot without it stops at "TFTP... file not found").
-   */
-  async #syslinuxFile(name: string, file: SyslinuxFile): Promise<GeneratedFile | null> {
-    const cached = this.#binaries.get(name);
-    if (cached) return cached;
-    try {
-      const [body, st] = await Promise.all([readFile(file.path), stat(file.path)]);
-      const generated: GeneratedFile = { body, contentType: "application/octet-stream", mtime: st.mtimeMs };
-      this.#binaries.set(name, generated);
-      return generated;
-    } catch {
-      if (!this.#missingSyslinux.has(name)) {
-        this.#missingSyslinux.add(name);
-        this.#logger?.warn(
-          { file: file.path, package: file.debianPackage },
-          `${name} is not installed at ${file.path}: install Debian's ${file.debianPackage} package ` +
-            `('apt-get install ${file.debianPackage}'); until then it is looked for in the TFTP root`,
+          { file: path, package: missing.debianPackage },
+          `${missing.line()}; until then it is looked for in the TFTP root`,
         );
       }
       return null;

@@ -15,13 +15,8 @@ import { fakeImages, fleetConfig, goldenResolver } from "../../test/fixtures/boo
 import type { FleetConfig } from "../config/model.js";
 import { MemoryLogger } from "../logging/logger.js";
 import { FleetBootPlanner } from "./fleet-boot-planner.js";
-import {
-  DEBIAN_GRUB_BINARIES,
-  type GrubBinaries,
-  grubBinary,
-  grubLayers,
-  missingGrubFiles,
-} from "./grub-files.js";
+import { DEBIAN_GRUB_BINARIES, type GrubBinaries, grubBinary, missingGrubFiles } from "./grub-files.js";
+import { layersWithLoader } from "./loader-layers.js";
 import { renderGrubDispatch } from "./render-grub.js";
 
 const GOLDEN = fileURLToPath(new URL("../../test/fixtures/boot/golden/", import.meta.url));
@@ -128,11 +123,11 @@ test("the dispatch file names the per-machine file the planner renders", async (
   assert.match(file.body.toString(), /^menuentry /m);
 });
 
-test("grubLayers and missingGrubFiles: the start-up warning for `loader: grub` without the package", () => {
+test("layersWithLoader and missingGrubFiles: the start-up warning for `loader: grub` without the package", () => {
   const host = { name: "g-1", mac: "52:54:00:00:00:0b", loader: "grub" as const, at: AT };
   const config: FleetConfig = fleetConfig({ hosts: [host] });
-  assert.deepEqual(grubLayers(config), ["host g-1"]);
-  assert.deepEqual(grubLayers(fleetConfig()), []);
+  assert.deepEqual(layersWithLoader(config, "grub"), ["host g-1"]);
+  assert.deepEqual(layersWithLoader(fleetConfig(), "grub"), []);
   const dir = mkdtempSync(join(tmpdir(), "bf-grub-files-"));
   try {
     const binaries: GrubBinaries = {

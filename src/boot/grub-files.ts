@@ -15,7 +15,6 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import type { FleetConfig, LayerSpec } from "../config/model.js";
 
 export interface GrubBinary {
   /** Where it is on this server. */
@@ -42,18 +41,6 @@ export const DEBIAN_GRUB_BINARIES: GrubBinaries = Object.freeze({
 export function grubBinary(path: string, binaries: GrubBinaries): GrubBinary | null {
   // Own-property lookup only: "constructor" or "__proto__" are not files.
   return Object.hasOwn(binaries, path) ? binaries[path]! : null;
-}
-
-/** Where the config sets `loader: grub`: "defaults", "group lab4", "host a-1"... */
-export function grubLayers(config: FleetConfig): string[] {
-  const uses = (l: LayerSpec) => l.loader === "grub";
-  const where: string[] = [];
-  if (uses(config.defaults)) where.push("defaults");
-  for (const n of config.networks) if (uses(n)) where.push(`network ${n.subnet.text}`);
-  for (const g of config.groups) if (uses(g)) where.push(`group ${g.name}`);
-  for (const h of config.hosts) if (uses(h)) where.push(`host ${h.name}`);
-  for (const a of config.addresses) if (uses(a)) where.push(`address ${a.ip}`);
-  return where;
 }
 
 /** The line to log when a GRUB image is asked for (or will be) and is not on this server. */

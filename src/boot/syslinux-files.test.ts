@@ -1,15 +1,11 @@
+import { layersWithLoader } from "./loader-layers.js";
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fleetConfig } from "../../test/fixtures/boot/fleet-fixture.js";
-import {
-  DEBIAN_SYSLINUX_DIRS,
-  missingSyslinuxFiles,
-  pxelinuxLayers,
-  syslinuxFile,
-} from "./syslinux-files.js";
+import { DEBIAN_SYSLINUX_DIRS, missingSyslinuxFiles, syslinuxFile } from "./syslinux-files.js";
 
 const AT = { file: "/etc/bootfleet/fleet.yaml", line: 1, column: 1 };
 
@@ -43,7 +39,7 @@ test("syslinux files: anything else, and anything in a folder, is not one of the
 });
 
 test("syslinux files: where the config sets loader pxelinux", () => {
-  assert.deepEqual(pxelinuxLayers(fleetConfig()), []);
+  assert.deepEqual(layersWithLoader(fleetConfig(), "pxelinux"), []);
   const config = fleetConfig({
     defaults: { image: "debian", loader: "pxelinux", at: AT },
     groups: [
@@ -56,7 +52,12 @@ test("syslinux files: where the config sets loader pxelinux", () => {
     ],
     addresses: [{ ip: "198.18.50.9", loader: "pxelinux", at: AT }],
   });
-  assert.deepEqual(pxelinuxLayers(config), ["defaults", "group lab4", "host px-1", "address 198.18.50.9"]);
+  assert.deepEqual(layersWithLoader(config, "pxelinux"), [
+    "defaults",
+    "group lab4",
+    "host px-1",
+    "address 198.18.50.9",
+  ]);
 });
 
 test("syslinux files: missing ones are named with the package to install, unless the TFTP root has them", (t) => {

@@ -12,7 +12,6 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import type { FleetConfig, LayerSpec } from "../config/model.js";
 
 export interface SyslinuxDirs {
   /** pxelinux.0, lpxelinux.0 (Debian's pxelinux package). */
@@ -42,18 +41,6 @@ export function syslinuxFile(path: string, dirs: SyslinuxDirs): SyslinuxFile | n
   if (LOADERS.has(path)) return { path: join(dirs.pxelinux, path), debianPackage: "pxelinux" };
   if (MODULE.test(path)) return { path: join(dirs.modules, path), debianPackage: "syslinux-common" };
   return null;
-}
-
-/** Where the config sets `loader: pxelinux`: "defaults", "group lab4", "host a-1"... */
-export function pxelinuxLayers(config: FleetConfig): string[] {
-  const uses = (l: LayerSpec) => l.loader === "pxelinux";
-  const where: string[] = [];
-  if (uses(config.defaults)) where.push("defaults");
-  for (const n of config.networks) if (uses(n)) where.push(`network ${n.subnet.text}`);
-  for (const g of config.groups) if (uses(g)) where.push(`group ${g.name}`);
-  for (const h of config.hosts) if (uses(h)) where.push(`host ${h.name}`);
-  for (const a of config.addresses) if (uses(a)) where.push(`address ${a.ip}`);
-  return where;
 }
 
 /**

@@ -17,8 +17,9 @@ import { registerMachineImageRoutes } from "../api/machine-image-routes.js";
 import { registerWebAdminRoutes } from "../api/web-admin-routes.js";
 import { wolWakeSender } from "../api/wol-wake-sender.js";
 import { FleetBootPlanner } from "../boot/fleet-boot-planner.js";
-import { DEBIAN_GRUB_BINARIES, grubLayers, missingGrubFiles } from "../boot/grub-files.js";
-import { DEBIAN_SYSLINUX_DIRS, missingSyslinuxFiles, pxelinuxLayers } from "../boot/syslinux-files.js";
+import { DEBIAN_GRUB_BINARIES, missingGrubFiles } from "../boot/grub-files.js";
+import { layersWithLoader } from "../boot/loader-layers.js";
+import { DEBIAN_SYSLINUX_DIRS, missingSyslinuxFiles } from "../boot/syslinux-files.js";
 import { ImageCatalog, NBD_COW_DIR } from "../images/image-catalog.js";
 import { CatalogExportSource } from "../images/nbd-export-source.js";
 import { DhcpService } from "../services/dhcp/dhcp-service.js";
@@ -198,12 +199,12 @@ export class FleetServer {
       });
       tftp.start();
       // `loader: grub` without Debian's signed GRUB installed: say so now, not at the first boot.
-      const grubAt = grubLayers(config);
+      const grubAt = layersWithLoader(config, "grub");
       if (grubAt.length > 0)
         for (const problem of missingGrubFiles(DEBIAN_GRUB_BINARIES, svc.tftp.root))
           logger.warn({ loader: "grub", set_in: grubAt }, problem);
       // `loader: pxelinux` without pxelinux installed: say so now, not at the first boot.
-      const pxelinuxAt = pxelinuxLayers(config);
+      const pxelinuxAt = layersWithLoader(config, "pxelinux");
       if (pxelinuxAt.length > 0)
         for (const problem of missingSyslinuxFiles(DEBIAN_SYSLINUX_DIRS, svc.tftp.root))
           logger.warn({ loader: "pxelinux", set_in: pxelinuxAt }, problem);

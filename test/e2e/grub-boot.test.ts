@@ -27,6 +27,7 @@ import { makeBusyboxRoot } from "../fixtures/images/busybox-root.js";
 import { ensureDebianKernel, REPO_ROOT } from "../fixtures/images/debian-kernel.js";
 import { QemuMachine } from "../support/qemu-machine.js";
 import { recordBootTime } from "../support/boot-times.js";
+import { startServeInNetwork } from "../support/serve-in-network.js";
 import { TestNetwork } from "../support/test-network.js";
 
 const BOOT_TIMEOUT_MS = 8 * 60_000;
@@ -69,29 +70,6 @@ hosts:
 `,
   );
   return file;
-}
-
-/** Starts `bootfleet serve` inside the network and waits until its HTTP service answers. */
-async function startServer(net: TestNetwork, config: string, log: string): Promise<void> {
-  net.spawn(
-    process.execPath,
-    ["--import", "tsx", join(REPO_ROOT, "src/cli/main.ts"), "serve", "-c", config],
-    log,
-    {
-      cwd: REPO_ROOT,
-    },
-  );
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      net.run("curl", "-sf", "-o", "/dev/null", `http://${SERVER}:8080/api/v1/machines`);
-      return;
-    } catch {
-      if (Date.now() > deadline)
-        throw new Error(`bootfleet serve did not come up:\n${readFileSync(log, "utf8")}`);
-      await new Promise((r) => setTimeout(r, 300));
-    }
-  }
 }
 
 /** Every event in the server's store, read through the CLI (this network holds one machine). */
@@ -189,7 +167,7 @@ describe("whole boot through GRUB in QEMU (TCG)", { timeout: 20 * 60_000 }, () =
     try {
       const config = writeConfig(work);
       const serveLog = join(work, "serve-grub.log");
-      await startServer(net, config, serveLog);
+      await startServeInNetwork(net, SERVER, config, serveLog);
       const started = Date.now();
       const vm = QemuMachine.start({
         net,

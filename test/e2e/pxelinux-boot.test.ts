@@ -17,7 +17,7 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -27,6 +27,7 @@ import { makeBusyboxRoot } from "../fixtures/images/busybox-root.js";
 import { ensureDebianKernel, REPO_ROOT } from "../fixtures/images/debian-kernel.js";
 import { QemuMachine } from "../support/qemu-machine.js";
 import { recordBootTime } from "../support/boot-times.js";
+import { startServeInNetwork } from "../support/serve-in-network.js";
 import { TestNetwork } from "../support/test-network.js";
 
 const BOOT_TIMEOUT_MS = 6 * 60_000;
@@ -71,29 +72,6 @@ hosts:
 `,
   );
   return file;
-}
-
-/** Starts `bootfleet serve` inside the network and waits until its HTTP service answers. */
-async function startServer(net: TestNetwork, config: string, log: string): Promise<void> {
-  net.spawn(
-    process.execPath,
-    ["--import", "tsx", join(REPO_ROOT, "src/cli/main.ts"), "serve", "-c", config],
-    log,
-    {
-      cwd: REPO_ROOT,
-    },
-  );
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      net.run("curl", "-sf", "-o", "/dev/null", `http://${SERVER}:8080/api/v1/machines`);
-      return;
-    } catch {
-      if (Date.now() > deadline)
-        throw new Error(`bootfleet serve did not come up:\n${readFileSync(log, "utf8")}`);
-      await new Promise((r) => setTimeout(r, 300));
-    }
-  }
 }
 
 /** Events from the server's own store, read through the CLI as an administrator would. */
@@ -190,7 +168,7 @@ describe("pxelinux whole boot in QEMU (TCG)", { timeout: 20 * 60_000 }, () => {
     const net = TestNetwork.create({ tag: "pxl", bridgeAddress: `${SERVER}/24` });
     try {
       const config = writeConfig();
-      await startServer(net, config, join(work, "serve.log"));
+      await startServeInNetwork(net, SERVER, config, join(work, "serve.log"));
       const started = Date.now();
       const vm = QemuMachine.start({
         net,

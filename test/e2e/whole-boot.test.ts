@@ -22,6 +22,7 @@ import { makeBusyboxRoot } from "../fixtures/images/busybox-root.js";
 import { ensureDebianKernel, REPO_ROOT } from "../fixtures/images/debian-kernel.js";
 import { type Firmware, QemuMachine } from "../support/qemu-machine.js";
 import { recordBootTime } from "../support/boot-times.js";
+import { startServeInNetwork } from "../support/serve-in-network.js";
 import { TestNetwork } from "../support/test-network.js";
 
 const BOOT_TIMEOUT_MS = 6 * 60_000;
@@ -70,29 +71,6 @@ hosts:
 `,
   );
   return file;
-}
-
-/** Starts `bootfleet serve` inside the network and waits until its HTTP service answers. */
-async function startServer(net: TestNetwork, config: string, log: string): Promise<void> {
-  net.spawn(
-    process.execPath,
-    ["--import", "tsx", join(REPO_ROOT, "src/cli/main.ts"), "serve", "-c", config],
-    log,
-    {
-      cwd: REPO_ROOT,
-    },
-  );
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      net.run("curl", "-sf", "-o", "/dev/null", `http://${SERVER}:8080/api/v1/machines`);
-      return;
-    } catch {
-      if (Date.now() > deadline)
-        throw new Error(`bootfleet serve did not come up:\n${readFileSync(log, "utf8")}`);
-      await new Promise((r) => setTimeout(r, 300));
-    }
-  }
 }
 
 interface Boot {
@@ -198,7 +176,7 @@ describe("whole boot in QEMU (TCG)", { timeout: 40 * 60_000 }, () => {
     const net = TestNetwork.create({ tag: "e2e" });
     try {
       const config = writeConfig(work, "full");
-      await startServer(net, config, join(work, "serve-bios.log"));
+      await startServeInNetwork(net, SERVER, config, join(work, "serve-bios.log"));
       await boot(net, {
         name: "bios-full",
         mac: "52:54:00:e2:e0:01",
@@ -216,7 +194,7 @@ describe("whole boot in QEMU (TCG)", { timeout: 40 * 60_000 }, () => {
     const net = TestNetwork.create({ tag: "e2e" });
     try {
       const config = writeConfig(work, "full");
-      await startServer(net, config, join(work, "serve-uefi.log"));
+      await startServeInNetwork(net, SERVER, config, join(work, "serve-uefi.log"));
       await boot(net, {
         name: "uefi-full",
         mac: "52:54:00:e2:e0:03",
@@ -253,7 +231,7 @@ describe("whole boot in QEMU (TCG)", { timeout: 40 * 60_000 }, () => {
         { ns: dnsmasqNs },
       );
       const config = writeConfig(work, "proxy");
-      await startServer(net, config, join(work, "serve-proxy.log"));
+      await startServeInNetwork(net, SERVER, config, join(work, "serve-proxy.log"));
       await boot(net, {
         name: "bios-proxy",
         mac: "52:54:00:e2:e0:04",
@@ -273,7 +251,7 @@ describe("whole boot in QEMU (TCG)", { timeout: 40 * 60_000 }, () => {
     const net = TestNetwork.create({ tag: "e2e" });
     try {
       const config = writeConfig(work, "full");
-      await startServer(net, config, join(work, "serve-two.log"));
+      await startServeInNetwork(net, SERVER, config, join(work, "serve-two.log"));
       await Promise.all([
         boot(net, {
           name: "group-a",
