@@ -16,7 +16,6 @@
  * is merged into test-results/boot-times.json as "uefi-grub".
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,10 +23,10 @@ import { after, before, describe, it } from "node:test";
 import { DEBIAN_GRUB_BINARIES } from "../../src/boot/grub-files.js";
 import { buildImage } from "../../src/images/build-image.js";
 import { makeBusyboxRoot } from "../fixtures/images/busybox-root.js";
-import { ensureDebianKernel, REPO_ROOT } from "../fixtures/images/debian-kernel.js";
+import { ensureDebianKernel } from "../fixtures/images/debian-kernel.js";
 import { QemuMachine } from "../support/qemu-machine.js";
 import { recordBootTime } from "../support/boot-times.js";
-import { startServeInNetwork } from "../support/serve-in-network.js";
+import { type StoredEvent, startServeInNetwork, storedEvents } from "../support/serve-in-network.js";
 import { TestNetwork } from "../support/test-network.js";
 
 const BOOT_TIMEOUT_MS = 8 * 60_000;
@@ -36,13 +35,6 @@ const MAC = "52:54:00:e2:61:01";
 const HYPHENS = MAC.replaceAll(":", "-");
 
 let work = "";
-
-interface StoredEvent {
-  readonly type: string;
-  readonly mac: string | null;
-  readonly stage: string | null;
-  readonly detail?: Record<string, unknown> | null;
-}
 
 function writeConfig(dir: string): string {
   const file = join(dir, "bootfleet-grub.yaml");
@@ -70,20 +62,6 @@ hosts:
 `,
   );
   return file;
-}
-
-/** Every event in the server's store, read through the CLI (this network holds one machine). */
-function events(config: string): StoredEvent[] {
-  const out = execFileSync(
-    process.execPath,
-    ["--import", "tsx", join(REPO_ROOT, "src/cli/main.ts"), "events", "--json", "-n", "1000", "-c", config],
-    { cwd: REPO_ROOT, encoding: "utf8" },
-  );
-  return out
-    .trim()
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as StoredEvent);
 }
 
 /** The file a TFTP event was about. */
@@ -119,7 +97,7 @@ async function assertStages(config: string): Promise<void> {
   ];
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const seen = events(config);
+    const seen = storedEvents(config); // this network holds one machine
     let i = 0;
     for (const e of seen) if (i < want.length && want[i]![1](e)) i++;
     if (i === want.length) return;

@@ -16,7 +16,6 @@
  * as "bios-pxelinux", beside what the other whole-boot tests wrote there.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,10 +23,10 @@ import { after, before, describe, it } from "node:test";
 import { DEBIAN_SYSLINUX_DIRS, syslinuxFile } from "../../src/boot/syslinux-files.js";
 import { buildImage } from "../../src/images/build-image.js";
 import { makeBusyboxRoot } from "../fixtures/images/busybox-root.js";
-import { ensureDebianKernel, REPO_ROOT } from "../fixtures/images/debian-kernel.js";
+import { ensureDebianKernel } from "../fixtures/images/debian-kernel.js";
 import { QemuMachine } from "../support/qemu-machine.js";
 import { recordBootTime } from "../support/boot-times.js";
-import { startServeInNetwork } from "../support/serve-in-network.js";
+import { type StoredEvent, startServeInNetwork, storedEvents } from "../support/serve-in-network.js";
 import { TestNetwork } from "../support/test-network.js";
 
 const BOOT_TIMEOUT_MS = 6 * 60_000;
@@ -38,14 +37,6 @@ const TOKEN = "TOKEN-PXL";
 const LAYER = "host-px-1-layer";
 
 let work = "";
-
-interface EventLine {
-  readonly type: string;
-  readonly mac: string | null;
-  readonly ip: string | null;
-  readonly stage: string | null;
-  readonly detail: Record<string, unknown>;
-}
 
 function writeConfig(): string {
   const file = join(work, "bootfleet.yaml");
@@ -74,35 +65,10 @@ hosts:
   return file;
 }
 
-/** Events from the server's own store, read through the CLI as an administrator would. */
-function events(config: string, mac?: string): EventLine[] {
-  const out = execFileSync(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      join(REPO_ROOT, "src/cli/main.ts"),
-      "events",
-      "--json",
-      "-n",
-      "1000",
-      ...(mac ? ["--machine", mac] : []),
-      "-c",
-      config,
-    ],
-    { cwd: REPO_ROOT, encoding: "utf8" },
-  );
-  return out
-    .trim()
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as EventLine);
-}
-
 /** `type`, `type file` for TFTP, or the client's stage: what the ordered check compares. */
-function step(e: EventLine): string {
+function step(e: StoredEvent): string {
   if (e.type === "client.stage") return e.stage ?? "";
-  if (e.type === "tftp.done") return `tftp.done ${String(e.detail.file).replace(/^\/+/, "")}`;
+  if (e.type === "tftp.done") return `tftp.done ${String(e.detail?.file).replace(/^\/+/, "")}`;
   return e.type;
 }
 
@@ -122,7 +88,7 @@ async function assertStages(config: string, image: { name: string; version: stri
   ];
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const seen = events(config, MAC).map(step);
+    const seen = storedEvents(config, MAC).map(step);
     let i = 0;
     for (const s of seen) if (s === want[i]) i++;
     if (i === want.length) return;
@@ -198,9 +164,9 @@ describe("pxelinux whole boot in QEMU (TCG)", { timeout: 20 * 60_000 }, () => {
 
       await assertStages(config, image);
       // pxelinux's own two halves went out over TFTP, from Debian's packages.
-      const files = events(config)
+      const files = storedEvents(config)
         .filter((e) => e.type === "tftp.done")
-        .map((e) => String(e.detail.file).replace(/^\/+/, ""));
+        .map((e) => String(e.detail?.file).replace(/^\/+/, ""));
       for (const f of ["pxelinux.0", "ldlinux.c32"])
         assert.ok(files.includes(f), `${f} served; got ${files.join(" ")}`);
       recordBootTime("bios-pxelinux", seconds);

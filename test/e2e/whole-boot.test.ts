@@ -12,17 +12,16 @@
  * test-results/boot-times.json (the README's figures).
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { buildImage } from "../../src/images/build-image.js";
 import { makeBusyboxRoot } from "../fixtures/images/busybox-root.js";
-import { ensureDebianKernel, REPO_ROOT } from "../fixtures/images/debian-kernel.js";
+import { ensureDebianKernel } from "../fixtures/images/debian-kernel.js";
 import { type Firmware, QemuMachine } from "../support/qemu-machine.js";
 import { recordBootTime } from "../support/boot-times.js";
-import { startServeInNetwork } from "../support/serve-in-network.js";
+import { startServeInNetwork, storedEvents } from "../support/serve-in-network.js";
 import { TestNetwork } from "../support/test-network.js";
 
 const BOOT_TIMEOUT_MS = 6 * 60_000;
@@ -115,29 +114,7 @@ async function assertStages(config: string, mac: string): Promise<void> {
   const deadline = Date.now() + 30_000;
   let seen: string[] = [];
   for (;;) {
-    const out = execFileSync(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        join(REPO_ROOT, "src/cli/main.ts"),
-        "events",
-        "--json",
-        "-n",
-        "1000",
-        "--machine",
-        mac,
-        "-c",
-        config,
-      ],
-      { cwd: REPO_ROOT, encoding: "utf8" },
-    );
-    seen = out
-      .trim()
-      .split("\n")
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as { type: string; stage: string | null })
-      .map((e) => (e.type === "client.stage" ? (e.stage ?? "") : e.type));
+    seen = storedEvents(config, mac).map((e) => (e.type === "client.stage" ? (e.stage ?? "") : e.type));
     let i = 0;
     for (const s of seen) if (s === want[i]) i++;
     if (i === want.length) return;

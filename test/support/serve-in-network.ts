@@ -1,4 +1,5 @@
-/** `bootfleet serve` inside a test network, as the whole-boot tests run it. */
+/** `bootfleet serve` inside a test network, and its stored events, as the whole-boot tests use them. */
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "../fixtures/images/debian-kernel.js";
@@ -28,4 +29,38 @@ export async function startServeInNetwork(
       await new Promise((r) => setTimeout(r, 300));
     }
   }
+}
+
+/** One event as `bootfleet events --json` prints it. */
+export interface StoredEvent {
+  readonly type: string;
+  readonly mac: string | null;
+  readonly ip: string | null;
+  readonly stage: string | null;
+  readonly detail: Record<string, unknown> | null;
+}
+
+/** The server's stored events (the last 1000), read through the CLI as an administrator would; `mac` filters. */
+export function storedEvents(config: string, mac?: string): StoredEvent[] {
+  const out = execFileSync(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      join(REPO_ROOT, "src/cli/main.ts"),
+      "events",
+      "--json",
+      "-n",
+      "1000",
+      ...(mac ? ["--machine", mac] : []),
+      "-c",
+      config,
+    ],
+    { cwd: REPO_ROOT, encoding: "utf8" },
+  );
+  return out
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as StoredEvent);
 }
