@@ -32,6 +32,7 @@ import { type ImageAdmin, type ImageInfo, ImageVersionMissing } from "./image-ad
 import { machineLookup } from "./machine-lookup.js";
 import { effectiveConfigView, eventView, type MachineSummary, summary } from "./machine-view.js";
 import { openApiDocument } from "./openapi.js";
+import { intParam, strParam } from "./query-params.js";
 
 export interface ApiDeps {
   readonly config: FleetConfig;
@@ -70,23 +71,6 @@ function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
     });
   }
   return r.data;
-}
-
-function intParam(q: Record<string, unknown>, name: string, min: number, max: number): number | undefined {
-  const v = q[name];
-  if (v === undefined || v === "") return undefined;
-  if (typeof v !== "string" || !/^\d{1,15}$/.test(v) || Number(v) < min || Number(v) > max) {
-    throw new ApiError("INVALID_QUERY", `${name} must be a whole number from ${min} to ${max}`);
-  }
-  return Number(v);
-}
-
-function strParam(q: Record<string, unknown>, name: string): string | undefined {
-  const v = q[name];
-  if (v === undefined || v === "") return undefined;
-  if (typeof v !== "string" || v.length > 200)
-    throw new ApiError("INVALID_QUERY", `${name} must be one short string`);
-  return v;
 }
 
 function macParam(q: Record<string, unknown>): string | undefined {

@@ -16,6 +16,7 @@ import type { Logger } from "../logging/logger.js";
 import type { LogRow, Store } from "../store/store.js";
 import { requireWriteToken } from "./api-auth.js";
 import { ApiError, toApiError } from "./api-errors.js";
+import { intParam } from "./query-params.js";
 
 /** Sends the magic packet (src/wol/); says where it went, e.g. "198.18.0.255:9". */
 export interface WakeSender {
@@ -37,15 +38,6 @@ export interface WebAdminDeps {
   readonly token: string | undefined;
   /** Without one, wake answers 503 WAKE_UNAVAILABLE. */
   readonly wake?: WakeSender | undefined;
-}
-
-function intParam(q: Record<string, unknown>, name: string, min: number, max: number): number | undefined {
-  const v = q[name];
-  if (v === undefined || v === "") return undefined;
-  if (typeof v !== "string" || !/^\d{1,15}$/.test(v) || Number(v) < min || Number(v) > max) {
-    throw new ApiError("INVALID_QUERY", `${name} must be a whole number from ${min} to ${max}`);
-  }
-  return Number(v);
 }
 
 export function logView(l: LogRow): Record<string, unknown> {

@@ -22,6 +22,15 @@ export function parseIpv4(text: string): number | null {
   return n >>> 0;
 }
 
+/** A dotted netmask's prefix length (255.255.255.0 -> 24), or null when it is not an address or its ones are not contiguous. */
+export function netmaskPrefix(text: string): number | null {
+  const n = parseIpv4(text);
+  if (n === null) return null;
+  const inv = ~n >>> 0;
+  if ((inv & (inv + 1)) !== 0) return null;
+  return 32 - Math.log2(inv + 1);
+}
+
 export function formatIpv4(n: number): string {
   return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
 }

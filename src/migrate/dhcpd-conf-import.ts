@@ -14,7 +14,7 @@
  * bootfleet builds that chain itself, so one branch's boot file is kept as
  * the layer's `dhcp.filename` and the chain is kept as a comment.
  */
-import { describeBadMac, formatIpv4, normalizeMac, parseIpv4 } from "../config/net-address.js";
+import { describeBadMac, formatIpv4, normalizeMac, parseIpv4, netmaskPrefix } from "../config/net-address.js";
 import type { SourceLocation } from "../config/model.js";
 import {
   ADDRESS_RANK,
@@ -908,7 +908,7 @@ class DhcpdImporter {
     const netmaskKw = h[2];
     const mask = h[3];
     const ip = addr ? parseIpv4(addr.text) : null;
-    const prefix = mask ? maskPrefix(mask.text) : null;
+    const prefix = mask ? netmaskPrefix(mask.text) : null;
     if (!addr || ip === null || netmaskKw?.text.toLowerCase() !== "netmask" || !mask || prefix === null) {
       const where = !addr ? this.#after(st) : ip === null ? addr.at : !mask ? this.#after(st) : mask.at;
       const what =
@@ -1205,15 +1205,6 @@ function parseFlag(text: string): boolean | undefined {
   if (t === "true" || t === "on") return true;
   if (t === "false" || t === "off") return false;
   return undefined;
-}
-
-/** A dotted netmask's prefix length, or null when its ones are not contiguous. */
-function maskPrefix(text: string): number | null {
-  const n = parseIpv4(text);
-  if (n === null) return null;
-  const inv = ~n >>> 0;
-  if ((inv & (inv + 1)) !== 0) return null;
-  return 32 - Math.log2(inv + 1);
 }
 
 function maskOf(cidr: string): string {

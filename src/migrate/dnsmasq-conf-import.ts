@@ -13,7 +13,7 @@
  * is how dnsmasq reads it: `a=b#c` keeps the `#`). Everything else is kept
  * as a comment with the reason.
  */
-import { describeBadMac, normalizeMac, parseIpv4, formatIpv4 } from "../config/net-address.js";
+import { describeBadMac, normalizeMac, parseIpv4, formatIpv4, netmaskPrefix } from "../config/net-address.js";
 import type { SourceLocation } from "../config/model.js";
 import { ADDRESS_RANK, type ConfigDraft, HostDraft, type LayerDraft, type Note } from "./config-draft.js";
 import {
@@ -364,7 +364,7 @@ class DnsmasqImporter {
     let prefix = 24;
     let assumed = true;
     if (maskField) {
-      const p = maskPrefix(maskField.text);
+      const p = netmaskPrefix(maskField.text);
       if (p === null) {
         this.#error(maskField.at, `dhcp-range: '${maskField.text}' is not a netmask`, "e.g. 255.255.255.0");
         return;
@@ -806,14 +806,6 @@ function splitFields(value: string): { text: string; offset: number }[] {
 
 function unquote(t: string): string {
   return t.length >= 2 && t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1).replace(/\\(.)/g, "$1") : t;
-}
-
-function maskPrefix(text: string): number | null {
-  const n = parseIpv4(text);
-  if (n === null) return null;
-  const inv = ~n >>> 0;
-  if ((inv & (inv + 1)) !== 0) return null;
-  return 32 - Math.log2(inv + 1);
 }
 
 function leaseSeconds(t: string): number {
