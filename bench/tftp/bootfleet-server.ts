@@ -3,14 +3,18 @@
  * in.tftpd and dnsmasq), so no server shares the bench's event loop. Prints
  * "port <n>" when listening; stops on SIGTERM.
  *
- *   node --import tsx bench/tftp/bootfleet-server.ts <root> [port] [workers]
+ *   node --import tsx bench/tftp/bootfleet-server.ts <root> [port] [workers] [io]
  *
- * `workers` (default 0) runs transfers on that many worker threads.
+ * `workers` (default 0) runs transfers on that many worker threads; `io`
+ * (default native) is how they do their I/O: "native" (their own epoll loop
+ * on native/bootfleet_udp, as `bootfleet serve` does when it is built) or
+ * "node" (libuv and node:dgram).
  */
 import { createSocket } from "node:dgram";
 import { EventBus } from "../../src/events/event-bus.js";
 import type { Logger } from "../../src/logging/logger.js";
 import { dgramTransferSocketFactory } from "../../src/services/tftp/dgram-transfer-socket-factory.js";
+import { loadNativeUdp } from "../../src/services/tftp/native-udp.js";
 import { TftpService } from "../../src/services/tftp/tftp-service.js";
 
 const root = process.argv[2];
@@ -20,6 +24,12 @@ if (!root) {
 }
 const address = "127.0.0.1";
 const workers = Number(process.argv[4] ?? 0);
+const io = process.argv[5] ?? "native";
+const native = io === "native" ? loadNativeUdp() : { udp: null, reason: "" };
+if (workers > 0 && io === "native" && native.udp === null) {
+  process.stderr.write(`bootfleet-server: ${native.reason}\n`);
+  process.exit(2);
+}
 
 /** Warnings go to stderr; routine lines are dropped (in.tftpd -L logs nothing either without -v). */
 const logger: Logger = {
@@ -35,7 +45,7 @@ socket.bind(Number(process.argv[3] ?? 0), address, () => {
   const service = new TftpService({
     socket,
     createTransferSocket: dgramTransferSocketFactory(address),
-    transferWorkers: workers > 0 ? { count: workers, localAddress: address } : undefined,
+    transferWorkers: workers > 0 ? { count: workers, localAddress: address, native: native.udp } : undefined,
     root,
     options: { maxTransfers: 512 },
     planner: { generatedFile: async () => null },

@@ -2,7 +2,7 @@
  * bootfleet's TFTP service vs tftpd-hpa (in.tftpd) and dnsmasq's TFTP, on the
  * same files, over loopback, in one run. Prints MB/s for each and the ratios.
  *
- *   node --import tsx bench/tftp/tftp-bench.ts [--rounds 3] [--clients 50] [--size-mib 64] [--workers 2] [--only TEXT]
+ *   node --import tsx bench/tftp/tftp-bench.ts [--rounds 3] [--clients 50] [--size-mib 64] [--workers 2] [--only TEXT] [--io native|node|both]
  *
  * Scenarios (real clients only):
  *  - one client, lock-step, blksize 1468: curl --tftp-blksize 1468, atftp
@@ -22,6 +22,12 @@
  *  - N clients at once (curl, blksize 1468; atftp windowsize 16), each
  *    fetching an 8 MiB file: total bytes over wall time.
  * Goals: bootfleet >= tftpd-hpa lock-step; >= 3x tftpd-hpa with windowsize.
+ *
+ * bootfleet's workers do their I/O as `bootfleet serve` does: on their own
+ * epoll loop through native/bootfleet_udp (`--io native`, the default; build
+ * it with `npm run build:native`), or through libuv and node:dgram
+ * (`--io node`); `--io both` runs the two as columns "bootfleet" and
+ * "bootfleet-node".
  *
  * Every server is its own process, started here and stopped by PID:
  * bootfleet (bench/tftp/bootfleet-server.ts) and `in.tftpd -L -s DIR -a
@@ -51,6 +57,12 @@ const SIZE = Number(opt("--size-mib", "64")) << 20;
 const SMALL = 8 << 20;
 /** --only TEXT: run just the scenarios whose name contains TEXT. */
 const ONLY = opt("--only", "");
+/** --io: bootfleet's transfer I/O (see the file comment). */
+const IO = opt("--io", "native");
+if (!["native", "node", "both"].includes(IO)) {
+  process.stderr.write(`bench: --io must be native, node or both, not ${IO}\n`);
+  process.exit(2);
+}
 const HOST = "127.0.0.1";
 
 function need(command: string, pkg: string): void {
@@ -114,18 +126,18 @@ async function waitListening(port: number, proc: ChildProcess, name: string): Pr
   throw new Error(`${name} did not listen on ${port}`);
 }
 
-async function startBootfleet(root: string): Promise<Server> {
+async function startBootfleet(root: string, io: "native" | "node", name: string): Promise<Server> {
   const here = fileURLToPath(new URL(".", import.meta.url));
   const port = await freeUdpPort();
   const proc = spawn(
     process.execPath,
-    ["--import", "tsx", join(here, "bootfleet-server.ts"), root, String(port), String(WORKERS)],
+    ["--import", "tsx", join(here, "bootfleet-server.ts"), root, String(port), String(WORKERS), io],
     {
       stdio: ["ignore", "ignore", "inherit"],
     },
   );
-  await waitListening(port, proc, "bootfleet");
-  return { name: "bootfleet", port, proc };
+  await waitListening(port, proc, name);
+  return { name, port, proc };
 }
 
 async function startTftpdHpa(root: string): Promise<Server> {
@@ -298,7 +310,8 @@ async function main(): Promise<void> {
     (sc) => (windowClient !== null || !sc.name.includes("window-client")) && sc.name.includes(ONLY),
   );
   try {
-    servers.push(await startBootfleet(root));
+    servers.push(await startBootfleet(root, IO === "node" ? "node" : "native", "bootfleet"));
+    if (IO === "both") servers.push(await startBootfleet(root, "node", "bootfleet-node"));
     servers.push(await startTftpdHpa(root));
     const dq = await startDnsmasq(root, dir);
     if (typeof dq === "string") notes.push(dq);

@@ -30,6 +30,7 @@ import { TftpFileCache } from "./tftp-file-cache.js";
 import { type TftpMount, TftpFileResolver } from "./tftp-file-resolver.js";
 import { requestPath } from "./tftp-request-path.js";
 import type { TransferSummary } from "./tftp-transfer.js";
+import type { NativeUdp } from "./native-udp.js";
 import { TftpWorkerPool } from "./tftp-worker-pool.js";
 import { InThreadTransferRunner, type TransferHandle, type TransferRunner } from "./transfer-runner.js";
 import type { TransferSourceSpec } from "./transfer-source.js";
@@ -89,9 +90,14 @@ export interface TftpServiceDeps {
    * a room of lock-step clients (iPXE, pxelinux) faster than one: in.tftpd
    * gets the same from one process per transfer. The listening socket, the
    * checks, the planner and the cache stay in this thread; cached files are
-   * in shared memory, so workers send them without a copy.
+   * in shared memory, so workers send them without a copy. With `native`
+   * (loadNativeUdp's addon) each worker runs its own epoll loop instead of
+   * libuv's: one system call per packet less, and lock-step transfers as
+   * fast as in.tftpd's (native-udp.ts).
    */
-  readonly transferWorkers?: { readonly count: number; readonly localAddress: string } | undefined;
+  readonly transferWorkers?:
+    | { readonly count: number; readonly localAddress: string; readonly native?: NativeUdp | null }
+    | undefined;
   /** The served root folder. */
   readonly root: string;
   /** Extra folders served under a prefix (per-image folders kept outside the root). */
@@ -183,7 +189,7 @@ export class TftpService {
     const workers = deps.transferWorkers;
     this.#runner =
       workers !== undefined && workers.count > 0
-        ? new TftpWorkerPool(workers.count, workers.localAddress, this.#log)
+        ? new TftpWorkerPool(workers.count, workers.localAddress, this.#log, workers.native ?? null)
         : new InThreadTransferRunner(deps.createTransferSocket, this.#clock, this.#timers);
   }
 

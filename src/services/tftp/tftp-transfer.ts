@@ -271,16 +271,11 @@ export class TftpTransfer {
 
   #load(start: number, end: number): void {
     this.#loading = true;
-    this.#p.source.load(start, end).then(
-      () => {
-        this.#loading = false;
-        if (!this.#ended) this.#pump();
-      },
-      (e: unknown) => {
-        this.#loading = false;
-        this.#fail({ kind: "failed", message: `read error: ${(e as Error).message}` });
-      },
-    );
+    this.#p.source.load(start, end, (error) => {
+      this.#loading = false;
+      if (error !== undefined) this.#fail({ kind: "failed", message: `read error: ${error.message}` });
+      else if (!this.#ended) this.#pump();
+    });
   }
 
   #send(packet: Buffer): void {

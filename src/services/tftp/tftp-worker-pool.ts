@@ -2,19 +2,27 @@
  * Runs transfers on a few worker threads (see TftpServiceDeps.transferWorkers
  * for why). Each transfer goes to the worker with the fewest running; a
  * worker that dies ends its transfers as failed and is replaced.
+ *
+ * Given the native addon, the workers run their own loop on it
+ * (tftp-native-worker.ts); each then has an eventfd, written after every
+ * message so that its epoll_wait returns and it reads the message.
+ * Otherwise they run on libuv and node:dgram (tftp-transfer-worker.ts).
  */
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { Logger } from "../../logging/logger.js";
+import type { NativeUdp } from "./native-udp.js";
 import type { TransferSummary } from "./tftp-transfer.js";
 import type { TransferCallbacks, TransferHandle, TransferRunner, TransferSpec } from "./transfer-runner.js";
 
 export type ToWorker =
   | { readonly t: "start"; readonly id: number; readonly spec: TransferSpec }
   | { readonly t: "repeat"; readonly id: number; readonly seq: number }
-  | { readonly t: "abort"; readonly id: number; readonly message: string };
+  | { readonly t: "abort"; readonly id: number; readonly message: string }
+  /** Native workers only: end the loop, abort what runs, close the sockets, exit. */
+  | { readonly t: "close" };
 
 type FromWorker =
   | { readonly t: "started"; readonly id: number }
@@ -35,6 +43,8 @@ interface Pending {
 
 interface Slot {
   worker: Worker;
+  /** The native worker's eventfd, or -1 for a libuv worker. */
+  readonly waker: number;
   /** False from a worker's death until its replacement is up. */
   alive: boolean;
   readonly callbacks: Map<number, TransferCallbacks>;
@@ -44,15 +54,14 @@ interface Slot {
 }
 
 /** Where the worker's code is: the .js beside this file, or the .ts when run through tsx (tests). */
-function spawnWorker(localAddress: string): Worker {
+function spawnWorker(name: string, workerData: Record<string, unknown>): Worker {
   const here = import.meta.url;
-  if (!here.endsWith(".ts"))
-    return new Worker(new URL("./tftp-transfer-worker.js", here), { workerData: { localAddress } });
+  if (!here.endsWith(".ts")) return new Worker(new URL(`./${name}.js`, here), { workerData });
   // Node 20 does not pass --import hooks to workers: register tsx first.
-  const target = new URL("./tftp-transfer-worker.ts", here).href;
+  const target = new URL(`./${name}.ts`, here).href;
   const tsx = tsxEsmApi(here);
   const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); })`;
-  return new Worker(code, { eval: true, workerData: { localAddress } });
+  return new Worker(code, { eval: true, workerData });
 }
 
 /** tsx's ESM API (the `import` condition of "tsx/esm/api"), found from this file. */
@@ -72,15 +81,19 @@ export class TftpWorkerPool implements TransferRunner {
   readonly #slots: Slot[] = [];
   readonly #localAddress: string;
   readonly #log: Logger;
+  readonly #native: NativeUdp | null;
   #nextId = 1;
   #closed = false;
 
-  constructor(count: number, localAddress: string, logger: Logger) {
+  /** `native`: run the workers' own loops on the addon (null: libuv workers). */
+  constructor(count: number, localAddress: string, logger: Logger, native: NativeUdp | null = null) {
     this.#localAddress = localAddress;
     this.#log = logger;
+    this.#native = native;
     for (let i = 0; i < count; i++) {
       const slot: Slot = {
         worker: null as unknown as Worker,
+        waker: native === null ? -1 : native.wakerCreate(),
         alive: false,
         callbacks: new Map(),
         pending: new Map(),
@@ -92,7 +105,10 @@ export class TftpWorkerPool implements TransferRunner {
   }
 
   #attach(slot: Slot): void {
-    const worker = spawnWorker(this.#localAddress);
+    const worker =
+      slot.waker < 0
+        ? spawnWorker("tftp-transfer-worker", { localAddress: this.#localAddress })
+        : spawnWorker("tftp-native-worker", { localAddress: this.#localAddress, wakerFd: slot.waker });
     slot.worker = worker;
     slot.alive = true;
     // The listening socket keeps the process alive while the service runs.
@@ -102,6 +118,7 @@ export class TftpWorkerPool implements TransferRunner {
     worker.on("exit", (code) => {
       if (slot.worker !== worker) return;
       slot.alive = false;
+      if (this.#closed && slot.waker >= 0) this.#native!.close(slot.waker);
       for (const [id, p] of slot.pending) {
         slot.pending.delete(id);
         p.reject(new Error(`transfer worker exited (${code})`));
@@ -139,9 +156,9 @@ export class TftpWorkerPool implements TransferRunner {
             new Promise<boolean>((resolve) => {
               const seq = this.#nextId++;
               slot.repeats.set(seq, resolve);
-              slot.worker.postMessage({ t: "repeat", id: m.id, seq } satisfies ToWorker);
+              this.#post(slot, { t: "repeat", id: m.id, seq });
             }),
-          abort: (message) => slot.worker.postMessage({ t: "abort", id: m.id, message } satisfies ToWorker),
+          abort: (message) => this.#post(slot, { t: "abort", id: m.id, message }),
         });
         break;
       }
@@ -185,17 +202,32 @@ export class TftpWorkerPool implements TransferRunner {
     return new Promise<TransferHandle>((resolve, reject) => {
       chosen.pending.set(id, { resolve, reject });
       chosen.callbacks.set(id, callbacks);
-      chosen.worker.postMessage({
+      this.#post(chosen, {
         t: "start",
         id,
         spec: { ...spec, source, oack: spec.oack === null ? null : new Uint8Array(spec.oack) },
-      } satisfies ToWorker);
+      });
     });
+  }
+
+  #post(slot: Slot, message: ToWorker): void {
+    slot.worker.postMessage(message);
+    if (slot.waker >= 0) this.#native!.wake(slot.waker);
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const slot of this.#slots) void slot.worker.terminate();
+    for (const slot of this.#slots) {
+      if (slot.waker < 0 || !slot.alive) {
+        void slot.worker.terminate();
+        if (slot.waker >= 0 && !slot.alive) this.#native!.close(slot.waker);
+        continue;
+      }
+      // Let it close its sockets itself; terminate only one that does not.
+      this.#post(slot, { t: "close" });
+      const worker = slot.worker;
+      setTimeout(() => void worker.terminate(), 5000).unref();
+    }
   }
 }

@@ -4,6 +4,7 @@
  * file handle read a chunk at a time. Blocks are copied straight into the
  * transfer's reusable packet buffers.
  */
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { openResolved } from "./tftp-file-cache.js";
 
@@ -33,6 +34,29 @@ export async function openTransferSource(spec: TransferSourceSpec): Promise<Tran
   return new ChunkedFileSource(handle, spec.size, spec.chunkBytes);
 }
 
+/**
+ * The same, read with blocking calls: for a worker thread that runs its own
+ * loop (poll-loop.ts) and so has no libuv to complete a promise. in.tftpd
+ * reads the same way; a chunk read is from the page cache nearly always.
+ */
+export function openTransferSourceSync(spec: TransferSourceSpec): TransferSource {
+  if (spec.kind === "buffer") {
+    const b = spec.body;
+    return new BufferSource(Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  }
+  // O_NONBLOCK and the identity check: as openResolved (a FIFO or another file swapped in after the check).
+  const fd = openSync(spec.realPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    const now = fstatSync(fd);
+    if (!now.isFile() || now.ino !== spec.ino || now.dev !== spec.dev)
+      throw new Error("file changed while opening");
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
+  return new SyncFileSource(fd, spec.size, spec.chunkBytes);
+}
+
 export interface TransferSource {
   readonly size: number;
   /**
@@ -40,8 +64,13 @@ export interface TransferSource {
    * are not in memory yet: call `load(start, end)` and try again.
    */
   copy(target: Buffer, targetStart: number, start: number, end: number): boolean;
-  /** Brings at least [start, end) into memory. */
-  load(start: number, end: number): Promise<void>;
+  /**
+   * Brings at least [start, end) into memory, then calls `done` (with the
+   * error if the read failed). A callback, not a promise: a source read
+   * with blocking calls calls it at once, in a thread whose own loop never
+   * lets promise callbacks run (poll-loop.ts).
+   */
+  load(start: number, end: number, done: (error?: Error) => void): void;
   close(): void;
 }
 
@@ -61,8 +90,8 @@ export class BufferSource implements TransferSource {
     return true;
   }
 
-  load(): Promise<void> {
-    return Promise.resolve();
+  load(_start: number, _end: number, done: (error?: Error) => void): void {
+    done();
   }
 
   close(): void {}
@@ -97,7 +126,14 @@ export class ChunkedFileSource implements TransferSource {
     return true;
   }
 
-  async load(start: number, end: number): Promise<void> {
+  load(start: number, end: number, done: (error?: Error) => void): void {
+    this.#load(start, end).then(
+      () => done(),
+      (e: unknown) => done(e as Error),
+    );
+  }
+
+  async #load(start: number, end: number): Promise<void> {
     if (this.#closed) throw new Error("file closed");
     const length = Math.min(this.size - start, Math.max(this.#chunkBytes, end - start));
     const chunk = Buffer.allocUnsafe(length);
@@ -116,5 +152,72 @@ export class ChunkedFileSource implements TransferSource {
     this.#closed = true;
     this.#chunk = null;
     this.#handle.close().catch(() => {});
+  }
+}
+
+/**
+ * ChunkedFileSource with blocking reads: `copy` reads the chunk it needs
+ * itself, and returns false only when that read failed (`load` then reports
+ * the error).
+ */
+export class SyncFileSource implements TransferSource {
+  readonly size: number;
+  readonly #fd: number;
+  readonly #chunkBytes: number;
+  #chunk: Buffer | null = null;
+  #chunkStart = 0;
+  #closed = false;
+
+  constructor(fd: number, size: number, chunkBytes: number) {
+    this.#fd = fd;
+    this.size = size;
+    this.#chunkBytes = chunkBytes;
+  }
+
+  copy(target: Buffer, targetStart: number, start: number, end: number): boolean {
+    if (end <= start) return true;
+    let chunk = this.#chunk;
+    if (chunk === null || start < this.#chunkStart || end > this.#chunkStart + chunk.length) {
+      try {
+        this.#read(start, end);
+      } catch {
+        return false;
+      }
+      chunk = this.#chunk!;
+    }
+    chunk.copy(target, targetStart, start - this.#chunkStart, end - this.#chunkStart);
+    return true;
+  }
+
+  load(start: number, end: number, done: (error?: Error) => void): void {
+    try {
+      this.#read(start, end);
+    } catch (e) {
+      done(e as Error);
+      return;
+    }
+    done();
+  }
+
+  #read(start: number, end: number): void {
+    if (this.#closed) throw new Error("file closed");
+    const length = Math.min(this.size - start, Math.max(this.#chunkBytes, end - start));
+    // A new chunk each time, as in ChunkedFileSource (nothing may point into the old one).
+    const chunk = Buffer.allocUnsafe(length);
+    let got = 0;
+    while (got < length) {
+      const n = readSync(this.#fd, chunk, got, length - got, start + got);
+      if (n === 0) throw new Error(`file shrank during the transfer (read ended at ${start + got})`);
+      got += n;
+    }
+    this.#chunk = chunk;
+    this.#chunkStart = start;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#chunk = null;
+    closeSync(this.#fd);
   }
 }
