@@ -109,9 +109,11 @@ function ensureDebianPackages(pkgs, why) {
   }
 }
 
-function build() {
-  step("building (tsc)");
+/** `optionalNative`: serving goes on without the addon (TFTP on node:dgram); the test suite needs it. */
+function build(optionalNative) {
+  step("building (tsc, native/bootfleet_udp)");
   run(join(root, "node_modules/.bin/tsc"), ["-p", "tsconfig.json"]);
+  run(process.execPath, [join(root, "scripts/build-native.mjs"), ...(optionalNative ? ["--optional"] : [])]);
 }
 
 if (mode === "start") {
@@ -120,7 +122,7 @@ if (mode === "start") {
     packagesFromList("scripts/serve-packages.txt"),
     "serving (iPXE binaries, squashfs tools)",
   );
-  build();
+  build(true);
   step("serving examples/bootfleet.yaml (Ctrl-C stops)");
   const child = spawn(
     process.execPath,
@@ -138,7 +140,7 @@ if (mode === "start") {
     [...packagesFromList("scripts/serve-packages.txt"), ...packagesFromList("scripts/test-peers.txt")],
     "the test suite's real peers",
   );
-  build();
+  build(false);
   step("lint (biome)");
   run(join(root, "node_modules/.bin/biome"), [
     "check",

@@ -120,6 +120,12 @@ export const configSchema = z.strictObject({
           max_transfers: z.number().int().positive().default(512),
           /** Transfer worker threads; "auto" = one per core (at most 4), 0 = in the service's thread. */
           workers: z.union([z.literal("auto"), z.number().int().min(0).max(64)]).default("auto"),
+          /**
+           * How the workers do their I/O: "native" (their own epoll loop on
+           * native/bootfleet_udp), "node" (libuv and node:dgram), "auto" =
+           * native when it is built.
+           */
+          io: z.enum(["auto", "native", "node"]).default("auto"),
         })
         .prefault({}),
       http: z
@@ -185,6 +191,7 @@ export const knownKeys: readonly string[] = [
     "case_insensitive",
     "max_transfers",
     "workers",
+    "io",
     "bind",
     "per_machine",
     "total",

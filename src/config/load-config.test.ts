@@ -154,5 +154,25 @@ describe("loadConfig on good configs", () => {
     assert.equal(c.networks.length, 0);
     assert.equal(c.services.http.port, 8080);
     assert.equal(c.store.driver, "sqlite");
+    assert.equal(c.services.tftp.workers, "auto");
+    assert.equal(c.services.tftp.io, "auto");
+  });
+
+  it("services.tftp.io takes auto, native or node, and says so otherwise", () => {
+    const ok = loadConfigFromString(
+      "server: { address: 198.18.0.1 }\nservices:\n  tftp: { io: node }\n",
+      "io.yaml",
+    );
+    assert.equal(ok.services.tftp.io, "node");
+    try {
+      loadConfigFromString("server: { address: 198.18.0.1 }\nservices:\n  tftp: { io: fast }\n", "io.yaml");
+      assert.fail("io: fast loaded");
+    } catch (e) {
+      assert.ok(e instanceof ConfigError);
+      const [p] = e.problems;
+      assert.equal(p!.path, "services.tftp.io");
+      assert.deepEqual([p!.at.line, p!.at.column], [3, 15]);
+      assert.match(formatProblem(p!), /auto.*native.*node/);
+    }
   });
 });

@@ -148,6 +148,8 @@ export interface ServicesConfig {
     readonly max_transfers: number;
     /** Transfer worker threads: "auto" (one per core, at most 4) or a count; 0 = none. */
     readonly workers: "auto" | number;
+    /** Workers' I/O: "native" (epoll loop on native/bootfleet_udp), "node" (node:dgram), "auto" (native when built). */
+    readonly io: "auto" | "native" | "node";
   };
   readonly http: { readonly enabled: boolean; readonly port: number; readonly bind: string };
   readonly nbd: { readonly enabled: boolean; readonly port: number; readonly bind: string };

@@ -27,6 +27,7 @@ import { createHttpService } from "../services/http/http-service.js";
 import { NbdService } from "../services/nbd/nbd-service.js";
 import { SyslogService } from "../services/syslog/syslog-service.js";
 import { dgramTransferSocketFactory } from "../services/tftp/dgram-transfer-socket-factory.js";
+import { loadNativeUdp, type NativeUdp } from "../services/tftp/native-udp.js";
 import { TftpService } from "../services/tftp/tftp-service.js";
 import { WolSender } from "../wol/wol-sender.js";
 import { catalogImageAdmin, catalogImageLookup } from "./catalog-adapters.js";
@@ -190,7 +191,7 @@ export class FleetServer {
         createTransferSocket: dgramTransferSocketFactory(local),
         // A lab powering on at once: transfers run on every core (worker
         // threads sharing the hot-file cache), not on the event loop.
-        transferWorkers: tftpWorkers(svc.tftp.workers, local),
+        transferWorkers: tftpWorkers(svc.tftp, local, logger),
         root: svc.tftp.root,
         options: { maxTransfers: svc.tftp.max_transfers, caseInsensitive: svc.tftp.case_insensitive },
         planner,
@@ -350,8 +351,25 @@ function listenTcp(host: string, port: number, what: string): Promise<Server> {
   });
 }
 
-/** `services.tftp.workers` as the TFTP service wants it: undefined = transfers in its own thread. */
-function tftpWorkers(setting: "auto" | number, localAddress: string) {
-  const count = setting === "auto" ? Math.min(4, Math.max(1, availableParallelism())) : setting;
-  return count > 0 ? { count, localAddress } : undefined;
+/**
+ * `services.tftp.workers` and `io` as the TFTP service wants them: undefined
+ * = transfers in its own thread. io "native" without the addon is an error;
+ * "auto" falls back to node:dgram with one log line saying how to build it.
+ */
+function tftpWorkers(
+  tftp: FleetConfig["services"]["tftp"],
+  localAddress: string,
+  logger: Logger,
+): { count: number; localAddress: string; native: NativeUdp | null } | undefined {
+  const count = tftp.workers === "auto" ? Math.min(4, Math.max(1, availableParallelism())) : tftp.workers;
+  if (count === 0) return undefined;
+  if (tftp.io === "node") return { count, localAddress, native: null };
+  const { udp, reason } = loadNativeUdp();
+  if (udp === null && tftp.io === "native")
+    throw Object.assign(new Error(`tftp: services.tftp.io is native, but ${reason}`), {
+      hint: "build it (npm run build:native needs a C compiler, make and python3), or set services.tftp.io: auto",
+    });
+  if (udp === null)
+    logger.info({ reason }, "tftp: transfers use node:dgram (the native I/O is not available)");
+  return { count, localAddress, native: udp };
 }
