@@ -185,13 +185,15 @@ export class FleetServer {
 
     if (svc.tftp.enabled) {
       mkdirSync(svc.tftp.root, { recursive: true });
+      // Before binding: io "native" without the addon stops the start here.
+      const workers = tftpWorkers(svc.tftp, local, logger);
       const socket = await bindUdp("0.0.0.0", svc.tftp.port, "tftp");
       const tftp = new TftpService({
         socket,
         createTransferSocket: dgramTransferSocketFactory(local),
         // A lab powering on at once: transfers run on every core (worker
         // threads sharing the hot-file cache), not on the event loop.
-        transferWorkers: tftpWorkers(svc.tftp, local, logger),
+        transferWorkers: workers,
         root: svc.tftp.root,
         options: { maxTransfers: svc.tftp.max_transfers, caseInsensitive: svc.tftp.case_insensitive },
         planner,
@@ -211,7 +213,11 @@ export class FleetServer {
           logger.warn({ loader: "pxelinux", set_in: pxelinuxAt }, problem);
       this.services.push({
         name: "tftp",
-        where: `udp ${socket.address().address}:${socket.address().port} root ${svc.tftp.root}`,
+        where: `udp ${socket.address().address}:${socket.address().port} root ${svc.tftp.root}, ${
+          workers === undefined
+            ? "transfers in the main thread"
+            : `${workers.count} transfer workers on ${workers.native === null ? "node:dgram" : "native I/O"}`
+        }`,
         stop: async () => {
           tftp.close();
           socket.close();
