@@ -86,9 +86,14 @@ function handle(m: ToWorker): void {
   }
 }
 
-loop.run(() => {
-  for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port))
-    handle(m.message as ToWorker);
-});
-for (const transfer of [...transfers.values()]) transfer.abort("server stopping");
-loop.dispose();
+try {
+  loop.run(() => {
+    for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port))
+      handle(m.message as ToWorker);
+  });
+} finally {
+  // Also when a bug threw out of the loop: the sockets are this process's
+  // fds, not the worker's, and would outlive it.
+  for (const transfer of [...transfers.values()]) transfer.abort("server stopping");
+  loop.dispose();
+}
