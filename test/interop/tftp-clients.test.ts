@@ -3,6 +3,9 @@
  * loopback: 0, 511, 512, 513 bytes, 1 MiB and 80 MiB (block numbers roll
  * over: 163841 blocks at 512 bytes, 81921 at 1024), byte-exact, with and
  * without options; netascii checked against each client's own conversion.
+ * Everything runs twice: transfers in the service's thread, and on native
+ * transfer workers (their own epoll loop on native/bootfleet_udp) with
+ * files over 2 MiB streamed from disk by blocking reads.
  */
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -10,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { toNetascii } from "../../src/protocols/tftp/netascii.js";
+import type { TftpServiceOptions } from "../../src/services/tftp/tftp-service.js";
 import {
   clients,
   LOOPBACK,
@@ -32,7 +36,6 @@ const SIZES: [string, number][] = [
 
 let dir: string;
 let root: string;
-let server: TestServer;
 const originals = new Map<string, Buffer>();
 
 /** A text with LF, CR LF and bare CR, some of them across 512-byte block edges. */
@@ -56,11 +59,9 @@ before(async () => {
     originals.set(name, body);
   }
   writeFileSync(join(root, "text.cfg"), netasciiText());
-  server = await startServer(root);
 });
 
-after(async () => {
-  await server?.close();
+after(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -89,82 +90,125 @@ const VARIANTS: [string, Fetch][] = [
   ["curl --tftp-blksize 1432 (iPXE's size)", (p, r, l) => clients.curl(p, r, l, ["--tftp-blksize", "1432"])],
 ];
 
-describe("tftp interop: real clients download byte-exact", () => {
-  for (const [variant, fetch] of VARIANTS) {
-    for (const [name] of SIZES) {
-      // The 80 MiB lock-step runs at 512 bytes are the slow ones; one per client is enough.
-      if (name === "80MiB" && /1432|1468/.test(variant)) continue;
-      it(`${variant}: ${name}`, async () => {
-        const local = join(dir, `out-${process.pid}-${Math.random().toString(36).slice(2)}`);
-        const r = await fetch(server.port, `f${name}`, local);
-        check(r, local, originals.get(name)!, `${variant} ${name}`);
+/** Where the transfers run. */
+const SERVERS: readonly {
+  readonly label: string;
+  readonly workers: number;
+  readonly io: "node" | "native";
+  readonly options: Partial<TftpServiceOptions>;
+  /**
+   * Which variants fetch the 80 MiB file (the slow runs). The lock-step runs
+   * at 1432 and 1468 bytes add nothing to the others: never. On native
+   * workers, one client per block size (512 lock-step, 1024) is enough for
+   * the rollover and the streamed reads; the rest would double this file's time.
+   */
+  readonly bigFile: (variant: string) => boolean;
+}[] = [
+  {
+    label: "transfers in the service's thread",
+    workers: 0,
+    io: "node",
+    options: {},
+    bigFile: (v) => !/1432|1468/.test(v),
+  },
+  {
+    label: "2 native transfer workers, files over 2 MiB streamed",
+    workers: 2,
+    io: "native",
+    options: { cacheMaxFileBytes: 2 << 20, readChunkBytes: 256 << 10 },
+    bigFile: (v) => /^tftp-hpa|^atftp blksize 1024/.test(v),
+  },
+];
+
+for (const { label, workers, io, options, bigFile } of SERVERS) {
+  describe(`tftp interop (${label})`, () => {
+    let server: TestServer;
+
+    before(async () => {
+      server = await startServer(root, options, undefined, workers, io);
+    });
+
+    after(async () => {
+      await server?.close();
+    });
+
+    describe("tftp interop: real clients download byte-exact", () => {
+      for (const [variant, fetch] of VARIANTS) {
+        for (const [name] of SIZES) {
+          if (name === "80MiB" && !bigFile(variant)) continue;
+          it(`${variant}: ${name}`, async () => {
+            const local = join(dir, `out-${process.pid}-${Math.random().toString(36).slice(2)}`);
+            const r = await fetch(server.port, `f${name}`, local);
+            check(r, local, originals.get(name)!, `${variant} ${name}`);
+          });
+        }
+      }
+
+      it("events carry bytes, duration, blksize and windowsize", () => {
+        const done = server.events.filter((e) => e.type === "tftp.done");
+        assert.ok(done.length > 0);
+        const ovmf = done.find((e) => e.detail?.windowsize === 4 && e.detail?.file === "f1MiB");
+        assert.ok(ovmf, "a windowsize 4 transfer was reported");
+        assert.equal(ovmf.detail?.bytes, 1 << 20);
+        assert.equal(ovmf.detail?.blksize, 1468);
+        assert.equal(typeof ovmf.detail?.duration_ms, "number");
+        assert.equal(ovmf.ip, "127.0.0.1");
+        assert.equal(server.events.filter((e) => e.type === "tftp.error").length, 0);
       });
-    }
-  }
+    });
 
-  it("events carry bytes, duration, blksize and windowsize", () => {
-    const done = server.events.filter((e) => e.type === "tftp.done");
-    assert.ok(done.length > 0);
-    const ovmf = done.find((e) => e.detail?.windowsize === 4 && e.detail?.file === "f1MiB");
-    assert.ok(ovmf, "a windowsize 4 transfer was reported");
-    assert.equal(ovmf.detail?.bytes, 1 << 20);
-    assert.equal(ovmf.detail?.blksize, 1468);
-    assert.equal(typeof ovmf.detail?.duration_ms, "number");
-    assert.equal(ovmf.ip, "127.0.0.1");
-    assert.equal(server.events.filter((e) => e.type === "tftp.error").length, 0);
+    describe("tftp interop: netascii", () => {
+      const text = () => readFileSync(join(root, "text.cfg"));
+
+      it("tftp-hpa -m netascii gets the file back exactly (it converts CR LF / CR NUL)", async () => {
+        const local = join(dir, "na-hpa");
+        check(
+          await clients.tftpHpa(server.port, "text.cfg", local, "netascii"),
+          local,
+          text(),
+          "tftp-hpa netascii",
+        );
+      });
+
+      it("atftp mode netascii gets the file back exactly", async () => {
+        const local = join(dir, "na-atftp");
+        check(
+          await clients.atftp(server.port, "text.cfg", local, ["mode netascii"]),
+          local,
+          text(),
+          "atftp netascii",
+        );
+      });
+
+      it("curl ;mode=netascii keeps the wire bytes: LF -> CR LF, CR -> CR NUL", async () => {
+        const local = join(dir, "na-curl");
+        const r = await clients.curl(server.port, "text.cfg;mode=netascii", local);
+        check(r, local, toNetascii(text()), "curl netascii");
+      });
+    });
+
+    describe("tftp interop: errors reach the clients", () => {
+      it("a missing file fails each client", async () => {
+        const local = join(dir, "missing");
+        const hpa = await clients.tftpHpa(server.port, "nope", local);
+        assert.match(hpa.stdout + hpa.stderr, /File not found/);
+        rmSync(local, { force: true });
+        const at = await clients.atftp(server.port, "nope", local);
+        assert.notEqual(at.code, 0);
+        assert.match(at.stdout + at.stderr, /File not found/);
+        rmSync(local, { force: true });
+        const cu = await clients.curl(server.port, "nope", local);
+        assert.equal(cu.code, 68, "CURLE_TFTP_NOTFOUND");
+        rmSync(local, { force: true });
+      });
+
+      it("a write is refused with Access violation", async () => {
+        const src = join(dir, "upload");
+        writeFileSync(src, "data");
+        const r = await run("atftp", ["-p", "-l", src, "-r", "upload", LOOPBACK, String(server.port)]);
+        assert.notEqual(r.code, 0);
+        assert.match(r.stdout + r.stderr, /Access violation/);
+      });
+    });
   });
-});
-
-describe("tftp interop: netascii", () => {
-  const text = () => readFileSync(join(root, "text.cfg"));
-
-  it("tftp-hpa -m netascii gets the file back exactly (it converts CR LF / CR NUL)", async () => {
-    const local = join(dir, "na-hpa");
-    check(
-      await clients.tftpHpa(server.port, "text.cfg", local, "netascii"),
-      local,
-      text(),
-      "tftp-hpa netascii",
-    );
-  });
-
-  it("atftp mode netascii gets the file back exactly", async () => {
-    const local = join(dir, "na-atftp");
-    check(
-      await clients.atftp(server.port, "text.cfg", local, ["mode netascii"]),
-      local,
-      text(),
-      "atftp netascii",
-    );
-  });
-
-  it("curl ;mode=netascii keeps the wire bytes: LF -> CR LF, CR -> CR NUL", async () => {
-    const local = join(dir, "na-curl");
-    const r = await clients.curl(server.port, "text.cfg;mode=netascii", local);
-    check(r, local, toNetascii(text()), "curl netascii");
-  });
-});
-
-describe("tftp interop: errors reach the clients", () => {
-  it("a missing file fails each client", async () => {
-    const local = join(dir, "missing");
-    const hpa = await clients.tftpHpa(server.port, "nope", local);
-    assert.match(hpa.stdout + hpa.stderr, /File not found/);
-    rmSync(local, { force: true });
-    const at = await clients.atftp(server.port, "nope", local);
-    assert.notEqual(at.code, 0);
-    assert.match(at.stdout + at.stderr, /File not found/);
-    rmSync(local, { force: true });
-    const cu = await clients.curl(server.port, "nope", local);
-    assert.equal(cu.code, 68, "CURLE_TFTP_NOTFOUND");
-    rmSync(local, { force: true });
-  });
-
-  it("a write is refused with Access violation", async () => {
-    const src = join(dir, "upload");
-    writeFileSync(src, "data");
-    const r = await run("atftp", ["-p", "-l", src, "-r", "upload", LOOPBACK, String(server.port)]);
-    assert.notEqual(r.code, 0);
-    assert.match(r.stdout + r.stderr, /Access violation/);
-  });
-});
+}

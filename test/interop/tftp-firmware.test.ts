@@ -97,8 +97,19 @@ const kernel = pseudoRandom(3 * 1024 * 1024 + 123, 5);
 const MAC = "52:54:00:ab:cd:ef";
 const menu = Buffer.from("DEFAULT linux\nLABEL linux\n  KERNEL vmlinuz\n  APPEND initrd=initrd.img\n");
 
-for (const workers of [0, 2]) {
-  describe(`tftp interop: what boot firmware sends (${workers ? `${workers} transfer worker threads, big files streamed` : "transfers in the service's thread"})`, () => {
+/** Where the transfers run; with workers, the kernel is also streamed from disk in chunks (not cached). */
+const SERVERS: readonly {
+  readonly workers: number;
+  readonly io: "node" | "native";
+  readonly label: string;
+}[] = [
+  { workers: 0, io: "node", label: "transfers in the service's thread" },
+  { workers: 2, io: "node", label: "2 transfer worker threads on node:dgram, big files streamed" },
+  { workers: 2, io: "native", label: "2 native transfer workers (own epoll loop), big files streamed" },
+];
+
+for (const { workers, io, label } of SERVERS) {
+  describe(`tftp interop: what boot firmware sends (${label})`, () => {
     let dir: string;
     let server: TestServer;
 
@@ -115,6 +126,7 @@ for (const workers of [0, 2]) {
             ? { body: menu, contentType: "text/plain", mtime: 0 }
             : null,
         workers,
+        io,
       );
     });
 

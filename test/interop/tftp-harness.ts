@@ -9,6 +9,7 @@ import { createSocket, type Socket } from "node:dgram";
 import { type BootEvent, EventBus } from "../../src/events/event-bus.js";
 import { MemoryLogger } from "../../src/logging/logger.js";
 import { dgramTransferSocketFactory } from "../../src/services/tftp/dgram-transfer-socket-factory.js";
+import { loadNativeUdp, type NativeUdp } from "../../src/services/tftp/native-udp.js";
 import { TftpService, type TftpServiceOptions } from "../../src/services/tftp/tftp-service.js";
 import type { GeneratedFile } from "../../src/boot/boot-planner.js";
 
@@ -46,7 +47,20 @@ export async function startServer(
   generated: (path: string) => GeneratedFile | null = () => null,
   /** Run transfers on this many worker threads (0: in the service's thread). */
   workers = 0,
+  /**
+   * The workers' I/O: "node" runs them on libuv and node:dgram, "native" on
+   * their own epoll loop through native/bootfleet_udp (part of the build: a
+   * missing addon fails the test).
+   */
+  io: "node" | "native" = "node",
 ): Promise<TestServer> {
+  let native: NativeUdp | null = null;
+  if (io === "native") {
+    assert.ok(workers > 0, "native I/O is for transfer workers: give a worker count");
+    const loaded = loadNativeUdp();
+    if (loaded.udp === null) assert.fail(`native TFTP workers: ${loaded.reason}`);
+    native = loaded.udp;
+  }
   const socket = createSocket("udp4");
   await new Promise<void>((resolve, reject) => {
     socket.once("error", reject);
@@ -59,7 +73,7 @@ export async function startServer(
   const service = new TftpService({
     socket,
     createTransferSocket: dgramTransferSocketFactory(LOOPBACK),
-    transferWorkers: workers > 0 ? { count: workers, localAddress: LOOPBACK } : undefined,
+    transferWorkers: workers > 0 ? { count: workers, localAddress: LOOPBACK, native } : undefined,
     root,
     options,
     planner: { generatedFile: async (path) => generated(path) },
