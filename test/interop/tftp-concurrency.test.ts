@@ -1,7 +1,8 @@
 /**
  * 8:00 in the lab: 200 machines ask for the same 8 MiB file at once. 100 curl
  * and 100 atftp clients (iPXE's blksize 1432 + tsize) run together against
- * one server; every download must succeed byte-exact. The time limit is
+ * one server (2 transfer workers on native I/O, as `bootfleet serve` runs
+ * them); every download must succeed byte-exact. The time limit is
  * generous and only bounds the test; no speed is asserted here (bench/tftp
  * measures speed).
  */
@@ -37,7 +38,7 @@ before(async () => {
   want = createHash("sha256").update(body).digest("hex");
   writeFileSync(join(dir, "root", "initrd.img"), body);
   // Transfers on two worker threads, as a production server on this 2-core machine would run.
-  server = await startServer(join(dir, "root"), { maxTransfers: 256 }, undefined, 2);
+  server = await startServer(join(dir, "root"), { maxTransfers: 256 }, undefined, 2, "native");
 });
 
 after(async () => {

@@ -47,6 +47,7 @@ export class PollLoop implements Timers, Clock {
   #timerSeq = 0;
   #immediates: (() => void)[] = [];
   #stopped = false;
+  #disposed = false;
 
   constructor(udp: NativeUdp, localAddress: string, wakerFd: number) {
     this.#udp = udp;
@@ -127,7 +128,10 @@ export class PollLoop implements Timers, Clock {
 
   /** Closes every socket still open and the epoll fd (not the waker: it belongs to whoever made it). */
   dispose(): void {
-    for (const fd of [...this.#sockets.keys()]) this.closeSocket(fd);
+    if (this.#disposed) return;
+    this.#disposed = true;
+    // Through the sockets, so a later send on one fails instead of reaching a reused fd number.
+    for (const socket of [...this.#sockets.values()]) socket.close();
     this.#udp.close(this.#epfd);
   }
 
