@@ -139,27 +139,21 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   return out;
 }
 
-static napi_value js_send(napi_env env, napi_callback_info info) {
+/* send(fd, bytes) and recv(fd, buffer): one datagram, never blocking; bytes moved or -errno. */
+static napi_value transfer(napi_env env, napi_callback_info info, int sending) {
   napi_value argv[2];
   int32_t fd;
   void *data;
   size_t length;
   if (!get_args(env, info, 2, argv) || !get_int(env, argv[0], &fd) || !get_bytes(env, argv[1], &data, &length))
     return NULL;
-  ssize_t n = send(fd, data, length, MSG_DONTWAIT);
+  ssize_t n = sending ? send(fd, data, length, MSG_DONTWAIT) : recv(fd, data, length, MSG_DONTWAIT);
   return int_value(env, n < 0 ? -errno : n);
 }
 
-static napi_value js_recv(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
-  int32_t fd;
-  void *data;
-  size_t length;
-  if (!get_args(env, info, 2, argv) || !get_int(env, argv[0], &fd) || !get_bytes(env, argv[1], &data, &length))
-    return NULL;
-  ssize_t n = recv(fd, data, length, MSG_DONTWAIT);
-  return int_value(env, n < 0 ? -errno : n);
-}
+static napi_value js_send(napi_env env, napi_callback_info info) { return transfer(env, info, 1); }
+
+static napi_value js_recv(napi_env env, napi_callback_info info) { return transfer(env, info, 0); }
 
 static napi_value js_close(napi_env env, napi_callback_info info) {
   napi_value argv[1];

@@ -2,7 +2,7 @@
  * bootfleet's TFTP service vs tftpd-hpa (in.tftpd) and dnsmasq's TFTP, on the
  * same files, over loopback, in one run. Prints MB/s for each and the ratios.
  *
- *   node --import tsx bench/tftp/tftp-bench.ts [--rounds 3] [--clients 50] [--size-mib 64] [--workers 2] [--only TEXT] [--io native|node|both]
+ *   node --import tsx bench/tftp/tftp-bench.ts [--rounds 3] [--clients 50] [--size-mib 64] [--workers 2] [--only TEXT] [--io native|node|both] [--pin S:C]
  *
  * Scenarios (real clients only):
  *  - one client, lock-step, blksize 1468: curl --tftp-blksize 1468, atftp
@@ -28,6 +28,14 @@
  * it with `npm run build:native`), or through libuv and node:dgram
  * (`--io node`); `--io both` runs the two as columns "bootfleet" and
  * "bootfleet-node".
+ *
+ * --pin S:C runs every server on CPU S and every client on CPU C (taskset).
+ * A lock-step transfer's rate depends mostly on where the scheduler puts the
+ * two ends: on one CPU each block is a cheap switch, across CPUs each block
+ * waits for an idle CPU to wake, and unpinned each round draws one or the
+ * other (1 client rows swing 12-58 MB/s between rounds on this VM). `0:0`
+ * measures what each server spends per block; `1:0` what a client on
+ * another machine sees (the server wakes for every ACK).
  *
  * Every server is its own process, started here and stopped by PID:
  * bootfleet (bench/tftp/bootfleet-server.ts) and `in.tftpd -L -s DIR -a
@@ -64,6 +72,17 @@ if (!["native", "node", "both"].includes(IO)) {
   process.exit(2);
 }
 const HOST = "127.0.0.1";
+const PIN = opt("--pin", "");
+if (PIN !== "" && !/^\d+:\d+$/.test(PIN)) {
+  process.stderr.write(`bench: --pin wants SERVER_CPU:CLIENT_CPU, like 1:0, not ${PIN}\n`);
+  process.exit(2);
+}
+const [SERVER_CPU, CLIENT_CPU] = PIN === "" ? [null, null] : PIN.split(":");
+
+/** `cmd argv` under taskset when --pin is set. */
+function pinned(cpu: string | null | undefined, cmd: string, argv: readonly string[]): [string, string[]] {
+  return cpu == null ? [cmd, [...argv]] : ["taskset", ["-c", cpu, cmd, ...argv]];
+}
 
 function need(command: string, pkg: string): void {
   if (spawnSync("sh", ["-c", `command -v ${command}`]).status !== 0) {
@@ -98,7 +117,7 @@ async function udpPortFree(port: number): Promise<boolean> {
 
 function run(cmd: string, argv: readonly string[]): Promise<{ code: number | null; err: string }> {
   return new Promise((resolve) => {
-    const child = spawn(cmd, argv, { stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(...pinned(CLIENT_CPU, cmd, argv), { stdio: ["ignore", "ignore", "pipe"] });
     let err = "";
     child.stderr.on("data", (d: Buffer) => {
       err += d.toString();
@@ -130,8 +149,15 @@ async function startBootfleet(root: string, io: "native" | "node", name: string)
   const here = fileURLToPath(new URL(".", import.meta.url));
   const port = await freeUdpPort();
   const proc = spawn(
-    process.execPath,
-    ["--import", "tsx", join(here, "bootfleet-server.ts"), root, String(port), String(WORKERS), io],
+    ...pinned(SERVER_CPU, process.execPath, [
+      "--import",
+      "tsx",
+      join(here, "bootfleet-server.ts"),
+      root,
+      String(port),
+      String(WORKERS),
+      io,
+    ]),
     {
       stdio: ["ignore", "ignore", "inherit"],
     },
@@ -143,7 +169,9 @@ async function startBootfleet(root: string, io: "native" | "node", name: string)
 async function startTftpdHpa(root: string): Promise<Server> {
   const port = await freeUdpPort();
   // -L: foreground, -s: chroot to the root (as root), -a: address:port.
-  const proc = spawn("in.tftpd", ["-L", "-s", root, "-a", `${HOST}:${port}`], { stdio: "ignore" });
+  const proc = spawn(...pinned(SERVER_CPU, "in.tftpd", ["-L", "-s", root, "-a", `${HOST}:${port}`]), {
+    stdio: "ignore",
+  });
   await waitListening(port, proc, "tftpd-hpa");
   return { name: "tftpd-hpa", port, proc };
 }
@@ -151,8 +179,7 @@ async function startTftpdHpa(root: string): Promise<Server> {
 async function startDnsmasq(root: string, dir: string): Promise<Server | string> {
   if (!(await udpPortFree(69))) return "dnsmasq left out: 127.0.0.1:69 is in use";
   const proc = spawn(
-    "dnsmasq",
-    [
+    ...pinned(SERVER_CPU, "dnsmasq", [
       "-k",
       "-C",
       "/dev/null",
@@ -166,7 +193,7 @@ async function startDnsmasq(root: string, dir: string): Promise<Server | string>
       `--tftp-max=${Math.max(512, CLIENTS * 2)}`,
       "--quiet-tftp",
       `--log-facility=${join(dir, "dnsmasq.log")}`,
-    ],
+    ]),
     { stdio: "ignore" },
   );
   await waitListening(69, proc, "dnsmasq");
@@ -342,7 +369,9 @@ async function main(): Promise<void> {
     const best = (sc: string, n: string) => Math.max(...results.get(sc)!.get(n)!);
     const lines: string[] = [];
     lines.push(
-      `TFTP on loopback, ${ROUNDS} rounds, MB/s as best (median); file ${SIZE >> 20} MiB single, 8 MiB multi`,
+      `TFTP on loopback, ${ROUNDS} rounds, MB/s as best (median); file ${SIZE >> 20} MiB single, 8 MiB multi${
+        PIN === "" ? "" : `; servers on CPU ${SERVER_CPU}, clients on CPU ${CLIENT_CPU}`
+      }`,
     );
     lines.push(
       ["scenario", ...names, ...names.filter((n) => n !== "bootfleet").map((n) => `bootfleet/${n}`)].join(

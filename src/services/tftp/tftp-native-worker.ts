@@ -8,10 +8,10 @@
 import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
 import { loadNativeUdp } from "./native-udp.js";
 import { PollLoop } from "./poll-loop.js";
-import { TftpTransfer } from "./tftp-transfer.js";
+import type { TftpTransfer } from "./tftp-transfer.js";
 import type { ToWorker } from "./tftp-worker-pool.js";
 import { openTransferSourceSync, type TransferSource } from "./transfer-source.js";
-import type { TransferSpec } from "./transfer-runner.js";
+import { type TransferSpec, transferFor } from "./transfer-runner.js";
 import type { TransferSocket } from "./udp-socket.js";
 
 const port = parentPort!;
@@ -38,18 +38,7 @@ function start(id: number, spec: TransferSpec): void {
     port.postMessage({ t: "refused", id, message: (e as Error).message });
     return;
   }
-  const oack =
-    spec.oack === null ? null : Buffer.from(spec.oack.buffer, spec.oack.byteOffset, spec.oack.byteLength);
-  const transfer = new TftpTransfer({
-    socket,
-    client: spec.client,
-    source,
-    blksize: spec.blksize,
-    windowsize: spec.windowsize,
-    oack,
-    timing: spec.timing,
-    clock: loop,
-    timers: loop,
+  const transfer = transferFor(spec, source, socket, loop, loop, {
     onEnd: (summary) => {
       transfers.delete(id);
       port.postMessage({ t: "end", id, summary });

@@ -7,8 +7,8 @@
 import type { Clock } from "../../events/event-bus.js";
 import type { Timers } from "./timers.js";
 import { TftpTransfer, type TransferSummary, type TransferTiming } from "./tftp-transfer.js";
-import { openTransferSource, type TransferSourceSpec } from "./transfer-source.js";
-import type { TransferSocketFactory, UdpRemote } from "./udp-socket.js";
+import { openTransferSource, type TransferSource, type TransferSourceSpec } from "./transfer-source.js";
+import type { TransferSocket, TransferSocketFactory, UdpRemote } from "./udp-socket.js";
 
 /** Everything a transfer needs; plain data, so it can be posted to a worker. */
 export interface TransferSpec {
@@ -44,6 +44,32 @@ export interface TransferRunner {
   close(): void;
 }
 
+/** The TftpTransfer for `spec` on an opened source and socket: every runner builds it this way. */
+export function transferFor(
+  spec: TransferSpec,
+  source: TransferSource,
+  socket: TransferSocket,
+  clock: Clock,
+  timers: Timers,
+  callbacks: TransferCallbacks,
+): TftpTransfer {
+  const oack =
+    spec.oack === null ? null : Buffer.from(spec.oack.buffer, spec.oack.byteOffset, spec.oack.byteLength);
+  return new TftpTransfer({
+    socket,
+    client: spec.client,
+    source,
+    blksize: spec.blksize,
+    windowsize: spec.windowsize,
+    oack,
+    timing: spec.timing,
+    clock,
+    timers,
+    onEnd: (summary) => callbacks.onEnd(summary),
+    onNote: (note, detail) => callbacks.onNote(note, detail),
+  });
+}
+
 export class InThreadTransferRunner implements TransferRunner {
   readonly #createSocket: TransferSocketFactory;
   readonly #clock: Clock;
@@ -64,21 +90,7 @@ export class InThreadTransferRunner implements TransferRunner {
       source.close();
       throw e;
     }
-    const oack =
-      spec.oack === null ? null : Buffer.from(spec.oack.buffer, spec.oack.byteOffset, spec.oack.byteLength);
-    const transfer = new TftpTransfer({
-      socket,
-      client: spec.client,
-      source,
-      blksize: spec.blksize,
-      windowsize: spec.windowsize,
-      oack,
-      timing: spec.timing,
-      clock: this.#clock,
-      timers: this.#timers,
-      onEnd: (summary) => callbacks.onEnd(summary),
-      onNote: (note, detail) => callbacks.onNote(note, detail),
-    });
+    const transfer = transferFor(spec, source, socket, this.#clock, this.#timers, callbacks);
     transfer.start();
     return {
       stillRunning: () => Promise.resolve(transfer.stillRunning()),

@@ -98,27 +98,26 @@ export class BufferSource implements TransferSource {
 }
 
 /**
- * Reads a big file in chunks of at least `chunkBytes`, one chunk in memory per
- * transfer. A window never goes backwards (a retransmission starts at the
- * oldest unacknowledged block, which the last load covered), so one chunk is
- * enough. Each load allocates a new chunk: a packet still queued in the
- * socket may point into the old one.
+ * The one chunk of a big file a transfer holds in memory; the two file
+ * sources below differ only in how they fill it. A window never goes
+ * backwards (a retransmission starts at the oldest unacknowledged block,
+ * which the last read covered), so one chunk is enough. Each read makes a
+ * new chunk: a packet still queued in the socket may point into the old one.
  */
-export class ChunkedFileSource implements TransferSource {
+abstract class FileChunks {
   readonly size: number;
-  readonly #handle: FileHandle;
   readonly #chunkBytes: number;
   #chunk: Buffer | null = null;
   #chunkStart = 0;
   #closed = false;
 
-  constructor(handle: FileHandle, size: number, chunkBytes: number) {
-    this.#handle = handle;
+  constructor(size: number, chunkBytes: number) {
     this.size = size;
     this.#chunkBytes = chunkBytes;
   }
 
-  copy(target: Buffer, targetStart: number, start: number, end: number): boolean {
+  /** Copies [start, end) from the chunk; false when it is not all there. */
+  protected fromChunk(target: Buffer, targetStart: number, start: number, end: number): boolean {
     if (end <= start) return true;
     const chunk = this.#chunk;
     if (chunk === null || start < this.#chunkStart || end > this.#chunkStart + chunk.length) return false;
@@ -126,67 +125,86 @@ export class ChunkedFileSource implements TransferSource {
     return true;
   }
 
-  load(start: number, end: number, done: (error?: Error) => void): void {
-    this.#load(start, end).then(
-      () => done(),
-      (e: unknown) => done(e as Error),
-    );
+  /** A new, empty chunk covering at least [start, end), for `fill` to read into and `keep`. */
+  protected newChunk(start: number, end: number): Buffer {
+    if (this.#closed) throw new Error("file closed");
+    return Buffer.allocUnsafe(Math.min(this.size - start, Math.max(this.#chunkBytes, end - start)));
   }
 
-  async #load(start: number, end: number): Promise<void> {
-    if (this.#closed) throw new Error("file closed");
-    const length = Math.min(this.size - start, Math.max(this.#chunkBytes, end - start));
-    const chunk = Buffer.allocUnsafe(length);
-    let got = 0;
-    while (got < length) {
-      const { bytesRead } = await this.#handle.read(chunk, got, length - got, start + got);
-      if (bytesRead === 0) throw new Error(`file shrank during the transfer (read ended at ${start + got})`);
-      got += bytesRead;
-    }
+  protected keep(chunk: Buffer, start: number): void {
     this.#chunk = chunk;
     this.#chunkStart = start;
+  }
+
+  protected static shrank(at: number): Error {
+    return new Error(`file shrank during the transfer (read ended at ${at})`);
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#chunk = null;
+    this.release();
+  }
+
+  protected abstract release(): void;
+}
+
+/** A big file read in chunks of at least `chunkBytes` through a FileHandle (libuv's thread pool). */
+export class ChunkedFileSource extends FileChunks implements TransferSource {
+  readonly #handle: FileHandle;
+
+  constructor(handle: FileHandle, size: number, chunkBytes: number) {
+    super(size, chunkBytes);
+    this.#handle = handle;
+  }
+
+  copy(target: Buffer, targetStart: number, start: number, end: number): boolean {
+    return this.fromChunk(target, targetStart, start, end);
+  }
+
+  load(start: number, end: number, done: (error?: Error) => void): void {
+    this.#read(start, end).then(
+      () => done(),
+      (e: unknown) => done(e as Error),
+    );
+  }
+
+  async #read(start: number, end: number): Promise<void> {
+    const chunk = this.newChunk(start, end);
+    for (let got = 0; got < chunk.length; ) {
+      const { bytesRead } = await this.#handle.read(chunk, got, chunk.length - got, start + got);
+      if (bytesRead === 0) throw FileChunks.shrank(start + got);
+      got += bytesRead;
+    }
+    this.keep(chunk, start);
+  }
+
+  protected release(): void {
     this.#handle.close().catch(() => {});
   }
 }
 
 /**
- * ChunkedFileSource with blocking reads: `copy` reads the chunk it needs
- * itself, and returns false only when that read failed (`load` then reports
- * the error).
+ * The same with blocking reads: `copy` reads the chunk it needs itself, and
+ * returns false only when that read failed (`load` then reports the error).
  */
-export class SyncFileSource implements TransferSource {
-  readonly size: number;
+export class SyncFileSource extends FileChunks implements TransferSource {
   readonly #fd: number;
-  readonly #chunkBytes: number;
-  #chunk: Buffer | null = null;
-  #chunkStart = 0;
-  #closed = false;
 
   constructor(fd: number, size: number, chunkBytes: number) {
+    super(size, chunkBytes);
     this.#fd = fd;
-    this.size = size;
-    this.#chunkBytes = chunkBytes;
   }
 
   copy(target: Buffer, targetStart: number, start: number, end: number): boolean {
-    if (end <= start) return true;
-    let chunk = this.#chunk;
-    if (chunk === null || start < this.#chunkStart || end > this.#chunkStart + chunk.length) {
-      try {
-        this.#read(start, end);
-      } catch {
-        return false;
-      }
-      chunk = this.#chunk!;
+    if (this.fromChunk(target, targetStart, start, end)) return true;
+    try {
+      this.#read(start, end);
+    } catch {
+      return false;
     }
-    chunk.copy(target, targetStart, start - this.#chunkStart, end - this.#chunkStart);
-    return true;
+    return this.fromChunk(target, targetStart, start, end);
   }
 
   load(start: number, end: number, done: (error?: Error) => void): void {
@@ -200,24 +218,16 @@ export class SyncFileSource implements TransferSource {
   }
 
   #read(start: number, end: number): void {
-    if (this.#closed) throw new Error("file closed");
-    const length = Math.min(this.size - start, Math.max(this.#chunkBytes, end - start));
-    // A new chunk each time, as in ChunkedFileSource (nothing may point into the old one).
-    const chunk = Buffer.allocUnsafe(length);
-    let got = 0;
-    while (got < length) {
-      const n = readSync(this.#fd, chunk, got, length - got, start + got);
-      if (n === 0) throw new Error(`file shrank during the transfer (read ended at ${start + got})`);
+    const chunk = this.newChunk(start, end);
+    for (let got = 0; got < chunk.length; ) {
+      const n = readSync(this.#fd, chunk, got, chunk.length - got, start + got);
+      if (n === 0) throw FileChunks.shrank(start + got);
       got += n;
     }
-    this.#chunk = chunk;
-    this.#chunkStart = start;
+    this.keep(chunk, start);
   }
 
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#chunk = null;
+  protected release(): void {
     closeSync(this.#fd);
   }
 }
