@@ -18,6 +18,8 @@ const optional = process.argv.includes("--optional");
 const dir = join(root, "native");
 const out = join(dir, "build", "Release", "bootfleet_udp.node");
 const sources = ["bootfleet_udp.c", "binding.gyp"].map((f) => join(dir, f));
+/** Where this Node.js is installed (/usr for Debian's and NodeSource's packages). */
+const prefix = resolve(process.execPath, "..", "..");
 
 function giveUp(message) {
   if (optional) {
@@ -40,7 +42,6 @@ function findNodeGyp() {
     candidates.push(
       join(dirname(process.env.npm_execpath), "..", "node_modules", "node-gyp", "bin", "node-gyp.js"),
     );
-  const prefix = resolve(process.execPath, "..", "..");
   candidates.push(
     join(prefix, "lib", "node_modules", "npm", "node_modules", "node-gyp", "bin", "node-gyp.js"),
   );
@@ -51,7 +52,6 @@ const nodeGyp = findNodeGyp();
 if (nodeGyp === null) giveUp("node-gyp not found (it comes with npm); is npm installed?");
 // The headers of this very Node.js (Debian/NodeSource packages put them in
 // <prefix>/include/node); without them node-gyp would try to download them.
-const prefix = resolve(process.execPath, "..", "..");
 const nodedir = existsSync(join(prefix, "include", "node", "node_api.h")) ? [`--nodedir=${prefix}`] : [];
 if (nodedir.length === 0)
   process.stderr.write(

@@ -16,6 +16,7 @@
  */
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
+import { constants } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -38,7 +39,8 @@ export interface NativeUdp {
   wakerDrain(fd: number): void;
 }
 
-export const EAGAIN = -11;
+/** recv/send's "nothing waiting" / "send buffer full", as the addon returns it. */
+export const EAGAIN = -constants.errno.EAGAIN;
 
 /** The addon's path: native/build/Release/ of the package, from src/ (tsx) or dist/src/ (built). */
 export function nativeUdpPath(): string | null {

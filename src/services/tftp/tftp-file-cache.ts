@@ -4,7 +4,7 @@
  * transfers; an entry is reused while the file's identity and times are
  * unchanged, and concurrent first requests share one read.
  */
-import { constants, type Stats } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, type Stats } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 
 interface Entry {
@@ -16,20 +16,41 @@ interface Entry {
   readonly body: Buffer;
 }
 
+/** O_NOFOLLOW: not a symlink swapped in since the check; O_NONBLOCK: a FIFO swapped in must not hang the open. */
+const OPEN_RESOLVED = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+/** Throws unless what was opened is the regular file stat saw when the name was checked. */
+function assertStillResolved(now: Stats, st: { readonly dev: number; readonly ino: number }): void {
+  if (!now.isFile() || now.ino !== st.ino || now.dev !== st.dev)
+    throw new Error("file changed while opening");
+}
+
 /** Opens a resolved file without following a symlink swapped in since, and checks it is the file stat saw. */
 export async function openResolved(
   realPath: string,
   st: { readonly dev: number; readonly ino: number },
 ): Promise<FileHandle> {
-  // O_NONBLOCK: a FIFO swapped in after the check must not hang the open.
-  const handle = await open(realPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  const handle = await open(realPath, OPEN_RESOLVED);
   try {
-    const now = await handle.stat();
-    if (!now.isFile() || now.ino !== st.ino || now.dev !== st.dev)
-      throw new Error("file changed while opening");
+    assertStillResolved(await handle.stat(), st);
     return handle;
   } catch (e) {
     await handle.close().catch(() => {});
+    throw e;
+  }
+}
+
+/** openResolved with blocking calls, for a thread without libuv's loop (poll-loop.ts); returns the fd. */
+export function openResolvedSync(
+  realPath: string,
+  st: { readonly dev: number; readonly ino: number },
+): number {
+  const fd = openSync(realPath, OPEN_RESOLVED);
+  try {
+    assertStillResolved(fstatSync(fd), st);
+    return fd;
+  } catch (e) {
+    closeSync(fd);
     throw e;
   }
 }

@@ -4,9 +4,9 @@
  * file handle read a chunk at a time. Blocks are copied straight into the
  * transfer's reusable packet buffers.
  */
-import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, readSync } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
-import { openResolved } from "./tftp-file-cache.js";
+import { openResolved, openResolvedSync } from "./tftp-file-cache.js";
 
 /**
  * What a transfer reads, in a form that can be posted to a worker thread: a
@@ -26,10 +26,7 @@ export type TransferSourceSpec =
     };
 
 export async function openTransferSource(spec: TransferSourceSpec): Promise<TransferSource> {
-  if (spec.kind === "buffer") {
-    const b = spec.body;
-    return new BufferSource(Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
-  }
+  if (spec.kind === "buffer") return new BufferSource(asBuffer(spec.body));
   const handle = await openResolved(spec.realPath, spec);
   return new ChunkedFileSource(handle, spec.size, spec.chunkBytes);
 }
@@ -40,21 +37,13 @@ export async function openTransferSource(spec: TransferSourceSpec): Promise<Tran
  * reads the same way; a chunk read is from the page cache nearly always.
  */
 export function openTransferSourceSync(spec: TransferSourceSpec): TransferSource {
-  if (spec.kind === "buffer") {
-    const b = spec.body;
-    return new BufferSource(Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
-  }
-  // O_NONBLOCK and the identity check: as openResolved (a FIFO or another file swapped in after the check).
-  const fd = openSync(spec.realPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  try {
-    const now = fstatSync(fd);
-    if (!now.isFile() || now.ino !== spec.ino || now.dev !== spec.dev)
-      throw new Error("file changed while opening");
-  } catch (e) {
-    closeSync(fd);
-    throw e;
-  }
-  return new SyncFileSource(fd, spec.size, spec.chunkBytes);
+  if (spec.kind === "buffer") return new BufferSource(asBuffer(spec.body));
+  return new SyncFileSource(openResolvedSync(spec.realPath, spec), spec.size, spec.chunkBytes);
+}
+
+/** A posted body arrives as a plain Uint8Array: view the same memory as a Buffer. */
+function asBuffer(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
 export interface TransferSource {
