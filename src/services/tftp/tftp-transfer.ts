@@ -85,6 +85,8 @@ export class TftpTransfer {
   readonly #startedAt: number;
   /** Packet buffers, one per block slot, reused as the window moves (2 windows' worth). */
   readonly #slots: Buffer[] = [];
+  /** The block each slot holds ready to send (0: none), so a resend or a prepared block is not copied again. */
+  readonly #slotBlocks: number[] = [];
   readonly #slotCount: number;
 
   #awaitingOackAck: boolean;
@@ -246,27 +248,48 @@ export class TftpTransfer {
     if (slot === undefined) {
       slot = Buffer.allocUnsafe(DATA_HEADER_BYTES + this.#p.blksize);
       this.#slots[i] = slot;
+      this.#slotBlocks[i] = 0;
     }
     return slot;
+  }
+
+  /** Bytes of data in `block`. */
+  #length(block: number): number {
+    return Math.min(this.#p.blksize, this.#p.source.size - (block - 1) * this.#p.blksize);
+  }
+
+  /** Puts DATA `block` in its slot unless it is there already; false when the source must load first. */
+  #fill(block: number): boolean {
+    const i = block % this.#slotCount;
+    const slot = this.#slot(block);
+    if (this.#slotBlocks[i] === block) return true;
+    const start = (block - 1) * this.#p.blksize;
+    if (!this.#p.source.copy(slot, DATA_HEADER_BYTES, start, start + this.#length(block))) return false;
+    writeDataHeader(slot, block);
+    this.#slotBlocks[i] = block;
+    return true;
   }
 
   #pump(): void {
     const { blksize, source } = this.#p;
     while (this.#cursor <= this.#burstEnd) {
       const block = this.#cursor;
-      const start = (block - 1) * blksize;
-      const length = Math.min(blksize, source.size - start);
-      const slot = this.#slot(block);
-      if (!source.copy(slot, DATA_HEADER_BYTES, start, start + length)) {
-        this.#load(start, Math.min(source.size, this.#burstEnd * blksize));
+      if (!this.#fill(block)) {
+        this.#load((block - 1) * blksize, Math.min(source.size, this.#burstEnd * blksize));
         return;
       }
-      writeDataHeader(slot, block);
+      const slot = this.#slot(block);
+      const length = this.#length(block);
       this.#send(length === blksize ? slot : slot.subarray(0, DATA_HEADER_BYTES + length));
       this.#cursor = block + 1;
       if (block >= this.#next) this.#next = block + 1;
     }
     this.#sent();
+    // While the burst travels, make the next one's first packet ready, so that
+    // the ACK that asks for it finds only a send to do. Its slot held a block
+    // two windows back, which the ACK for this burst's first block covered.
+    const ahead = this.#burstEnd + 1;
+    if (ahead <= this.#lastBlock) this.#fill(ahead);
   }
 
   #load(start: number, end: number): void {
