@@ -14,7 +14,9 @@
  *   close(fd)
  *   pollerCreate() -> epoll fd
  *   pollerAdd(epfd, fd) / pollerRemove(epfd, fd)    (level-triggered, readable)
- *   pollerWait(epfd, timeoutMs, Int32Array out) -> how many fds, written to out
+ *   pollerWait(epfd, timeoutMs, Int32Array out[, spinUs]) -> how many fds,
+ *       written to out; with spinUs > 0 it first polls without sleeping for
+ *       up to spinUs microseconds, yielding the CPU between polls
  *   wakerCreate() -> eventfd;  wake(efd);  wakerDrain(efd)
  */
 #define NAPI_VERSION 8
@@ -28,7 +30,9 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sched.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_EVENTS 256
@@ -184,24 +188,56 @@ static napi_value js_poller_remove(napi_env env, napi_callback_info info) {
   return poller_ctl(env, info, EPOLL_CTL_DEL);
 }
 
+static int64_t monotonic_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/*
+ * epoll_wait that first spins for up to spin_us: an idle CPU that goes to
+ * sleep takes tens of microseconds to wake (far more in a VM, where it is
+ * a halt), which a lock-step transfer pays on every block. sched_yield
+ * between polls lets anything else runnable on this CPU (a client on the
+ * same host) go first.
+ */
+static int wait_events(int epfd, struct epoll_event *events, int max, int timeout, int32_t spin_us) {
+  if (spin_us > 0 && timeout != 0) {
+    int64_t deadline = monotonic_ns() + (int64_t)spin_us * 1000;
+    do {
+      int n = epoll_wait(epfd, events, max, 0);
+      if (n != 0) return n;
+      sched_yield();
+    } while (monotonic_ns() < deadline);
+  }
+  int n;
+  do n = epoll_wait(epfd, events, max, timeout);
+  while (n < 0 && errno == EINTR && timeout < 0);
+  return n;
+}
+
 static napi_value js_poller_wait(napi_env env, napi_callback_info info) {
-  napi_value argv[3];
-  int32_t epfd, timeout;
+  napi_value argv[4];
+  size_t argc = 4;
+  int32_t epfd, timeout, spin_us = 0;
   napi_typedarray_type type;
   size_t length, offset;
   void *data;
   napi_value ab;
-  if (!get_args(env, info, 3, argv) || !get_int(env, argv[0], &epfd) || !get_int(env, argv[1], &timeout)) return NULL;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3) {
+    napi_throw_type_error(env, NULL, "bootfleet_udp: too few arguments");
+    return NULL;
+  }
+  if (!get_int(env, argv[0], &epfd) || !get_int(env, argv[1], &timeout)) return NULL;
   if (napi_get_typedarray_info(env, argv[2], &type, &length, &data, &ab, &offset) != napi_ok ||
       type != napi_int32_array || length == 0) {
     napi_throw_type_error(env, NULL, "bootfleet_udp.pollerWait: expected an Int32Array");
     return NULL;
   }
+  if (argc > 3 && !get_int(env, argv[3], &spin_us)) return NULL;
   struct epoll_event events[MAX_EVENTS];
   int max = length < MAX_EVENTS ? (int)length : MAX_EVENTS;
-  int n;
-  do n = epoll_wait(epfd, events, max, timeout);
-  while (n < 0 && errno == EINTR && timeout < 0);
+  int n = wait_events(epfd, events, max, timeout, spin_us);
   if (n < 0) {
     if (errno == EINTR) return int_value(env, 0);
     return fail(env, "epoll_wait");

@@ -3,12 +3,13 @@
  * in.tftpd and dnsmasq), so no server shares the bench's event loop. Prints
  * "port <n>" when listening; stops on SIGTERM.
  *
- *   node --import tsx bench/tftp/bootfleet-server.ts <root> [port] [workers] [io]
+ *   node --import tsx bench/tftp/bootfleet-server.ts <root> [port] [workers] [io] [busy-poll-us]
  *
  * `workers` (default 0) runs transfers on that many worker threads; `io`
  * (default native) is how they do their I/O: "native" (their own epoll loop
  * on native/bootfleet_udp, as `bootfleet serve` does when it is built) or
- * "node" (libuv and node:dgram).
+ * "node" (libuv and node:dgram); `busy-poll-us` (default 200, as serve's
+ * services.tftp.busy_poll_us) how long native loops poll before sleeping.
  */
 import { createSocket } from "node:dgram";
 import { EventBus } from "../../src/events/event-bus.js";
@@ -25,6 +26,7 @@ if (!root) {
 const address = "127.0.0.1";
 const workers = Number(process.argv[4] ?? 0);
 const io = process.argv[5] ?? "native";
+const busyPollUs = Number(process.argv[6] ?? 200);
 const native = io === "native" ? loadNativeUdp() : { udp: null, reason: "" };
 if (workers > 0 && io === "native" && native.udp === null) {
   process.stderr.write(`bootfleet-server: ${native.reason}\n`);
@@ -45,7 +47,8 @@ socket.bind(Number(process.argv[3] ?? 0), address, () => {
   const service = new TftpService({
     socket,
     createTransferSocket: dgramTransferSocketFactory(address),
-    transferWorkers: workers > 0 ? { count: workers, localAddress: address, native: native.udp } : undefined,
+    transferWorkers:
+      workers > 0 ? { count: workers, localAddress: address, native: native.udp, busyPollUs } : undefined,
     root,
     options: { maxTransfers: 512 },
     planner: { generatedFile: async () => null },

@@ -2,7 +2,8 @@
  * bootfleet's TFTP service vs tftpd-hpa (in.tftpd) and dnsmasq's TFTP, on the
  * same files, over loopback, in one run. Prints MB/s for each and the ratios.
  *
- *   node --import tsx bench/tftp/tftp-bench.ts [--rounds 3] [--clients 50] [--size-mib 64] [--workers 2] [--only TEXT] [--io native|node|both] [--pin S:C]
+ *   node --import tsx bench/tftp/tftp-bench.ts [--rounds 3] [--clients 50] [--size-mib 64] [--workers 2]
+ *     [--only TEXT] [--io VARIANTS] [--busy-poll-us 200] [--pin S:C]
  *
  * Scenarios (real clients only):
  *  - one client, lock-step, blksize 1468: curl --tftp-blksize 1468, atftp
@@ -24,10 +25,19 @@
  * Goals: bootfleet >= tftpd-hpa lock-step; >= 3x tftpd-hpa with windowsize.
  *
  * bootfleet's workers do their I/O as `bootfleet serve` does: on their own
- * epoll loop through native/bootfleet_udp (`--io native`, the default; build
- * it with `npm run build:native`), or through libuv and node:dgram
- * (`--io node`); `--io both` runs the two as columns "bootfleet" and
- * "bootfleet-node".
+ * epoll loop through native/bootfleet_udp, polling up to --busy-poll-us
+ * (default 200, serve's default) before they sleep while transfers run
+ * (`native`, the default; build it with `npm run build:native`). `--io`
+ * takes a comma-separated list of variants, each its own server and
+ * column: `native`, `native-sleep` (the same with busy polling off), `node`
+ * (libuv and node:dgram); `both` is `native,node`. The first is the
+ * "bootfleet" column the ratios use; the others are "bootfleet-<variant>".
+ *
+ * A second table gives each server's CPU time per MB moved: every server
+ * runs in a cgroup of its own (v2 cpu.stat, or v1 cpuacct), which also
+ * counts in.tftpd's per-transfer children (their times never reach the
+ * parent's /proc counters). Busy polling trades CPU for lock-step speed, and
+ * this shows how much.
  *
  * --pin S:C runs every server on CPU S and every client on CPU C (taskset).
  * A lock-step transfer's rate depends mostly on where the scheduler puts the
@@ -47,7 +57,16 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createSocket } from "node:dgram";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -65,12 +84,19 @@ const SIZE = Number(opt("--size-mib", "64")) << 20;
 const SMALL = 8 << 20;
 /** --only TEXT: run just the scenarios whose name contains TEXT. */
 const ONLY = opt("--only", "");
-/** --io: bootfleet's transfer I/O (see the file comment). */
-const IO = opt("--io", "native");
-if (!["native", "node", "both"].includes(IO)) {
-  process.stderr.write(`bench: --io must be native, node or both, not ${IO}\n`);
+/** --io: bootfleet's transfer I/O variants (see the file comment). */
+type Variant = "native" | "native-sleep" | "node";
+const VARIANTS = opt("--io", "native")
+  .replace(/^both$/, "native,node")
+  .split(",") as Variant[];
+if (VARIANTS.some((v) => !["native", "native-sleep", "node"].includes(v))) {
+  process.stderr.write(
+    `bench: --io takes native, native-sleep, node (comma-separated) or both, not ${VARIANTS}\n`,
+  );
   process.exit(2);
 }
+/** --busy-poll-us: services.tftp.busy_poll_us for the native variant. */
+const BUSY_POLL_US = Number(opt("--busy-poll-us", "200"));
 const HOST = "127.0.0.1";
 const PIN = opt("--pin", "");
 if (PIN !== "" && !/^\d+:\d+$/.test(PIN)) {
@@ -134,6 +160,15 @@ interface Server {
   readonly name: string;
   readonly port: number;
   readonly proc: ChildProcess;
+  /** Its CPU meter, or null when no cgroup could be made. */
+  readonly cpu: CpuGroup | null;
+}
+
+/** Puts a just-spawned server in a cgroup of its own before it serves anything. */
+function metered(name: string, proc: ChildProcess): CpuGroup | null {
+  const group = CpuGroup.make(name);
+  group?.add(proc.pid!);
+  return group;
 }
 
 async function waitListening(port: number, proc: ChildProcess, name: string): Promise<void> {
@@ -145,7 +180,7 @@ async function waitListening(port: number, proc: ChildProcess, name: string): Pr
   throw new Error(`${name} did not listen on ${port}`);
 }
 
-async function startBootfleet(root: string, io: "native" | "node", name: string): Promise<Server> {
+async function startBootfleet(root: string, variant: Variant, name: string): Promise<Server> {
   const here = fileURLToPath(new URL(".", import.meta.url));
   const port = await freeUdpPort();
   const proc = spawn(
@@ -156,14 +191,16 @@ async function startBootfleet(root: string, io: "native" | "node", name: string)
       root,
       String(port),
       String(WORKERS),
-      io,
+      variant === "node" ? "node" : "native",
+      String(variant === "native" ? BUSY_POLL_US : 0),
     ]),
     {
       stdio: ["ignore", "ignore", "inherit"],
     },
   );
+  const cpu = metered(name, proc);
   await waitListening(port, proc, name);
-  return { name, port, proc };
+  return { name, port, proc, cpu };
 }
 
 async function startTftpdHpa(root: string): Promise<Server> {
@@ -172,8 +209,9 @@ async function startTftpdHpa(root: string): Promise<Server> {
   const proc = spawn(...pinned(SERVER_CPU, "in.tftpd", ["-L", "-s", root, "-a", `${HOST}:${port}`]), {
     stdio: "ignore",
   });
+  const cpu = metered("tftpd-hpa", proc);
   await waitListening(port, proc, "tftpd-hpa");
-  return { name: "tftpd-hpa", port, proc };
+  return { name: "tftpd-hpa", port, proc, cpu };
 }
 
 async function startDnsmasq(root: string, dir: string): Promise<Server | string> {
@@ -196,8 +234,22 @@ async function startDnsmasq(root: string, dir: string): Promise<Server | string>
     ]),
     { stdio: "ignore" },
   );
+  const cpu = metered("dnsmasq", proc);
   await waitListening(69, proc, "dnsmasq");
-  return { name: "dnsmasq", port: 69, proc };
+  return { name: "dnsmasq", port: 69, proc, cpu };
+}
+
+/** SIGTERM, then SIGKILL after 5 s; resolves once it has exited. */
+function stop(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => proc.kill("SIGKILL"), 5000);
+    proc.once("exit", () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    proc.kill("SIGTERM");
+  });
 }
 
 interface Scenario {
@@ -310,6 +362,58 @@ function pseudoRandom(size: number): Buffer {
   return b;
 }
 
+/**
+ * CPU time of one server and everything it forks: a cgroup of its own
+ * (cgroup v2's cpu.stat, as a unified or hybrid mount has it, or v1's
+ * cpuacct), removed again at the end. Null when no cgroup can be made.
+ */
+class CpuGroup {
+  readonly #dir: string;
+  readonly #v2: boolean;
+
+  private constructor(dir: string, v2: boolean) {
+    this.#dir = dir;
+    this.#v2 = v2;
+  }
+
+  static make(name: string): CpuGroup | null {
+    const leaf = `bf-tftp-bench-${process.pid}-${name}`;
+    for (const [base, v2] of [
+      ["/sys/fs/cgroup/unified", true],
+      ["/sys/fs/cgroup", true],
+      ["/sys/fs/cgroup/cpuacct", false],
+    ] as const) {
+      if (!existsSync(join(base, "cgroup.procs"))) continue;
+      try {
+        mkdirSync(join(base, leaf));
+        return new CpuGroup(join(base, leaf), v2);
+      } catch {
+        /* not writable here: try the next */
+      }
+    }
+    return null;
+  }
+
+  add(pid: number): void {
+    writeFileSync(join(this.#dir, "cgroup.procs"), String(pid));
+  }
+
+  seconds(): number {
+    if (!this.#v2) return Number(readFileSync(join(this.#dir, "cpuacct.usage"), "utf8")) / 1e9;
+    const line = readFileSync(join(this.#dir, "cpu.stat"), "utf8").match(/^usage_usec (\d+)/m);
+    return line === null ? 0 : Number(line[1]) / 1e6;
+  }
+
+  /** Once its processes have exited. */
+  remove(): void {
+    try {
+      rmdirSync(this.#dir);
+    } catch (e) {
+      process.stderr.write(`bench: could not remove ${this.#dir}: ${(e as Error).message}\n`);
+    }
+  }
+}
+
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
@@ -337,8 +441,8 @@ async function main(): Promise<void> {
     (sc) => (windowClient !== null || !sc.name.includes("window-client")) && sc.name.includes(ONLY),
   );
   try {
-    servers.push(await startBootfleet(root, IO === "node" ? "node" : "native", "bootfleet"));
-    if (IO === "both") servers.push(await startBootfleet(root, "node", "bootfleet-node"));
+    for (const [i, v] of VARIANTS.entries())
+      servers.push(await startBootfleet(root, v, i === 0 ? "bootfleet" : `bootfleet-${v}`));
     servers.push(await startTftpdHpa(root));
     const dq = await startDnsmasq(root, dir);
     if (typeof dq === "string") notes.push(dq);
@@ -346,6 +450,9 @@ async function main(): Promise<void> {
 
     const results = new Map<string, Map<string, number[]>>();
     for (const sc of active) results.set(sc.name, new Map(servers.map((s) => [s.name, []])));
+    /** Per scenario and server: CPU seconds and MB, summed over the rounds. */
+    const cpu = new Map<string, Map<string, { seconds: number; mb: number }>>();
+    for (const sc of active) cpu.set(sc.name, new Map(servers.map((s) => [s.name, { seconds: 0, mb: 0 }])));
     // Warm the page cache and every server's own cache once.
     for (const s of servers) {
       await curl(s, "big.img", 1468);
@@ -355,11 +462,17 @@ async function main(): Promise<void> {
       for (const sc of active) {
         const order = servers.map((_, i) => servers[(i + round) % servers.length]!);
         for (const s of order) {
+          const cpu0 = s.cpu?.seconds() ?? 0;
           const t0 = process.hrtime.bigint();
           await sc.run(s);
           const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
           const mbs = sc.bytes / 1e6 / seconds;
           results.get(sc.name)!.get(s.name)!.push(mbs);
+          // in.tftpd's child exits after the last ACK: give it a moment.
+          await new Promise((r) => setTimeout(r, 50));
+          const used = cpu.get(sc.name)!.get(s.name)!;
+          used.seconds += (s.cpu?.seconds() ?? 0) - cpu0;
+          used.mb += sc.bytes / 1e6;
           process.stderr.write(`round ${round + 1} ${sc.name} ${s.name}: ${mbs.toFixed(1)} MB/s\n`);
         }
       }
@@ -388,6 +501,24 @@ async function main(): Promise<void> {
         if (n !== "bootfleet") row.push(`${(best(sc.name, "bootfleet") / best(sc.name, n)).toFixed(2)}x`);
       lines.push(row.join(" | "));
     }
+    lines.push("");
+    lines.push("server CPU (its cgroup: threads and children) per MB moved, ms, over all rounds");
+    lines.push(["scenario", ...names].join(" | "));
+    const unmetered = servers.filter((s) => s.cpu === null).map((s) => s.name);
+    if (unmetered.length > 0)
+      notes.push(`no CPU figures for ${unmetered.join(", ")}: no cgroup could be made`);
+    for (const sc of active)
+      lines.push(
+        [
+          sc.name,
+          ...names.map((n) => {
+            const u = cpu.get(sc.name)!.get(n)!;
+            return servers.find((s) => s.name === n)!.cpu === null
+              ? "-"
+              : ((u.seconds * 1000) / u.mb).toFixed(2);
+          }),
+        ].join(" | "),
+      );
     const pick = (name: string, n: string): number => best(name, n);
     const lockNames = scenarios
       .slice(0, 3)
@@ -427,7 +558,8 @@ async function main(): Promise<void> {
     for (const n of notes) lines.push(`note: ${n}`);
     process.stdout.write(`${lines.join("\n")}\n`);
   } finally {
-    for (const s of servers) s.proc.kill("SIGTERM");
+    await Promise.all(servers.map((s) => stop(s.proc)));
+    for (const s of servers) s.cpu?.remove();
     rmSync(dir, { recursive: true, force: true });
   }
 }

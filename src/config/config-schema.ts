@@ -126,6 +126,12 @@ export const configSchema = z.strictObject({
            * native when it is built.
            */
           io: z.enum(["auto", "native", "node"]).default("auto"),
+          /**
+           * Microseconds a native worker polls before it sleeps while
+           * transfers run (adapts down to 0 for clients that answer slower);
+           * 0 = always sleep.
+           */
+          busy_poll_us: z.number().int().min(0).max(1000).default(200),
         })
         .prefault({}),
       http: z
@@ -192,6 +198,7 @@ export const knownKeys: readonly string[] = [
     "max_transfers",
     "workers",
     "io",
+    "busy_poll_us",
     "bind",
     "per_machine",
     "total",

@@ -156,6 +156,29 @@ describe("loadConfig on good configs", () => {
     assert.equal(c.store.driver, "sqlite");
     assert.equal(c.services.tftp.workers, "auto");
     assert.equal(c.services.tftp.io, "auto");
+    assert.equal(c.services.tftp.busy_poll_us, 200);
+  });
+
+  it("services.tftp.busy_poll_us takes 0 to 1000 microseconds, and says where otherwise", () => {
+    const off = loadConfigFromString(
+      "server: { address: 198.18.0.1 }\nservices:\n  tftp: { busy_poll_us: 0 }\n",
+      "poll.yaml",
+    );
+    assert.equal(off.services.tftp.busy_poll_us, 0);
+    for (const bad of ["1001", "-1", "50.5", "fast"]) {
+      try {
+        loadConfigFromString(
+          `server: { address: 198.18.0.1 }\nservices:\n  tftp: { busy_poll_us: ${bad} }\n`,
+          "poll.yaml",
+        );
+        assert.fail(`busy_poll_us: ${bad} loaded`);
+      } catch (e) {
+        assert.ok(e instanceof ConfigError, String(e));
+        const [p] = e.problems;
+        assert.equal(p!.path, "services.tftp.busy_poll_us");
+        assert.deepEqual([p!.at.line, p!.at.column], [3, 25]);
+      }
+    }
   });
 
   it("services.tftp.io takes auto, native or node, and says so otherwise", () => {

@@ -150,6 +150,8 @@ export interface ServicesConfig {
     readonly workers: "auto" | number;
     /** Workers' I/O: "native" (epoll loop on native/bootfleet_udp), "node" (node:dgram), "auto" (native when built). */
     readonly io: "auto" | "native" | "node";
+    /** Most microseconds a native worker polls before sleeping while transfers run; 0 = never. */
+    readonly busy_poll_us: number;
   };
   readonly http: { readonly enabled: boolean; readonly port: number; readonly bind: string };
   readonly nbd: { readonly enabled: boolean; readonly port: number; readonly bind: string };

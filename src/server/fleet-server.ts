@@ -216,7 +216,11 @@ export class FleetServer {
         where: `udp ${socket.address().address}:${socket.address().port} root ${svc.tftp.root}, ${
           workers === undefined
             ? "transfers in the main thread"
-            : `${workers.count} transfer workers on ${workers.native === null ? "node:dgram" : "native I/O"}`
+            : `${workers.count} transfer workers on ${
+                workers.native === null
+                  ? "node:dgram"
+                  : `native I/O, ${workers.busyPollUs === 0 ? "no busy polling" : `busy polling up to ${workers.busyPollUs} us`}`
+              }`
         }`,
         stop: async () => {
           tftp.close();
@@ -366,10 +370,10 @@ function tftpWorkers(
   tftp: FleetConfig["services"]["tftp"],
   localAddress: string,
   logger: Logger,
-): { count: number; localAddress: string; native: NativeUdp | null } | undefined {
+): { count: number; localAddress: string; native: NativeUdp | null; busyPollUs: number } | undefined {
   const count = tftp.workers === "auto" ? Math.min(4, Math.max(1, availableParallelism())) : tftp.workers;
   if (count === 0) return undefined;
-  if (tftp.io === "node") return { count, localAddress, native: null };
+  if (tftp.io === "node") return { count, localAddress, native: null, busyPollUs: 0 };
   const { udp, reason } = loadNativeUdp();
   if (udp === null && tftp.io === "native")
     throw Object.assign(new Error(`tftp: services.tftp.io is native, but ${reason}`), {
@@ -377,5 +381,5 @@ function tftpWorkers(
     });
   if (udp === null)
     logger.info({ reason }, "tftp: transfers use node:dgram (the native I/O is not available)");
-  return { count, localAddress, native: udp };
+  return { count, localAddress, native: udp, busyPollUs: udp === null ? 0 : tftp.busy_poll_us };
 }

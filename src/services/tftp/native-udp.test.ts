@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { createSocket, type Socket } from "node:dgram";
 import { networkInterfaces } from "node:os";
 import { describe, it } from "node:test";
+import { Worker } from "node:worker_threads";
 import { EAGAIN, loadNativeUdp, type NativeUdp } from "./native-udp.js";
 
 const LOOPBACK = "127.0.0.1";
@@ -249,6 +250,47 @@ describe("native udp addon", () => {
     }
   });
 
+  it("pollerWait with spinUs: a waiting datagram returns at once, a wake from another thread ends the spin or the sleep, silence ends at the timeout", async () => {
+    const udp = addon();
+    const peer = await bindPeer();
+    const epfd = udp.pollerCreate();
+    const waker = udp.wakerCreate();
+    const [fd, port] = udp.open(LOOPBACK, LOOPBACK, peer.address().port);
+    try {
+      udp.pollerAdd(epfd, fd);
+      udp.pollerAdd(epfd, waker);
+      const out = new Int32Array(4).fill(-1);
+      await sendFrom(peer, Buffer.from("ack"), port);
+      assert.equal(udp.pollerWait(epfd, 1000, out, 200), 1);
+      assert.equal(out[0], fd);
+      assert.equal(udp.recv(fd, Buffer.alloc(16)), 3);
+      // Nothing comes: it spins 200 us, then sleeps out the 5 ms, and reports nothing.
+      assert.equal(udp.pollerWait(epfd, 5, out, 200), 0);
+      // Negative or zero spin is no spin; timeout 0 never spins.
+      assert.equal(udp.pollerWait(epfd, 1, out, -5), 0);
+      assert.equal(udp.pollerWait(epfd, 0, out, 1000), 0);
+      // Another thread writes the eventfd (8 bytes, as wake does) while this one waits.
+      const worker = new Worker(
+        `const { writeSync } = require("node:fs");
+         const { workerData } = require("node:worker_threads");
+         setTimeout(() => writeSync(workerData.fd, Buffer.from([1, 0, 0, 0, 0, 0, 0, 0])), 20);`,
+        { eval: true, workerData: { fd: waker } },
+      );
+      try {
+        assert.equal(udp.pollerWait(epfd, 5000, out, 1000), 1);
+        assert.equal(out[0], waker);
+      } finally {
+        await worker.terminate();
+      }
+      udp.wakerDrain(waker);
+    } finally {
+      udp.close(fd);
+      udp.close(waker);
+      udp.close(epfd);
+      await closePeer(peer);
+    }
+  });
+
   describe("bad arguments", () => {
     const openMessage = {
       name: "TypeError",
@@ -306,6 +348,10 @@ describe("native udp addon", () => {
         assert.throws(() => loose.pollerWait!(epfd, 0, [0, 0]), array);
         assert.throws(() => loose.pollerWait!(epfd, 0, new Int32Array(0)), array);
         assert.throws(() => loose.pollerWait!(epfd, "0", new Int32Array(4)), {
+          name: "TypeError",
+          message: "bootfleet_udp: expected a number",
+        });
+        assert.throws(() => loose.pollerWait!(epfd, 0, new Int32Array(4), "200"), {
           name: "TypeError",
           message: "bootfleet_udp: expected a number",
         });

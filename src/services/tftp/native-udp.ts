@@ -31,8 +31,13 @@ export interface NativeUdp {
   pollerCreate(): number;
   pollerAdd(epfd: number, fd: number): void;
   pollerRemove(epfd: number, fd: number): void;
-  /** Waits up to `timeoutMs` (-1: no limit); writes the readable fds to `out` and returns how many. */
-  pollerWait(epfd: number, timeoutMs: number, out: Int32Array): number;
+  /**
+   * Waits up to `timeoutMs` (-1: no limit); writes the readable fds to `out`
+   * and returns how many. With `spinUs` > 0 (and a timeout other than 0) it
+   * first polls without sleeping for up to that many microseconds, yielding
+   * the CPU between polls.
+   */
+  pollerWait(epfd: number, timeoutMs: number, out: Int32Array, spinUs?: number): number;
   /** An eventfd another thread can `wake` to end a pollerWait. */
   wakerCreate(): number;
   wake(fd: number): void;

@@ -17,7 +17,7 @@ import { Worker } from "node:worker_threads";
 import { encode } from "../../protocols/tftp/tftp-codec.js";
 import { Opcode } from "../../protocols/tftp/tftp-packet.js";
 import { loadNativeUdp, type NativeUdp } from "./native-udp.js";
-import { PollLoop } from "./poll-loop.js";
+import { nextBusyPollUs, PollLoop } from "./poll-loop.js";
 import { TftpTransfer, type TransferSummary } from "./tftp-transfer.js";
 import { BufferSource, openTransferSourceSync, type TransferSource } from "./transfer-source.js";
 import type { UdpRemote } from "./udp-socket.js";
@@ -39,10 +39,13 @@ class TestLoop extends PollLoop {
 }
 
 /** A loop on the addon with its own waker; `body` gets it, and everything is closed after. */
-async function withLoop(body: (loop: TestLoop, udp: NativeUdp, waker: number) => Promise<void> | void) {
+async function withLoop(
+  body: (loop: TestLoop, udp: NativeUdp, waker: number) => Promise<void> | void,
+  busyPollUs = 0,
+) {
   const udp = addon();
   const waker = udp.wakerCreate();
-  const loop = new TestLoop(udp, LOOPBACK, waker);
+  const loop = new TestLoop(udp, LOOPBACK, waker, busyPollUs);
   try {
     await body(loop, udp, waker);
   } finally {
@@ -230,6 +233,64 @@ describe("PollLoop: timers and immediates", () => {
       }, 30);
       runLoop(loop, () => fired.push("onWake"));
       assert.deepEqual(fired, ["wake", "onWake", "end"]);
+    }));
+});
+
+describe("PollLoop: busy polling", () => {
+  it("nextBusyPollUs: kept when polling caught the event, doubled when a longer poll would have, halved to 0 when none would", () => {
+    const max = 200;
+    assert.equal(nextBusyPollUs(200, 30, max), 200, "caught");
+    assert.equal(nextBusyPollUs(0, 0, max), 0, "an event already waiting");
+    assert.equal(nextBusyPollUs(0, 120, max), 50, "grows from a quarter of the most");
+    assert.equal(nextBusyPollUs(50, 120, max), 100);
+    assert.equal(nextBusyPollUs(100, 120, max), 200);
+    assert.equal(nextBusyPollUs(150, 190, max), 200, "never past the most");
+    assert.equal(nextBusyPollUs(200, 250, max), 100, "the answer came later than the most: halve");
+    assert.equal(nextBusyPollUs(100, Number.POSITIVE_INFINITY, max), 50, "nothing came at all");
+    assert.equal(nextBusyPollUs(50, 1000, max), 25);
+    assert.equal(nextBusyPollUs(25, 1000, max), 0, "below an eighth of the most: off");
+    assert.equal(nextBusyPollUs(0, 1000, max), 0);
+    assert.equal(nextBusyPollUs(0, 10, 0), 0, "busy polling off");
+    assert.equal(nextBusyPollUs(80, 10, 0), 0);
+  });
+
+  it("a quiet wait shrinks the window, a new transfer's socket restores it, a waiting datagram keeps it", async () => {
+    const peer = await bindPeer();
+    try {
+      await withLoop((loop) => {
+        assert.equal(loop.busyPollUs, 200);
+        const first = loop.openSocket(peerAddress(peer));
+        // Nothing comes for 20 ms: every wait polls, then sleeps, and ends empty.
+        loop.setTimeout(() => loop.stop(), 20);
+        runLoop(loop);
+        assert.ok(loop.busyPollUs < 200, `window ${loop.busyPollUs} after quiet waits`);
+        const second = loop.openSocket(peerAddress(peer));
+        assert.equal(loop.busyPollUs, 200, "a new client: poll fully again");
+        first.close();
+        second.close();
+      }, 200);
+      await withLoop(async (loop) => {
+        const socket = loop.openSocket(peerAddress(peer));
+        const got: string[] = [];
+        socket.on("message", (msg) => {
+          got.push(msg.toString());
+          loop.stop();
+        });
+        await sendFrom(peer, "ack", socket.address().port);
+        runLoop(loop);
+        assert.deepEqual(got, ["ack"]);
+        assert.equal(loop.busyPollUs, 200, "the datagram was there at once");
+      }, 200);
+    } finally {
+      await closePeer(peer);
+    }
+  });
+
+  it("a loop without busy polling never polls", () =>
+    withLoop((loop) => {
+      loop.setTimeout(() => loop.stop(), 5);
+      runLoop(loop);
+      assert.equal(loop.busyPollUs, 0);
     }));
 });
 
@@ -482,8 +543,9 @@ async function transferOnPollLoop(params: {
   windowsize: number;
   withOack: boolean;
   dropAckOf: number;
+  busyPollUs?: number;
 }): Promise<{ summary: TransferSummary; client: ClientResult }> {
-  const { source, blksize, windowsize, withOack, dropAckOf } = params;
+  const { source, blksize, windowsize, withOack, dropAckOf, busyPollUs = 0 } = params;
   const worker = new Worker(CLIENT, { eval: true, workerData: { blksize, windowsize, dropAckOf } });
   const messages: unknown[] = [];
   let wake: (() => void) | null = null;
@@ -528,7 +590,7 @@ async function transferOnPollLoop(params: {
       });
       transfer.start();
       runLoop(loop, () => {}, 6000);
-    });
+    }, busyPollUs);
     assert.ok(summary !== null, "the transfer ended");
     const client = (await next()) as ClientResult;
     return { summary, client };
@@ -584,22 +646,24 @@ describe("TftpTransfer on a PollLoop (the native worker's set-up)", () => {
     }
   });
 
-  it("lock-step from a BufferSource without an OACK; a lost ACK resends that one block", async () => {
-    const body = Buffer.from("0123456789abcdef".repeat(8)); // 128 bytes: blocks of 32, then an empty block 5
-    const { summary, client } = await transferOnPollLoop({
-      source: new BufferSource(body),
-      blksize: 32,
-      windowsize: 1,
-      withOack: false,
-      dropAckOf: 3,
+  for (const busyPollUs of [0, 200])
+    it(`lock-step from a BufferSource without an OACK; a lost ACK resends that one block (busy polling ${busyPollUs} us)`, async () => {
+      const body = Buffer.from("0123456789abcdef".repeat(8)); // 128 bytes: blocks of 32, then an empty block 5
+      const { summary, client } = await transferOnPollLoop({
+        source: new BufferSource(body),
+        blksize: 32,
+        windowsize: 1,
+        withOack: false,
+        dropAckOf: 3,
+        busyPollUs,
+      });
+      assert.deepEqual(summary.result, { kind: "done" }, `the client saw: ${client.seen.join(" ")}`);
+      assert.equal(summary.bytes, 128);
+      assert.ok(summary.retransmits >= 1, `retransmits ${summary.retransmits}`);
+      assert.ok(Buffer.from(client.data).equals(body));
+      const seen = client.seen;
+      assert.deepEqual(firstSeen(seen), [1, 2, 3, 4, 5]);
+      assert.equal(seen[seen.indexOf(3) + 1], 3, `block 3 is resent: ${seen.join(" ")}`);
+      assert.deepEqual(seen.slice(-2), [4, 5], seen.join(" "));
     });
-    assert.deepEqual(summary.result, { kind: "done" }, `the client saw: ${client.seen.join(" ")}`);
-    assert.equal(summary.bytes, 128);
-    assert.ok(summary.retransmits >= 1, `retransmits ${summary.retransmits}`);
-    assert.ok(Buffer.from(client.data).equals(body));
-    const seen = client.seen;
-    assert.deepEqual(firstSeen(seen), [1, 2, 3, 4, 5]);
-    assert.equal(seen[seen.indexOf(3) + 1], 3, `block 3 is resent: ${seen.join(" ")}`);
-    assert.deepEqual(seen.slice(-2), [4, 5], seen.join(" "));
-  });
 });

@@ -13,6 +13,15 @@
  * Per readable socket one datagram is read per turn: epoll is
  * level-triggered, so a second waiting datagram makes the next epoll_wait
  * return at once, and a lock-step transfer pays no recv that returns EAGAIN.
+ *
+ * Busy polling: while transfers run, the loop polls for up to `busyPollUs`
+ * before it sleeps. A lock-step transfer waits for one ACK per block, and a
+ * CPU that went idle meanwhile takes tens of microseconds to wake (in a VM
+ * whose idle CPUs halt, as many do, it is most of the round trip), so
+ * sleeping makes every block slower by that. The poll window adapts the way
+ * Linux's halt polling does (nextBusyPollUs): it grows while answers come
+ * within `busyPollUs` and falls to 0 while they come later, so clients that
+ * answer slowly cost no CPU in polling.
  */
 import type { Clock } from "../../events/event-bus.js";
 import { EAGAIN, type NativeUdp } from "./native-udp.js";
@@ -23,6 +32,21 @@ import type { TransferSocket, UdpRemote } from "./udp-socket.js";
 const MAX_WAIT_MS = 1000;
 /** The biggest UDP payload: nothing longer can arrive. */
 const RECEIVE_BYTES = 65536;
+
+/**
+ * The next busy-poll window after a wait that ended `waitedUs` after it
+ * began, with `currentUs` polled first and `maxUs` the most allowed:
+ * unchanged when polling caught the event; doubled (from a quarter of the
+ * most) when a longer window would have; halved when even the most would
+ * not have, and 0 once that leaves less than an eighth of the most.
+ */
+export function nextBusyPollUs(currentUs: number, waitedUs: number, maxUs: number): number {
+  if (maxUs <= 0) return 0;
+  if (waitedUs <= currentUs) return currentUs;
+  if (waitedUs <= maxUs) return Math.min(maxUs, Math.max(currentUs * 2, Math.ceil(maxUs / 4)));
+  const half = Math.floor(currentUs / 2);
+  return half < maxUs / 8 ? 0 : half;
+}
 
 interface Timer {
   due: number;
@@ -48,10 +72,16 @@ export class PollLoop implements Timers, Clock {
   #immediates: (() => void)[] = [];
   #stopped = false;
   #disposed = false;
+  readonly #busyPollMaxUs: number;
+  /** The current busy-poll window (nextBusyPollUs). */
+  #busyPollUs: number;
 
-  constructor(udp: NativeUdp, localAddress: string, wakerFd: number) {
+  /** `busyPollUs`: the most to poll before sleeping while transfers run (0: never). */
+  constructor(udp: NativeUdp, localAddress: string, wakerFd: number, busyPollUs = 0) {
     this.#udp = udp;
     this.#localAddress = localAddress;
+    this.#busyPollMaxUs = Math.max(0, Math.floor(busyPollUs));
+    this.#busyPollUs = this.#busyPollMaxUs;
     this.#epfd = udp.pollerCreate();
     this.#waker = wakerFd;
     udp.pollerAdd(this.#epfd, wakerFd);
@@ -72,6 +102,8 @@ export class PollLoop implements Timers, Clock {
       throw e;
     }
     this.#sockets.set(fd, socket);
+    // A new client may answer faster than the last ones: poll fully again.
+    this.#busyPollUs = this.#busyPollMaxUs;
     return socket;
   }
 
@@ -107,7 +139,7 @@ export class PollLoop implements Timers, Clock {
     while (!this.#stopped) {
       this.#runImmediates();
       if (this.#stopped) break;
-      const n = this.#udp.pollerWait(this.#epfd, this.#waitMs(), ready);
+      const n = this.#wait(ready);
       let woken = false;
       for (let i = 0; i < n; i++) {
         const fd = ready[i]!;
@@ -133,6 +165,23 @@ export class PollLoop implements Timers, Clock {
     // Through the sockets, so a later send on one fails instead of reaching a reused fd number.
     for (const socket of [...this.#sockets.values()]) socket.close();
     this.#udp.close(this.#epfd);
+  }
+
+  /** pollerWait, busy polling first while transfers run (see the file comment). */
+  #wait(ready: Int32Array): number {
+    const timeout = this.#waitMs();
+    if (this.#busyPollMaxUs === 0 || timeout === 0 || this.#sockets.size === 0)
+      return this.#udp.pollerWait(this.#epfd, timeout, ready);
+    const began = performance.now();
+    const n = this.#udp.pollerWait(this.#epfd, timeout, ready, this.#busyPollUs);
+    const waitedUs = n > 0 ? (performance.now() - began) * 1000 : Number.POSITIVE_INFINITY;
+    this.#busyPollUs = nextBusyPollUs(this.#busyPollUs, waitedUs, this.#busyPollMaxUs);
+    return n;
+  }
+
+  /** The current busy-poll window in microseconds (tests, logs). */
+  get busyPollUs(): number {
+    return this.#busyPollUs;
   }
 
   #waitMs(): number {

@@ -15,10 +15,14 @@ import { type TransferSpec, transferFor } from "./transfer-runner.js";
 import type { TransferSocket } from "./udp-socket.js";
 
 const port = parentPort!;
-const { localAddress, wakerFd } = workerData as { localAddress: string; wakerFd: number };
+const { localAddress, wakerFd, busyPollUs } = workerData as {
+  localAddress: string;
+  wakerFd: number;
+  busyPollUs: number;
+};
 const { udp, reason } = loadNativeUdp();
 if (udp === null) throw new Error(reason);
-const loop = new PollLoop(udp, localAddress, wakerFd);
+const loop = new PollLoop(udp, localAddress, wakerFd, busyPollUs);
 const transfers = new Map<number, TftpTransfer>();
 
 function start(id: number, spec: TransferSpec): void {

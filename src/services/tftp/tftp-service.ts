@@ -93,10 +93,16 @@ export interface TftpServiceDeps {
    * in shared memory, so workers send them without a copy. With `native`
    * (loadNativeUdp's addon) each worker runs its own epoll loop instead of
    * libuv's: one system call per packet less, and lock-step transfers as
-   * fast as in.tftpd's (native-udp.ts).
+   * fast as in.tftpd's (native-udp.ts); `busyPollUs` then lets each loop
+   * poll that long before sleeping while transfers run (poll-loop.ts).
    */
   readonly transferWorkers?:
-    | { readonly count: number; readonly localAddress: string; readonly native?: NativeUdp | null }
+    | {
+        readonly count: number;
+        readonly localAddress: string;
+        readonly native?: NativeUdp | null;
+        readonly busyPollUs?: number;
+      }
     | undefined;
   /** The served root folder. */
   readonly root: string;
@@ -189,7 +195,13 @@ export class TftpService {
     const workers = deps.transferWorkers;
     this.#runner =
       workers !== undefined && workers.count > 0
-        ? new TftpWorkerPool(workers.count, workers.localAddress, this.#log, workers.native ?? null)
+        ? new TftpWorkerPool(
+            workers.count,
+            workers.localAddress,
+            this.#log,
+            workers.native ?? null,
+            workers.busyPollUs ?? 0,
+          )
         : new InThreadTransferRunner(deps.createTransferSocket, this.#clock, this.#timers);
   }
 

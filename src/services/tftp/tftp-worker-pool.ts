@@ -82,14 +82,25 @@ export class TftpWorkerPool implements TransferRunner {
   readonly #localAddress: string;
   readonly #log: Logger;
   readonly #native: NativeUdp | null;
+  readonly #busyPollUs: number;
   #nextId = 1;
   #closed = false;
 
-  /** `native`: run the workers' own loops on the addon (null: libuv workers). */
-  constructor(count: number, localAddress: string, logger: Logger, native: NativeUdp | null = null) {
+  /**
+   * `native`: run the workers' own loops on the addon (null: libuv workers);
+   * `busyPollUs`: how long those loops poll before sleeping (PollLoop).
+   */
+  constructor(
+    count: number,
+    localAddress: string,
+    logger: Logger,
+    native: NativeUdp | null = null,
+    busyPollUs = 0,
+  ) {
     this.#localAddress = localAddress;
     this.#log = logger;
     this.#native = native;
+    this.#busyPollUs = busyPollUs;
     for (let i = 0; i < count; i++) {
       const slot: Slot = {
         worker: null as unknown as Worker,
@@ -108,7 +119,11 @@ export class TftpWorkerPool implements TransferRunner {
     const worker =
       slot.waker < 0
         ? spawnWorker("tftp-transfer-worker", { localAddress: this.#localAddress })
-        : spawnWorker("tftp-native-worker", { localAddress: this.#localAddress, wakerFd: slot.waker });
+        : spawnWorker("tftp-native-worker", {
+            localAddress: this.#localAddress,
+            wakerFd: slot.waker,
+            busyPollUs: this.#busyPollUs,
+          });
     slot.worker = worker;
     slot.alive = true;
     // The listening socket keeps the process alive while the service runs.
