@@ -14,11 +14,14 @@
  *   close(fd)
  *   pollerCreate() -> epoll fd
  *   pollerAdd(epfd, fd) / pollerRemove(epfd, fd)    (level-triggered, readable)
- *   pollerWait(epfd, timeoutMs, Int32Array out[, spinUs]) -> how many fds,
- *       written to out; with spinUs > 0 it first polls without sleeping for
- *       up to spinUs microseconds, yielding the CPU between polls
+ *   pollerWait(epfd, timeoutMs, Int32Array out) -> how many fds, written to out
+ *   pollerSpin(epfd, spinUs, Int32Array out) -> how many fds, written to out,
+ *       polling without sleeping for up to spinUs microseconds and yielding
+ *       the CPU between polls; 0 when nothing came, -1 when a yield lost the
+ *       CPU for long (another task wants it: sleep instead)
  *   wakerCreate() -> eventfd;  wake(efd);  wakerDrain(efd)
  */
+#define _GNU_SOURCE /* RUSAGE_THREAD */
 #define NAPI_VERSION 8
 #include <node_api.h>
 
@@ -30,6 +33,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sched.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -194,55 +198,91 @@ static int64_t monotonic_ns(void) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/*
- * epoll_wait that first spins for up to spin_us: an idle CPU that goes to
- * sleep takes tens of microseconds to wake (far more in a VM, where it is
- * a halt), which a lock-step transfer pays on every block. sched_yield
- * between polls lets anything else runnable on this CPU (a client on the
- * same host) go first.
- */
-static int wait_events(int epfd, struct epoll_event *events, int max, int timeout, int32_t spin_us) {
-  if (spin_us > 0 && timeout != 0) {
-    int64_t deadline = monotonic_ns() + (int64_t)spin_us * 1000;
-    do {
-      int n = epoll_wait(epfd, events, max, 0);
-      if (n != 0) return n;
-      sched_yield();
-    } while (monotonic_ns() < deadline);
-  }
+/* A yield that gave the CPU to another task for longer than this: that task needs it. */
+#define YIELD_LOST_NS 50000
+
+/* This thread's involuntary context switches: a yield that ran another task counts one. */
+static long involuntary_switches(void) {
+  struct rusage ru;
+  return getrusage(RUSAGE_THREAD, &ru) == 0 ? ru.ru_nivcsw : 0;
+}
+
+/* epoll_wait, retried on EINTR when it may block without a limit. */
+static int wait_events(int epfd, struct epoll_event *events, int max, int timeout) {
   int n;
   do n = epoll_wait(epfd, events, max, timeout);
   while (n < 0 && errno == EINTR && timeout < 0);
   return n;
 }
 
-static napi_value js_poller_wait(napi_env env, napi_callback_info info) {
-  napi_value argv[4];
-  size_t argc = 4;
-  int32_t epfd, timeout, spin_us = 0;
+/*
+ * Busy polling: an idle CPU that goes to sleep takes tens of microseconds to
+ * wake (far more in a VM, where it is a halt), which a lock-step transfer
+ * pays on every block. sched_yield between polls lets anything else
+ * runnable on this CPU go first; when a yield ran another task for long,
+ * the CPU is shared, and a sleeper that the kernel wakes (and lets preempt)
+ * answers sooner than a poller waiting for its turn: -1 says so. A slow
+ * iteration without a switch is the hypervisor running something else
+ * (steal time), which sleeping would not avoid.
+ */
+static int spin_events(int epfd, struct epoll_event *events, int max, int32_t spin_us) {
+  int64_t now = monotonic_ns();
+  int64_t deadline = now + (int64_t)spin_us * 1000;
+  long switches = involuntary_switches();
+  for (;;) {
+    int n = epoll_wait(epfd, events, max, 0);
+    if (n != 0) return n < 0 && errno == EINTR ? 0 : n < 0 ? -2 : n;
+    sched_yield();
+    int64_t after = monotonic_ns();
+    if (after - now > YIELD_LOST_NS && involuntary_switches() != switches) return -1;
+    if (after >= deadline) return 0;
+    now = after;
+  }
+}
+
+/* The epoll fd, a number and the Int32Array for the fds: pollerWait's and pollerSpin's arguments. */
+static int get_wait_args(napi_env env, napi_callback_info info, const char *name, int32_t *epfd, int32_t *number,
+                         int32_t **out, int *max) {
+  napi_value argv[3];
   napi_typedarray_type type;
   size_t length, offset;
   void *data;
   napi_value ab;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3) {
-    napi_throw_type_error(env, NULL, "bootfleet_udp: too few arguments");
-    return NULL;
-  }
-  if (!get_int(env, argv[0], &epfd) || !get_int(env, argv[1], &timeout)) return NULL;
+  if (!get_args(env, info, 3, argv) || !get_int(env, argv[0], epfd) || !get_int(env, argv[1], number)) return 0;
   if (napi_get_typedarray_info(env, argv[2], &type, &length, &data, &ab, &offset) != napi_ok ||
       type != napi_int32_array || length == 0) {
-    napi_throw_type_error(env, NULL, "bootfleet_udp.pollerWait: expected an Int32Array");
-    return NULL;
+    char message[80];
+    snprintf(message, sizeof message, "bootfleet_udp.%s: expected an Int32Array", name);
+    napi_throw_type_error(env, NULL, message);
+    return 0;
   }
-  if (argc > 3 && !get_int(env, argv[3], &spin_us)) return NULL;
+  *out = data;
+  *max = length < MAX_EVENTS ? (int)length : MAX_EVENTS;
+  return 1;
+}
+
+static napi_value js_poller_wait(napi_env env, napi_callback_info info) {
+  int32_t epfd, timeout, *out;
+  int max;
+  if (!get_wait_args(env, info, "pollerWait", &epfd, &timeout, &out, &max)) return NULL;
   struct epoll_event events[MAX_EVENTS];
-  int max = length < MAX_EVENTS ? (int)length : MAX_EVENTS;
-  int n = wait_events(epfd, events, max, timeout, spin_us);
+  int n = wait_events(epfd, events, max, timeout);
   if (n < 0) {
     if (errno == EINTR) return int_value(env, 0);
     return fail(env, "epoll_wait");
   }
-  int32_t *out = data;
+  for (int i = 0; i < n; i++) out[i] = events[i].data.fd;
+  return int_value(env, n);
+}
+
+static napi_value js_poller_spin(napi_env env, napi_callback_info info) {
+  int32_t epfd, spin_us, *out;
+  int max;
+  if (!get_wait_args(env, info, "pollerSpin", &epfd, &spin_us, &out, &max)) return NULL;
+  if (spin_us <= 0) return int_value(env, 0);
+  struct epoll_event events[MAX_EVENTS];
+  int n = spin_events(epfd, events, max, spin_us);
+  if (n == -2) return fail(env, "epoll_wait");
   for (int i = 0; i < n; i++) out[i] = events[i].data.fd;
   return int_value(env, n);
 }
@@ -281,6 +321,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"pollerAdd", NULL, js_poller_add, NULL, NULL, NULL, napi_enumerable, NULL},
       {"pollerRemove", NULL, js_poller_remove, NULL, NULL, NULL, napi_enumerable, NULL},
       {"pollerWait", NULL, js_poller_wait, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"pollerSpin", NULL, js_poller_spin, NULL, NULL, NULL, napi_enumerable, NULL},
       {"wakerCreate", NULL, js_waker_create, NULL, NULL, NULL, napi_enumerable, NULL},
       {"wake", NULL, js_wake, NULL, NULL, NULL, napi_enumerable, NULL},
       {"wakerDrain", NULL, js_waker_drain, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -164,20 +164,40 @@ interface Server {
   readonly cpu: CpuGroup | null;
 }
 
-/** Puts a just-spawned server in a cgroup of its own before it serves anything. */
-function metered(name: string, proc: ChildProcess): CpuGroup | null {
-  const group = CpuGroup.make(name);
-  group?.add(proc.pid!);
-  return group;
+/** True once some socket is bound to UDP `port` (read from /proc: a test bind could take the port first). */
+function udpPortBound(port: number): boolean {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+  for (const table of ["/proc/net/udp", "/proc/net/udp6"]) {
+    let text = "";
+    try {
+      text = readFileSync(table, "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) if (line.trim().split(/\s+/)[1]?.endsWith(hex)) return true;
+  }
+  return false;
 }
 
-async function waitListening(port: number, proc: ChildProcess, name: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (proc.exitCode !== null) throw new Error(`${name} exited with ${proc.exitCode}`);
-    if (!(await udpPortFree(port))) return;
-    await new Promise((r) => setTimeout(r, 100));
+/**
+ * A just-spawned server, in a cgroup of its own before it serves anything,
+ * once it listens; stopped (and its cgroup removed) if it never does.
+ */
+async function listening(name: string, port: number, proc: ChildProcess): Promise<Server> {
+  const cpu = CpuGroup.make(name);
+  try {
+    cpu?.add(proc.pid!);
+    for (let i = 0; ; i++) {
+      if (proc.exitCode !== null) throw new Error(`${name} exited with ${proc.exitCode}`);
+      if (udpPortBound(port)) return { name, port, proc, cpu };
+      if (i === 100) throw new Error(`${name} did not listen on ${port}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } catch (e) {
+    await stop(proc);
+    cpu?.remove();
+    throw e;
   }
-  throw new Error(`${name} did not listen on ${port}`);
 }
 
 async function startBootfleet(root: string, variant: Variant, name: string): Promise<Server> {
@@ -198,9 +218,7 @@ async function startBootfleet(root: string, variant: Variant, name: string): Pro
       stdio: ["ignore", "ignore", "inherit"],
     },
   );
-  const cpu = metered(name, proc);
-  await waitListening(port, proc, name);
-  return { name, port, proc, cpu };
+  return listening(name, port, proc);
 }
 
 async function startTftpdHpa(root: string): Promise<Server> {
@@ -209,9 +227,7 @@ async function startTftpdHpa(root: string): Promise<Server> {
   const proc = spawn(...pinned(SERVER_CPU, "in.tftpd", ["-L", "-s", root, "-a", `${HOST}:${port}`]), {
     stdio: "ignore",
   });
-  const cpu = metered("tftpd-hpa", proc);
-  await waitListening(port, proc, "tftpd-hpa");
-  return { name: "tftpd-hpa", port, proc, cpu };
+  return listening("tftpd-hpa", port, proc);
 }
 
 async function startDnsmasq(root: string, dir: string): Promise<Server | string> {
@@ -234,9 +250,7 @@ async function startDnsmasq(root: string, dir: string): Promise<Server | string>
     ]),
     { stdio: "ignore" },
   );
-  const cpu = metered("dnsmasq", proc);
-  await waitListening(69, proc, "dnsmasq");
-  return { name: "dnsmasq", port: 69, proc, cpu };
+  return listening("dnsmasq", 69, proc);
 }
 
 /** SIGTERM, then SIGKILL after 5 s; resolves once it has exited. */

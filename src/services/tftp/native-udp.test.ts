@@ -6,11 +6,12 @@
  * reason instead of skipping.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { createSocket, type Socket } from "node:dgram";
 import { networkInterfaces } from "node:os";
 import { describe, it } from "node:test";
 import { Worker } from "node:worker_threads";
-import { EAGAIN, loadNativeUdp, type NativeUdp } from "./native-udp.js";
+import { EAGAIN, loadNativeUdp, type NativeUdp, nativeUdpPath } from "./native-udp.js";
 
 const LOOPBACK = "127.0.0.1";
 const ECONNREFUSED = -111;
@@ -250,45 +251,76 @@ describe("native udp addon", () => {
     }
   });
 
-  it("pollerWait with spinUs: a waiting datagram returns at once, a wake from another thread ends the spin or the sleep, silence ends at the timeout", async () => {
+  it("pollerSpin: a waiting datagram returns at once, silence returns 0 (or -1), no spin for 0 or less", async () => {
     const udp = addon();
     const peer = await bindPeer();
     const epfd = udp.pollerCreate();
-    const waker = udp.wakerCreate();
     const [fd, port] = udp.open(LOOPBACK, LOOPBACK, peer.address().port);
     try {
       udp.pollerAdd(epfd, fd);
-      udp.pollerAdd(epfd, waker);
       const out = new Int32Array(4).fill(-1);
       await sendFrom(peer, Buffer.from("ack"), port);
-      assert.equal(udp.pollerWait(epfd, 1000, out, 200), 1);
+      assert.equal(udp.pollerSpin(epfd, 200, out), 1);
       assert.equal(out[0], fd);
       assert.equal(udp.recv(fd, Buffer.alloc(16)), 3);
-      // Nothing comes: it spins 200 us, then sleeps out the 5 ms, and reports nothing.
-      assert.equal(udp.pollerWait(epfd, 5, out, 200), 0);
-      // Negative or zero spin is no spin; timeout 0 never spins.
-      assert.equal(udp.pollerWait(epfd, 1, out, -5), 0);
-      assert.equal(udp.pollerWait(epfd, 0, out, 1000), 0);
-      // Another thread writes the eventfd (8 bytes, as wake does) while this one waits.
-      const worker = new Worker(
-        `const { writeSync } = require("node:fs");
-         const { workerData } = require("node:worker_threads");
-         setTimeout(() => writeSync(workerData.fd, Buffer.from([1, 0, 0, 0, 0, 0, 0, 0])), 20);`,
-        { eval: true, workerData: { fd: waker } },
-      );
-      try {
-        assert.equal(udp.pollerWait(epfd, 5000, out, 1000), 1);
-        assert.equal(out[0], waker);
-      } finally {
-        await worker.terminate();
-      }
-      udp.wakerDrain(waker);
+      // Nothing comes: 200 us of polling end with 0, or with -1 if this
+      // machine's other work took the CPU during a yield.
+      const quiet = udp.pollerSpin(epfd, 200, out);
+      assert.ok(quiet === 0 || quiet === -1, `pollerSpin on a quiet set: ${quiet}`);
+      assert.equal(udp.pollerSpin(epfd, 0, out), 0);
+      assert.equal(udp.pollerSpin(epfd, -5, out), 0);
     } finally {
       udp.close(fd);
-      udp.close(waker);
       udp.close(epfd);
       await closePeer(peer);
     }
+  });
+
+  it("pollerSpin: a wake from another thread ends the spin (or the sleep after it)", async () => {
+    const udp = addon();
+    const epfd = udp.pollerCreate();
+    const waker = udp.wakerCreate();
+    // The other thread writes the eventfd as wake does (8 bytes) after 20 ms.
+    const worker = new Worker(
+      `const { writeSync } = require("node:fs");
+       const { workerData } = require("node:worker_threads");
+       setTimeout(() => writeSync(workerData.fd, Buffer.from([1, 0, 0, 0, 0, 0, 0, 0])), 20);`,
+      { eval: true, workerData: { fd: waker } },
+    );
+    try {
+      udp.pollerAdd(epfd, waker);
+      const out = new Int32Array(4).fill(-1);
+      let n = udp.pollerSpin(epfd, 2_000_000, out);
+      if (n === -1) n = udp.pollerWait(epfd, 5000, out); // the CPU was shared: the loop sleeps instead
+      assert.equal(n, 1);
+      assert.equal(out[0], waker);
+    } finally {
+      await worker.terminate();
+      udp.close(waker);
+      udp.close(epfd);
+    }
+  });
+
+  it("pollerSpin returns -1 when a yield hands the CPU to a busy task for long", () => {
+    // A process pinned to one CPU starts a busy child on the same CPU and
+    // polls a quiet set for up to 2 s: its first yield gives the CPU to the
+    // child for a whole time slice.
+    const script = `
+      const { spawn } = require("node:child_process");
+      const udp = require(${JSON.stringify(nativeUdpPath())});
+      const busy = spawn(process.execPath, ["-e", "for (;;);"], { stdio: "ignore" });
+      setTimeout(() => {
+        const epfd = udp.pollerCreate();
+        const n = udp.pollerSpin(epfd, 2000000, new Int32Array(4));
+        busy.kill("SIGKILL");
+        process.stdout.write(String(n));
+      }, 200);`;
+    const r = spawnSync("taskset", ["-c", "0", process.execPath, "-e", script], {
+      encoding: "utf8",
+      timeout: 20_000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, "-1");
   });
 
   describe("bad arguments", () => {
@@ -338,7 +370,7 @@ describe("native udp addon", () => {
       }
     });
 
-    it("pollerWait: the output must be a non-empty Int32Array", () => {
+    it("pollerWait and pollerSpin: the output must be a non-empty Int32Array", () => {
       const udp = addon();
       const epfd = udp.pollerCreate();
       const loose = udp as unknown as Record<string, (...a: unknown[]) => unknown>;
@@ -351,9 +383,13 @@ describe("native udp addon", () => {
           name: "TypeError",
           message: "bootfleet_udp: expected a number",
         });
-        assert.throws(() => loose.pollerWait!(epfd, 0, new Int32Array(4), "200"), {
+        assert.throws(() => loose.pollerSpin!(epfd, "200", new Int32Array(4)), {
           name: "TypeError",
           message: "bootfleet_udp: expected a number",
+        });
+        assert.throws(() => loose.pollerSpin!(epfd, 200, new Uint8Array(4)), {
+          name: "TypeError",
+          message: "bootfleet_udp.pollerSpin: expected an Int32Array",
         });
       } finally {
         udp.close(epfd);
@@ -372,6 +408,7 @@ describe("native udp addon", () => {
       assert.throws(() => loose.pollerAdd!(3), few);
       assert.throws(() => loose.pollerRemove!(3), few);
       assert.throws(() => loose.pollerWait!(3, 0), few);
+      assert.throws(() => loose.pollerSpin!(3, 0), few);
       assert.throws(() => loose.wake!(), few);
       assert.throws(() => loose.wakerDrain!(), few);
     });

@@ -31,13 +31,15 @@ export interface NativeUdp {
   pollerCreate(): number;
   pollerAdd(epfd: number, fd: number): void;
   pollerRemove(epfd: number, fd: number): void;
+  /** Waits up to `timeoutMs` (-1: no limit); writes the readable fds to `out` and returns how many. */
+  pollerWait(epfd: number, timeoutMs: number, out: Int32Array): number;
   /**
-   * Waits up to `timeoutMs` (-1: no limit); writes the readable fds to `out`
-   * and returns how many. With `spinUs` > 0 (and a timeout other than 0) it
-   * first polls without sleeping for up to that many microseconds, yielding
-   * the CPU between polls.
+   * Polls without sleeping for up to `spinUs` microseconds, yielding the CPU
+   * between polls: the readable fds in `out` and how many, 0 when none
+   * became readable, or -1 when a yield lost the CPU for long (another task
+   * wants it, so sleeping is better).
    */
-  pollerWait(epfd: number, timeoutMs: number, out: Int32Array, spinUs?: number): number;
+  pollerSpin(epfd: number, spinUs: number, out: Int32Array): number;
   /** An eventfd another thread can `wake` to end a pollerWait. */
   wakerCreate(): number;
   wake(fd: number): void;

@@ -286,6 +286,38 @@ describe("PollLoop: busy polling", () => {
     }
   });
 
+  it("when polling lost the CPU to another task, the loop sleeps instead for a while and still gets its datagram", async () => {
+    const peer = await bindPeer();
+    const udp = addon();
+    let spins = 0;
+    // The addon, except that every poll reports the CPU taken away.
+    const shared: NativeUdp = {
+      ...udp,
+      pollerSpin: () => {
+        spins++;
+        return -1;
+      },
+    };
+    const waker = udp.wakerCreate();
+    const loop = new PollLoop(shared, LOOPBACK, waker, 200);
+    try {
+      const socket = loop.openSocket(peerAddress(peer));
+      const got: string[] = [];
+      socket.on("message", (msg) => got.push(msg.toString()));
+      await sendFrom(peer, "first", socket.address().port);
+      // Turn 1 polls (-1), then sleeps and reads "first"; the next waits until the timer only sleep.
+      loop.setTimeout(() => loop.stop(), 20);
+      runLoop(loop);
+      assert.deepEqual(got, ["first"]);
+      assert.equal(spins, 1, "no polling during the hold-off");
+      assert.equal(loop.busyPollUs, 0);
+    } finally {
+      loop.dispose();
+      udp.close(waker);
+      await closePeer(peer);
+    }
+  });
+
   it("a loop without busy polling never polls", () =>
     withLoop((loop) => {
       loop.setTimeout(() => loop.stop(), 5);

@@ -21,7 +21,10 @@
  * sleeping makes every block slower by that. The poll window adapts the way
  * Linux's halt polling does (nextBusyPollUs): it grows while answers come
  * within `busyPollUs` and falls to 0 while they come later, so clients that
- * answer slowly cost no CPU in polling.
+ * answer slowly cost no CPU in polling. Polling yields the CPU between
+ * polls; when another task then keeps it for long, the CPU is shared, and a
+ * sleeper the kernel wakes answers sooner than a poller waiting for its
+ * turn: the loop then only sleeps for a while (BUSY_POLL_HOLDOFF_MS).
  */
 import type { Clock } from "../../events/event-bus.js";
 import { EAGAIN, type NativeUdp } from "./native-udp.js";
@@ -32,6 +35,8 @@ import type { TransferSocket, UdpRemote } from "./udp-socket.js";
 const MAX_WAIT_MS = 1000;
 /** The biggest UDP payload: nothing longer can arrive. */
 const RECEIVE_BYTES = 65536;
+/** How long the loop does not busy-poll after another task took the CPU during a poll. */
+const BUSY_POLL_HOLDOFF_MS = 100;
 
 /**
  * The next busy-poll window after a wait that ended `waitedUs` after it
@@ -75,6 +80,8 @@ export class PollLoop implements Timers, Clock {
   readonly #busyPollMaxUs: number;
   /** The current busy-poll window (nextBusyPollUs). */
   #busyPollUs: number;
+  /** performance.now() before which the loop does not busy-poll (the CPU was shared). */
+  #busyPollHoldoff = 0;
 
   /** `busyPollUs`: the most to poll before sleeping while transfers run (0: never). */
   constructor(udp: NativeUdp, localAddress: string, wakerFd: number, busyPollUs = 0) {
@@ -173,7 +180,17 @@ export class PollLoop implements Timers, Clock {
     if (this.#busyPollMaxUs === 0 || timeout === 0 || this.#sockets.size === 0)
       return this.#udp.pollerWait(this.#epfd, timeout, ready);
     const began = performance.now();
-    const n = this.#udp.pollerWait(this.#epfd, timeout, ready, this.#busyPollUs);
+    if (began < this.#busyPollHoldoff) return this.#udp.pollerWait(this.#epfd, timeout, ready);
+    if (this.#busyPollUs > 0) {
+      const n = this.#udp.pollerSpin(this.#epfd, this.#busyPollUs, ready);
+      if (n > 0) return n; // caught while polling: the window stays
+      if (n < 0) {
+        this.#busyPollUs = 0;
+        this.#busyPollHoldoff = began + BUSY_POLL_HOLDOFF_MS;
+        return this.#udp.pollerWait(this.#epfd, timeout, ready);
+      }
+    }
+    const n = this.#udp.pollerWait(this.#epfd, timeout, ready);
     const waitedUs = n > 0 ? (performance.now() - began) * 1000 : Number.POSITIVE_INFINITY;
     this.#busyPollUs = nextBusyPollUs(this.#busyPollUs, waitedUs, this.#busyPollMaxUs);
     return n;
