@@ -17,8 +17,8 @@
  *   pollerWait(epfd, timeoutMs, Int32Array out) -> how many fds, written to out
  *   pollerSpin(epfd, spinUs, Int32Array out) -> how many fds, written to out,
  *       polling without sleeping for up to spinUs microseconds and yielding
- *       the CPU between polls; 0 when nothing came, -1 when a yield lost the
- *       CPU for long (another task wants it: sleep instead)
+ *       the CPU between polls; 0 when nothing came, -1 when a yield ran
+ *       another task (the CPU is shared: sleep instead)
  *   wakerCreate() -> eventfd;  wake(efd);  wakerDrain(efd)
  */
 #define _GNU_SOURCE /* RUSAGE_THREAD */
@@ -198,8 +198,8 @@ static int64_t monotonic_ns(void) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* A yield that gave the CPU to another task for longer than this: that task needs it. */
-#define YIELD_LOST_NS 50000
+/* A yield slower than this may have run another task (then the thread's switch count says so). */
+#define YIELD_SWITCH_NS 5000
 
 /* This thread's involuntary context switches: a yield that ran another task counts one. */
 static long involuntary_switches(void) {
@@ -219,8 +219,8 @@ static int wait_events(int epfd, struct epoll_event *events, int max, int timeou
  * Busy polling: an idle CPU that goes to sleep takes tens of microseconds to
  * wake (far more in a VM, where it is a halt), which a lock-step transfer
  * pays on every block. sched_yield between polls lets anything else
- * runnable on this CPU go first; when a yield ran another task for long,
- * the CPU is shared, and a sleeper that the kernel wakes (and lets preempt)
+ * runnable on this CPU go first; when a yield did run another task, the
+ * CPU is shared, and a sleeper that the kernel wakes (and lets preempt)
  * answers sooner than a poller waiting for its turn: -1 says so. A slow
  * iteration without a switch is the hypervisor running something else
  * (steal time), which sleeping would not avoid.
@@ -234,7 +234,7 @@ static int spin_events(int epfd, struct epoll_event *events, int max, int32_t sp
     if (n != 0) return n < 0 && errno == EINTR ? 0 : n < 0 ? -2 : n;
     sched_yield();
     int64_t after = monotonic_ns();
-    if (after - now > YIELD_LOST_NS && involuntary_switches() != switches) return -1;
+    if (after - now > YIELD_SWITCH_NS && involuntary_switches() != switches) return -1;
     if (after >= deadline) return 0;
     now = after;
   }

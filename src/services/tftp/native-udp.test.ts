@@ -301,7 +301,7 @@ describe("native udp addon", () => {
     }
   });
 
-  it("pollerSpin returns -1 when a yield hands the CPU to a busy task for long", () => {
+  it("pollerSpin returns -1 when a yield hands the CPU to another task (a busy one on the same CPU)", () => {
     // A process pinned to one CPU starts a busy child on the same CPU and
     // polls a quiet set for up to 2 s: its first yield gives the CPU to the
     // child for a whole time slice.

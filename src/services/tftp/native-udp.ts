@@ -36,8 +36,8 @@ export interface NativeUdp {
   /**
    * Polls without sleeping for up to `spinUs` microseconds, yielding the CPU
    * between polls: the readable fds in `out` and how many, 0 when none
-   * became readable, or -1 when a yield lost the CPU for long (another task
-   * wants it, so sleeping is better).
+   * became readable, or -1 when a yield ran another task (the CPU is
+   * shared, so sleeping is better).
    */
   pollerSpin(epfd: number, spinUs: number, out: Int32Array): number;
   /** An eventfd another thread can `wake` to end a pollerWait. */

@@ -22,9 +22,9 @@
  * Linux's halt polling does (nextBusyPollUs): it grows while answers come
  * within `busyPollUs` and falls to 0 while they come later, so clients that
  * answer slowly cost no CPU in polling. Polling yields the CPU between
- * polls; when another task then keeps it for long, the CPU is shared, and a
- * sleeper the kernel wakes answers sooner than a poller waiting for its
- * turn: the loop then only sleeps for a while (BUSY_POLL_HOLDOFF_MS).
+ * polls; when another task then runs, the CPU is shared, and a sleeper the
+ * kernel wakes answers sooner than a poller waiting for its turn: the loop
+ * then only sleeps for a while (BUSY_POLL_HOLDOFF_MS).
  */
 import type { Clock } from "../../events/event-bus.js";
 import { EAGAIN, type NativeUdp } from "./native-udp.js";
@@ -35,8 +35,8 @@ import type { TransferSocket, UdpRemote } from "./udp-socket.js";
 const MAX_WAIT_MS = 1000;
 /** The biggest UDP payload: nothing longer can arrive. */
 const RECEIVE_BYTES = 65536;
-/** How long the loop does not busy-poll after another task took the CPU during a poll. */
-const BUSY_POLL_HOLDOFF_MS = 100;
+/** How long the loop does not busy-poll after another task ran during a poll. */
+const BUSY_POLL_HOLDOFF_MS = 10;
 
 /**
  * The next busy-poll window after a wait that ended `waitedUs` after it
