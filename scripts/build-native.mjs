@@ -24,7 +24,7 @@ const prefix = resolve(process.execPath, "..", "..");
 function giveUp(message) {
   if (optional) {
     process.stderr.write(
-      `build-native: ${message}\nbuild-native: going on without it: TFTP transfers use node:dgram (lock-step 10-20% slower).\n`,
+      `build-native: ${message}\nbuild-native: going on without it: TFTP transfers use node:dgram (no busy polling: lock-step about 3x slower, see bench/tftp/README.md).\n`,
     );
     process.exit(0);
   }

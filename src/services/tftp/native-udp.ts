@@ -9,7 +9,8 @@
  * that returns EAGAIN; measured, that put every lock-step transfer 10-20%
  * below tftpd-hpa, even for a bare 15-line sender. With these calls a worker
  * thread does epoll_wait, recv and send, as in.tftpd does, and runs the same
- * TftpTransfer code. The addon holds no protocol logic.
+ * TftpTransfer code; pollerSpin lets it poll for the next ACK instead of
+ * sleeping (poll-loop.ts says why). The addon holds no protocol logic.
  *
  * It is optional: `npm start`/`npm test` build it with node-gyp (about a
  * second); without a C compiler the workers fall back to node:dgram.
