@@ -16,6 +16,7 @@ import { EventBus } from "../../src/events/event-bus.js";
 import type { Logger } from "../../src/logging/logger.js";
 import { dgramTransferSocketFactory } from "../../src/services/tftp/dgram-transfer-socket-factory.js";
 import { loadNativeUdp } from "../../src/services/tftp/native-udp.js";
+import { DEFAULT_BUSY_POLL_US } from "../../src/services/tftp/poll-loop.js";
 import { TftpService } from "../../src/services/tftp/tftp-service.js";
 
 const root = process.argv[2];
@@ -26,7 +27,7 @@ if (!root) {
 const address = "127.0.0.1";
 const workers = Number(process.argv[4] ?? 0);
 const io = process.argv[5] ?? "native";
-const busyPollUs = Number(process.argv[6] ?? 200);
+const busyPollUs = Number(process.argv[6] ?? DEFAULT_BUSY_POLL_US);
 const native = io === "native" ? loadNativeUdp() : { udp: null, reason: "" };
 if (workers > 0 && io === "native" && native.udp === null) {
   process.stderr.write(`bootfleet-server: ${native.reason}\n`);

@@ -70,6 +70,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { DEFAULT_BUSY_POLL_US } from "../../src/services/tftp/poll-loop.js";
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: string): string => {
@@ -96,7 +97,7 @@ if (VARIANTS.some((v) => !["native", "native-sleep", "node"].includes(v))) {
   process.exit(2);
 }
 /** --busy-poll-us: services.tftp.busy_poll_us for the native variant. */
-const BUSY_POLL_US = Number(opt("--busy-poll-us", "200"));
+const BUSY_POLL_US = Number(opt("--busy-poll-us", String(DEFAULT_BUSY_POLL_US)));
 const HOST = "127.0.0.1";
 const PIN = opt("--pin", "");
 if (PIN !== "" && !/^\d+:\d+$/.test(PIN)) {

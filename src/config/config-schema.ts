@@ -129,7 +129,7 @@ export const configSchema = z.strictObject({
           /**
            * Microseconds a native worker polls before it sleeps while
            * transfers run (adapts down to 0 for clients that answer slower);
-           * 0 = always sleep.
+           * 0 = always sleep. (poll-loop.ts's DEFAULT_BUSY_POLL_US; a test keeps them equal.)
            */
           busy_poll_us: z.number().int().min(0).max(1000).default(200),
         })

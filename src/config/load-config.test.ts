@@ -3,6 +3,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { ConfigError, formatProblem } from "./config-error.js";
+import { DEFAULT_BUSY_POLL_US } from "../services/tftp/poll-loop.js";
 import { loadConfig, loadConfigFromString } from "./load-config.js";
 
 const broken = join(import.meta.dirname, "../../test/fixtures/config/broken");
@@ -156,7 +157,7 @@ describe("loadConfig on good configs", () => {
     assert.equal(c.store.driver, "sqlite");
     assert.equal(c.services.tftp.workers, "auto");
     assert.equal(c.services.tftp.io, "auto");
-    assert.equal(c.services.tftp.busy_poll_us, 200);
+    assert.equal(c.services.tftp.busy_poll_us, DEFAULT_BUSY_POLL_US);
   });
 
   it("services.tftp.busy_poll_us takes 0 to 1000 microseconds, and says where otherwise", () => {

@@ -112,7 +112,7 @@ const SERVERS: readonly {
     bigFile: (v) => !/1432|1468/.test(v),
   },
   {
-    label: "2 native transfer workers, files over 2 MiB streamed",
+    label: "2 native transfer workers (busy polling), files over 2 MiB streamed",
     workers: 2,
     io: "native",
     options: { cacheMaxFileBytes: 2 << 20, readChunkBytes: 256 << 10 },

@@ -10,6 +10,7 @@ import { type BootEvent, EventBus } from "../../src/events/event-bus.js";
 import { MemoryLogger } from "../../src/logging/logger.js";
 import { dgramTransferSocketFactory } from "../../src/services/tftp/dgram-transfer-socket-factory.js";
 import { loadNativeUdp, type NativeUdp } from "../../src/services/tftp/native-udp.js";
+import { DEFAULT_BUSY_POLL_US } from "../../src/services/tftp/poll-loop.js";
 import { TftpService, type TftpServiceOptions } from "../../src/services/tftp/tftp-service.js";
 import type { GeneratedFile } from "../../src/boot/boot-planner.js";
 
@@ -50,7 +51,7 @@ export async function startServer(
   /**
    * The workers' I/O: "node" runs them on libuv and node:dgram, "native" on
    * their own epoll loop through native/bootfleet_udp (part of the build: a
-   * missing addon fails the test).
+   * missing addon fails the test), busy polling as serve does by default.
    */
   io: "node" | "native" = "node",
 ): Promise<TestServer> {
@@ -73,7 +74,16 @@ export async function startServer(
   const service = new TftpService({
     socket,
     createTransferSocket: dgramTransferSocketFactory(LOOPBACK),
-    transferWorkers: workers > 0 ? { count: workers, localAddress: LOOPBACK, native } : undefined,
+    // Native workers busy-poll as `bootfleet serve` runs them by default.
+    transferWorkers:
+      workers > 0
+        ? {
+            count: workers,
+            localAddress: LOOPBACK,
+            native,
+            busyPollUs: native === null ? 0 : DEFAULT_BUSY_POLL_US,
+          }
+        : undefined,
     root,
     options,
     planner: { generatedFile: async (path) => generated(path) },
