@@ -105,7 +105,11 @@ const SERVERS: readonly {
 }[] = [
   { workers: 0, io: "node", label: "transfers in the service's thread" },
   { workers: 2, io: "node", label: "2 transfer worker threads on node:dgram, big files streamed" },
-  { workers: 2, io: "native", label: "2 native transfer workers (own epoll loop, busy polling), big files streamed" },
+  {
+    workers: 2,
+    io: "native",
+    label: "2 native transfer workers (own epoll loop, busy polling), big files streamed",
+  },
 ];
 
 for (const { workers, io, label } of SERVERS) {
