@@ -242,45 +242,39 @@ export class TftpTransfer {
     if (!this.#loading) this.#pump();
   }
 
-  #slot(block: number): Buffer {
+  /**
+   * DATA `block`, ready to send from its slot: copied and headed unless the
+   * slot holds it already; null when the source must load it first.
+   */
+  #packet(block: number): Buffer | null {
+    const { blksize, source } = this.#p;
     const i = block % this.#slotCount;
     let slot = this.#slots[i];
     if (slot === undefined) {
-      slot = Buffer.allocUnsafe(DATA_HEADER_BYTES + this.#p.blksize);
+      slot = Buffer.allocUnsafe(DATA_HEADER_BYTES + blksize);
       this.#slots[i] = slot;
       this.#slotBlocks[i] = 0;
     }
-    return slot;
-  }
-
-  /** Bytes of data in `block`. */
-  #length(block: number): number {
-    return Math.min(this.#p.blksize, this.#p.source.size - (block - 1) * this.#p.blksize);
-  }
-
-  /** Puts DATA `block` in its slot unless it is there already; false when the source must load first. */
-  #fill(block: number): boolean {
-    const i = block % this.#slotCount;
-    const slot = this.#slot(block);
-    if (this.#slotBlocks[i] === block) return true;
-    const start = (block - 1) * this.#p.blksize;
-    if (!this.#p.source.copy(slot, DATA_HEADER_BYTES, start, start + this.#length(block))) return false;
-    writeDataHeader(slot, block);
-    this.#slotBlocks[i] = block;
-    return true;
+    const start = (block - 1) * blksize;
+    const length = Math.min(blksize, source.size - start);
+    if (this.#slotBlocks[i] !== block) {
+      if (!source.copy(slot, DATA_HEADER_BYTES, start, start + length)) return null;
+      writeDataHeader(slot, block);
+      this.#slotBlocks[i] = block;
+    }
+    return length === blksize ? slot : slot.subarray(0, DATA_HEADER_BYTES + length);
   }
 
   #pump(): void {
     const { blksize, source } = this.#p;
     while (this.#cursor <= this.#burstEnd) {
       const block = this.#cursor;
-      if (!this.#fill(block)) {
+      const packet = this.#packet(block);
+      if (packet === null) {
         this.#load((block - 1) * blksize, Math.min(source.size, this.#burstEnd * blksize));
         return;
       }
-      const slot = this.#slot(block);
-      const length = this.#length(block);
-      this.#send(length === blksize ? slot : slot.subarray(0, DATA_HEADER_BYTES + length));
+      this.#send(packet);
       this.#cursor = block + 1;
       if (block >= this.#next) this.#next = block + 1;
     }
@@ -289,7 +283,7 @@ export class TftpTransfer {
     // the ACK that asks for it finds only a send to do. Its slot held a block
     // two windows back, which the ACK for this burst's first block covered.
     const ahead = this.#burstEnd + 1;
-    if (ahead <= this.#lastBlock) this.#fill(ahead);
+    if (ahead <= this.#lastBlock) this.#packet(ahead);
   }
 
   #load(start: number, end: number): void {
