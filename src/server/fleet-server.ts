@@ -213,15 +213,7 @@ export class FleetServer {
           logger.warn({ loader: "pxelinux", set_in: pxelinuxAt }, problem);
       this.services.push({
         name: "tftp",
-        where: `udp ${socket.address().address}:${socket.address().port} root ${svc.tftp.root}, ${
-          workers === undefined
-            ? "transfers in the main thread"
-            : `${workers.count} transfer workers on ${
-                workers.native === null
-                  ? "node:dgram"
-                  : `native I/O, ${workers.busyPollUs === 0 ? "no busy polling" : `busy polling up to ${workers.busyPollUs} us`}`
-              }`
-        }`,
+        where: `udp ${socket.address().address}:${socket.address().port} root ${svc.tftp.root}, ${transferWorkersText(workers)}`,
         stop: async () => {
           tftp.close();
           socket.close();
@@ -359,6 +351,15 @@ function listenTcp(host: string, port: number, what: string): Promise<Server> {
     server.once("error", (e) => reject(bindError(e, what, "tcp", port)));
     server.listen({ host, port }, () => resolve(server));
   });
+}
+
+/** Where TFTP transfers run, for the "tftp listening" line. */
+function transferWorkersText(workers: ReturnType<typeof tftpWorkers>): string {
+  if (workers === undefined) return "transfers in the main thread";
+  if (workers.native === null) return `${workers.count} transfer workers on node:dgram`;
+  const polling =
+    workers.busyPollUs === 0 ? "no busy polling" : `busy polling up to ${workers.busyPollUs} us`;
+  return `${workers.count} transfer workers on native I/O, ${polling}`;
 }
 
 /**
