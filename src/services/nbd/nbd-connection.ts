@@ -32,21 +32,11 @@ import {
   NBD_CMD_WRITE,
   NBD_CMD_WRITE_ZEROES,
   NBD_EINVAL,
-  NBD_EIO,
   NBD_ENOSPC,
   NBD_EPERM,
   NBD_FLAG_C_NO_ZEROES,
-  NBD_FLAG_CAN_MULTI_CONN,
   NBD_FLAG_FIXED_NEWSTYLE,
-  NBD_FLAG_HAS_FLAGS,
   NBD_FLAG_NO_ZEROES,
-  NBD_FLAG_READ_ONLY,
-  NBD_FLAG_SEND_CACHE,
-  NBD_FLAG_SEND_DF,
-  NBD_FLAG_SEND_FLUSH,
-  NBD_FLAG_SEND_FUA,
-  NBD_FLAG_SEND_TRIM,
-  NBD_FLAG_SEND_WRITE_ZEROES,
   NBD_INFO_BLOCK_SIZE,
   NBD_INFO_DESCRIPTION,
   NBD_INFO_NAME,
@@ -85,15 +75,16 @@ import {
   encodeStructuredError,
   encodeStructuredNone,
   NBD_OFFSET_DATA_PREFIX_BYTES,
-  type NbdExtent,
   type NbdRequest,
   writeOffsetDataPrefix,
   writeSimpleReplyHeader,
 } from "../../protocols/nbd/nbd-transmission.js";
-import type { CowLayers, CowLease } from "./cow-layers.js";
-import type { CowOverlay } from "./cow-overlay.js";
+import { AttachedExport } from "./attached-export.js";
+import type { CowLayers } from "./cow-layers.js";
 import type { NbdClientInfo, NbdExportHandle, NbdExportSource } from "./nbd-export-source.js";
 import type { ReplyBufferPool } from "./reply-buffer-pool.js";
+import { errnoOf, RequestError } from "./request-error.js";
+import { isAllZero } from "./zero-page.js";
 
 export interface NbdConnectionLimits {
   readonly maxInFlight: number;
@@ -124,44 +115,6 @@ const BLOCK_PREFERRED = 4096;
 /** Largest extent length in one block status descriptor, kept a multiple of 512. */
 const MAX_EXTENT = 0xffffff00;
 
-/** A request that fails with an NBD error value; the message goes to structured replies and the log. */
-class RequestError extends Error {
-  constructor(
-    readonly errno: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** Host errno codes that proto.md asks to map to NBD_ENOSPC. */
-function errnoOf(err: unknown): number {
-  if (err instanceof RequestError) return err.errno;
-  const code = (err as NodeJS.ErrnoException).code;
-  return code === "ENOSPC" || code === "EDQUOT" || code === "EFBIG" ? NBD_ENOSPC : NBD_EIO;
-}
-
-const ZEROES = Buffer.alloc(64 * 1024);
-
-/** True when buf[start, start+length) is all zero bytes (memcmp against a zero page). */
-function allZero(buf: Buffer, start: number, length: number): boolean {
-  if (length === 0 || buf[start] !== 0 || buf[start + length - 1] !== 0) return length === 0;
-  for (let p = start; p < start + length; p += ZEROES.length) {
-    const n = Math.min(ZEROES.length, start + length - p);
-    if (buf.compare(ZEROES, 0, n, p, p + n) !== 0) return false;
-  }
-  return true;
-}
-
-interface Attached {
-  readonly handle: NbdExportHandle;
-  readonly overlay: CowOverlay | undefined;
-  readonly lease: CowLease | undefined;
-  readonly flags: number;
-  readonly writable: boolean;
-  readonly blockStatus: boolean;
-}
-
 export class NbdConnection {
   readonly #d: NbdConnectionDeps;
   readonly #socket: Socket;
@@ -171,7 +124,9 @@ export class NbdConnection {
   #structured = false;
   /** Export named by the last successful NBD_OPT_SET_META_CONTEXT that selected base:allocation. */
   #metaExport: string | undefined;
-  #attached: Attached | undefined;
+  #attached: AttachedExport | undefined;
+  /** base:allocation was selected for the attached export: NBD_CMD_BLOCK_STATUS is allowed. */
+  #blockStatus = false;
   /** A handshake option is being answered: no further message is taken until it is. */
   #optionBusy = false;
   #pumping = false;
@@ -403,7 +358,7 @@ export class NbdConnection {
       this.#write(encodeOptionError(code, NBD_REP_ERR_UNKNOWN, `no export '${name}'`));
       return;
     }
-    let attached: Attached | undefined;
+    let attached: AttachedExport | undefined;
     let flags: number;
     if (go) {
       try {
@@ -421,7 +376,7 @@ export class NbdConnection {
       }
       flags = attached.flags;
     } else {
-      flags = this.#transmissionFlags(handle);
+      flags = AttachedExport.flagsFor(handle, this.#structured);
       await handle.release();
     }
     // NBD_INFO_EXPORT is mandatory; the others only when asked for.
@@ -441,36 +396,9 @@ export class NbdConnection {
     }
   }
 
-  /** Transmission flags for this export (the same for NBD_OPT_INFO and the GO after it). */
-  #transmissionFlags(handle: NbdExportHandle): number {
-    let flags = NBD_FLAG_HAS_FLAGS | NBD_FLAG_SEND_CACHE;
-    if (this.#structured) flags |= NBD_FLAG_SEND_DF;
-    const cow = handle.cow !== undefined;
-    const writable = cow || (!handle.readOnly && handle.write !== undefined);
-    if (!writable) {
-      // No cache and nothing changes: every connection sees the same bytes.
-      flags |= NBD_FLAG_READ_ONLY | NBD_FLAG_CAN_MULTI_CONN;
-    } else {
-      flags |= NBD_FLAG_SEND_FLUSH | NBD_FLAG_SEND_FUA | NBD_FLAG_SEND_TRIM | NBD_FLAG_SEND_WRITE_ZEROES;
-      // A private layer per connection differs between connections; a shared
-      // (kept) layer or the file itself does not.
-      if (!cow || handle.cow?.keepKey !== undefined) flags |= NBD_FLAG_CAN_MULTI_CONN;
-    }
-    return flags;
-  }
-
-  async #attach(handle: NbdExportHandle, requestedName: string): Promise<Attached> {
-    let lease: CowLease | undefined;
-    if (handle.cow !== undefined) lease = await this.#d.cow.acquire(handle);
-    const flags = this.#transmissionFlags(handle);
-    const attached: Attached = {
-      handle,
-      overlay: lease?.overlay,
-      lease,
-      flags,
-      writable: (flags & NBD_FLAG_READ_ONLY) === 0,
-      blockStatus: this.#structured && this.#metaExport === requestedName,
-    };
+  async #attach(handle: NbdExportHandle, requestedName: string): Promise<AttachedExport> {
+    const attached = await AttachedExport.attach(handle, this.#d.cow, this.#structured);
+    this.#blockStatus = this.#structured && this.#metaExport === requestedName;
     this.#attached = attached;
     return attached;
   }
@@ -483,7 +411,7 @@ export class NbdConnection {
       {
         ip: this.#d.client.address,
         export: a.handle.name,
-        cow: a.overlay !== undefined,
+        cow: a.cow,
         structured: this.#structured,
       },
       "nbd: client connected",
@@ -497,7 +425,7 @@ export class NbdConnection {
         client_port: this.#d.client.port,
         size: a.handle.size,
         read_only: !a.writable,
-        cow: a.overlay !== undefined,
+        cow: a.cow,
         structured_replies: this.#structured,
       },
     });
@@ -552,7 +480,7 @@ export class NbdConnection {
     } else if (this.#paused) this.#pump(); // a limit was reached: take requests again
   }
 
-  async #serve(a: Attached, req: NbdRequest): Promise<void> {
+  async #serve(a: AttachedExport, req: NbdRequest): Promise<void> {
     const { type, flags, length } = req;
     // Offsets beyond 2^53 are past any export: the range check below refuses them.
     const offset = Number(req.offset);
@@ -580,35 +508,31 @@ export class NbdConnection {
         checkFlags(0);
         if (!a.writable) throw new RequestError(NBD_EPERM, "the export is read-only");
         if (!inRange) throw outOfRange(NBD_ENOSPC);
-        const payload = req.payload!;
-        if (a.overlay) await a.overlay.write(payload, 0, length, offset);
-        else await this.#writeBase(a.handle, payload, offset);
+        await a.write(req.payload!, offset);
         this.#bytesWritten += length;
-        if (flags & NBD_CMD_FLAG_FUA) await this.#flush(a);
+        if (flags & NBD_CMD_FLAG_FUA) await a.flush();
         this.#replyOk(req.handle);
         return;
       }
       case NBD_CMD_FLUSH:
         checkFlags(0);
-        await this.#flush(a);
+        await a.flush();
         this.#replyOk(req.handle);
         return;
       case NBD_CMD_TRIM:
         checkFlags(0);
         if (!a.writable) throw new RequestError(NBD_EPERM, "the export is read-only");
         if (!inRange) throw outOfRange(NBD_EINVAL);
-        // A plain writable file ignores TRIM: proto.md lets the server discard nothing.
-        if (a.overlay) await a.overlay.trim(offset, length);
-        if (flags & NBD_CMD_FLAG_FUA) await this.#flush(a);
+        await a.trim(offset, length);
+        if (flags & NBD_CMD_FLAG_FUA) await a.flush();
         this.#replyOk(req.handle);
         return;
       case NBD_CMD_WRITE_ZEROES:
         checkFlags(NBD_CMD_FLAG_NO_HOLE);
         if (!a.writable) throw new RequestError(NBD_EPERM, "the export is read-only");
         if (!inRange) throw outOfRange(NBD_ENOSPC);
-        if (a.overlay) await a.overlay.writeZeroes(offset, length, (flags & NBD_CMD_FLAG_NO_HOLE) !== 0);
-        else await this.#zeroBase(a.handle, offset, length);
-        if (flags & NBD_CMD_FLAG_FUA) await this.#flush(a);
+        await a.writeZeroes(offset, length, (flags & NBD_CMD_FLAG_NO_HOLE) !== 0);
+        if (flags & NBD_CMD_FLAG_FUA) await a.flush();
         this.#replyOk(req.handle);
         return;
       case NBD_CMD_CACHE:
@@ -619,31 +543,23 @@ export class NbdConnection {
         return;
       case NBD_CMD_BLOCK_STATUS:
         checkFlags(NBD_CMD_FLAG_REQ_ONE);
-        if (!a.blockStatus) throw new RequestError(NBD_EINVAL, "no metadata context was negotiated");
+        if (!this.#blockStatus) throw new RequestError(NBD_EINVAL, "no metadata context was negotiated");
         if (!inRange) throw outOfRange(NBD_EINVAL);
-        this.#blockStatus(a, req.handle, offset, length, (flags & NBD_CMD_FLAG_REQ_ONE) !== 0);
+        this.#replyBlockStatus(a, req.handle, offset, length, (flags & NBD_CMD_FLAG_REQ_ONE) !== 0);
         return;
       default:
         throw new RequestError(NBD_EINVAL, `unknown command ${type}`);
     }
   }
 
-  async #read(a: Attached, handle: bigint, offset: number, length: number): Promise<void> {
+  async #read(a: AttachedExport, handle: bigint, offset: number, length: number): Promise<void> {
     // Header and data in one buffer: one allocation, one socket write.
     const prefix = this.#structured ? NBD_OFFSET_DATA_PREFIX_BYTES : 16;
     const pool = this.#d.buffers;
     const buf = pool.get(prefix + length);
     const giveBack = () => pool.put(buf);
     try {
-      if (a.overlay) await a.overlay.read(buf, prefix, length, offset);
-      else {
-        let done = 0;
-        while (done < length) {
-          const n = await a.handle.read(buf, prefix + done, length - done, offset + done);
-          if (n === 0) throw new RequestError(NBD_EIO, `the export's file ends before ${offset + done}`);
-          done += n;
-        }
-      }
+      await a.read(buf, prefix, length, offset);
     } catch (err) {
       giveBack();
       throw err;
@@ -656,7 +572,7 @@ export class NbdConnection {
     } else if (length === 0) {
       giveBack();
       this.#replyOk(handle, true);
-    } else if (allZero(buf, prefix, length)) {
+    } else if (isAllZero(buf, prefix, length)) {
       // All zeroes: a 32-byte hole chunk instead of the data.
       giveBack();
       this.#write(encodeOffsetHole(handle, offset, length, true));
@@ -666,37 +582,15 @@ export class NbdConnection {
     }
   }
 
-  async #writeBase(h: NbdExportHandle, payload: Buffer, offset: number): Promise<void> {
-    let done = 0;
-    while (done < payload.length) done += await h.write!(payload, done, payload.length - done, offset + done);
-  }
-
-  async #zeroBase(h: NbdExportHandle, offset: number, length: number): Promise<void> {
-    for (let p = offset; p < offset + length; p += ZEROES.length) {
-      await this.#writeBase(h, ZEROES.subarray(0, Math.min(ZEROES.length, offset + length - p)), p);
-    }
-  }
-
-  async #flush(a: Attached): Promise<void> {
-    if (a.overlay) await a.overlay.flush();
-    else await a.handle.flush?.();
-  }
-
-  #blockStatus(a: Attached, handle: bigint, offset: number, length: number, reqOne: boolean): void {
-    let extents: NbdExtent[];
-    if (a.overlay) {
-      extents = a.overlay.extents(offset, Math.max(length, 1), reqOne ? 1 : 64);
-      if (reqOne) extents = [{ length: Math.min(extents[0]!.length, length), flags: extents[0]!.flags }];
-    } else {
-      // A plain file's holes cannot be found from Node (no SEEK_DATA), and
-      // status 0 ("allocated or unknown") is always correct. Without REQ_ONE
-      // the one extent may reach past the request (proto.md allows it), so a
-      // client learns the whole export in one round trip.
-      const span = reqOne ? length : a.handle.size - offset;
-      extents = [{ length: Math.min(Math.max(span, 1), MAX_EXTENT), flags: 0 }];
-    }
+  #replyBlockStatus(
+    a: AttachedExport,
+    handle: bigint,
+    offset: number,
+    length: number,
+    reqOne: boolean,
+  ): void {
     // Extent lengths are 32-bit: clip each to the largest multiple of 256 below 2^32.
-    extents = extents.map((e) => ({
+    const extents = a.extents(offset, length, reqOne).map((e) => ({
       length: Math.min(e.length, MAX_EXTENT),
       flags: e.flags & (NBD_STATE_HOLE | NBD_STATE_ZERO),
     }));
@@ -752,8 +646,7 @@ export class NbdConnection {
       // (removing an image version) finds it no longer in use.
       await this.#idle();
       try {
-        if (a.lease) await a.lease.release();
-        else await a.handle.release();
+        await a.release();
       } catch (err) {
         this.#log.error(
           { export: a.handle.name, err: (err as Error).message },
