@@ -19,21 +19,8 @@ import type { Clock, EventBus } from "../../events/event-bus.js";
 import type { Logger } from "../../logging/logger.js";
 import { NbdClientFramer } from "../../protocols/nbd/nbd-client-framer.js";
 import {
-  NBD_CMD_BLOCK_STATUS,
-  NBD_CMD_CACHE,
-  NBD_CMD_DISC,
-  NBD_CMD_FLAG_DF,
-  NBD_CMD_FLAG_FUA,
-  NBD_CMD_FLAG_NO_HOLE,
-  NBD_CMD_FLAG_REQ_ONE,
-  NBD_CMD_FLUSH,
   NBD_CMD_READ,
-  NBD_CMD_TRIM,
   NBD_CMD_WRITE,
-  NBD_CMD_WRITE_ZEROES,
-  NBD_EINVAL,
-  NBD_ENOSPC,
-  NBD_EPERM,
   NBD_FLAG_C_NO_ZEROES,
   NBD_FLAG_FIXED_NEWSTYLE,
   NBD_FLAG_NO_ZEROES,
@@ -48,9 +35,6 @@ import {
   NBD_REP_ERR_POLICY,
   NBD_REP_ERR_UNKNOWN,
   NBD_REP_ERR_UNSUP,
-  NBD_STATE_HOLE,
-  NBD_STATE_ZERO,
-  commandNames,
   optionNames,
 } from "../../protocols/nbd/nbd-constants.js";
 import {
@@ -68,23 +52,12 @@ import {
   type NbdOption,
 } from "../../protocols/nbd/nbd-handshake.js";
 import { NbdOptionError } from "../../protocols/nbd/nbd-protocol-error.js";
-import {
-  encodeBlockStatus,
-  encodeOffsetHole,
-  encodeSimpleReply,
-  encodeStructuredError,
-  encodeStructuredNone,
-  NBD_OFFSET_DATA_PREFIX_BYTES,
-  type NbdRequest,
-  writeOffsetDataPrefix,
-  writeSimpleReplyHeader,
-} from "../../protocols/nbd/nbd-transmission.js";
+import type { NbdRequest } from "../../protocols/nbd/nbd-transmission.js";
 import { AttachedExport } from "./attached-export.js";
 import type { CowLayers } from "./cow-layers.js";
 import type { NbdClientInfo, NbdExportHandle, NbdExportSource } from "./nbd-export-source.js";
 import type { ReplyBufferPool } from "./reply-buffer-pool.js";
-import { errnoOf, RequestError } from "./request-error.js";
-import { isAllZero } from "./zero-page.js";
+import { NbdTransmissionPhase } from "./nbd-transmission-phase.js";
 
 export interface NbdConnectionLimits {
   readonly maxInFlight: number;
@@ -112,8 +85,6 @@ const BASE_ALLOCATION_ID = 1;
 /** What NBD_INFO_BLOCK_SIZE advertises: any alignment, 4 KiB preferred, 32 MiB per request. */
 const BLOCK_MIN = 1;
 const BLOCK_PREFERRED = 4096;
-/** Largest extent length in one block status descriptor, kept a multiple of 512. */
-const MAX_EXTENT = 0xffffff00;
 
 export class NbdConnection {
   readonly #d: NbdConnectionDeps;
@@ -139,9 +110,7 @@ export class NbdConnection {
   #draining = false;
   #closed = false;
   #connectedAt = 0;
-  #bytesRead = 0;
-  #bytesWritten = 0;
-  #requests = 0;
+  #transmission: NbdTransmissionPhase | undefined;
   #closeReason = "client closed";
   #handshakeTimer: NodeJS.Timeout | undefined;
   readonly #idleWaiters: (() => void)[] = [];
@@ -407,6 +376,19 @@ export class NbdConnection {
     clearTimeout(this.#handshakeTimer);
     this.#connectedAt = this.#d.clock.now();
     const a = this.#attached!;
+    this.#transmission = new NbdTransmissionPhase({
+      attached: a,
+      structured: this.#structured,
+      blockStatusContext: this.#blockStatus ? BASE_ALLOCATION_ID : undefined,
+      client: this.#d.client,
+      log: this.#log,
+      buffers: this.#d.buffers,
+      link: {
+        write: (buf, written) => this.#write(buf, written),
+        end: (reason) => this.#end(reason),
+        closed: () => this.#closed,
+      },
+    });
     this.#log.info(
       {
         ip: this.#d.client.address,
@@ -434,41 +416,12 @@ export class NbdConnection {
   // --- Transmission ------------------------------------------------------
 
   #request(req: NbdRequest): void {
-    this.#requests++;
-    const a = this.#attached!;
-    if (req.type === NBD_CMD_DISC) {
-      // Finish what is in flight, then close (proto.md "NBD_CMD_DISC"); no reply.
-      this.#end("client disconnected (NBD_CMD_DISC)");
-      return;
-    }
-    const isRead = req.type === NBD_CMD_READ;
-    if ((isRead || req.type === NBD_CMD_WRITE) && req.length > NBD_MAX_PAYLOAD_BYTES) {
-      // A payload this large is treated as a denial of service: answer, then close.
-      this.#replyError(
-        req.handle,
-        NBD_EINVAL,
-        `request of ${req.length} bytes exceeds ${NBD_MAX_PAYLOAD_BYTES}`,
-      );
-      this.#end(`${commandNames[req.type]} of ${req.length} bytes exceeds the 32 MiB limit`);
-      return;
-    }
+    const running = this.#transmission!.start(req);
+    if (running === undefined) return;
+    const bytes = req.type === NBD_CMD_READ || req.type === NBD_CMD_WRITE ? req.length : 0;
     this.#inFlight++;
-    const bytes = isRead || req.type === NBD_CMD_WRITE ? req.length : 0;
     this.#inFlightBytes += bytes;
-    this.#serve(a, req).then(
-      () => this.#requestDone(bytes),
-      (err: unknown) => {
-        const errno = errnoOf(err);
-        if (!(err instanceof RequestError)) {
-          this.#log.warn(
-            { ip: this.#d.client.address, command: commandNames[req.type], err: (err as Error).message },
-            "nbd: request failed",
-          );
-        }
-        this.#replyError(req.handle, errno, (err as Error).message);
-        this.#requestDone(bytes);
-      },
-    );
+    void running.then(() => this.#requestDone(bytes));
   }
 
   #requestDone(bytes: number): void {
@@ -478,138 +431,6 @@ export class NbdConnection {
     if (this.#draining) {
       if (this.#inFlight === 0) this.#socket.end();
     } else if (this.#paused) this.#pump(); // a limit was reached: take requests again
-  }
-
-  async #serve(a: AttachedExport, req: NbdRequest): Promise<void> {
-    const { type, flags, length } = req;
-    // Offsets beyond 2^53 are past any export: the range check below refuses them.
-    const offset = Number(req.offset);
-    const inRange = offset + length <= a.handle.size;
-    const checkFlags = (allowed: number) => {
-      if ((flags & ~(allowed | NBD_CMD_FLAG_FUA)) !== 0) {
-        throw new RequestError(
-          NBD_EINVAL,
-          `flags 0x${flags.toString(16)} not valid for ${commandNames[type]}`,
-        );
-      }
-    };
-    const outOfRange = (errno: number) =>
-      new RequestError(
-        errno,
-        `offset ${req.offset} + length ${length} is past the export's end (${a.handle.size})`,
-      );
-    switch (type) {
-      case NBD_CMD_READ:
-        checkFlags(this.#structured ? NBD_CMD_FLAG_DF : 0);
-        if (!inRange) throw outOfRange(NBD_EINVAL);
-        await this.#read(a, req.handle, offset, length);
-        return;
-      case NBD_CMD_WRITE: {
-        checkFlags(0);
-        if (!a.writable) throw new RequestError(NBD_EPERM, "the export is read-only");
-        if (!inRange) throw outOfRange(NBD_ENOSPC);
-        await a.write(req.payload!, offset);
-        this.#bytesWritten += length;
-        if (flags & NBD_CMD_FLAG_FUA) await a.flush();
-        this.#replyOk(req.handle);
-        return;
-      }
-      case NBD_CMD_FLUSH:
-        checkFlags(0);
-        await a.flush();
-        this.#replyOk(req.handle);
-        return;
-      case NBD_CMD_TRIM:
-        checkFlags(0);
-        if (!a.writable) throw new RequestError(NBD_EPERM, "the export is read-only");
-        if (!inRange) throw outOfRange(NBD_EINVAL);
-        await a.trim(offset, length);
-        if (flags & NBD_CMD_FLAG_FUA) await a.flush();
-        this.#replyOk(req.handle);
-        return;
-      case NBD_CMD_WRITE_ZEROES:
-        checkFlags(NBD_CMD_FLAG_NO_HOLE);
-        if (!a.writable) throw new RequestError(NBD_EPERM, "the export is read-only");
-        if (!inRange) throw outOfRange(NBD_ENOSPC);
-        await a.writeZeroes(offset, length, (flags & NBD_CMD_FLAG_NO_HOLE) !== 0);
-        if (flags & NBD_CMD_FLAG_FUA) await a.flush();
-        this.#replyOk(req.handle);
-        return;
-      case NBD_CMD_CACHE:
-        // A hint only; the page cache does the work.
-        checkFlags(0);
-        if (!inRange) throw outOfRange(NBD_EINVAL);
-        this.#replyOk(req.handle);
-        return;
-      case NBD_CMD_BLOCK_STATUS:
-        checkFlags(NBD_CMD_FLAG_REQ_ONE);
-        if (!this.#blockStatus) throw new RequestError(NBD_EINVAL, "no metadata context was negotiated");
-        if (!inRange) throw outOfRange(NBD_EINVAL);
-        this.#replyBlockStatus(a, req.handle, offset, length, (flags & NBD_CMD_FLAG_REQ_ONE) !== 0);
-        return;
-      default:
-        throw new RequestError(NBD_EINVAL, `unknown command ${type}`);
-    }
-  }
-
-  async #read(a: AttachedExport, handle: bigint, offset: number, length: number): Promise<void> {
-    // Header and data in one buffer: one allocation, one socket write.
-    const prefix = this.#structured ? NBD_OFFSET_DATA_PREFIX_BYTES : 16;
-    const pool = this.#d.buffers;
-    const buf = pool.get(prefix + length);
-    const giveBack = () => pool.put(buf);
-    try {
-      await a.read(buf, prefix, length, offset);
-    } catch (err) {
-      giveBack();
-      throw err;
-    }
-    if (this.#closed) return giveBack();
-    this.#bytesRead += length;
-    if (!this.#structured) {
-      writeSimpleReplyHeader(buf, 0, 0, handle);
-      this.#write(buf, giveBack);
-    } else if (length === 0) {
-      giveBack();
-      this.#replyOk(handle, true);
-    } else if (isAllZero(buf, prefix, length)) {
-      // All zeroes: a 32-byte hole chunk instead of the data.
-      giveBack();
-      this.#write(encodeOffsetHole(handle, offset, length, true));
-    } else {
-      writeOffsetDataPrefix(buf, 0, handle, offset, length, true);
-      this.#write(buf, giveBack);
-    }
-  }
-
-  #replyBlockStatus(
-    a: AttachedExport,
-    handle: bigint,
-    offset: number,
-    length: number,
-    reqOne: boolean,
-  ): void {
-    // Extent lengths are 32-bit: clip each to the largest multiple of 256 below 2^32.
-    const extents = a.extents(offset, length, reqOne).map((e) => ({
-      length: Math.min(e.length, MAX_EXTENT),
-      flags: e.flags & (NBD_STATE_HOLE | NBD_STATE_ZERO),
-    }));
-    this.#write(encodeBlockStatus(handle, BASE_ALLOCATION_ID, extents, true));
-  }
-
-  #replyOk(handle: bigint, read = false): void {
-    // With structured replies a simple reply is still fine for anything but
-    // READ when it carries no data (proto.md "Simple reply message").
-    if (read && this.#structured) {
-      this.#write(encodeStructuredNone(handle));
-      return;
-    }
-    this.#write(encodeSimpleReply(0, handle));
-  }
-
-  #replyError(handle: bigint, errno: number, message: string): void {
-    if (this.#structured) this.#write(encodeStructuredError(handle, errno, message));
-    else this.#write(encodeSimpleReply(errno, handle));
   }
 
   // --- Ending ------------------------------------------------------------
@@ -653,12 +474,13 @@ export class NbdConnection {
           "nbd: releasing the export failed",
         );
       }
+      const stats = this.#transmission?.stats ?? { bytesRead: 0, bytesWritten: 0, requests: 0 };
       const detail = {
         export: a.handle.name,
         client_port: this.#d.client.port,
-        bytes_read: this.#bytesRead,
-        bytes_written: this.#bytesWritten,
-        requests: this.#requests,
+        bytes_read: stats.bytesRead,
+        bytes_written: stats.bytesWritten,
+        requests: stats.requests,
         duration_ms: duration,
         reason: this.#closeReason,
       };
