@@ -1,63 +1,30 @@
 /**
- * One NBD client connection: the fixed-newstyle handshake, then the
- * transmission phase over one export handle (and its copy-on-write layer).
+ * One NBD client connection: the socket, the framing of what the client
+ * sends, flow control and the connection's life. What the bytes mean is the
+ * handshake phase's and then the transmission phase's business; the
+ * connection hands each whole message to the phase it belongs to.
  *
  * Flow control both ways: at most `maxInFlight` requests (and about
  * `maxInFlightBytes` of payload) run at once, and no new request starts
  * while the socket's write buffer is full; reading from the socket pauses
  * meanwhile, so TCP pushes back on a client that sends faster than the disk
- * or the network drains. Replies go out as each request completes, so
- * pipelined requests can be answered out of order (proto.md allows it;
- * every reply carries its request's handle).
+ * or the network drains. During the handshake one option is answered at a
+ * time.
  *
  * Bytes that break a MUST (wrong magic, unknown client flags) end this
- * connection only; an option with bad data gets NBD_REP_ERR_INVALID and the
- * handshake goes on.
+ * connection only.
  */
 import type { Socket } from "node:net";
 import type { Clock, EventBus } from "../../events/event-bus.js";
 import type { Logger } from "../../logging/logger.js";
 import { NbdClientFramer } from "../../protocols/nbd/nbd-client-framer.js";
-import {
-  NBD_CMD_READ,
-  NBD_CMD_WRITE,
-  NBD_FLAG_C_NO_ZEROES,
-  NBD_FLAG_FIXED_NEWSTYLE,
-  NBD_FLAG_NO_ZEROES,
-  NBD_INFO_BLOCK_SIZE,
-  NBD_INFO_DESCRIPTION,
-  NBD_INFO_NAME,
-  NBD_MAX_PAYLOAD_BYTES,
-  NBD_OPT_EXPORT_NAME,
-  NBD_OPT_GO,
-  NBD_OPT_LIST,
-  NBD_REP_ERR_INVALID,
-  NBD_REP_ERR_POLICY,
-  NBD_REP_ERR_UNKNOWN,
-  NBD_REP_ERR_UNSUP,
-  optionNames,
-} from "../../protocols/nbd/nbd-constants.js";
-import {
-  checkClientFlags,
-  decodeOption,
-  encodeAck,
-  encodeExportNameReply,
-  encodeGreeting,
-  encodeInfoBlockSize,
-  encodeInfoExport,
-  encodeInfoString,
-  encodeMetaContext,
-  encodeOptionError,
-  encodeRepServer,
-  type NbdOption,
-} from "../../protocols/nbd/nbd-handshake.js";
-import { NbdOptionError } from "../../protocols/nbd/nbd-protocol-error.js";
+import { NBD_CMD_READ, NBD_CMD_WRITE, NBD_MAX_PAYLOAD_BYTES } from "../../protocols/nbd/nbd-constants.js";
 import type { NbdRequest } from "../../protocols/nbd/nbd-transmission.js";
-import { AttachedExport } from "./attached-export.js";
 import type { CowLayers } from "./cow-layers.js";
-import type { NbdClientInfo, NbdExportHandle, NbdExportSource } from "./nbd-export-source.js";
-import type { ReplyBufferPool } from "./reply-buffer-pool.js";
+import type { NbdClientInfo, NbdExportSource } from "./nbd-export-source.js";
+import { NbdHandshakePhase, type NbdNegotiated } from "./nbd-handshake-phase.js";
 import { NbdTransmissionPhase } from "./nbd-transmission-phase.js";
+import type { ReplyBufferPool } from "./reply-buffer-pool.js";
 
 export interface NbdConnectionLimits {
   readonly maxInFlight: number;
@@ -79,25 +46,14 @@ export interface NbdConnectionDeps {
   readonly onClosed: (connection: NbdConnection) => void;
 }
 
-/** The one metadata context served (proto.md "base:allocation metadata context"). */
-const BASE_ALLOCATION = "base:allocation";
-const BASE_ALLOCATION_ID = 1;
-/** What NBD_INFO_BLOCK_SIZE advertises: any alignment, 4 KiB preferred, 32 MiB per request. */
-const BLOCK_MIN = 1;
-const BLOCK_PREFERRED = 4096;
-
 export class NbdConnection {
   readonly #d: NbdConnectionDeps;
   readonly #socket: Socket;
   readonly #log: Logger;
   readonly #framer = new NbdClientFramer({ maxPayloadBytes: NBD_MAX_PAYLOAD_BYTES });
-  #noZeroes = false;
-  #structured = false;
-  /** Export named by the last successful NBD_OPT_SET_META_CONTEXT that selected base:allocation. */
-  #metaExport: string | undefined;
-  #attached: AttachedExport | undefined;
-  /** base:allocation was selected for the attached export: NBD_CMD_BLOCK_STATUS is allowed. */
-  #blockStatus = false;
+  readonly #handshake: NbdHandshakePhase;
+  /** Set once the client picked an export: requests go here. */
+  #transmission: NbdTransmissionPhase | undefined;
   /** A handshake option is being answered: no further message is taken until it is. */
   #optionBusy = false;
   #pumping = false;
@@ -110,7 +66,6 @@ export class NbdConnection {
   #draining = false;
   #closed = false;
   #connectedAt = 0;
-  #transmission: NbdTransmissionPhase | undefined;
   #closeReason = "client closed";
   #handshakeTimer: NodeJS.Timeout | undefined;
   readonly #idleWaiters: (() => void)[] = [];
@@ -119,6 +74,19 @@ export class NbdConnection {
     this.#d = deps;
     this.#socket = deps.socket;
     this.#log = deps.log;
+    this.#handshake = new NbdHandshakePhase({
+      source: deps.source,
+      client: deps.client,
+      cow: deps.cow,
+      log: deps.log,
+      framer: this.#framer,
+      link: {
+        write: (buf) => this.#write(buf),
+        end: (reason) => this.#end(reason),
+        abort: (reason) => this.#abort(reason),
+        transmit: (negotiated) => this.#transmit(negotiated),
+      },
+    });
   }
 
   start(): void {
@@ -140,10 +108,10 @@ export class NbdConnection {
     });
     s.on("close", () => void this.#cleanup());
     this.#handshakeTimer = setTimeout(() => {
-      if (!this.#attached) this.#abort("handshake timed out");
+      if (!this.#transmission) this.#abort("handshake timed out");
     }, this.#d.limits.handshakeTimeoutMs);
     this.#handshakeTimer.unref();
-    this.#write(encodeGreeting(NBD_FLAG_FIXED_NEWSTYLE | NBD_FLAG_NO_ZEROES));
+    this.#handshake.greet();
   }
 
   /** Server shutdown: stop taking requests, finish those in flight, then close. */
@@ -184,12 +152,11 @@ export class NbdConnection {
         const msg = this.#framer.next();
         if (!msg) break;
         if (msg.kind === "client-flags") {
-          const flags = checkClientFlags(msg.flags, true);
-          this.#noZeroes = (flags & NBD_FLAG_C_NO_ZEROES) !== 0;
+          this.#handshake.clientFlags(msg.flags);
         } else if (msg.kind === "option") {
           this.#optionBusy = true;
           this.#pause();
-          this.#option(msg.option, msg.data).then(
+          this.#handshake.option(msg.option, msg.data).then(
             () => {
               this.#optionBusy = false;
               // NBD_OPT_ABORT (or a server stop) ended the connection meanwhile.
@@ -223,6 +190,7 @@ export class NbdConnection {
     this.#socket.pause();
   }
 
+  /** Whether the next request may start: the one place that bounds what a connection holds. */
   #canStartRequest(): boolean {
     if (this.#socket.writableNeedDrain) return false;
     if (this.#inFlight === 0) return true;
@@ -231,155 +199,17 @@ export class NbdConnection {
     );
   }
 
-  // --- Handshake ---------------------------------------------------------
+  // --- Transmission ------------------------------------------------------
 
-  async #option(code: number, data: Buffer): Promise<void> {
-    let opt: NbdOption;
-    try {
-      opt = decodeOption(code, data);
-    } catch (err) {
-      if (!(err instanceof NbdOptionError)) throw err;
-      // NBD_OPT_EXPORT_NAME cannot be answered with an error (proto.md).
-      if (code === NBD_OPT_EXPORT_NAME) throw err;
-      if (code === NBD_OPT_GO) this.#framer.resumeOptions();
-      this.#log.debug({ option: optionNames[code] ?? code, err: err.message }, "nbd: invalid option");
-      this.#write(encodeOptionError(code, NBD_REP_ERR_INVALID, err.message));
-      return;
-    }
-    switch (opt.type) {
-      case "abort":
-        // The client drops the connection after the ACK; it MAY not wait for it.
-        this.#write(encodeAck(code));
-        this.#end("client aborted the handshake");
-        return;
-      case "list": {
-        for (const e of await this.#d.source.list()) this.#write(encodeRepServer(e.name, e.description));
-        this.#write(encodeAck(NBD_OPT_LIST));
-        return;
-      }
-      case "structured-reply":
-        this.#structured = true;
-        this.#write(encodeAck(code));
-        return;
-      case "list-meta-context":
-      case "set-meta-context":
-        this.#metaContext(code, opt.type === "set-meta-context", opt.exportName, opt.queries);
-        return;
-      case "export-name":
-        await this.#exportName(opt.name);
-        return;
-      case "info":
-      case "go":
-        await this.#infoOrGo(code, opt.type === "go", opt.name, opt.requests);
-        return;
-      case "unsupported":
-        this.#write(
-          encodeOptionError(code, NBD_REP_ERR_UNSUP, `option ${optionNames[code] ?? code} is not supported`),
-        );
-        return;
-    }
-  }
-
-  #metaContext(code: number, set: boolean, exportName: string, queries: readonly string[]): void {
-    if (set) this.#metaExport = undefined;
-    if (!this.#structured) {
-      // Block status replies are structured: the contexts need them first.
-      this.#write(encodeOptionError(code, NBD_REP_ERR_INVALID, "negotiate NBD_OPT_STRUCTURED_REPLY first"));
-      return;
-    }
-    // LIST with no query lists everything; "base:" is the namespace wildcard
-    // for LIST and selects nothing for SET (proto.md "The base: metadata namespace").
-    const match = set
-      ? queries.includes(BASE_ALLOCATION)
-      : queries.length === 0 || queries.some((q) => q === BASE_ALLOCATION || q === "base:");
-    if (match) {
-      this.#write(encodeMetaContext(code, set ? BASE_ALLOCATION_ID : 0, BASE_ALLOCATION));
-      if (set) this.#metaExport = exportName;
-    }
-    this.#write(encodeAck(code));
-  }
-
-  async #open(name: string): Promise<NbdExportHandle | null> {
-    try {
-      return await this.#d.source.open(name, this.#d.client);
-    } catch (err) {
-      this.#log.error({ export: name, err: (err as Error).message }, "nbd: opening the export failed");
-      return null;
-    }
-  }
-
-  async #exportName(name: string): Promise<void> {
-    const handle = await this.#open(name);
-    if (!handle) {
-      // No error reply exists for NBD_OPT_EXPORT_NAME: the server MUST terminate the session.
-      this.#abort(`no export '${name}'`);
-      return;
-    }
-    const attached = await this.#attach(handle, name);
-    this.#write(encodeExportNameReply(attached.handle.size, attached.flags, this.#noZeroes));
-    this.#transmissionStarted();
-  }
-
-  async #infoOrGo(code: number, go: boolean, name: string, requests: readonly number[]): Promise<void> {
-    const handle = await this.#open(name);
-    if (!handle) {
-      if (go) this.#framer.resumeOptions();
-      this.#write(encodeOptionError(code, NBD_REP_ERR_UNKNOWN, `no export '${name}'`));
-      return;
-    }
-    let attached: AttachedExport | undefined;
-    let flags: number;
-    if (go) {
-      try {
-        attached = await this.#attach(handle, name);
-      } catch (err) {
-        this.#framer.resumeOptions();
-        this.#log.error(
-          { export: handle.name, err: (err as Error).message },
-          "nbd: copy-on-write layer failed",
-        );
-        this.#write(
-          encodeOptionError(code, NBD_REP_ERR_POLICY, "the copy-on-write layer could not be created"),
-        );
-        return;
-      }
-      flags = attached.flags;
-    } else {
-      flags = AttachedExport.flagsFor(handle, this.#structured);
-      await handle.release();
-    }
-    // NBD_INFO_EXPORT is mandatory; the others only when asked for.
-    this.#write(encodeInfoExport(code, handle.size, flags));
-    for (const info of new Set(requests)) {
-      if (info === NBD_INFO_NAME) this.#write(encodeInfoString(code, NBD_INFO_NAME, handle.name));
-      else if (info === NBD_INFO_DESCRIPTION) {
-        this.#write(encodeInfoString(code, NBD_INFO_DESCRIPTION, handle.description));
-      } else if (info === NBD_INFO_BLOCK_SIZE) {
-        this.#write(encodeInfoBlockSize(code, BLOCK_MIN, BLOCK_PREFERRED, NBD_MAX_PAYLOAD_BYTES));
-      }
-    }
-    this.#write(encodeAck(code));
-    if (go) {
-      this.#framer.enterTransmission();
-      this.#transmissionStarted();
-    }
-  }
-
-  async #attach(handle: NbdExportHandle, requestedName: string): Promise<AttachedExport> {
-    const attached = await AttachedExport.attach(handle, this.#d.cow, this.#structured);
-    this.#blockStatus = this.#structured && this.#metaExport === requestedName;
-    this.#attached = attached;
-    return attached;
-  }
-
-  #transmissionStarted(): void {
+  /** The handshake is over: requests go to the transmission phase from here on. */
+  #transmit(n: NbdNegotiated): void {
     clearTimeout(this.#handshakeTimer);
     this.#connectedAt = this.#d.clock.now();
-    const a = this.#attached!;
+    const a = n.attached;
     this.#transmission = new NbdTransmissionPhase({
       attached: a,
-      structured: this.#structured,
-      blockStatusContext: this.#blockStatus ? BASE_ALLOCATION_ID : undefined,
+      structured: n.structured,
+      blockStatusContext: n.blockStatusContext,
       client: this.#d.client,
       log: this.#log,
       buffers: this.#d.buffers,
@@ -394,7 +224,7 @@ export class NbdConnection {
         ip: this.#d.client.address,
         export: a.handle.name,
         cow: a.cow,
-        structured: this.#structured,
+        structured: n.structured,
       },
       "nbd: client connected",
     );
@@ -408,12 +238,10 @@ export class NbdConnection {
         size: a.handle.size,
         read_only: !a.writable,
         cow: a.cow,
-        structured_replies: this.#structured,
+        structured_replies: n.structured,
       },
     });
   }
-
-  // --- Transmission ------------------------------------------------------
 
   #request(req: NbdRequest): void {
     const running = this.#transmission!.start(req);
@@ -458,9 +286,9 @@ export class NbdConnection {
     this.#closed = true;
     clearTimeout(this.#handshakeTimer);
     this.#framer.close();
-    const a = this.#attached;
-    this.#attached = undefined;
-    if (a) {
+    const t = this.#transmission;
+    if (t) {
+      const a = t.attached;
       const duration = this.#d.clock.now() - this.#connectedAt;
       // Requests still reading from the file end first; the export is
       // released before nbd.disconnect goes out, so whoever acts on the event
@@ -474,7 +302,7 @@ export class NbdConnection {
           "nbd: releasing the export failed",
         );
       }
-      const stats = this.#transmission?.stats ?? { bytesRead: 0, bytesWritten: 0, requests: 0 };
+      const stats = t.stats;
       const detail = {
         export: a.handle.name,
         client_port: this.#d.client.port,
