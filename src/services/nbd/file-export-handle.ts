@@ -3,23 +3,11 @@
  * writable export) on a file descriptor, so any number of requests run at
  * once without a shared file position. The descriptor is opened once per
  * connection and kept until release: replacing or deleting the file on disk
- * does not change what this handle reads.
- *
- * Reads are opportunistically synchronous. An image being served is almost
- * always in the page cache, and there a `pread` costs a few microseconds,
- * while handing it to libuv's thread pool costs a futex wake, a thread
- * switch and an eventfd round trip, several times the read itself: random
- * 4 KiB reads ran at about half of nbdkit's rate that way. So a read is done
- * in place while reads are fast. The reader keeps a moving average of how
- * long reads in place take; when it passes `SLOW_AVERAGE_NS` the page cache
- * is missing and a disk answers, and this file's reads go to the thread
- * pool for `COLD_NS`, after which reads in place are tried again. One disk
- * seek (several ms) is enough to pass it; one read that was slow because a
- * busy machine preempted the thread is not, and a cache miss on an SSD
- * (~0.1 ms) costs the loop no more than serving a request does. The event
- * loop is thus blocked by one or two disk seeks per file per `COLD_NS`.
+ * does not change what this handle reads. Reads go through an
+ * AdaptiveReader, in place while the page cache answers.
  */
-import { close, fdatasync, fstat, open, read, readSync, write } from "node:fs";
+import { AdaptiveReader } from "./adaptive-reader.js";
+import { closeFd, fdatasyncFd, fstatSize, openFd, preadFd, pwriteFd } from "./fd-promises.js";
 import type { NbdCowSetting, NbdExportHandle } from "./nbd-export-source.js";
 
 export interface FileExportOptions {
@@ -31,94 +19,8 @@ export interface FileExportOptions {
   readonly mac?: string | undefined;
   /** Called once after the file is closed (in-use tracking). */
   readonly onRelease?: (() => void) | undefined;
-  /** Reads in place while they are fast (see above); false: always in the thread pool. */
+  /** Reads in place while they are fast (AdaptiveReader); false: always in the thread pool. */
   readonly syncReads?: boolean | undefined;
-}
-
-/** A moving average of reads in place above this means the page cache is missing. */
-const SLOW_AVERAGE_NS = 1_000_000;
-/** How long a file's reads stay in the thread pool after it was found cold. */
-const COLD_NS = 1_000_000_000n;
-/**
- * Reads larger than this always go to the thread pool: there the copy out of
- * the page cache runs on another core while the loop writes earlier replies
- * to the sockets. nbdcopy's 256 KiB reads went from 0.90x nbd-server (one
- * connection) and 0.79x nbdkit (four) done in place to 1.01-1.11x and
- * 0.81-0.86x this way; 4 KiB random reads stay in place.
- */
-const SYNC_READ_MAX_BYTES = 64 * 1024;
-
-/** Chooses, per file, between a read in place and one in the thread pool. */
-export class AdaptiveReader {
-  readonly #fd: number;
-  #coldUntil = 0n;
-  /** Exponential moving average of the latency of reads in place, ns (weight 1/8). */
-  #average = 0;
-
-  constructor(fd: number) {
-    this.#fd = fd;
-  }
-
-  read(buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
-    if (length > SYNC_READ_MAX_BYTES) return preadFd(this.#fd, buffer, offset, length, position);
-    const start = process.hrtime.bigint();
-    if (start < this.#coldUntil) return preadFd(this.#fd, buffer, offset, length, position);
-    let n: number;
-    try {
-      n = readSync(this.#fd, buffer, offset, length, position);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    const end = process.hrtime.bigint();
-    const took = Number(end - start);
-    this.#average += (took - this.#average) / 8;
-    if (this.#average > SLOW_AVERAGE_NS) {
-      this.#coldUntil = end + COLD_NS;
-      this.#average = 0;
-    }
-    return Promise.resolve(n);
-  }
-}
-
-function openFd(path: string, flags: string): Promise<number> {
-  return new Promise((resolve, reject) => open(path, flags, (err, fd) => (err ? reject(err) : resolve(fd))));
-}
-
-function fstatSize(fd: number): Promise<number> {
-  return new Promise((resolve, reject) => fstat(fd, (err, st) => (err ? reject(err) : resolve(st.size))));
-}
-
-function closeFd(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => close(fd, (err) => (err ? reject(err) : resolve())));
-}
-
-/** fs.read with a position; the callback form costs less per call than FileHandle's promises. */
-export function preadFd(
-  fd: number,
-  buffer: Buffer,
-  offset: number,
-  length: number,
-  position: number,
-): Promise<number> {
-  return new Promise((resolve, reject) =>
-    read(fd, buffer, offset, length, position, (err, n) => (err ? reject(err) : resolve(n))),
-  );
-}
-
-export function pwriteFd(
-  fd: number,
-  buffer: Buffer,
-  offset: number,
-  length: number,
-  position: number,
-): Promise<number> {
-  return new Promise((resolve, reject) =>
-    write(fd, buffer, offset, length, position, (err, n) => (err ? reject(err) : resolve(n))),
-  );
-}
-
-export function fdatasyncFd(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
 }
 
 /** Opens `path` and returns a handle that holds it open until `release()`. */
