@@ -1,6 +1,6 @@
 /**
- * The NBD service: every export on one port, by name (seed 002 ran one
- * nbd-server per image on ports 2000-2002 through inetd). Exports come from
+ * The NBD service: every export on one port, by name, where older setups
+ * ran one nbd-server per image, each on its own port. Exports come from
  * an NbdExportSource; each connection holds its own open file, so a client
  * keeps the version it connected to until it reconnects. Read-only by
  * default, with an optional private copy-on-write layer per client.
@@ -79,9 +79,10 @@ export class NbdService {
   #running = false;
 
   readonly #onConnection = (socket: Socket): void => {
-    if (this.#o.maxConnections > 0 && this.#connections.size >= this.#o.maxConnections) {
+    const client = { address: plainAddress(socket.remoteAddress), port: socket.remotePort ?? 0 };
+    if (!this.#admits()) {
       this.#refused++;
-      this.#log.warn({ ip: plainAddress(socket.remoteAddress) }, "nbd: too many connections, refusing");
+      this.#log.warn({ ip: client.address }, "nbd: too many connections, refusing");
       socket.destroy();
       return;
     }
@@ -90,7 +91,7 @@ export class NbdService {
     socket.once("close", () => this.#sockets.delete(socket));
     const connection = new NbdConnection({
       socket,
-      client: { address: plainAddress(socket.remoteAddress), port: socket.remotePort ?? 0 },
+      client,
       source: this.#d.source,
       cow: this.#cow,
       bus: this.#d.bus,
@@ -103,6 +104,11 @@ export class NbdService {
     this.#connections.add(connection);
     connection.start();
   };
+
+  /** Whether one more connection is taken: `maxConnections` at once, 0 for no limit. */
+  #admits(): boolean {
+    return this.#o.maxConnections <= 0 || this.#connections.size < this.#o.maxConnections;
+  }
 
   readonly #onError = (err: Error): void => {
     this.#log.error({ err: err.message }, "nbd: listener error");
