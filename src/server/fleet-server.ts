@@ -29,7 +29,7 @@ import { SyslogService } from "../services/syslog/syslog-service.js";
 import { dgramTransferSocketFactory } from "../services/tftp/dgram-transfer-socket-factory.js";
 import { loadNativeUdp, type NativeUdp } from "../services/tftp/native-udp.js";
 import { TftpService } from "../services/tftp/tftp-service.js";
-import { WolSender } from "../wol/wol-sender.js";
+import { WolSender, type WolSocket } from "../wol/wol-sender.js";
 import { catalogImageAdmin, catalogImageLookup } from "./catalog-adapters.js";
 import { macForAddress } from "./mac-for-address.js";
 import { MachineOverrides } from "../config/machine-overrides.js";
@@ -53,6 +53,8 @@ export interface FleetServerOptions {
   readonly logger: Logger;
   /** An already open store (tests); default: the config's store. */
   readonly store?: Store | undefined;
+  /** Makes the Wake-on-LAN socket (tests record the packets); default a node:dgram udp4 socket. */
+  readonly wolSocket?: (() => WolSocket) | undefined;
 }
 
 export class FleetServer {
@@ -94,7 +96,7 @@ export class FleetServer {
     if (overrides.size > 0) logger.info({ machines: overrides.size }, "images set through the API loaded");
     const server = new FleetServer(config, store, logger, overrides);
     try {
-      await server.#startServices();
+      await server.#startServices(opts.wolSocket ?? (() => createSocket("udp4")));
     } catch (e) {
       await server.stop();
       throw e;
@@ -102,7 +104,7 @@ export class FleetServer {
     return server;
   }
 
-  async #startServices(): Promise<void> {
+  async #startServices(wolSocket: () => WolSocket): Promise<void> {
     const { config, bus, store, resolver } = this;
     const logger = this.#logger;
     const svc = config.services;
@@ -139,7 +141,7 @@ export class FleetServer {
         onPersisted: (l) => this.recorder.onPersisted(l),
       });
       // The admin page's extra routes (logs, wake), beside the API's.
-      const wol = new WolSender({ createSocket: () => createSocket("udp4"), repeat: 3 });
+      const wol = new WolSender({ createSocket: wolSocket, repeat: 3 });
       app.register(
         async (api) =>
           registerWebAdminRoutes(api, {

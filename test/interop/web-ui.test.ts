@@ -1,8 +1,9 @@
 /**
  * The admin page in a real browser: Debian's Chromium, headless, driven by
- * playwright-core, against the HTTP service started in this process on
- * 127.0.0.1 port 0 with a seeded SQLite store (machines, leases, two boots of
- * one machine, a failed one, syslog lines) and an image catalog on disk.
+ * playwright-core, against `bootfleet serve`'s own wiring (FleetServer, as
+ * the CLI starts it) in this process: HTTP on 127.0.0.1 port 0, the other
+ * services off, a SQLite store seeded beforehand (machines, leases, two boots
+ * of one machine, a failed one, syslog lines) and an image catalog on disk.
  *
  * It loads every view, checks what each shows against the seed, switches an
  * image version through the page (401 without the token, then with it), wakes
@@ -11,44 +12,25 @@
  * test posts client stage reports to the API. Screenshots go to test-results/
  * (and the fleet and machine views to docs/screenshots/ for the README).
  *
- * Peer: chromium (scripts/test-peers.txt). Network: 127.0.0.1 only.
+ * Peer: chromium (scripts/test-peers.txt). Network: 127.0.0.1 only; the
+ * Wake-on-LAN socket records its packets instead of broadcasting them.
  */
 import assert from "node:assert/strict";
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readlinkSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import type { FastifyInstance } from "fastify";
 import { type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
-import type { ImageAdmin, ImageInfo } from "../../src/api/image-admin.js";
-import { ImageVersionMissing } from "../../src/api/image-admin.js";
-import { registerMachineImageRoutes } from "../../src/api/machine-image-routes.js";
-import { registerWebAdminRoutes } from "../../src/api/web-admin-routes.js";
-import { wolWakeSender } from "../../src/api/wol-wake-sender.js";
-import { FleetBootPlanner } from "../../src/boot/fleet-boot-planner.js";
-import type { BootImage, ImageLookup } from "../../src/boot/image-lookup.js";
+import type { FleetBootPlanner } from "../../src/boot/fleet-boot-planner.js";
 import { loadConfig } from "../../src/config/load-config.js";
-import { MachineOverrides } from "../../src/config/machine-overrides.js";
-import type { FleetConfig } from "../../src/config/model.js";
-import { FleetResolver } from "../../src/config/resolve-machine.js";
 import { type BootEventInput, EventBus } from "../../src/events/event-bus.js";
-import { ImageCatalog } from "../../src/images/image-catalog.js";
+import type { ImageCatalog } from "../../src/images/image-catalog.js";
 import { MemoryLogger } from "../../src/logging/logger.js";
-import { createHttpService } from "../../src/services/http/http-service.js";
-import { WolSender, type WolSocket } from "../../src/wol/wol-sender.js";
+import { FleetServer, openStore } from "../../src/server/fleet-server.js";
 import { EventRecorder } from "../../src/store/event-recorder.js";
-import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import type { Store } from "../../src/store/store.js";
+import type { WolSocket } from "../../src/wol/wol-sender.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const CHROMIUM = "/usr/bin/chromium";
@@ -75,7 +57,12 @@ const CONFIG = `server:
   address: 127.0.0.1
   data_dir: ./var
 services:
-  dhcp: { mode: full }
+  # The page needs only HTTP; DHCP would listen on this host's network.
+  http: { bind: 127.0.0.1, port: 0 }
+  dhcp: { mode: off }
+  tftp: { enabled: false }
+  nbd: { enabled: false }
+  syslog: { enabled: false }
   api: { token: ${TOKEN} }
 images:
   debian:
@@ -155,61 +142,9 @@ function setCurrentLink(dataDir: string, name: string, version: string): void {
   symlinkSync(version, link);
 }
 
-/** The synchronous lookup the planner and the HTTP service take, over the catalog's folders. */
-function catalogLookup(catalog: ImageCatalog): ImageLookup {
-  const at = (name: string, version: string): BootImage | null => {
-    const dir = join(catalog.imagesDir, name, version);
-    if (!existsSync(dir) || !statSync(dir).isDirectory()) return null;
-    return {
-      name,
-      version,
-      kernel: join(dir, "vmlinuz"),
-      initrd: join(dir, "initrd.img"),
-      squashfs: join(dir, "root.squashfs"),
-    };
-  };
+/** A Wake-on-LAN socket that records what would be broadcast, so the test stays on loopback. */
+function recordingSocket(sent: { address: string; port: number; bytes: number }[]): WolSocket {
   return {
-    current(name) {
-      try {
-        return at(name, readlinkSync(join(catalog.imagesDir, name, "current")));
-      } catch {
-        return null;
-      }
-    },
-    get: at,
-  };
-}
-
-/** ImageAdmin over the real catalog: what `bootfleet serve` has to glue in. */
-function catalogAdmin(catalog: ImageCatalog): ImageAdmin {
-  return {
-    async list(): Promise<readonly ImageInfo[]> {
-      const out: ImageInfo[] = [];
-      for (const s of await catalog.list()) {
-        const versions = [];
-        for (const v of s.versions) {
-          const m = await catalog.manifest(s.name, v).catch(() => null);
-          versions.push({ version: v, created: m ? Date.parse(m.created) : undefined, size: m?.size });
-        }
-        out.push({ name: s.name, current: s.current ?? null, versions });
-      }
-      return out;
-    },
-    async use(name, version) {
-      if (!(await catalog.versions(name)).includes(version)) {
-        throw new ImageVersionMissing(`image ${name} has no version ${version}`);
-      }
-      await catalog.setCurrent(name, version);
-    },
-  };
-}
-
-/**
- * src/wol's sender with a socket that records instead of broadcasting (the
- * test stays on loopback); everything above the socket is the real path.
- */
-function recordingWol(sent: { address: string; port: number; bytes: number }[]): WolSender {
-  const socket: WolSocket = {
     bind: (_port, _address, cb) => cb(),
     setBroadcast: () => {},
     send: (msg, port, address, cb) => {
@@ -220,7 +155,6 @@ function recordingWol(sent: { address: string; port: number; bytes: number }[]):
     off: () => undefined,
     close: () => {},
   };
-  return new WolSender({ createSocket: () => socket });
 }
 
 /** A bus clock the seed can set, so seeded boots have real past times; null = now. */
@@ -409,9 +343,8 @@ async function textMatches(locator: Locator, re: RegExp, timeoutMs = 15_000): Pr
 
 describe("admin page in Chromium", () => {
   let tmp: string;
+  let server: FleetServer;
   let store: Store;
-  let recorder: EventRecorder;
-  let app: FastifyInstance;
   let context: BrowserContext;
   let page: Page;
   let base: string;
@@ -449,69 +382,28 @@ describe("admin page in Chromium", () => {
     setCurrentLink(dataDir, "debian", V2);
     setCurrentLink(dataDir, "tiny", V2);
 
-    const config: FleetConfig = await loadConfig(join(tmp, "bootfleet.yaml"));
-    catalog = new ImageCatalog(config.server.data_dir);
-    const images = catalogLookup(catalog);
-    store = openSqliteStore(join(tmp, "bootfleet.sqlite"));
-    await store.migrate();
+    const config = await loadConfig(join(tmp, "bootfleet.yaml"));
+    // The history, written into the config's store before the server starts,
+    // as the services of an earlier run would have recorded it; a clock the
+    // seed sets gives the events real past times.
+    const history = openStore(config);
+    await history.migrate();
     const clock = new SeedClock();
     const bus = new EventBus(clock);
-    recorder = new EventRecorder({ store, bus, logger });
-    await seed(bus, clock, store, recorder);
+    const recorder = new EventRecorder({ store: history, bus, logger });
+    try {
+      await seed(bus, clock, history, recorder);
+    } finally {
+      await recorder.close();
+      await history.close();
+    }
 
-    // As bootfleet serve does: images set through the API, loaded from the store, are the resolver's last layer.
-    const overrides = new MachineOverrides((await store.listMachineOverrides?.()) ?? []);
-    const resolver = new FleetResolver(config, overrides);
-    planner = new FleetBootPlanner({ config, resolver, images, logger });
-    app = createHttpService({
-      config,
-      resolver,
-      planner,
-      store,
-      bus,
-      images,
-      imageAdmin: catalogAdmin(catalog),
-      logger,
-      webRoot: join(ROOT, "src", "web"),
-      env: {},
-      onPersisted: (l) => recorder.onPersisted(l),
-      eventStream: { pollMs: 1000, heartbeatMs: 5000 },
-    });
-    // The admin page's extra routes (logs, wake), in their own plugin beside the API's.
-    app.register(
-      async (api) =>
-        registerWebAdminRoutes(api, {
-          config,
-          resolver,
-          store,
-          bus,
-          logger,
-          token: TOKEN,
-          wake: wolWakeSender(recordingWol(wolSent)),
-        }),
-      { prefix: "/api/v1" },
-    );
-    app.register(
-      async (api) =>
-        registerMachineImageRoutes(api, {
-          config,
-          resolver,
-          planner,
-          store,
-          bus,
-          logger,
-          token: TOKEN,
-          overrides,
-          images,
-          imageAdmin: catalogAdmin(catalog),
-        }),
-      { prefix: "/api/v1" },
-    );
-    await app.listen({ host: "127.0.0.1", port: 0 });
-    const addr = app.server.address();
-    assert.ok(addr && typeof addr === "object");
-    base = `http://127.0.0.1:${addr.port}`;
-    planner.setHttpBase(base);
+    server = await FleetServer.start({ config, logger, wolSocket: () => recordingSocket(wolSent) });
+    store = server.store;
+    catalog = server.catalog!;
+    planner = server.planner!;
+    // Port 0: serve tells clients the port it got, the page's address too.
+    base = planner.httpBase;
 
     context = await chromium.launchPersistentContext(join(tmp, "chromium-profile"), {
       executablePath: CHROMIUM,
@@ -538,9 +430,7 @@ describe("admin page in Chromium", () => {
 
   after(async () => {
     await context?.close();
-    await app?.close();
-    await recorder?.close();
-    await store?.close();
+    await server?.stop();
     if (tmp) rmSync(tmp, { recursive: true, force: true });
     const errors = logger.records.filter((r) => r.level === "error");
     if (errors.length) console.log("server errors:", JSON.stringify(errors, null, 1));
@@ -720,8 +610,10 @@ describe("admin page in Chromium", () => {
     await page.locator("#wake").waitFor();
     await page.click("#wake");
     await textMatches(page.locator("#toast"), /Wake-on-LAN packet sent/);
-    // A magic packet (102 bytes) to the broadcast address of lab3-16's network.
-    assert.deepEqual(wolSent, [{ address: "198.18.0.255", port: 9, bytes: 102 }]);
+    // A magic packet (102 bytes) to the broadcast address of lab3-16's network,
+    // sent three times as serve does (a switch may drop the first to an idle port).
+    const packet = { address: "198.18.0.255", port: 9, bytes: 102 };
+    assert.deepEqual(wolSent, [packet, packet, packet]);
     // Setting a host's image is offered only when the API has the route.
     const doc = (await (await fetch(`${base}/api/v1/openapi.json`)).json()) as {
       paths: Record<string, object>;
