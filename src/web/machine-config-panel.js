@@ -1,0 +1,95 @@
+/**
+ * The machine page's "Effective config" panel, what `bootfleet explain`
+ * prints: every value the machine gets and the layer that set it, with the
+ * file:line:column it was written at, filtered as the user types.
+ */
+import { apiGet, seg } from "./api-client.js";
+import { configRows, originAt, shortFile } from "./config-rows.js";
+import { dataTable, element } from "./element.js";
+
+export class MachineConfigPanel {
+  #id;
+  #rows = [];
+  #body = element("tbody");
+  #filter = element("input", {
+    type: "search",
+    id: "config-filter",
+    placeholder: "key, value, file…",
+  });
+  #node = element(
+    "section",
+    { class: "panel", "aria-labelledby": "m-config" },
+    element("h2", { id: "m-config" }, "Effective config"),
+    element(
+      "p",
+      { class: "muted" },
+      "Every value and the layer that set it (",
+      element("code", {}, "bootfleet explain"),
+      ").",
+    ),
+    element("div", { class: "toolbar" }, element("label", { for: "config-filter" }, "Filter", this.#filter)),
+    dataTable({ id: "config-table" }, ["Key", "Value", "Layer", "Origin"], this.#body),
+  );
+
+  /** `id` names the machine in the API (MAC, hostname or address). */
+  constructor(id) {
+    this.#id = id;
+    this.#filter.addEventListener("input", () => this.#render());
+  }
+
+  get node() {
+    return this.#node;
+  }
+
+  /** Reads the config again (GET /machines/<id>/config); a failure shows in the table. */
+  async load() {
+    try {
+      const data = await apiGet(`/machines/${seg(this.#id)}/config`);
+      this.#rows = configRows(data.config ?? data);
+    } catch (err) {
+      this.#body.replaceChildren(
+        element("tr", {}, element("td", { colspan: 4, class: "error-box" }, err.message)),
+      );
+      return;
+    }
+    this.#render();
+  }
+
+  #render() {
+    const q = this.#filter.value.trim().toLowerCase();
+    const rows = this.#rows.filter((r) =>
+      !q
+        ? true
+        : `${r.key} ${r.value} ${r.origin.layer} ${r.origin.name} ${originAt(r.origin)}`
+            .toLowerCase()
+            .includes(q),
+    );
+    this.#body.replaceChildren(
+      ...(rows.length
+        ? rows.map(configRow)
+        : [element("tr", {}, element("td", { colspan: 4, class: "empty" }, "No value matches."))]),
+    );
+  }
+}
+
+function configRow(r) {
+  const at = originAt(r.origin);
+  return element(
+    "tr",
+    { "data-key": r.key },
+    element("td", { class: "mono" }, r.key),
+    element("td", { class: "mono" }, r.value),
+    element(
+      "td",
+      {},
+      r.origin.layer === r.origin.name ? r.origin.layer : `${r.origin.layer} ${r.origin.name}`,
+    ),
+    element(
+      "td",
+      { class: "mono", title: at || r.origin.name },
+      at
+        ? shortFile(at)
+        : element("span", { class: "muted" }, r.origin.layer === "api" ? "admin page / API" : "built in"),
+    ),
+  );
+}
