@@ -6,6 +6,7 @@
 import { apiGet, apiWrite, listOf, seg } from "./api-client.js";
 import { element } from "./element.js";
 import { notify } from "./notify.js";
+import { wakeMachine } from "./wake-machine.js";
 
 export class MachineActions {
   #node = element("div", { class: "actions" });
@@ -57,7 +58,7 @@ export class MachineActions {
         id: "wake",
         class: "primary",
         disabled: !m.mac,
-        onclick: () => wake(m),
+        onclick: () => wakeMachine(m),
       },
       "Wake (Wake-on-LAN)",
     );
@@ -113,15 +114,6 @@ export class MachineActions {
     } finally {
       button.disabled = false;
     }
-  }
-}
-
-async function wake(m) {
-  try {
-    await apiWrite("POST", `/machines/${seg(m.mac)}/wake`, {});
-    notify(`Wake-on-LAN packet sent to ${m.hostname ?? m.mac}`);
-  } catch (err) {
-    notify(`Wake ${m.hostname ?? m.mac}: ${err.message}`, "error");
   }
 }
 
