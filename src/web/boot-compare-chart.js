@@ -3,7 +3,7 @@
  * mount, layers + init) as stacked bars on one shared scale, so a boot that
  * got slower shows where it lost the time.
  */
-import { PHASES } from "./boot-sessions.js";
+import { PHASES } from "./boot-phases.js";
 import { svgElement } from "./element.js";
 import { formatDuration, formatTime } from "./format-units.js";
 

@@ -4,7 +4,7 @@
  * chart and as a table, so a boot that got slower shows where.
  */
 import { bootCompareChart, phaseClass } from "./boot-compare-chart.js";
-import { bootPhases, PHASES } from "./boot-sessions.js";
+import { bootPhases, PHASES } from "./boot-phases.js";
 import { element } from "./element.js";
 import { formatBytes, formatDuration, formatTime } from "./format-units.js";
 

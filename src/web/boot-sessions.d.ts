@@ -19,38 +19,5 @@ export interface Boot {
   closed: boolean;
 }
 
-export interface Segment {
-  readonly lane: string;
-  readonly start: number;
-  readonly end: number;
-  readonly label: string;
-  readonly bytes?: number;
-  readonly duration: number;
-  readonly title: string;
-  readonly error: boolean;
-  readonly point: boolean;
-}
-
-export interface Phase {
-  readonly start: number;
-  readonly end: number;
-  readonly duration: number;
-}
-
-export interface BootPhases {
-  readonly start: number;
-  readonly end: number;
-  readonly total: number;
-  readonly outcome: Boot["outcome"];
-  readonly phases: Readonly<Record<"dhcp" | "loading" | "mounting" | "starting", Phase | null>>;
-  readonly bytesLoaded: number;
-  readonly failedAt: number | undefined;
-}
-
-export const LANES: readonly string[];
 export const BOOT_GAP_MS: number;
-export const PHASES: readonly { readonly key: string; readonly name: string }[];
 export function splitBoots(events: readonly SessionEvent[], gapMs?: number): Boot[];
-export function bootSegments(boot: Pick<Boot, "events">): Segment[];
-export function bootPhases(boot: Boot): BootPhases;
-export function laneOf(e: SessionEvent): string;

@@ -5,7 +5,7 @@
  * duration) and is focusable, so the details are reachable by keyboard too;
  * `onFocus(segment)` lets the page show them in text beside the chart.
  */
-import { bootSegments, LANES } from "./boot-sessions.js";
+import { bootSegments, LANES } from "./boot-segments.js";
 import { svgElement } from "./element.js";
 import { formatBytes, formatDuration } from "./format-units.js";
 

@@ -4,7 +4,8 @@
  * the focused segment is, and the same events as a table for those who do
  * not read charts.
  */
-import { bootPhases, LANES } from "./boot-sessions.js";
+import { bootPhases } from "./boot-phases.js";
+import { LANES } from "./boot-segments.js";
 import { bootTimelineChart } from "./boot-timeline-chart.js";
 import { element } from "./element.js";
 import { detailText } from "./event-detail-text.js";
