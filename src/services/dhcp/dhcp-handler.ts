@@ -20,10 +20,11 @@ import {
 } from "../../protocols/dhcp/dhcp-message.js";
 import { readIp, readText } from "../../protocols/dhcp/dhcp-option-values.js";
 import { decodeDhcp } from "../../protocols/dhcp/decode-dhcp.js";
+import { isSetAddress } from "../../protocols/dhcp/is-set-address.js";
 import type { LeaseRow, Store } from "../../store/store.js";
 import { DhcpCounters } from "./dhcp-counters.js";
 import { buildReply } from "./dhcp-reply.js";
-import { isSetAddress, LeaseBook } from "./lease-book.js";
+import { LeaseBook } from "./lease-book.js";
 import { isPxeClient, machineFactsFromPacket, macOf } from "./machine-facts-from-packet.js";
 import {
   inPool,
