@@ -8,7 +8,7 @@ import { readIp, readText, readUint32 } from "../../protocols/dhcp/dhcp-option-v
 import { decodeDhcp } from "../../protocols/dhcp/decode-dhcp.js";
 import { decodePxeVendorOptions } from "../../protocols/dhcp/pxe-vendor-options.js";
 import { type ClientPacketSpec, makeClientPacket } from "../../protocols/dhcp/make-client-packet.js";
-import type { DhcpListener, DhcpOutbound } from "./dhcp-handler.js";
+import type { DhcpListener, DhcpOutbound } from "./dhcp-datagram.js";
 import { type HandlerFixture, makeHandlerFixture, TEST_FLEET } from "./dhcp-handler-fixture.js";
 
 const fixtures = fileURLToPath(new URL("../../../test/fixtures/dhcp/", import.meta.url));

@@ -14,7 +14,6 @@ import {
   BOOTREQUEST,
   type DhcpMessage,
   DhcpMessageType,
-  FLAG_BROADCAST,
   MESSAGE_TYPE_NAMES,
   Opt,
 } from "../../protocols/dhcp/dhcp-message.js";
@@ -23,8 +22,10 @@ import { decodeDhcp } from "../../protocols/dhcp/decode-dhcp.js";
 import { isSetAddress } from "../../protocols/dhcp/is-set-address.js";
 import type { LeaseRow, Store } from "../../store/store.js";
 import { DhcpCounters } from "./dhcp-counters.js";
+import type { DhcpInbound, DhcpOutbound } from "./dhcp-datagram.js";
 import { buildReply } from "./dhcp-reply.js";
 import { LeaseBook } from "./lease-book.js";
+import { ReplyRouter } from "./reply-router.js";
 import { isPxeClient, machineFactsFromPacket, macOf } from "./machine-facts-from-packet.js";
 import {
   inPool,
@@ -33,30 +34,6 @@ import {
   planServedNetworks,
   type ServedNetwork,
 } from "./served-network.js";
-
-/** Which of the service's ports a datagram came in on. */
-export type DhcpListener = "dhcp" | "proxy";
-
-export interface DhcpInbound {
-  readonly data: Buffer;
-  readonly address: string;
-  readonly port: number;
-  readonly listener: DhcpListener;
-  /** Set when the receiving socket is bound to one of our addresses (a unicast to it). */
-  readonly localAddress?: string | undefined;
-}
-
-export interface DhcpOutbound {
-  readonly data: Buffer;
-  readonly address: string;
-  readonly port: number;
-  /** The socket to send from: iPXE takes replies to 4011 only from source port 4011. */
-  readonly from: DhcpListener;
-  /** For a broadcast: our address on the interface it must leave by. */
-  readonly via?: string | undefined;
-  /** For logs and tests. */
-  readonly type: number;
-}
 
 export interface DhcpHandlerOptions {
   readonly config: Pick<FleetConfig, "networks" | "hosts" | "server" | "services">;
@@ -78,7 +55,6 @@ export interface DhcpHandlerOptions {
   readonly declineHoldMs?: number | undefined;
 }
 
-const BROADCAST = "255.255.255.255";
 /** Resolved machines memoised at most (a flood of random MACs only empties the memo). */
 const RESOLVE_CACHE = 10_000;
 /** At most this many warning lines per window; the rest are counted and summed up in the next line. */
@@ -91,8 +67,7 @@ export class DhcpHandler {
   readonly leases: LeaseBook;
   readonly #o: DhcpHandlerOptions;
   readonly #mode: "full" | "proxy" | "off";
-  readonly #serverPort: number;
-  readonly #clientPort: number;
+  readonly #router: ReplyRouter;
   readonly #offerHoldMs: number;
   readonly #declineHoldMs: number;
   readonly #resolved = new Map<string, ResolvedMachine>();
@@ -105,8 +80,9 @@ export class DhcpHandler {
     this.#mode = options.config.services.dhcp.mode;
     this.networks = planServedNetworks(options.config, options.addresses);
     this.leases = new LeaseBook(options.store, options.clock);
-    this.#serverPort = options.serverPort ?? options.config.services.dhcp.port;
-    this.#clientPort = options.clientPort ?? this.#serverPort + 1;
+    const serverPort = options.serverPort ?? options.config.services.dhcp.port;
+    const clientPort = options.clientPort ?? serverPort + 1;
+    this.#router = new ReplyRouter({ serverPort, clientPort, counters: this.counters });
     this.#offerHoldMs = options.offerHoldMs ?? 60_000;
     this.#declineHoldMs = options.declineHoldMs ?? 600_000;
   }
@@ -289,7 +265,7 @@ export class DhcpHandler {
       boot,
     });
     this.#publish("dhcp.offer", mac, ip, { network: net.cidr, boot_file: boot?.bootFile });
-    return this.#toClient(DhcpMessageType.OFFER, data, msg, net);
+    return this.#router.toClient(DhcpMessageType.OFFER, data, msg, net);
   }
 
   async #request(msg: DhcpMessage, inbound: DhcpInbound, facts: MachineFacts): Promise<DhcpOutbound[]> {
@@ -392,7 +368,7 @@ export class DhcpHandler {
       arch: facts.arch,
       boot_file: boot?.bootFile,
     });
-    return [this.#toClient(DhcpMessageType.ACK, data, msg, net)];
+    return [this.#router.toClient(DhcpMessageType.ACK, data, msg, net)];
   }
 
   /** RFC 2131 §4.3.3: the client found the address in use; keep it out of the pool for a while. */
@@ -440,28 +416,13 @@ export class DhcpHandler {
     const boot = this.#boot({ ...facts, ip });
     const data = buildReply({ type: DhcpMessageType.ACK, request: msg, net, machine, boot });
     this.#publish("dhcp.ack", facts.mac, ip, { network: net.cidr, state: "inform" });
-    if (msg.giaddr !== "0.0.0.0")
-      return [this.#out(DhcpMessageType.ACK, data, msg.giaddr, this.#serverPort, "dhcp")];
-    return [this.#out(DhcpMessageType.ACK, data, ip, this.#clientPort, "dhcp")];
+    return [this.#router.informAck(data, msg, ip)];
   }
 
   #nak(msg: DhcpMessage, net: ServedNetwork, mac: string, ip: string, why: string): DhcpOutbound {
     this.#publish("dhcp.nak", mac, ip, { network: net.cidr, reason: why });
     const data = buildReply({ type: DhcpMessageType.NAK, request: msg, net, message: why });
-    // RFC 2131 §4.1: a NAK is broadcast when giaddr is 0; through a relay,
-    // the relay is told to broadcast it (broadcast bit set).
-    if (msg.giaddr !== "0.0.0.0") {
-      data.writeUInt16BE(msg.flags | FLAG_BROADCAST, 10);
-      return this.#out(DhcpMessageType.NAK, data, msg.giaddr, this.#serverPort, "dhcp");
-    }
-    return this.#out(
-      DhcpMessageType.NAK,
-      data,
-      BROADCAST,
-      this.#clientPort,
-      "dhcp",
-      net.local ? net.serverId : undefined,
-    );
+    return this.#router.nak(data, msg, net);
   }
 
   // ---- proxy mode (PXE spec 2.1 §2.2.2 "ProxyDHCP") ----
@@ -515,36 +476,14 @@ export class DhcpHandler {
       });
       out.push(
         onProxyPort
-          ? this.#out(replyType, data, inbound.address, inbound.port, "proxy")
-          : this.#toClient(replyType, data, msg, net),
+          ? this.#router.toSender(replyType, data, inbound)
+          : this.#router.toClient(replyType, data, msg, net),
       );
     }
     return out;
   }
 
   // ---- shared ----
-
-  /** RFC 2131 §4.1: where a reply to a client goes. */
-  #toClient(type: number, data: Buffer, msg: DhcpMessage, net: ServedNetwork): DhcpOutbound {
-    if (msg.giaddr !== "0.0.0.0") return this.#out(type, data, msg.giaddr, this.#serverPort, "dhcp");
-    if (isSetAddress(msg.ciaddr)) return this.#out(type, data, msg.ciaddr, this.#clientPort, "dhcp");
-    // Broadcast bit or not: a unicast to yiaddr before the client has the
-    // address needs an ARP entry we cannot add without raw sockets, so we
-    // broadcast, which RFC 2131 §4.1 allows and every client accepts.
-    return this.#out(type, data, BROADCAST, this.#clientPort, "dhcp", net.local ? net.serverId : undefined);
-  }
-
-  #out(
-    type: number,
-    data: Buffer,
-    address: string,
-    port: number,
-    from: DhcpListener,
-    via?: string,
-  ): DhcpOutbound {
-    this.counters.add(`out.${MESSAGE_TYPE_NAMES[type]}`);
-    return { type, data, address, port, from, via };
-  }
 
   /** No address for a new lease: the max_leases cap, or (without one, or above the pool size) an empty pool. */
   #noAddress(net: ServedNetwork, mac: string): void {
