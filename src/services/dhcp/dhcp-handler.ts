@@ -22,18 +22,16 @@ import { decodeDhcp } from "../../protocols/dhcp/decode-dhcp.js";
 import { isSetAddress } from "../../protocols/dhcp/is-set-address.js";
 import type { LeaseRow, Store } from "../../store/store.js";
 import { DhcpCounters } from "./dhcp-counters.js";
+import { DhcpEvents, factsDetail } from "./dhcp-events.js";
+import { DropLog } from "./drop-log.js";
+import { MemoResolver } from "./memo-resolver.js";
+import { NetworkLocator } from "./network-locator.js";
 import type { DhcpInbound, DhcpOutbound } from "./dhcp-datagram.js";
 import { buildReply } from "./dhcp-reply.js";
 import { LeaseBook } from "./lease-book.js";
 import { ReplyRouter } from "./reply-router.js";
 import { isPxeClient, machineFactsFromPacket, macOf } from "./machine-facts-from-packet.js";
-import {
-  inPool,
-  type LocalAddress,
-  networkContaining,
-  planServedNetworks,
-  type ServedNetwork,
-} from "./served-network.js";
+import { inPool, type LocalAddress, planServedNetworks, type ServedNetwork } from "./served-network.js";
 
 export interface DhcpHandlerOptions {
   readonly config: Pick<FleetConfig, "networks" | "hosts" | "server" | "services">;
@@ -55,12 +53,6 @@ export interface DhcpHandlerOptions {
   readonly declineHoldMs?: number | undefined;
 }
 
-/** Resolved machines memoised at most (a flood of random MACs only empties the memo). */
-const RESOLVE_CACHE = 10_000;
-/** At most this many warning lines per window; the rest are counted and summed up in the next line. */
-const WARN_BURST = 20;
-const WARN_WINDOW_MS = 10_000;
-
 export class DhcpHandler {
   readonly counters = new DhcpCounters();
   readonly networks: readonly ServedNetwork[];
@@ -70,16 +62,20 @@ export class DhcpHandler {
   readonly #router: ReplyRouter;
   readonly #offerHoldMs: number;
   readonly #declineHoldMs: number;
-  readonly #resolved = new Map<string, ResolvedMachine>();
-  #warnWindow = 0;
-  #warnCount = 0;
-  #suppressed = 0;
+  readonly #drops: DropLog;
+  readonly #locate: NetworkLocator;
+  readonly #resolver: MemoResolver;
+  readonly #events: DhcpEvents;
 
   constructor(options: DhcpHandlerOptions) {
     this.#o = options;
     this.#mode = options.config.services.dhcp.mode;
     this.networks = planServedNetworks(options.config, options.addresses);
     this.leases = new LeaseBook(options.store, options.clock);
+    this.#drops = new DropLog({ counters: this.counters, logger: options.logger, clock: options.clock });
+    this.#locate = new NetworkLocator(this.networks, this.#drops);
+    this.#resolver = new MemoResolver(options.resolver);
+    this.#events = new DhcpEvents(options.bus);
     const serverPort = options.serverPort ?? options.config.services.dhcp.port;
     const clientPort = options.clientPort ?? serverPort + 1;
     this.#router = new ReplyRouter({ serverPort, clientPort, counters: this.counters });
@@ -115,19 +111,19 @@ export class DhcpHandler {
       msg = decodeDhcp(inbound.data);
     } catch (err) {
       const code = err instanceof DhcpCodecError ? err.code : "decode-failed";
-      this.#drop(`malformed.${code}`, {
+      this.#drops.drop(`malformed.${code}`, {
         from: `${inbound.address}:${inbound.port}`,
         error: (err as Error).message,
       });
       return [];
     }
     try {
-      if (msg.op !== BOOTREQUEST) return this.#ignore("not-a-request");
-      if (msg.messageType === null) return this.#ignore("bootp"); // RFC 1542 BOOTP: not served
+      if (msg.op !== BOOTREQUEST) return this.#drops.ignore("not-a-request");
+      if (msg.messageType === null) return this.#drops.ignore("bootp"); // RFC 1542 BOOTP: not served
       this.counters.add(`in.${MESSAGE_TYPE_NAMES[msg.messageType]}`);
       if (this.#mode === "proxy") return await this.#proxy(msg, inbound);
       if (this.#mode === "full" && inbound.listener === "dhcp") return await this.#full(msg, inbound);
-      return this.#ignore("listener-off");
+      return this.#drops.ignore("listener-off");
     } catch (err) {
       // A bug or a store failure: this packet gets no reply, the server goes on.
       this.counters.add("errors");
@@ -142,7 +138,7 @@ export class DhcpHandler {
   /** Marks leases that ran out as expired (the service calls this every minute). */
   async expire(): Promise<number> {
     const gone = await this.leases.expire();
-    for (const row of gone) this.#publish("dhcp.expire", row.mac, row.ip, { network: row.network });
+    for (const row of gone) this.#events.publish("dhcp.expire", row.mac, row.ip, { network: row.network });
     return gone.length;
   }
 
@@ -153,9 +149,9 @@ export class DhcpHandler {
     const mac = facts.mac;
     switch (msg.messageType) {
       case DhcpMessageType.DISCOVER: {
-        this.#publish("dhcp.discover", mac, undefined, factsDetail(facts));
+        this.#events.publish("dhcp.discover", mac, undefined, factsDetail(facts));
         const out: DhcpOutbound[] = [];
-        for (const net of this.#discoverNetworks(msg, inbound)) {
+        for (const net of this.#locate.forDiscover(msg, inbound)) {
           const reply = this.#offer(msg, net, facts);
           if (reply) out.push(reply);
         }
@@ -172,49 +168,8 @@ export class DhcpHandler {
       case DhcpMessageType.INFORM:
         return this.#inform(msg, inbound, facts);
       default:
-        return this.#ignore("server-message-type");
+        return this.#drops.ignore("server-message-type");
     }
-  }
-
-  /**
-   * Networks a DISCOVER may be answered in. Relayed: the relay's (RFC 2131
-   * §4.3.1). Direct: every local network. Node's dgram cannot tell which
-   * interface a broadcast came in on (no IP_PKTINFO), so the service offers
-   * in each local network and sends each offer out of that network's own
-   * interface (see dhcp-service.ts): the client only ever hears the offer
-   * for the segment it is on. Offers are memory-only and short, so the
-   * others cost nothing lasting.
-   */
-  #discoverNetworks(msg: DhcpMessage, inbound: DhcpInbound): ServedNetwork[] {
-    if (msg.giaddr !== "0.0.0.0") {
-      const net = networkContaining(this.networks, msg.giaddr);
-      if (!net) this.#drop("no-network-for-relay", { giaddr: msg.giaddr });
-      return net ? [net] : [];
-    }
-    if (inbound.localAddress) {
-      const net = this.networks.find((n) => n.local && n.serverId === inbound.localAddress);
-      if (net) return [net];
-    }
-    const local = this.networks.filter((n) => n.local);
-    if (local.length > 0) return local;
-    // No interface address in any configured network (a test on loopback,
-    // or an address not yet up): one network is unambiguous.
-    return this.networks.length === 1 ? [this.networks[0]!] : [];
-  }
-
-  /** The one network a REQUEST/DECLINE/RELEASE/INFORM is about, from its addresses. */
-  #networkOf(msg: DhcpMessage, inbound: DhcpInbound): ServedNetwork | undefined {
-    if (msg.giaddr !== "0.0.0.0") return networkContaining(this.networks, msg.giaddr);
-    if (isSetAddress(msg.ciaddr)) return networkContaining(this.networks, msg.ciaddr);
-    const requested = readIp(msg.options.get(Opt.REQUESTED_IP));
-    if (requested) {
-      const net = networkContaining(this.networks, requested);
-      if (net) return net;
-    }
-    if (inbound.localAddress) return this.networks.find((n) => n.serverId === inbound.localAddress);
-    const local = this.networks.filter((n) => n.local);
-    if (local.length === 1) return local[0];
-    return this.networks.length === 1 ? this.networks[0] : undefined;
   }
 
   #offer(msg: DhcpMessage, net: ServedNetwork, facts: MachineFacts): DhcpOutbound | null {
@@ -224,7 +179,7 @@ export class DhcpHandler {
     if (reservation) {
       if (this.leases.availableFor(net, reservation, mac)) ip = reservation;
       else {
-        this.#drop("reservation-taken", { mac, ip: reservation, network: net.cidr });
+        this.#drops.drop("reservation-taken", { mac, ip: reservation, network: net.cidr });
         return null;
       }
     } else {
@@ -248,7 +203,7 @@ export class DhcpHandler {
         ip = free;
       }
     }
-    const machine = this.#resolve({ ...facts, ip });
+    const machine = this.#resolver.resolve({ ...facts, ip });
     if (!this.#mayServe(machine, mac)) return null;
     this.leases.offer(net, mac, ip, this.#offerHoldMs, {
       hostname: machine.hostname ?? null,
@@ -264,7 +219,7 @@ export class DhcpHandler {
       machine,
       boot,
     });
-    this.#publish("dhcp.offer", mac, ip, { network: net.cidr, boot_file: boot?.bootFile });
+    this.#events.publish("dhcp.offer", mac, ip, { network: net.cidr, boot_file: boot?.bootFile });
     return this.#router.toClient(DhcpMessageType.OFFER, data, msg, net);
   }
 
@@ -278,34 +233,34 @@ export class DhcpHandler {
     if (serverId) {
       // SELECTING (RFC 2131 §4.3.2): the client names the server it chose.
       state = "selecting";
-      net = this.#discoverNetworks(msg, inbound).find((n) => n.serverId === serverId);
+      net = this.#locate.forDiscover(msg, inbound).find((n) => n.serverId === serverId);
       if (!net) {
         // It chose another server: our offers to it are void.
         this.leases.dropOffers(mac);
-        this.#publish("dhcp.request", mac, requested ?? undefined, {
+        this.#events.publish("dhcp.request", mac, requested ?? undefined, {
           ...factsDetail(facts),
           chose: serverId,
         });
-        return this.#ignore("other-server");
+        return this.#drops.ignore("other-server");
       }
       ip = requested ?? (isSetAddress(msg.ciaddr) ? msg.ciaddr : null);
     } else if (isSetAddress(msg.ciaddr)) {
       // RENEWING (unicast) or REBINDING (broadcast): ciaddr is the lease.
       state = "renewing";
-      net = this.#networkOf(msg, inbound);
+      net = this.#locate.forClient(msg, inbound);
       ip = msg.ciaddr;
     } else if (requested) {
       // INIT-REBOOT: a client that remembers its address.
       state = "init-reboot";
-      net = this.#networkOf(msg, inbound);
+      net = this.#locate.forClient(msg, inbound);
       ip = requested;
     } else {
-      return this.#drop("request-without-address", { mac });
+      return this.#drops.drop("request-without-address", { mac });
     }
-    this.#publish("dhcp.request", mac, ip ?? undefined, { ...factsDetail(facts), state });
+    this.#events.publish("dhcp.request", mac, ip ?? undefined, { ...factsDetail(facts), state });
     // Not a network of ours (with several local networks and no relay we
     // cannot tell where the client is): RFC 2131 §4.3.2, no record, no reply.
-    if (!net || !ip) return this.#ignore("not-our-network");
+    if (!net || !ip) return this.#drops.ignore("not-our-network");
     const ours = net.reserved.get(ip) === mac || inPool(net, ip);
     const reservation = this.#reservation(mac, net);
     if (
@@ -324,7 +279,7 @@ export class DhcpHandler {
       ) {
         return [this.#nak(msg, net, mac, ip, ours ? "address in use" : "address not in the pool")];
       }
-      return this.#ignore("not-ours");
+      return this.#drops.ignore("not-ours");
     }
     if (
       !this.leases.isHeldBy(ip, mac) &&
@@ -334,7 +289,7 @@ export class DhcpHandler {
       this.#noAddress(net, mac);
       return [this.#nak(msg, net, mac, ip, "no free lease")];
     }
-    const machine = this.#resolve({ ...facts, ip });
+    const machine = this.#resolver.resolve({ ...facts, ip });
     if (!this.#mayServe(machine, mac)) return [];
     const leaseSeconds = this.#leaseSeconds(machine);
     const now = this.#o.clock.now();
@@ -360,7 +315,7 @@ export class DhcpHandler {
       machine,
       boot,
     });
-    this.#publish("dhcp.ack", mac, ip, {
+    this.#events.publish("dhcp.ack", mac, ip, {
       network: net.cidr,
       state,
       lease_seconds: leaseSeconds,
@@ -374,8 +329,8 @@ export class DhcpHandler {
   /** RFC 2131 §4.3.3: the client found the address in use; keep it out of the pool for a while. */
   async #decline(msg: DhcpMessage, inbound: DhcpInbound, mac: string): Promise<void> {
     const ip = readIp(msg.options.get(Opt.REQUESTED_IP));
-    const net = ip ? networkContaining(this.networks, ip) : this.#networkOf(msg, inbound);
-    this.#publish("dhcp.decline", mac, ip ?? undefined, { network: net?.cidr });
+    const net = ip ? this.#locate.containing(ip) : this.#locate.forClient(msg, inbound);
+    this.#events.publish("dhcp.decline", mac, ip ?? undefined, { network: net?.cidr });
     if (!ip || !net) return;
     const row = this.leases.byIp(ip);
     if (row && row.mac !== mac) return; // not this client's to decline
@@ -399,28 +354,28 @@ export class DhcpHandler {
   /** RFC 2131 §4.3.4: the client gives the address back; it stays this MAC's first choice. */
   async #release(msg: DhcpMessage, inbound: DhcpInbound, mac: string): Promise<void> {
     const ip = msg.ciaddr;
-    this.#publish("dhcp.release", mac, ip, {});
+    this.#events.publish("dhcp.release", mac, ip, {});
     const row = this.leases.byIp(ip);
-    if (!row || row.mac !== mac || row.state !== "bound" || !this.#networkOf(msg, inbound)) return;
+    if (!row || row.mac !== mac || row.state !== "bound" || !this.#locate.forClient(msg, inbound)) return;
     await this.leases.commit({ ...row, state: "released", expires: this.#o.clock.now() });
   }
 
   /** RFC 2131 §4.3.5: options only, no lease, no yiaddr, unicast to ciaddr. */
   #inform(msg: DhcpMessage, inbound: DhcpInbound, facts: MachineFacts): DhcpOutbound[] {
     const ip = isSetAddress(msg.ciaddr) ? msg.ciaddr : inbound.address;
-    const net = networkContaining(this.networks, ip) ?? this.#networkOf(msg, inbound);
-    this.#publish("dhcp.inform", facts.mac, ip, { network: net?.cidr });
-    if (!net) return this.#ignore("not-our-network");
-    const machine = this.#resolve({ ...facts, ip });
+    const net = this.#locate.containing(ip) ?? this.#locate.forClient(msg, inbound);
+    this.#events.publish("dhcp.inform", facts.mac, ip, { network: net?.cidr });
+    if (!net) return this.#drops.ignore("not-our-network");
+    const machine = this.#resolver.resolve({ ...facts, ip });
     if (!this.#mayServe(machine, facts.mac)) return [];
     const boot = this.#boot({ ...facts, ip });
     const data = buildReply({ type: DhcpMessageType.ACK, request: msg, net, machine, boot });
-    this.#publish("dhcp.ack", facts.mac, ip, { network: net.cidr, state: "inform" });
+    this.#events.publish("dhcp.ack", facts.mac, ip, { network: net.cidr, state: "inform" });
     return [this.#router.informAck(data, msg, ip)];
   }
 
   #nak(msg: DhcpMessage, net: ServedNetwork, mac: string, ip: string, why: string): DhcpOutbound {
-    this.#publish("dhcp.nak", mac, ip, { network: net.cidr, reason: why });
+    this.#events.publish("dhcp.nak", mac, ip, { network: net.cidr, reason: why });
     const data = buildReply({ type: DhcpMessageType.NAK, request: msg, net, message: why });
     return this.#router.nak(data, msg, net);
   }
@@ -436,7 +391,7 @@ export class DhcpHandler {
    * takes the reply only when its source port is 4011.
    */
   async #proxy(msg: DhcpMessage, inbound: DhcpInbound): Promise<DhcpOutbound[]> {
-    if (!isPxeClient(msg)) return this.#ignore("proxy-not-pxe");
+    if (!isPxeClient(msg)) return this.#drops.ignore("proxy-not-pxe");
     const onProxyPort = inbound.listener === "proxy";
     const type = msg.messageType;
     if (
@@ -444,30 +399,35 @@ export class DhcpHandler {
         ? type !== DhcpMessageType.REQUEST && type !== DhcpMessageType.INFORM
         : type !== DhcpMessageType.DISCOVER
     ) {
-      return this.#ignore("proxy-other-type");
+      return this.#drops.ignore("proxy-other-type");
     }
     const clientIp = isSetAddress(msg.ciaddr) ? msg.ciaddr : onProxyPort ? inbound.address : undefined;
     const facts = machineFactsFromPacket(msg, clientIp);
-    this.#publish(onProxyPort ? "dhcp.request" : "dhcp.discover", facts.mac, clientIp, factsDetail(facts));
+    this.#events.publish(
+      onProxyPort ? "dhcp.request" : "dhcp.discover",
+      facts.mac,
+      clientIp,
+      factsDetail(facts),
+    );
     // The planner decides (boot_unknown, image, arch); null: not ours to boot.
     const boot = this.#o.planner.dhcpBoot(facts);
-    if (!boot) return this.#ignore("proxy-planner-declined");
+    if (!boot) return this.#drops.ignore("proxy-planner-declined");
     // iPXE ignores a proxy offer without siaddr and a boot file (its
     // dhcp.c requires both to count it as a ProxyDHCP offer).
     if (!boot.bootFile || !isSetAddress(boot.nextServer)) {
-      this.#drop("proxy-no-boot-file", { mac: facts.mac }, "planner gave no boot file or next server");
+      this.#drops.drop("proxy-no-boot-file", { mac: facts.mac }, "planner gave no boot file or next server");
       return [];
     }
     const nets = onProxyPort
-      ? [networkContaining(this.networks, clientIp ?? "") ?? this.#networkOf(msg, inbound)].filter(
+      ? [this.#locate.containing(clientIp ?? "") ?? this.#locate.forClient(msg, inbound)].filter(
           (n): n is ServedNetwork => n !== undefined,
         )
-      : this.#discoverNetworks(msg, inbound);
+      : this.#locate.forDiscover(msg, inbound);
     const replyType = onProxyPort ? DhcpMessageType.ACK : DhcpMessageType.OFFER;
     const out: DhcpOutbound[] = [];
     for (const net of nets) {
       const data = buildReply({ type: replyType, request: msg, net, boot, proxy: true });
-      this.#publish("dhcp.proxy", facts.mac, clientIp, {
+      this.#events.publish("dhcp.proxy", facts.mac, clientIp, {
         network: net.cidr,
         port: onProxyPort ? "proxy" : "dhcp",
         boot_file: boot.bootFile,
@@ -488,7 +448,7 @@ export class DhcpHandler {
   /** No address for a new lease: the max_leases cap, or (without one, or above the pool size) an empty pool. */
   #noAddress(net: ServedNetwork, mac: string): void {
     const capped = net.maxLeases < net.poolSize && this.leases.held(net) >= net.maxLeases;
-    this.#drop(
+    this.#drops.drop(
       capped ? "max-leases" : "pool-exhausted",
       { mac, network: net.cidr, pool: net.poolSize, max_leases: net.maxLeases },
       capped ? "network at max_leases" : "address pool exhausted",
@@ -496,32 +456,18 @@ export class DhcpHandler {
   }
 
   #reservation(mac: string, net: ServedNetwork): string | undefined {
-    const ip = this.#o.resolver.findHost(mac)?.ip;
+    const ip = this.#resolver.findHost(mac)?.ip;
     return ip !== undefined && net.reserved.get(ip) === mac ? ip : undefined;
-  }
-
-  /**
-   * The resolver's answer depends only on the facts and the config, which is
-   * a frozen snapshot for this handler's life (a reload builds a new one), so
-   * answers are memoised: resolving merges every layer, and a renewing fleet
-   * asks the same question over and over.
-   */
-  #resolve(facts: MachineFacts): ResolvedMachine {
-    const key = `${facts.mac}|${facts.ip}|${facts.arch}|${facts.vendorClass}|${facts.userClass}|${facts.ipxe}|${facts.relay}`;
-    let machine = this.#resolved.get(key);
-    if (!machine) {
-      machine = this.#o.resolver.resolve(facts);
-      if (this.#resolved.size >= RESOLVE_CACHE) this.#resolved.clear();
-      this.#resolved.set(key, machine);
-    }
-    return machine;
   }
 
   /** seed 000's `boot-unknown-clients false`: unknown machines get nothing at all, like ISC dhcpd. */
   #mayServe(machine: ResolvedMachine, mac: string): boolean {
     if (machine.known || machine.boot_unknown.value) return true;
-    this.counters.add("dropped.unknown-client");
-    this.#o.logger.debug({ mac }, "dhcp: unknown machine and boot_unknown is false");
+    this.#drops.dropAsConfigured(
+      "unknown-client",
+      { mac },
+      "dhcp: unknown machine and boot_unknown is false",
+    );
     return false;
   }
 
@@ -540,46 +486,8 @@ export class DhcpHandler {
   #leaseSeconds(machine: ResolvedMachine): number {
     return machine.dhcp.lease_time?.value ?? this.#o.config.services.dhcp.lease_time;
   }
-
-  #publish(type: string, mac: string, ip: string | undefined, detail: Record<string, unknown>): void {
-    this.#o.bus.publish({ type, mac, ip, detail });
-  }
-
-  #ignore(reason: string): DhcpOutbound[] {
-    this.counters.add(`ignored.${reason}`);
-    return [];
-  }
-
-  /** Counts a drop and logs one line (rate-limited: a flood must not become a log flood). */
-  #drop(reason: string, obj: Record<string, unknown>, msg = "dhcp: dropped packet"): DhcpOutbound[] {
-    this.counters.add(`dropped.${reason}`);
-    const now = this.#o.clock.now();
-    if (now - this.#warnWindow >= WARN_WINDOW_MS) {
-      this.#warnWindow = now;
-      this.#warnCount = 0;
-    }
-    if (this.#warnCount < WARN_BURST) {
-      this.#warnCount++;
-      const suppressed = this.#suppressed;
-      this.#suppressed = 0;
-      this.#o.logger.warn({ reason, ...obj, ...(suppressed > 0 ? { suppressed } : {}) }, msg);
-    } else {
-      this.#suppressed++;
-    }
-    return [];
-  }
 }
 
 function clientIdOf(msg: DhcpMessage): string | null {
   return msg.options.get(Opt.CLIENT_ID)?.toString("hex") ?? null;
-}
-
-function factsDetail(facts: MachineFacts): Record<string, unknown> {
-  return {
-    arch: facts.arch,
-    vendor_class: facts.vendorClass,
-    user_class: facts.userClass,
-    ipxe: facts.ipxe || undefined,
-    relay: facts.relay,
-  };
 }
