@@ -18,7 +18,7 @@
  *   (relayed), ciaddr, option 54, option 50. A DISCOVER carries none of
  *   these, so it is offered in every local network, each offer sent out of
  *   its own interface: the client hears only the one for its segment
- *   (dhcp-handler.ts #discoverNetworks).
+ *   (network-locator.ts).
  * Limits: two local networks on one interface (secondary addresses on one
  * segment) get offers from both; a client moved between segments can get an
  * ACK for its old network on INIT-REBOOT that never reaches it, times out
