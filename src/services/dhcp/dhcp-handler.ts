@@ -44,9 +44,9 @@ export interface DhcpHandlerOptions {
    * 1067, the alternative ports Etherboot ROMs can be built for).
    */
   readonly clientPort?: number | undefined;
-  /** How long an offer holds its address (default 60 s). */
+  /** How long an offer holds its address (default: see FullExchangeOptions). */
   readonly offerHoldMs?: number | undefined;
-  /** How long a declined address stays out of the pool (default 10 min). */
+  /** How long a declined address stays out of the pool (default: see FullExchangeOptions). */
   readonly declineHoldMs?: number | undefined;
 }
 
