@@ -3,9 +3,9 @@
  * bridge br0 with 198.18.10.1/24, and br1 with 198.18.11.1/24 when asked),
  * client namespaces each joined to a bridge by a veth with no address, the
  * DHCP server started with test/interop/dhcp-server-main.ts, and waiting on
- * log files. Only 198.18.10.0/24 and 198.18.11.0/24 (the DHCP engineer's
- * ranges) are used, unless a test gives br0 another address (the relay test:
- * 198.18.12.1/24). close() kills what was started, by PID, and deletes every
+ * log files. Only 198.18.10.0/24 and 198.18.11.0/24 are used (the DHCP
+ * tests' own ranges, apart from other interop tests'), unless a test gives
+ * br0 another address (the relay test: 198.18.12.1/24). close() kills what was started, by PID, and deletes every
  * namespace, also after a failure.
  */
 import { type ChildProcess, execFileSync, spawnSync } from "node:child_process";

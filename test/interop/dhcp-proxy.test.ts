@@ -1,5 +1,5 @@
 /**
- * proxyDHCP beside an existing DHCP server (the seeds' setup): dnsmasq on
+ * proxyDHCP beside a site DHCP server we may not change: dnsmasq on
  * 198.18.10.2 hands out addresses and knows nothing of booting; bootfleet on
  * 198.18.10.1 runs in proxy mode. The PXE client is scripted
  * (dhcp-pxe-client.ts): it replays the DISCOVER QEMU's iPXE ROM sent, gets

@@ -1,8 +1,8 @@
 /**
- * Runs the DHCP service alone, for interop tests and the benchmark (which
- * start it inside a network namespace with `ip netns exec NS node --import
- * tsx test/interop/dhcp-server-main.ts ...`), until `bootfleet serve` wires
- * it in. Real config loader and resolver, real SQLite store (or memory),
+ * Runs the DHCP service alone, without the other services `bootfleet serve`
+ * starts, for interop tests and the benchmark (which start it inside a
+ * network namespace with `ip netns exec NS node --import tsx
+ * test/interop/dhcp-server-main.ts ...`). Real config loader and resolver, real SQLite store (or memory),
  * the fake planner. Prints `READY {"dhcp":67,...}` once listening and one
  * `EVENT {...}` line per bus event on stdout (unless --quiet); logs go to stderr.
  *

@@ -2,18 +2,16 @@ import { readIpv4 } from "../ipv4-address.js";
 import { DhcpCodecError } from "./dhcp-codec-error.js";
 import {
   type DhcpMessage,
+  FILE_LENGTH,
+  FILE_OFFSET,
   FIXED_HEADER_LENGTH,
   MAGIC_COOKIE,
   MAX_DHCP_LENGTH,
   MIN_DHCP_LENGTH,
   Opt,
+  SNAME_LENGTH,
+  SNAME_OFFSET,
 } from "./dhcp-message.js";
-
-// Offsets in the fixed header (RFC 2131 §2, figure 1).
-const SNAME_OFFSET = 44;
-const SNAME_LENGTH = 64;
-const FILE_OFFSET = 108;
-const FILE_LENGTH = 128;
 
 /**
  * Parses one UDP payload into a DhcpMessage, or throws DhcpCodecError.

@@ -16,6 +16,11 @@ export const MAGIC_COOKIE = 0x63825363;
 
 /** RFC 2131 §2: op(1) htype(1) hlen(1) hops(1) xid(4) secs(2) flags(2) ciaddr yiaddr siaddr giaddr (4 each) chaddr(16) sname(64) file(128). */
 export const FIXED_HEADER_LENGTH = 236;
+/** RFC 2131 §2: where `sname` and `file` sit in the fixed header, and their sizes. */
+export const SNAME_OFFSET = 44;
+export const SNAME_LENGTH = 64;
+export const FILE_OFFSET = 108;
+export const FILE_LENGTH = 128;
 /** Fixed header plus the magic cookie: the least a DHCP (not BOOTP) packet can be. */
 export const MIN_DHCP_LENGTH = FIXED_HEADER_LENGTH + 4;
 /**

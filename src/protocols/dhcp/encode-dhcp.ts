@@ -3,17 +3,18 @@ import { DhcpCodecError } from "./dhcp-codec-error.js";
 import {
   type DhcpMessage,
   DEFAULT_MAX_MESSAGE,
+  FILE_LENGTH,
+  FILE_OFFSET,
   FIXED_HEADER_LENGTH,
   MAGIC_COOKIE,
   MIN_DHCP_LENGTH,
   MIN_REPLY_LENGTH,
   Opt,
+  SNAME_LENGTH,
+  SNAME_OFFSET,
 } from "./dhcp-message.js";
 
 export type EncodableDhcpMessage = Omit<DhcpMessage, "messageType">;
-
-const SNAME_OFFSET = 44;
-const FILE_OFFSET = 108;
 
 /**
  * Serialises a message. `maxSize` is the largest UDP payload the peer takes
@@ -33,7 +34,11 @@ export function encodeDhcp(msg: EncodableDhcpMessage, maxSize: number = DEFAULT_
   if (total + 1 > room) {
     // Fields in RFC 3396 §5 order: options (less 3 bytes for option 52 and
     // 1 for END), then file, then sname, each only when it carries no text.
-    const limits = [room - 4, msg.file === "" ? 128 - 1 : -1, msg.sname === "" ? 64 - 1 : -1];
+    const limits = [
+      room - 4,
+      msg.file === "" ? FILE_LENGTH - 1 : -1,
+      msg.sname === "" ? SNAME_LENGTH - 1 : -1,
+    ];
     let f = 0;
     let used = 0;
     pieces.forEach((p, i) => {
@@ -71,8 +76,8 @@ export function encodeDhcp(msg: EncodableDhcpMessage, maxSize: number = DEFAULT_
   writeIpv4(buf, 20, msg.siaddr);
   writeIpv4(buf, 24, msg.giaddr);
   msg.chaddr.copy(buf, 28, 0, Math.min(16, msg.chaddr.length));
-  if (!(overload & 2)) writeText(buf, SNAME_OFFSET, 64, msg.sname, "sname");
-  if (!(overload & 1)) writeText(buf, FILE_OFFSET, 128, msg.file, "file");
+  if (!(overload & 2)) writeText(buf, SNAME_OFFSET, SNAME_LENGTH, msg.sname, "sname");
+  if (!(overload & 1)) writeText(buf, FILE_OFFSET, FILE_LENGTH, msg.file, "file");
   buf.writeUInt32BE(MAGIC_COOKIE, FIXED_HEADER_LENGTH);
 
   const at = [MIN_DHCP_LENGTH, FILE_OFFSET, SNAME_OFFSET];

@@ -8,7 +8,7 @@ import { readIp, readText, readUint32 } from "../../protocols/dhcp/dhcp-option-v
 import { decodeDhcp } from "../../protocols/dhcp/decode-dhcp.js";
 import { decodePxeVendorOptions } from "../../protocols/dhcp/pxe-vendor-options.js";
 import { type ClientPacketSpec, makeClientPacket } from "../../protocols/dhcp/make-client-packet.js";
-import type { DhcpListener, DhcpOutbound } from "./dhcp-handler.js";
+import type { DhcpListener, DhcpOutbound } from "./dhcp-datagram.js";
 import { type HandlerFixture, makeHandlerFixture, TEST_FLEET } from "./dhcp-handler-fixture.js";
 
 const fixtures = fileURLToPath(new URL("../../../test/fixtures/dhcp/", import.meta.url));
@@ -65,7 +65,7 @@ describe("full mode: DISCOVER/OFFER/REQUEST/ACK (RFC 2131 §3.1)", () => {
     assert.equal(readUint32(o.get(Opt.LEASE_TIME)), 600);
     assert.equal(readUint32(o.get(Opt.RENEWAL_TIME)), 300);
     assert.equal(readUint32(o.get(Opt.REBINDING_TIME)), 525);
-    // seed 000: option 128 as colon hex, 129 as text, and the root path.
+    // An LTSP dhcpd.conf's Etherboot options: 128 as colon hex, 129 as text, and the root path.
     assert.deepEqual(o.get(128), Buffer.from("e44574680000", "hex"));
     assert.equal(readText(o.get(129)), "NIC=ne IO=0x300");
     assert.equal(readText(o.get(Opt.ROOT_PATH)), "198.18.10.1:/opt/ltsp/i386");
@@ -174,7 +174,7 @@ describe("full mode: DISCOVER/OFFER/REQUEST/ACK (RFC 2131 §3.1)", () => {
   });
 });
 
-describe("seed 000's alternative ports", () => {
+describe("Etherboot's alternative ports 1067/1068 (a second server beside the site's own)", () => {
   test("services.dhcp.port 1067: replies go to client port 1068, relays to 1067", async () => {
     const f = await makeHandlerFixture(TEST_FLEET.replace("mode: full,", "mode: full, port: 1067,"));
     const [offer] = await send(f, { type: T.DISCOVER, mac: MAC });
@@ -246,7 +246,7 @@ describe("full mode: guards", () => {
     assert.equal(ack?.msg.messageType, T.ACK);
   });
 
-  test("boot_unknown: false (seed 000's boot-unknown-clients false) serves declared hosts only", async () => {
+  test("boot_unknown: false (ISC dhcpd's boot-unknown-clients false) serves declared hosts only", async () => {
     const f = await makeHandlerFixture(TEST_FLEET.replace("boot_unknown: true", "boot_unknown: false"));
     assert.deepEqual(await send(f, { type: T.DISCOVER, mac: MAC }), []);
     assert.equal(f.handler.counters.get("dropped.unknown-client"), 1);

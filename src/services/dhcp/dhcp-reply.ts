@@ -79,8 +79,8 @@ export function buildReply(spec: ReplySpec): Buffer {
       if (spec.machine?.hostname) options.set(Opt.HOSTNAME, textOption(spec.machine.hostname));
       if (d?.root_path) options.set(Opt.ROOT_PATH, textOption(d.root_path.value));
       if (d?.ntp) options.set(Opt.NTP_SERVERS, ipOption(...d.ntp.value));
-      // Custom options by code (seed 000's 128/129); a bad one is left out, the
-      // config loader has already reported it.
+      // Custom options by code (LTSP's dhcpd.conf files give Etherboot 128
+      // and 129); a bad one is left out, the config loader has already reported it.
       for (const [code, value] of Object.entries(d?.options?.value ?? {})) {
         try {
           const n = parseOptionCode(code);

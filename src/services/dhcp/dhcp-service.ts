@@ -18,7 +18,7 @@
  *   (relayed), ciaddr, option 54, option 50. A DISCOVER carries none of
  *   these, so it is offered in every local network, each offer sent out of
  *   its own interface: the client hears only the one for its segment
- *   (dhcp-handler.ts #discoverNetworks).
+ *   (network-locator.ts).
  * Limits: two local networks on one interface (secondary addresses on one
  * segment) get offers from both; a client moved between segments can get an
  * ACK for its old network on INIT-REBOOT that never reaches it, times out
@@ -26,38 +26,17 @@
  * - Proxy mode adds a socket on the proxy port (4011); its replies go out
  *   of that socket, so their source port is 4011 (iPXE drops others).
  */
-import { createSocket } from "node:dgram";
 import type { BootPlanner } from "../../boot/boot-planner.js";
 import type { FleetConfig, Resolver } from "../../config/model.js";
 import { type Clock, type EventBus, systemClock } from "../../events/event-bus.js";
 import type { Logger } from "../../logging/logger.js";
 import type { Store } from "../../store/store.js";
-import { DhcpHandler, type DhcpInbound, type DhcpListener, type DhcpOutbound } from "./dhcp-handler.js";
+import type { DhcpInbound, DhcpListener, DhcpOutbound } from "./dhcp-datagram.js";
+import { DhcpHandler } from "./dhcp-handler.js";
 import { DhcpIntakeQueue, peekIsDiscover } from "./dhcp-intake-queue.js";
+import { type DhcpSocketBinder, type DhcpUdpSocket, dgramBinder } from "./dhcp-udp-socket.js";
 import { localAddresses } from "./local-addresses.js";
 import type { LocalAddress } from "./served-network.js";
-
-export interface DhcpUdpSocket {
-  send(msg: Buffer, port: number, address: string, callback: (error: Error | null) => void): void;
-  on(event: "message", listener: (msg: Buffer, rinfo: { address: string; port: number }) => void): unknown;
-  on(event: "error", listener: (error: Error) => void): unknown;
-  address(): { address: string; port: number };
-  close(): void;
-}
-
-/** Binds a UDP socket: SO_REUSEADDR (the catch-all and per-interface sockets share a port) and SO_BROADCAST. */
-export type DhcpSocketBinder = (address: string, port: number) => Promise<DhcpUdpSocket>;
-
-export const dgramBinder: DhcpSocketBinder = (address, port) =>
-  new Promise((resolve, reject) => {
-    const s = createSocket({ type: "udp4", reuseAddr: true });
-    s.once("error", reject);
-    s.bind({ address, port }, () => {
-      s.off("error", reject);
-      s.setBroadcast(true);
-      resolve(s);
-    });
-  });
 
 export interface DhcpServiceDeps {
   readonly config: Pick<FleetConfig, "networks" | "hosts" | "server" | "services">;

@@ -21,7 +21,7 @@
  * two packets handled concurrently never pick the same free address.
  */
 import type { Clock } from "../../events/event-bus.js";
-import { ipv4ToNumber, numberToIpv4 } from "../../protocols/ipv4-address.js";
+import { numberToIpv4 } from "../../protocols/ipv4-address.js";
 import type { LeaseRow, Store } from "../../store/store.js";
 import { LeaseWriter } from "./lease-writer.js";
 import type { ServedNetwork } from "./served-network.js";
@@ -232,10 +232,4 @@ function poolAddress(net: ServedNetwork, index: number): number {
     index -= n;
   }
   throw new RangeError(`pool index ${index} past the pool of ${net.cidr}`);
-}
-
-/** For tests and the handler: is the text a usable unicast address (not 0.0.0.0)? */
-export function isSetAddress(ip: string): boolean {
-  const n = ipv4ToNumber(ip);
-  return n !== null && n !== 0;
 }

@@ -1,0 +1,365 @@
+/**
+ * The full DHCP server's side of each exchange (RFC 2131 §4.3): offers from
+ * the pool or a host's reservation, bindings written to the store before
+ * the ACK leaves, renewals, NAKs, declines, releases and INFORM. Leases are
+ * keyed by chaddr (see lease-book.ts); the boot planner is asked only for
+ * machines that are netbooting.
+ */
+import type { BootPlanner, DhcpBootSpec } from "../../boot/boot-planner.js";
+import type { FleetConfig, MachineFacts, ResolvedMachine, Resolver } from "../../config/model.js";
+import type { Clock } from "../../events/event-bus.js";
+import type { Logger } from "../../logging/logger.js";
+import { type DhcpMessage, DhcpMessageType, Opt } from "../../protocols/dhcp/dhcp-message.js";
+import { readIp, readText } from "../../protocols/dhcp/dhcp-option-values.js";
+import { isSetAddress } from "../../protocols/dhcp/is-set-address.js";
+import type { LeaseRow } from "../../store/store.js";
+import type { DhcpInbound, DhcpOutbound } from "./dhcp-datagram.js";
+import { type DhcpEvents, factsDetail } from "./dhcp-events.js";
+import { buildReply } from "./dhcp-reply.js";
+import type { DropLog } from "./drop-log.js";
+import type { LeaseBook } from "./lease-book.js";
+import { machineFactsFromPacket } from "./machine-facts-from-packet.js";
+import type { NetworkLocator } from "./network-locator.js";
+import type { ReplyRouter } from "./reply-router.js";
+import { inPool, type ServedNetwork } from "./served-network.js";
+
+/** How long an offer holds its address when the handler is not told. */
+const DEFAULT_OFFER_HOLD_MS = 60_000;
+/** How long a declined address stays out of the pool when the handler is not told. */
+const DEFAULT_DECLINE_HOLD_MS = 600_000;
+
+export interface FullExchangeOptions {
+  readonly config: FleetConfig["services"]["dhcp"];
+  readonly resolver: Resolver;
+  readonly planner: BootPlanner;
+  readonly leases: LeaseBook;
+  readonly locate: NetworkLocator;
+  readonly router: ReplyRouter;
+  readonly events: DhcpEvents;
+  readonly drops: DropLog;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** How long an offer holds its address (default 60 s). */
+  readonly offerHoldMs?: number | undefined;
+  /** How long a declined address stays out of the pool (default 10 min). */
+  readonly declineHoldMs?: number | undefined;
+}
+
+export class FullExchange {
+  readonly #config: FleetConfig["services"]["dhcp"];
+  readonly #resolver: Resolver;
+  readonly #planner: BootPlanner;
+  readonly #leases: LeaseBook;
+  readonly #locate: NetworkLocator;
+  readonly #router: ReplyRouter;
+  readonly #events: DhcpEvents;
+  readonly #drops: DropLog;
+  readonly #logger: Logger;
+  readonly #clock: Clock;
+  readonly #offerHoldMs: number;
+  readonly #declineHoldMs: number;
+
+  constructor(options: FullExchangeOptions) {
+    this.#config = options.config;
+    this.#resolver = options.resolver;
+    this.#planner = options.planner;
+    this.#leases = options.leases;
+    this.#locate = options.locate;
+    this.#router = options.router;
+    this.#events = options.events;
+    this.#drops = options.drops;
+    this.#logger = options.logger;
+    this.#clock = options.clock;
+    this.#offerHoldMs = options.offerHoldMs ?? DEFAULT_OFFER_HOLD_MS;
+    this.#declineHoldMs = options.declineHoldMs ?? DEFAULT_DECLINE_HOLD_MS;
+  }
+
+  /** Marks leases that ran out as expired and publishes one event for each binding that did. */
+  async expire(): Promise<number> {
+    const gone = await this.#leases.expire();
+    for (const row of gone) this.#events.publish("dhcp.expire", row.mac, row.ip, { network: row.network });
+    return gone.length;
+  }
+
+  /** A request that came in on the DHCP port, by message type (RFC 2131 §4.3.1 to §4.3.5). */
+  async handle(msg: DhcpMessage, inbound: DhcpInbound): Promise<DhcpOutbound[]> {
+    const facts = machineFactsFromPacket(msg);
+    const mac = facts.mac;
+    switch (msg.messageType) {
+      case DhcpMessageType.DISCOVER: {
+        this.#events.publish("dhcp.discover", mac, undefined, factsDetail(facts));
+        const out: DhcpOutbound[] = [];
+        for (const net of this.#locate.forDiscover(msg, inbound)) {
+          const reply = this.#offer(msg, net, facts);
+          if (reply) out.push(reply);
+        }
+        return out;
+      }
+      case DhcpMessageType.REQUEST:
+        return await this.#request(msg, inbound, facts);
+      case DhcpMessageType.DECLINE:
+        await this.#decline(msg, inbound, mac);
+        return [];
+      case DhcpMessageType.RELEASE:
+        await this.#release(msg, inbound, mac);
+        return [];
+      case DhcpMessageType.INFORM:
+        return this.#inform(msg, inbound, facts);
+      default:
+        return this.#drops.ignore("server-message-type");
+    }
+  }
+
+  #offer(msg: DhcpMessage, net: ServedNetwork, facts: MachineFacts): DhcpOutbound | null {
+    const mac = facts.mac;
+    const reservation = this.#reservation(mac, net);
+    let ip: string | null = null;
+    if (reservation) {
+      if (this.#leases.availableFor(net, reservation, mac)) ip = reservation;
+      else {
+        this.#drops.drop("reservation-taken", { mac, ip: reservation, network: net.cidr });
+        return null;
+      }
+    } else {
+      // RFC 2131 §4.3.1 order: the client's current or last address, then
+      // the address it asks for, then a free one.
+      const previous = this.#leases.forMac(net, mac);
+      const requested = readIp(msg.options.get(Opt.REQUESTED_IP));
+      if (previous && inPool(net, previous.ip) && this.#leases.availableFor(net, previous.ip, mac)) {
+        ip = previous.ip;
+      } else if (this.#leases.held(net) >= net.maxLeases) {
+        this.#noAddress(net, mac);
+        return null;
+      } else if (requested && inPool(net, requested) && this.#leases.availableFor(net, requested, mac)) {
+        ip = requested;
+      } else {
+        const free = this.#leases.freeAddress(net, mac);
+        if (free === "cap" || free === "exhausted") {
+          this.#noAddress(net, mac);
+          return null;
+        }
+        ip = free;
+      }
+    }
+    const machine = this.#resolver.resolve({ ...facts, ip });
+    if (!this.#mayServe(machine, mac)) return null;
+    this.#leases.offer(net, mac, ip, this.#offerHoldMs, {
+      hostname: machine.hostname ?? null,
+      clientId: clientIdOf(msg),
+    });
+    const boot = this.#boot({ ...facts, ip });
+    const data = buildReply({
+      type: DhcpMessageType.OFFER,
+      request: msg,
+      net,
+      yiaddr: ip,
+      leaseSeconds: this.#leaseSeconds(machine),
+      machine,
+      boot,
+    });
+    this.#events.publish("dhcp.offer", mac, ip, { network: net.cidr, boot_file: boot?.bootFile });
+    return this.#router.toClient(DhcpMessageType.OFFER, data, msg, net);
+  }
+
+  async #request(msg: DhcpMessage, inbound: DhcpInbound, facts: MachineFacts): Promise<DhcpOutbound[]> {
+    const mac = facts.mac;
+    const serverId = readIp(msg.options.get(Opt.SERVER_ID));
+    const requested = readIp(msg.options.get(Opt.REQUESTED_IP));
+    let net: ServedNetwork | undefined;
+    let ip: string | null;
+    let state: "selecting" | "init-reboot" | "renewing";
+    if (serverId) {
+      // SELECTING (RFC 2131 §4.3.2): the client names the server it chose.
+      state = "selecting";
+      net = this.#locate.forDiscover(msg, inbound).find((n) => n.serverId === serverId);
+      if (!net) {
+        // It chose another server: our offers to it are void.
+        this.#leases.dropOffers(mac);
+        this.#events.publish("dhcp.request", mac, requested ?? undefined, {
+          ...factsDetail(facts),
+          chose: serverId,
+        });
+        return this.#drops.ignore("other-server");
+      }
+      ip = requested ?? (isSetAddress(msg.ciaddr) ? msg.ciaddr : null);
+    } else if (isSetAddress(msg.ciaddr)) {
+      // RENEWING (unicast) or REBINDING (broadcast): ciaddr is the lease.
+      state = "renewing";
+      net = this.#locate.forClient(msg, inbound);
+      ip = msg.ciaddr;
+    } else if (requested) {
+      // INIT-REBOOT: a client that remembers its address.
+      state = "init-reboot";
+      net = this.#locate.forClient(msg, inbound);
+      ip = requested;
+    } else {
+      return this.#drops.drop("request-without-address", { mac });
+    }
+    this.#events.publish("dhcp.request", mac, ip ?? undefined, { ...factsDetail(facts), state });
+    // Not a network of ours (with several local networks and no relay we
+    // cannot tell where the client is): RFC 2131 §4.3.2, no record, no reply.
+    if (!net || !ip) return this.#drops.ignore("not-our-network");
+    const ours = net.reserved.get(ip) === mac || inPool(net, ip);
+    const reservation = this.#reservation(mac, net);
+    if (
+      !ours ||
+      !this.#leases.availableFor(net, ip, mac) ||
+      (reservation !== undefined && reservation !== ip)
+    ) {
+      // Selected us but wants an address we cannot give, or asks for one
+      // another machine holds: NAK (RFC 2131 §4.3.2). A renewing client we
+      // have no say over (outside our pool, held by no one) gets silence
+      // unless we are authoritative.
+      if (state === "selecting" || this.#config.authoritative || !this.#leases.availableFor(net, ip, mac)) {
+        return [this.#nak(msg, net, mac, ip, ours ? "address in use" : "address not in the pool")];
+      }
+      return this.#drops.ignore("not-ours");
+    }
+    if (
+      !this.#leases.isHeldBy(ip, mac) &&
+      net.reserved.get(ip) !== mac &&
+      this.#leases.held(net) >= net.maxLeases
+    ) {
+      this.#noAddress(net, mac);
+      return [this.#nak(msg, net, mac, ip, "no free lease")];
+    }
+    const machine = this.#resolver.resolve({ ...facts, ip });
+    if (!this.#mayServe(machine, mac)) return [];
+    const leaseSeconds = this.#leaseSeconds(machine);
+    const now = this.#clock.now();
+    const row: LeaseRow = {
+      ip,
+      mac,
+      network: net.cidr,
+      state: "bound",
+      hostname: machine.hostname ?? readText(msg.options.get(Opt.HOSTNAME)) ?? null,
+      clientId: clientIdOf(msg),
+      start: now,
+      expires: now + leaseSeconds * 1000,
+    };
+    // Durable before the ACK leaves (see lease-book.ts).
+    await this.#leases.commit(row);
+    const boot = this.#boot({ ...facts, ip });
+    const data = buildReply({
+      type: DhcpMessageType.ACK,
+      request: msg,
+      net,
+      yiaddr: ip,
+      leaseSeconds,
+      machine,
+      boot,
+    });
+    this.#events.publish("dhcp.ack", mac, ip, {
+      network: net.cidr,
+      state,
+      lease_seconds: leaseSeconds,
+      hostname: machine.hostname,
+      arch: facts.arch,
+      boot_file: boot?.bootFile,
+    });
+    return [this.#router.toClient(DhcpMessageType.ACK, data, msg, net)];
+  }
+
+  /** RFC 2131 §4.3.3: the client found the address in use; keep it out of the pool for a while. */
+  async #decline(msg: DhcpMessage, inbound: DhcpInbound, mac: string): Promise<void> {
+    const ip = readIp(msg.options.get(Opt.REQUESTED_IP));
+    const net = ip ? this.#locate.containing(ip) : this.#locate.forClient(msg, inbound);
+    this.#events.publish("dhcp.decline", mac, ip ?? undefined, { network: net?.cidr });
+    if (!ip || !net) return;
+    const row = this.#leases.byIp(ip);
+    if (row && row.mac !== mac) return; // not this client's to decline
+    const now = this.#clock.now();
+    this.#logger.warn(
+      { mac, ip, network: net.cidr },
+      "dhcp: client declined an address (in use by another host?)",
+    );
+    await this.#leases.commit({
+      ip,
+      mac,
+      network: net.cidr,
+      state: "declined",
+      hostname: row?.hostname ?? null,
+      clientId: row?.clientId ?? clientIdOf(msg),
+      start: now,
+      expires: now + this.#declineHoldMs,
+    });
+  }
+
+  /** RFC 2131 §4.3.4: the client gives the address back; it stays this MAC's first choice. */
+  async #release(msg: DhcpMessage, inbound: DhcpInbound, mac: string): Promise<void> {
+    const ip = msg.ciaddr;
+    this.#events.publish("dhcp.release", mac, ip, {});
+    const row = this.#leases.byIp(ip);
+    if (!row || row.mac !== mac || row.state !== "bound" || !this.#locate.forClient(msg, inbound)) return;
+    await this.#leases.commit({ ...row, state: "released", expires: this.#clock.now() });
+  }
+
+  /** RFC 2131 §4.3.5: options only, no lease, no yiaddr, unicast to ciaddr. */
+  #inform(msg: DhcpMessage, inbound: DhcpInbound, facts: MachineFacts): DhcpOutbound[] {
+    const ip = isSetAddress(msg.ciaddr) ? msg.ciaddr : inbound.address;
+    const net = this.#locate.containing(ip) ?? this.#locate.forClient(msg, inbound);
+    this.#events.publish("dhcp.inform", facts.mac, ip, { network: net?.cidr });
+    if (!net) return this.#drops.ignore("not-our-network");
+    const machine = this.#resolver.resolve({ ...facts, ip });
+    if (!this.#mayServe(machine, facts.mac)) return [];
+    const boot = this.#boot({ ...facts, ip });
+    const data = buildReply({ type: DhcpMessageType.ACK, request: msg, net, machine, boot });
+    this.#events.publish("dhcp.ack", facts.mac, ip, { network: net.cidr, state: "inform" });
+    return [this.#router.informAck(data, msg, ip)];
+  }
+
+  #nak(msg: DhcpMessage, net: ServedNetwork, mac: string, ip: string, why: string): DhcpOutbound {
+    this.#events.publish("dhcp.nak", mac, ip, { network: net.cidr, reason: why });
+    const data = buildReply({ type: DhcpMessageType.NAK, request: msg, net, message: why });
+    return this.#router.nak(data, msg, net);
+  }
+
+  /** No address for a new lease: the max_leases cap, or (without one, or above the pool size) an empty pool. */
+  #noAddress(net: ServedNetwork, mac: string): void {
+    const capped = net.maxLeases < net.poolSize && this.#leases.held(net) >= net.maxLeases;
+    this.#drops.drop(
+      capped ? "max-leases" : "pool-exhausted",
+      { mac, network: net.cidr, pool: net.poolSize, max_leases: net.maxLeases },
+      capped ? "network at max_leases" : "address pool exhausted",
+    );
+  }
+
+  #reservation(mac: string, net: ServedNetwork): string | undefined {
+    const ip = this.#resolver.findHost(mac)?.ip;
+    return ip !== undefined && net.reserved.get(ip) === mac ? ip : undefined;
+  }
+
+  /**
+   * `boot_unknown: false` (ISC dhcpd's `boot-unknown-clients false`, common
+   * in LTSP configs): a machine the config does not declare gets nothing at all.
+   */
+  #mayServe(machine: ResolvedMachine, mac: string): boolean {
+    if (machine.known || machine.boot_unknown.value) return true;
+    this.#drops.dropAsConfigured(
+      "unknown-client",
+      { mac },
+      "dhcp: unknown machine and boot_unknown is false",
+    );
+    return false;
+  }
+
+  /**
+   * The planner is asked only for netboot firmware (PXE or UEFI HTTP vendor
+   * class, iPXE, or an option 93): an installed OS renewing its lease is not
+   * booting, and gets the config's own filename/next_server if any.
+   */
+  #boot(facts: MachineFacts): DhcpBootSpec | null {
+    const vc = facts.vendorClass ?? "";
+    const netboot =
+      vc.startsWith("PXEClient") || vc.startsWith("HTTPClient") || facts.ipxe || facts.arch !== undefined;
+    return netboot ? this.#planner.dhcpBoot(facts) : null;
+  }
+
+  #leaseSeconds(machine: ResolvedMachine): number {
+    return machine.dhcp.lease_time?.value ?? this.#config.lease_time;
+  }
+}
+
+function clientIdOf(msg: DhcpMessage): string | null {
+  return msg.options.get(Opt.CLIENT_ID)?.toString("hex") ?? null;
+}
