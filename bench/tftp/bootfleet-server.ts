@@ -8,7 +8,7 @@
  * `workers` (default 0) runs transfers on that many worker threads; `io`
  * (default native) is how they do their I/O: "native" (their own epoll loop
  * on native/bootfleet_udp, as `bootfleet serve` does when it is built) or
- * "node" (libuv and node:dgram); `busy-poll-us` (default 200, as serve's
+ * "node" (libuv and node:dgram); `busy-poll-us` (default: serve's
  * services.tftp.busy_poll_us) how long native loops poll before sleeping.
  */
 import { createSocket } from "node:dgram";
@@ -16,7 +16,7 @@ import { EventBus } from "../../src/events/event-bus.js";
 import type { Logger } from "../../src/logging/logger.js";
 import { dgramTransferSocketFactory } from "../../src/services/tftp/dgram-transfer-socket-factory.js";
 import { loadNativeUdp } from "../../src/services/tftp/native-udp.js";
-import { DEFAULT_BUSY_POLL_US } from "../../src/services/tftp/poll-loop.js";
+import { DEFAULT_BUSY_POLL_US, DEFAULT_MAX_TRANSFERS } from "../../src/config/config-schema.js";
 import { TftpService } from "../../src/services/tftp/tftp-service.js";
 
 const root = process.argv[2];
@@ -51,7 +51,7 @@ socket.bind(Number(process.argv[3] ?? 0), address, () => {
     transferWorkers:
       workers > 0 ? { count: workers, localAddress: address, native: native.udp, busyPollUs } : undefined,
     root,
-    options: { maxTransfers: 512 },
+    options: { maxTransfers: DEFAULT_MAX_TRANSFERS },
     planner: { generatedFile: async () => null },
     bus: new EventBus(),
     logger,

@@ -70,7 +70,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DEFAULT_BUSY_POLL_US } from "../../src/services/tftp/poll-loop.js";
+import { DEFAULT_BUSY_POLL_US } from "../../src/config/config-schema.js";
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: string): string => {

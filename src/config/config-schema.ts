@@ -3,8 +3,27 @@
  * checks (addresses inside networks, duplicate MACs, images that exist)
  * live in load-config.ts, which turns both kinds of problem into located
  * errors. Keys are the YAML keys of DESIGN.md.
+ *
+ * Every default lives here. Code that runs without a config (a service
+ * started by a test or a bench, a build run from the command line) takes
+ * the same value from the constants below, so the two cannot drift apart.
  */
 import { z } from "zod";
+
+/** `services.tftp.max_transfers`: transfers running at once before further RRQs wait for a slot. */
+export const DEFAULT_MAX_TRANSFERS = 512;
+/** `services.tftp.busy_poll_us`: microseconds a native TFTP worker polls before it sleeps. */
+export const DEFAULT_BUSY_POLL_US = 200;
+/** `services.nbd.port`: the port IANA assigned to NBD. */
+export const DEFAULT_NBD_PORT = 10809;
+/** `images.keep`: versions of each image kept on disk. */
+export const DEFAULT_IMAGES_KEEP = 3;
+/**
+ * Where the iPXE binaries served over TFTP and HTTP are (Debian's ipxe
+ * package installs them there). Not a config key yet: every supported
+ * system has them in this one place.
+ */
+export const DEFAULT_IPXE_DIR = "/usr/lib/ipxe";
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v));
 /** `x` or `[x, y]` -> array. */
@@ -115,9 +134,10 @@ export const configSchema = z.strictObject({
         .strictObject({
           ...enabled,
           port: port.default(69),
-          root: z.string().optional(),
+          /** Relative to `server.data_dir`. */
+          root: z.string().default("tftp"),
           case_insensitive: z.boolean().default(false),
-          max_transfers: z.number().int().positive().default(512),
+          max_transfers: z.number().int().positive().default(DEFAULT_MAX_TRANSFERS),
           /** Transfer worker threads; "auto" = one per core (at most 4), 0 = in the service's thread. */
           workers: z.union([z.literal("auto"), z.number().int().min(0).max(64)]).default("auto"),
           /**
@@ -129,16 +149,20 @@ export const configSchema = z.strictObject({
           /**
            * Microseconds a native worker polls before it sleeps while
            * transfers run (adapts down to 0 for clients that answer slower);
-           * 0 = always sleep. (poll-loop.ts's DEFAULT_BUSY_POLL_US; a test keeps them equal.)
+           * 0 = always sleep.
            */
-          busy_poll_us: z.number().int().min(0).max(1000).default(200),
+          busy_poll_us: z.number().int().min(0).max(1000).default(DEFAULT_BUSY_POLL_US),
         })
         .prefault({}),
       http: z
         .strictObject({ ...enabled, port: port.default(8080), bind: z.string().default("0.0.0.0") })
         .prefault({}),
       nbd: z
-        .strictObject({ ...enabled, port: port.default(10809), bind: z.string().default("0.0.0.0") })
+        .strictObject({
+          ...enabled,
+          port: port.default(DEFAULT_NBD_PORT),
+          bind: z.string().default("0.0.0.0"),
+        })
         .prefault({}),
       syslog: z
         .strictObject({

@@ -3,7 +3,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { ConfigError, formatProblem } from "./config-error.js";
-import { DEFAULT_BUSY_POLL_US } from "../services/tftp/poll-loop.js";
+import { DEFAULT_BUSY_POLL_US } from "./config-schema.js";
 import { loadConfig, loadConfigFromString } from "./load-config.js";
 
 const broken = join(import.meta.dirname, "../../test/fixtures/config/broken");

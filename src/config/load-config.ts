@@ -9,7 +9,13 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import { LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";
 import { type ConfigProblem, ConfigError, didYouMean } from "./config-error.js";
-import { configSchema, knownKeys, type RawConfig, type RawLayer } from "./config-schema.js";
+import {
+  configSchema,
+  DEFAULT_IMAGES_KEEP,
+  knownKeys,
+  type RawConfig,
+  type RawLayer,
+} from "./config-schema.js";
 import { broadcastKey, readLayerTree } from "./layer-tree.js";
 import type {
   AddressLayer,
@@ -169,7 +175,7 @@ function build(
   const dataDir = resolve(dir, raw.server.data_dir);
 
   // Images: declared ones, plus whatever the image store already holds.
-  let keep = 3;
+  let keep = DEFAULT_IMAGES_KEEP;
   const images: Record<string, ImageSpec> = {};
   for (const [name, spec] of Object.entries(raw.images)) {
     if (name === "keep") {
@@ -536,7 +542,7 @@ function build(
     server: { address: serverAddress, interfaces: raw.server.interfaces, data_dir: dataDir },
     services: {
       ...raw.services,
-      tftp: { ...raw.services.tftp, root: resolve(dataDir, raw.services.tftp.root ?? "tftp") },
+      tftp: { ...raw.services.tftp, root: resolve(dataDir, raw.services.tftp.root) },
       api: compact({ token: raw.services.api.token ?? process.env.BOOTFLEET_API_TOKEN }),
     },
     store: compact(raw.store) as FleetConfig["store"],

@@ -21,6 +21,7 @@ import { copyFile, mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { DEFAULT_IMAGES_KEEP } from "../config/config-schema.js";
 import { digestFile } from "./file-digest.js";
 import { buildHookInitrd } from "./hook-initrd.js";
 import {
@@ -43,8 +44,6 @@ import { type ProgressReporter, silentProgress } from "./progress-reporter.js";
 import { resolveInRoot } from "./root-path.js";
 import { runTool } from "./run-tool.js";
 import { mountsUnder, squashRoot } from "./squash-root.js";
-
-export const DEFAULT_IMAGES_KEEP = 3;
 
 export interface BuildImageOptions {
   /** `config.server.data_dir`. */

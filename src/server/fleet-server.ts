@@ -32,6 +32,7 @@ import { TftpService } from "../services/tftp/tftp-service.js";
 import { WolSender, type WolSocket } from "../wol/wol-sender.js";
 import { catalogImageAdmin, catalogImageLookup } from "./catalog-adapters.js";
 import { macForAddress } from "./mac-for-address.js";
+import { DEFAULT_IPXE_DIR } from "../config/config-schema.js";
 import { MachineOverrides } from "../config/machine-overrides.js";
 import type { FleetConfig } from "../config/model.js";
 import { FleetResolver } from "../config/resolve-machine.js";
@@ -115,7 +116,7 @@ export class FleetServer {
       resolver,
       images,
       logger,
-      ipxeDir: IPXE_DIR,
+      ipxeDir: DEFAULT_IPXE_DIR,
       grubBinaries: DEBIAN_GRUB_BINARIES,
       syslinuxDirs: DEBIAN_SYSLINUX_DIRS,
     });
@@ -302,9 +303,6 @@ export function openStore(config: FleetConfig): Store {
     data_dir: config.server.data_dir,
   });
 }
-
-/** Debian's ipxe package. */
-const IPXE_DIR = "/usr/lib/ipxe";
 
 function localIpv4Addresses(): string[] {
   return Object.values(networkInterfaces())

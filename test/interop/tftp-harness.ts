@@ -10,7 +10,7 @@ import { type BootEvent, EventBus } from "../../src/events/event-bus.js";
 import { MemoryLogger } from "../../src/logging/logger.js";
 import { dgramTransferSocketFactory } from "../../src/services/tftp/dgram-transfer-socket-factory.js";
 import { loadNativeUdp, type NativeUdp } from "../../src/services/tftp/native-udp.js";
-import { DEFAULT_BUSY_POLL_US } from "../../src/services/tftp/poll-loop.js";
+import { DEFAULT_BUSY_POLL_US } from "../../src/config/config-schema.js";
 import { TftpService, type TftpServiceOptions } from "../../src/services/tftp/tftp-service.js";
 import type { GeneratedFile } from "../../src/boot/boot-planner.js";
 

@@ -29,6 +29,7 @@ import type { ImageAdmin } from "../../api/image-admin.js";
 import type { InspectableBootPlanner } from "../../boot/fleet-boot-planner.js";
 import { type ImageLookup, isSafeImageName } from "../../boot/image-lookup.js";
 import { parseMac } from "../../boot/mac-address.js";
+import { DEFAULT_IPXE_DIR } from "../../config/config-schema.js";
 import type { FleetConfig, Resolver } from "../../config/model.js";
 import type { BootEvent, EventBus } from "../../events/event-bus.js";
 import type { Logger } from "../../logging/logger.js";
@@ -49,7 +50,7 @@ export interface HttpServiceDeps {
   readonly logger: Logger;
   /** From createBootMetrics(); without it /metrics is 404. */
   readonly metrics?: Registry | undefined;
-  /** iPXE binaries; default /usr/lib/ipxe (Debian's ipxe package). */
+  /** iPXE binaries; default DEFAULT_IPXE_DIR (Debian's ipxe package). */
   readonly ipxeDir?: string | undefined;
   /** The admin page's files (src/web/ or its build); absent: "/" says where things are. */
   readonly webRoot?: string | undefined;
@@ -82,7 +83,7 @@ const IPXE_FILE = /^[A-Za-z0-9][A-Za-z0-9._-]*\.(?:kpxe|kkpxe|pxe|efi|lkrn)$/;
 export function createHttpService(deps: HttpServiceDeps): FastifyInstance {
   const { planner, bus, logger } = deps;
   const log = logger.child({ service: "http" });
-  const ipxeDir = deps.ipxeDir ?? "/usr/lib/ipxe";
+  const ipxeDir = deps.ipxeDir ?? DEFAULT_IPXE_DIR;
   const cacheOptions = deps.hotCache ?? { budget: 512 * 1024 * 1024, maxFile: 192 * 1024 * 1024 };
   const cache =
     cacheOptions === false ? undefined : new HotFileCache(cacheOptions.budget, cacheOptions.maxFile);

@@ -11,6 +11,7 @@
 import { createServer, type AddressInfo, type ListenOptions, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DEFAULT_NBD_PORT } from "../../config/config-schema.js";
 import { type Clock, type EventBus, systemClock } from "../../events/event-bus.js";
 import type { Logger } from "../../logging/logger.js";
 import { NBD_MAX_PAYLOAD_BYTES } from "../../protocols/nbd/nbd-constants.js";
@@ -43,7 +44,7 @@ export const defaultNbdServiceOptions: NbdServiceOptions = Object.freeze({
 export interface NbdServiceDeps {
   /** A server to accept on (listening already, or listened on by `start` with `listen`). */
   readonly server?: Server | undefined;
-  /** Where to listen when no listening server is handed in; default port 10809 on every address. */
+  /** Where to listen when no listening server is handed in; default port DEFAULT_NBD_PORT (10809, IANA) on every address. */
   readonly listen?: ListenOptions | undefined;
   readonly source: NbdExportSource;
   readonly bus: Pick<EventBus, "publish">;
@@ -138,7 +139,7 @@ export class NbdService {
         await new Promise<void>((resolve, reject) => {
           const fail = (err: Error) => reject(err);
           this.#server.once("error", fail);
-          this.#server.listen(this.#d.listen ?? { port: 10809 }, () => {
+          this.#server.listen(this.#d.listen ?? { port: DEFAULT_NBD_PORT }, () => {
             this.#server.off("error", fail);
             resolve();
           });

@@ -35,8 +35,6 @@ import type { TransferSocket, UdpRemote } from "./udp-socket.js";
 const MAX_WAIT_MS = 1000;
 /** The biggest UDP payload: nothing longer can arrive. */
 const RECEIVE_BYTES = 65536;
-/** services.tftp.busy_poll_us when the config does not set it. */
-export const DEFAULT_BUSY_POLL_US = 200;
 /** How long the loop does not busy-poll after another task ran during a poll. */
 const BUSY_POLL_HOLDOFF_MS = 10;
 

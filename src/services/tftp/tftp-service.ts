@@ -11,6 +11,7 @@
  * an ERROR would have failed its boot.
  */
 import type { BootPlanner } from "../../boot/boot-planner.js";
+import { DEFAULT_MAX_TRANSFERS } from "../../config/config-schema.js";
 import { type Clock, type EventBus, systemClock } from "../../events/event-bus.js";
 import type { Logger } from "../../logging/logger.js";
 import { toNetascii } from "../../protocols/tftp/netascii.js";
@@ -64,7 +65,7 @@ export interface TftpServiceOptions {
 }
 
 export const defaultTftpServiceOptions: TftpServiceOptions = Object.freeze({
-  maxTransfers: 256,
+  maxTransfers: DEFAULT_MAX_TRANSFERS,
   caseInsensitive: false,
   retransmitMs: 1000,
   maxRetransmitMs: 8000,
