@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { describe, it } from "node:test";
+import type { ConfigDisk, DiskEntryKind } from "./config-disk.js";
 import { ConfigError, formatProblem } from "./config-error.js";
 import { DEFAULT_BUSY_POLL_US } from "./config-schema.js";
 import { loadConfig, loadConfigFromString } from "./load-config.js";
@@ -198,5 +199,109 @@ describe("loadConfig on good configs", () => {
       assert.deepEqual([p!.at.line, p!.at.column], [3, 15]);
       assert.match(formatProblem(p!), /auto.*native.*node/);
     }
+  });
+});
+
+/** A folder tree in memory: path -> file contents, or a kind for folders and links. */
+function fakeDisk(entries: Record<string, string | { kind: DiskEntryKind; mode?: number }>): ConfigDisk {
+  const nodes = new Map<string, { kind: DiskEntryKind; mode: number; content?: Buffer }>();
+  for (const [path, e] of Object.entries(entries)) {
+    for (let d = dirname(path); !nodes.has(d); d = dirname(d)) nodes.set(d, { kind: "folder", mode: 0o755 });
+    nodes.set(
+      path,
+      typeof e === "string"
+        ? { kind: "file", mode: 0o644, content: Buffer.from(e) }
+        : { kind: e.kind, mode: e.mode ?? 0o644 },
+    );
+  }
+  const node = (path: string) => {
+    const n = nodes.get(path);
+    if (!n) throw Object.assign(new Error(`ENOENT: ${path}`), { code: "ENOENT" });
+    return n;
+  };
+  return {
+    exists: (path) => nodes.has(path),
+    readFile: (path) => {
+      const n = node(path);
+      if (!n.content) throw Object.assign(new Error(`EISDIR: ${path}`), { code: "EISDIR" });
+      return n.content;
+    },
+    readDir: (path) =>
+      [...nodes]
+        .filter(([p]) => p !== path && dirname(p) === path)
+        .map(([p, n]) => ({ name: basename(p), kind: n.kind })),
+    stat: (path) => node(path),
+  };
+}
+
+describe("loadConfig with the disk and environment handed in", () => {
+  const yaml = [
+    "server: { address: 198.18.0.1, data_dir: var }",
+    "networks:",
+    "  - subnet: 198.18.0.0/24",
+    "defaults:",
+    "  image: built",
+    "  files:",
+    "    /etc/motd: { source: files/motd, mode: '0600' }",
+    "hosts:",
+    "  lab3-14: { mac: '52:54:00:12:34:56' }",
+    "",
+  ].join("\n");
+
+  it("reads the config, the files it names, the layers/ tree and the image store through that disk", async () => {
+    const disk = fakeDisk({
+      "/fleet/bootfleet.yaml": yaml,
+      "/fleet/files/motd": "welcome\n",
+      "/fleet/var/images/built": { kind: "folder" },
+      "/fleet/layers/base/etc/issue": "base\n",
+      "/fleet/layers/labs/lab3/etc/issue": "lab 3\n",
+      "/fleet/layers/hosts/lab3-14/etc/hostname": "lab3-14\n",
+      "/fleet/layers/networks/198.18.0.255/etc/resolv.conf": "nameserver 198.18.0.1\n",
+    });
+    const c = await loadConfig("/fleet/bootfleet.yaml", { disk, env: {} });
+    assert.equal(c.defaults.files?.["/etc/motd"]?.content.toString(), "welcome\n");
+    assert.equal(c.defaults.files?.["/etc/motd"]?.mode, 0o600);
+    assert.equal(c.defaults.files?.["/etc/issue"]?.content.toString(), "base\n");
+    assert.deepEqual(c.groups.find((g) => g.name === "lab3")?.match, { hostname: ["lab3-*"] });
+    assert.ok(c.hosts[0]?.files?.["/etc/hostname"]);
+    assert.ok(c.networks[0]?.files?.["/etc/resolv.conf"], "a network folder named by its broadcast address");
+    assert.equal(c.layers_dir, "/fleet/layers");
+  });
+
+  it("reports what it cannot read there, each at its place", async () => {
+    const disk = fakeDisk({
+      "/fleet/bootfleet.yaml": yaml,
+      "/fleet/layers/base/etc/link": { kind: "symlink" },
+    });
+    await assert.rejects(loadConfig("/fleet/bootfleet.yaml", { disk, env: {} }), (e) => {
+      assert.ok(e instanceof ConfigError);
+      assert.deepEqual(
+        e.problems.map((p) => [p.at.file, p.at.line, p.path, p.message]),
+        [
+          ["/fleet/layers/base/etc/link", 1, "layers", "only regular files and folders can be layered"],
+          ["/fleet/bootfleet.yaml", 5, "defaults.image", "image 'built' does not exist"],
+          [
+            "/fleet/bootfleet.yaml",
+            7,
+            "defaults.files./etc/motd.source",
+            "cannot read /fleet/files/motd: ENOENT",
+          ],
+        ],
+      );
+      return true;
+    });
+    await assert.rejects(loadConfig("/elsewhere.yaml", { disk, env: {} }), /config file not found/);
+  });
+
+  it("takes the API token from the environment it is given when the config has none", () => {
+    const minimal = "server: { address: 198.18.0.1 }\n";
+    const env = { BOOTFLEET_API_TOKEN: "from-the-environment-123" };
+    assert.equal(
+      loadConfigFromString(minimal, "t.yaml", { env }).services.api.token,
+      "from-the-environment-123",
+    );
+    assert.equal(loadConfigFromString(minimal, "t.yaml", { env: {} }).services.api.token, undefined);
+    const written = "server: { address: 198.18.0.1 }\nservices: { api: { token: from-the-config-4567 } }\n";
+    assert.equal(loadConfigFromString(written, "t.yaml", { env }).services.api.token, "from-the-config-4567");
   });
 });
