@@ -42,7 +42,6 @@ const app = createHttpService({
   bus,
   images,
   logger: new MemoryLogger(),
-  env: {},
   hotCache: process.argv.includes("--no-cache") ? false : undefined,
 });
 await app.listen({ host: "127.0.0.1", port: 0 });

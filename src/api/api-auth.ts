@@ -1,21 +1,12 @@
 /**
  * Who may change state. Reads are open (the admin page and `bootfleet
  * machines` need nothing); every write needs `Authorization: Bearer <token>`
- * with the token from the config (`services.api.token`) or the environment
- * (`BOOTFLEET_API_TOKEN`, which wins over an empty config). No token
- * configured: the write API is off, and says how to turn it on.
+ * with the token the config loader chose: `services.api.token`, or when the
+ * config sets none, the environment's `BOOTFLEET_API_TOKEN` (config-env.ts).
+ * No token configured: the write API is off, and says how to turn it on.
  */
 import { timingSafeEqual } from "node:crypto";
-import type { FleetConfig } from "../config/model.js";
 import { ApiError } from "./api-errors.js";
-
-export function configuredToken(
-  config: FleetConfig,
-  env: Readonly<Record<string, string | undefined>>,
-): string | undefined {
-  const token = config.services.api.token || env.BOOTFLEET_API_TOKEN;
-  return token && token.length > 0 ? token : undefined;
-}
 
 export type BearerCheck = "ok" | "missing" | "wrong" | "disabled";
 

@@ -420,12 +420,8 @@ describe("REST API without a token configured", () => {
   });
 
   it("takes the token from BOOTFLEET_API_TOKEN when the config has none", async () => {
-    const { config, resolver } = apiFleet(null);
-    const h2 = await startHttp({
-      config,
-      resolver,
-      extra: { env: { BOOTFLEET_API_TOKEN: "from-the-environment-123" } },
-    });
+    const { config, resolver } = apiFleet(null, { BOOTFLEET_API_TOKEN: "from-the-environment-123" });
+    const h2 = await startHttp({ config, resolver });
     try {
       const r = await h2.app.inject({
         method: "POST",

@@ -8,10 +8,10 @@
 export type Environment = Readonly<Record<string, string | undefined>>;
 
 export interface ConfigEnv {
-  /** BOOTFLEET_API_TOKEN; used when the config sets no `services.api.token`. */
+  /** BOOTFLEET_API_TOKEN; used when the config sets no `services.api.token`. Empty is unset. */
   readonly apiToken?: string | undefined;
 }
 
 export function readConfigEnv(env: Environment): ConfigEnv {
-  return { apiToken: env.BOOTFLEET_API_TOKEN };
+  return { apiToken: env.BOOTFLEET_API_TOKEN || undefined };
 }

@@ -11,7 +11,6 @@ import { createServer, type AddressInfo, type Server } from "node:net";
 import { availableParallelism, networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { configuredToken } from "../api/api-auth.js";
 import { createBootMetrics } from "../api/boot-metrics.js";
 import { registerMachineImageRoutes } from "../api/machine-image-routes.js";
 import { registerWebAdminRoutes } from "../api/web-admin-routes.js";
@@ -151,7 +150,7 @@ export class FleetServer {
             store,
             bus,
             logger,
-            token: configuredToken(config, process.env),
+            token: config.services.api.token,
             wake: wolWakeSender(wol),
           }),
         { prefix: "/api/v1" },
@@ -166,7 +165,7 @@ export class FleetServer {
             store,
             bus,
             logger,
-            token: configuredToken(config, process.env),
+            token: config.services.api.token,
             overrides: this.overrides,
             images,
             imageAdmin: catalogImageAdmin(catalog, config),

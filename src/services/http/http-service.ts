@@ -22,7 +22,6 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Registry } from "prom-client";
-import { configuredToken } from "../../api/api-auth.js";
 import { ApiError } from "../../api/api-errors.js";
 import { clientIp, registerApi } from "../../api/api-routes.js";
 import type { ImageAdmin } from "../../api/image-admin.js";
@@ -54,8 +53,6 @@ export interface HttpServiceDeps {
   readonly ipxeDir?: string | undefined;
   /** The admin page's files (src/web/ or its build); absent: "/" says where things are. */
   readonly webRoot?: string | undefined;
-  /** Where BOOTFLEET_API_TOKEN is read; default process.env. */
-  readonly env?: Readonly<Record<string, string | undefined>> | undefined;
   /**
    * Keep hot image files in memory (see hot-file-cache.ts): budget and
    * largest file in bytes; false streams every request from disk.
@@ -119,7 +116,7 @@ export function createHttpService(deps: HttpServiceDeps): FastifyInstance {
         images: deps.images,
         imageAdmin: deps.imageAdmin,
         logger: log.child({ part: "api" }),
-        token: configuredToken(deps.config, deps.env ?? process.env),
+        token: deps.config.services.api.token,
         onPersisted: deps.onPersisted,
         stream: deps.eventStream,
       }),
