@@ -1,8 +1,9 @@
 /**
- * The one schema of the config file: shapes, types and defaults. Semantic
- * checks (addresses inside networks, duplicate MACs, images that exist)
- * live in load-config.ts, which turns both kinds of problem into located
- * errors. Keys are the YAML keys of DESIGN.md.
+ * The one schema of the config file: shapes, types and defaults. The
+ * checks across values (addresses inside networks, duplicate MACs, images
+ * that exist) are the loader's later steps (check-config.ts); both kinds of
+ * problem become located errors. Keys are the YAML keys the README's config
+ * reference lists.
  *
  * Every default lives here. Code that runs without a config (a service
  * started by a test or a bench, a build run from the command line) takes
@@ -18,11 +19,7 @@ export const DEFAULT_BUSY_POLL_US = 200;
 export const DEFAULT_NBD_PORT = 10809;
 /** `images.keep`: versions of each image kept on disk. */
 export const DEFAULT_IMAGES_KEEP = 3;
-/**
- * Where the iPXE binaries served over TFTP and HTTP are (Debian's ipxe
- * package installs them there). Not a config key yet: every supported
- * system has them in this one place.
- */
+/** The iPXE binaries served over TFTP and HTTP: where Debian's ipxe package installs them. Not a config key. */
 export const DEFAULT_IPXE_DIR = "/usr/lib/ipxe";
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v));
@@ -82,7 +79,7 @@ const network = z.strictObject({
   pool: stringList.optional(),
   interface: z.string().optional(),
   max_leases: z.number().int().positive().optional(),
-  // DESIGN.md writes these on the network itself; same as dhcp.routers etc.
+  // The usual place to write them for a network; the same as dhcp.routers etc.
   routers: stringList.optional(),
   dns: stringList.optional(),
   domain: z.string().optional(),

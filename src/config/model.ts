@@ -75,11 +75,11 @@ export interface DhcpLayerOptions {
   readonly domain?: string | undefined;
   readonly lease_time?: number | undefined; // seconds
   readonly next_server?: string | undefined;
-  /** Boot file override (seed 000's `filename`); normally the planner chooses. */
+  /** Boot file override (dhcpd's `filename`, as imported configs write it); normally the planner chooses. */
   readonly filename?: string | undefined;
   readonly root_path?: string | undefined;
   readonly ntp?: readonly string[] | undefined;
-  /** Custom options by code: { 128: "text" } or hex "0x..."; seed 000's 128/129. */
+  /** Custom options by code: { 128: "text" } or hex "0x..."; e.g. 128/129, which Etherboot ROMs read. */
   readonly options?: Readonly<Record<string, string>> | undefined;
 }
 
@@ -115,7 +115,7 @@ export interface Host extends LayerSpec {
   readonly at: SourceLocation;
 }
 
-/** Per-address layer (seed 003's IP layer): `addresses: { 198.18.0.14: {...} }`. */
+/** Per-address layer (the diskless scripts' IP layer): `addresses: { 198.18.0.14: {...} }`. */
 export interface AddressLayer extends LayerSpec {
   readonly ip: string;
   readonly at: SourceLocation;
@@ -134,7 +134,7 @@ export interface ImageSpec {
 export interface ServicesConfig {
   readonly dhcp: {
     readonly mode: DhcpMode;
-    readonly port: number; // 67; seed 000's 1067 trick
+    readonly port: number; // 67; 1067 for a second server beside the site's, for ROMs built to ask there
     readonly proxy_port: number; // 4011
     readonly lease_time: number; // seconds
     readonly authoritative: boolean;

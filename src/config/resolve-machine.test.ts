@@ -113,7 +113,7 @@ describe("FleetResolver", () => {
     assert.equal(res({ mac: "52:54:00:12:34:56".toUpperCase() }).hostname, "lab3-14");
   });
 
-  it("a host is found by hostname, also fully qualified (seed 003 strips the domain)", () => {
+  it("a host is found by hostname, also fully qualified (the domain is dropped)", () => {
     assert.equal(res({ hostname: "lab3-14.example.edu" }).known, true);
   });
 
@@ -286,7 +286,7 @@ describe("image set through the API (the last layer)", () => {
   });
 });
 
-describe("seed 003 layering from a layers/ tree", () => {
+describe("diskless-scripts layering from a layers/ tree", () => {
   it("base < network < lab < host < IP", async () => {
     const c = await loadConfig(
       join(import.meta.dirname, "../../test/fixtures/config/seed003/bootfleet.yaml"),

@@ -9,9 +9,10 @@
  * (today its image; see machine-overrides.ts): the newest decision wins over
  * the file, and `bootfleet explain` names who set it and when.
  *
- * which is seed 003's base < network < lab < host < IP. `settings`, `files`
- * and `dhcp.options` merge key by key; `kernel_args` accumulate.
- * Like fastify's child contexts, a layer never changes the ones before it.
+ * which is the diskless scripts' base < network < lab < host < IP (see
+ * layer-tree.ts). `settings`, `files` and `dhcp.options` merge key by key;
+ * `kernel_args` accumulate. A layer never changes the ones before it, so
+ * what one machine resolves cannot leak into another's.
  */
 import type {
   FleetConfig,
@@ -79,7 +80,7 @@ export class FleetResolver implements Resolver {
     const host =
       this.#hostByMac.get(mac) ??
       (facts.hostname ? this.#hostByName.get(facts.hostname.toLowerCase().split(".")[0]!) : undefined);
-    // seed 003: "lab3-12.example.edu would be just lab3-12".
+    // Hosts are named without their domain: lab3-12.example.edu is lab3-12.
     const hostname = host?.name ?? facts.hostname?.split(".")[0];
     const ip = host?.ip ?? facts.ip;
     const network =
