@@ -29,7 +29,7 @@ export interface CheckInputs {
   readonly dir: string;
   readonly disk: ConfigDisk;
   readonly env: ConfigEnv;
-  readonly images: ImageNamesOptions;
+  readonly imageNames: ImageNamesOptions;
 }
 
 /** The checked config, not frozen yet; throws a ConfigError with every problem found. */
@@ -38,11 +38,13 @@ export function checkConfig(raw: RawConfig, inputs: CheckInputs): FleetConfig {
   const problems = new ConfigProblems(map);
   const base: CheckContext = { map, problems, dir, disk };
 
+  // Problems are sorted by line and column at the end; those at the same
+  // place (every layers/ file is at 1:1) stay in the order of these steps.
   const server = checkServer(raw.server, base);
   const { images, keep } = checkImages(raw.images, base);
   const ctx: LayerContext = {
     ...base,
-    images: new ImageNames(Object.keys(images), server.data_dir, inputs.images, base),
+    images: new ImageNames(Object.keys(images), server.data_dir, inputs.imageNames, base),
   };
   const networks = checkNetworks(raw.networks, ctx);
   const tree = readLayerTree(raw.layers, dir, problems, disk);

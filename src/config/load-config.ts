@@ -43,7 +43,7 @@ export function loadConfigFromString(text: string, file: string, options: LoadOp
     dir: dirname(resolve(file)),
     disk: options.disk ?? nodeConfigDisk,
     env: readConfigEnv(options.env ?? process.env),
-    images: { existing: options.existingImages, skipCheck: options.skipImageCheck },
+    imageNames: { existing: options.existingImages, skipCheck: options.skipImageCheck },
   });
   return deepFreeze(config);
 }
