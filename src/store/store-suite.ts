@@ -1,6 +1,7 @@
 /**
- * The one test suite every store backend runs (kysely's layout): memory and
- * SQLite in `store.test.ts`, PostgreSQL in `test/interop/store-postgres.test.ts`.
+ * The one test suite every store backend runs, so they cannot drift apart:
+ * memory and SQLite in `store.test.ts`, PostgreSQL in
+ * `test/interop/store-postgres.test.ts`.
  * A backend passes when it answers exactly what the memory store answers,
  * except that SQL backends may hold a bounded overshoot of log lines between
  * retention passes (see `pruneInterval`).

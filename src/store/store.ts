@@ -1,8 +1,9 @@
 /**
  * The store: one small interface, one folder per backend (`sqlite/`,
  * `postgres/`) with the same file names, one test suite run against each
- * (kysely's layout). Everything is async because PostgreSQL is; the SQLite
- * backend answers synchronously underneath.
+ * (store-suite.ts) and one schema for the SQL ones (sql-migrations.ts).
+ * Everything is async because PostgreSQL is; the SQLite backend answers
+ * synchronously underneath.
  */
 
 export interface MachineRow {

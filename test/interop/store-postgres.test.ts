@@ -12,7 +12,7 @@ import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import pg from "pg";
-import { postgresMigrations } from "../../src/store/postgres/postgres-migrations.js";
+import { sqlMigrations } from "../../src/store/sql-migrations.js";
 import { openPostgresStore } from "../../src/store/postgres/postgres-store.js";
 import { runStoreSuite } from "../../src/store/store-suite.js";
 
@@ -127,7 +127,7 @@ describe("postgres store", () => {
       const r = await c.query<{ version: number }>("SELECT version FROM schema_version ORDER BY version");
       assert.deepEqual(
         r.rows.map((x) => x.version),
-        postgresMigrations.map((m) => m.version),
+        sqlMigrations("postgres").map((m) => m.version),
       );
       await c.query("INSERT INTO schema_version (version, name, applied_at) VALUES (999, 'future', 0)");
     } finally {
@@ -136,7 +136,7 @@ describe("postgres store", () => {
     const s = openPostgresStore(url);
     try {
       await assert.rejects(s.migrate(), {
-        message: `store: database schema version 999 is newer than this bootfleet knows (${postgresMigrations.at(-1)!.version}); upgrade bootfleet`,
+        message: `store: database schema version 999 is newer than this bootfleet knows (${sqlMigrations("postgres").at(-1)!.version}); upgrade bootfleet`,
       });
     } finally {
       await s.close();

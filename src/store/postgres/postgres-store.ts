@@ -1,7 +1,9 @@
 /**
  * The PostgreSQL backend (node-postgres Pool), for several bootfleet servers
- * sharing one fleet (seed 002's split roles). Same schema and semantics as
- * the SQLite backend; the shared suite runs against both.
+ * sharing one fleet (say one answering DHCP and another serving images, both
+ * recording into the same machines, leases and events). Same schema
+ * (sql-migrations.ts) and semantics as the SQLite backend; the shared suite
+ * runs against both.
  *
  * Durability is PostgreSQL's own (a commit is fsynced to its WAL unless the
  * administrator turned synchronous_commit off).
@@ -10,6 +12,7 @@ import pg from "pg";
 import { compareIp } from "../compare-ip.js";
 import { logOwnerKey } from "../log-owner-key.js";
 import { pruneInterval } from "../prune-interval.js";
+import { assertKnownSchema, schemaVersionTable, sqlMigrations } from "../sql-migrations.js";
 import { SqlWhere } from "../sql-where.js";
 import type {
   EventQuery,
@@ -26,7 +29,6 @@ import type {
   NewLog,
   Store,
 } from "../store.js";
-import { postgresMigrations } from "./postgres-migrations.js";
 
 /** Opens a pool on `url` (postgresql://user@host/db, or ?host=/socket/dir). Call migrate() before use. */
 export function openPostgresStore(url: string): Store {
@@ -42,6 +44,8 @@ const types = {
     return pg.types.getTypeParser(oid, format);
   },
 };
+
+const MIGRATIONS = sqlMigrations("postgres");
 
 /** Serialises schema changes across servers starting at once ("bootfleet" in ASCII). */
 const MIGRATION_LOCK = 0x626f6f74666c;
@@ -134,20 +138,11 @@ class PostgresStore implements Store {
   async migrate(): Promise<void> {
     await this.#tx(async (c) => {
       await c.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK]);
-      await c.query(`CREATE TABLE IF NOT EXISTS schema_version (
-        version INTEGER PRIMARY KEY,
-        name TEXT NOT NULL,
-        applied_at BIGINT NOT NULL
-      )`);
+      await c.query(schemaVersionTable("postgres"));
       const r = await c.query<{ v: number | null }>("SELECT max(version) AS v FROM schema_version");
       const current = r.rows[0]?.v ?? 0;
-      const latest = postgresMigrations.at(-1)?.version ?? 0;
-      if (current > latest) {
-        throw new Error(
-          `store: database schema version ${current} is newer than this bootfleet knows (${latest}); upgrade bootfleet`,
-        );
-      }
-      for (const m of postgresMigrations) {
+      assertKnownSchema(current);
+      for (const m of MIGRATIONS) {
         if (m.version <= current) continue;
         await c.query(m.sql);
         await c.query("INSERT INTO schema_version (version, name, applied_at) VALUES ($1, $2, $3)", [

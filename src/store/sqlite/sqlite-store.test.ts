@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { after, describe, it } from "node:test";
-import { sqliteMigrations } from "./sqlite-migrations.js";
+import { sqlMigrations } from "../sql-migrations.js";
 import { openSqliteStore } from "./sqlite-store.js";
 
 const writerFile = process.env.BF_SQLITE_WRITER;
@@ -92,13 +92,13 @@ if (writerFile) {
       }[];
       assert.deepEqual(
         versions.map((v) => v.version),
-        sqliteMigrations.map((m) => m.version),
+        sqlMigrations("sqlite").map((m) => m.version),
       );
       assert.equal(db.pragma("journal_mode", { simple: true }), "wal");
       db.prepare("INSERT INTO schema_version (version, name, applied_at) VALUES (999, 'future', 0)").run();
       db.close();
       assert.throws(() => openSqliteStore(file), {
-        message: `store: database schema version 999 is newer than this bootfleet knows (${sqliteMigrations.at(-1)!.version}); upgrade bootfleet`,
+        message: `store: database schema version 999 is newer than this bootfleet knows (${sqlMigrations("sqlite").at(-1)!.version}); upgrade bootfleet`,
       });
     });
   });

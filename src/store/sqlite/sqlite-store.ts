@@ -18,6 +18,7 @@ import Database from "better-sqlite3";
 import { compareIp } from "../compare-ip.js";
 import { logOwnerKey } from "../log-owner-key.js";
 import { pruneInterval } from "../prune-interval.js";
+import { assertKnownSchema, schemaVersionTable, sqlMigrations } from "../sql-migrations.js";
 import { SqlWhere } from "../sql-where.js";
 import type {
   EventQuery,
@@ -34,7 +35,6 @@ import type {
   NewLog,
   Store,
 } from "../store.js";
-import { sqliteMigrations } from "./sqlite-migrations.js";
 
 type Db = Database.Database;
 type Statement = Database.Statement;
@@ -57,25 +57,18 @@ export function openSqliteStore(file: string): Store {
   }
 }
 
+const MIGRATIONS = sqlMigrations("sqlite");
+
 function migrateSqlite(db: Db): void {
-  db.exec(`CREATE TABLE IF NOT EXISTS schema_version (
-    version INTEGER PRIMARY KEY,
-    name TEXT NOT NULL,
-    applied_at INTEGER NOT NULL
-  )`);
-  const latest = sqliteMigrations.at(-1)?.version ?? 0;
+  db.exec(schemaVersionTable("sqlite"));
   // IMMEDIATE takes the write lock first, so two processes starting at once
   // cannot both apply the same migration.
   db.transaction(() => {
     const row = db.prepare("SELECT max(version) AS v FROM schema_version").get() as { v: number | null };
     const current = row.v ?? 0;
-    if (current > latest) {
-      throw new Error(
-        `store: database schema version ${current} is newer than this bootfleet knows (${latest}); upgrade bootfleet`,
-      );
-    }
+    assertKnownSchema(current);
     const record = db.prepare("INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)");
-    for (const m of sqliteMigrations) {
+    for (const m of MIGRATIONS) {
       if (m.version <= current) continue;
       db.exec(m.sql);
       record.run(m.version, m.name, Date.now());
