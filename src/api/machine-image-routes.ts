@@ -89,16 +89,12 @@ export function registerMachineImageRoutes(app: FastifyInstance, deps: MachineIm
         { image },
       );
     }
-    if (!store.setMachineImage) {
-      throw new ApiError("STORE_FAILED", "this server's store cannot keep a machine's image");
-    }
-    const setMachineImage = store.setMachineImage.bind(store);
     const by = `api-token from ${sourceOf(req)}`;
     const change = queue.then(async () => {
       const found = await lookup.find(mac);
       const previous = lookup.resolveSafe(lookup.factsOf(mac, found.row, found.host))?.image?.value ?? null;
       const at = now();
-      await lookup.storeCall("keep the machine's image", () => setMachineImage(mac, image, at, by));
+      await lookup.storeCall("keep the machine's image", () => store.setMachineImage(mac, image, at, by));
       overrides.set(mac, image === null ? undefined : { image, setAt: at, setBy: by });
       return { previous, found: await lookup.find(mac) };
     });

@@ -21,7 +21,7 @@ export async function storedOverrides(
   let store: ReturnType<typeof openStore> | undefined;
   try {
     store = openStore(config);
-    return new MachineOverrides((await store.listMachineOverrides?.()) ?? []);
+    return new MachineOverrides(await store.listMachineOverrides());
   } catch (err) {
     warn(
       `could not read the images set through the API from the store (${(err as Error).message}); ` +

@@ -88,7 +88,7 @@ export class FleetServer {
     await store.migrate();
     let overrides: MachineOverrides;
     try {
-      overrides = new MachineOverrides((await store.listMachineOverrides?.()) ?? []);
+      overrides = new MachineOverrides(await store.listMachineOverrides());
     } catch (e) {
       if (!opts.store) await store.close();
       throw e;

@@ -155,23 +155,13 @@ export function runStoreSuite(
     });
 
     describe("machine overrides", () => {
-      /** The optional contract methods, which every backend here must have. */
-      const overrides = (s: Store) => {
-        assert.ok(s.setMachineImage && s.listMachineOverrides, "the backend keeps machine overrides");
-        return {
-          set: s.setMachineImage.bind(s),
-          list: s.listMachineOverrides.bind(s),
-        };
-      };
-
       it("sets, replaces and lists by MAC", () =>
         withStore(async (s) => {
-          const o = overrides(s);
-          assert.deepEqual(await o.list(), []);
-          await o.set(MAC_B, "tiny", T0, "api-token");
-          await o.set(MAC_A, "debian", T0 + 1, "api-token");
-          await o.set(MAC_A, "trusty-amd64", T0 + 2, "alice");
-          assert.deepEqual(await o.list(), [
+          assert.deepEqual(await s.listMachineOverrides(), []);
+          await s.setMachineImage(MAC_B, "tiny", T0, "api-token");
+          await s.setMachineImage(MAC_A, "debian", T0 + 1, "api-token");
+          await s.setMachineImage(MAC_A, "trusty-amd64", T0 + 2, "alice");
+          assert.deepEqual(await s.listMachineOverrides(), [
             { mac: MAC_A, image: "trusty-amd64", setAt: T0 + 2, setBy: "alice" },
             { mac: MAC_B, image: "tiny", setAt: T0, setBy: "api-token" },
           ]);
@@ -179,12 +169,13 @@ export function runStoreSuite(
 
       it("null removes the override; removing an absent one is a no-op", () =>
         withStore(async (s) => {
-          const o = overrides(s);
-          await o.set(MAC_A, "debian", T0, "api-token");
-          await o.set(MAC_B, "tiny", T0, "api-token");
-          await o.set(MAC_A, null, T0 + 1, "api-token");
-          await o.set(MAC_C, null, T0 + 1, "api-token");
-          assert.deepEqual(await o.list(), [{ mac: MAC_B, image: "tiny", setAt: T0, setBy: "api-token" }]);
+          await s.setMachineImage(MAC_A, "debian", T0, "api-token");
+          await s.setMachineImage(MAC_B, "tiny", T0, "api-token");
+          await s.setMachineImage(MAC_A, null, T0 + 1, "api-token");
+          await s.setMachineImage(MAC_C, null, T0 + 1, "api-token");
+          assert.deepEqual(await s.listMachineOverrides(), [
+            { mac: MAC_B, image: "tiny", setAt: T0, setBy: "api-token" },
+          ]);
           // Overrides are independent of the machines table.
           assert.equal(await s.getMachine(MAC_B), null);
         }));
@@ -210,7 +201,6 @@ export function runStoreSuite(
 
       it("putLeases writes a batch in order: a later row for the same address wins", () =>
         withStore(async (s) => {
-          if (!s.putLeases) return; // optional: the DHCP service then calls putLease per lease
           const a = lease({ ip: "198.18.0.100", mac: MAC_A, state: "offered", hostname: "a" });
           const b = lease({ ip: "198.18.0.101", mac: MAC_B, network: NET, clientId: "01525400" });
           const aBound = { ...a, state: "bound" as const, expires: T0 + 7_200_000, hostname: null };
@@ -512,7 +502,7 @@ export function runStoreSuite(
         stage: "init",
       });
       const lid = await s.addLog(log({ message: "kept" }), { perMachine: 10, total: 10 });
-      await s.setMachineImage?.(MAC_A, "tiny", T0, "api-token");
+      await s.setMachineImage(MAC_A, "tiny", T0, "api-token");
       await s.close();
       const s2 = await u.reopen();
       try {
@@ -521,7 +511,7 @@ export function runStoreSuite(
         assert.equal((await s2.getLeaseByIp("198.18.0.5"))?.mac, MAC_A);
         assert.equal((await s2.listEvents({}))[0]?.id, eid);
         assert.equal((await s2.listLogs({}))[0]?.id, lid);
-        assert.deepEqual(await s2.listMachineOverrides?.(), [
+        assert.deepEqual(await s2.listMachineOverrides(), [
           { mac: MAC_A, image: "tiny", setAt: T0, setBy: "api-token" },
         ]);
         const eid2 = await s2.addEvent({ at: T0, type: "client.stage", protocol: "client" });

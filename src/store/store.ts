@@ -150,9 +150,9 @@ export interface Store {
   /**
    * Several leases in one transaction, in order (the DHCP service's group
    * commit: every ACK of one event-loop turn waits on one commit instead of
-   * one each). Optional: without it the service calls putLease per lease.
+   * one each).
    */
-  putLeases?(leases: readonly LeaseRow[]): Promise<void>;
+  putLeases(leases: readonly LeaseRow[]): Promise<void>;
   getLeaseByIp(ip: string): Promise<LeaseRow | null>;
   getLeaseByMac(mac: string, network: string): Promise<LeaseRow | null>;
   listLeases(network?: string): Promise<readonly LeaseRow[]>;
@@ -181,11 +181,8 @@ export interface Store {
    */
   pruneLogs(retention: LogRetention): Promise<void>;
 
-  /**
-   * Sets (or, with image null, removes) the machine's image override.
-   * Optional in the contract; every backend in src/store/ has it.
-   */
-  setMachineImage?(mac: string, image: string | null, at: number, by: string): Promise<void>;
+  /** Sets (or, with image null, removes) the machine's image override. */
+  setMachineImage(mac: string, image: string | null, at: number, by: string): Promise<void>;
   /** Every machine override, ordered by MAC. */
-  listMachineOverrides?(): Promise<readonly MachineOverrideRow[]>;
+  listMachineOverrides(): Promise<readonly MachineOverrideRow[]>;
 }

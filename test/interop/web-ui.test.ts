@@ -645,9 +645,9 @@ describe("admin page in Chromium", () => {
     await shot("machine-image-set");
 
     // Kept in the store, and what the machine gets on its next boot.
-    const kept = await store.listMachineOverrides?.();
+    const kept = await store.listMachineOverrides();
     assert.deepEqual(
-      kept?.map((o) => [o.mac, o.image, o.setBy]),
+      kept.map((o) => [o.mac, o.image, o.setBy]),
       [[MAC_15, "tiny", "api-token from 127.0.0.1"]],
     );
     const plan = planner.decide({ mac: MAC_15, ip: "198.18.0.15", arch: 0 }).plan;
@@ -669,7 +669,7 @@ describe("admin page in Chromium", () => {
     await page.click("#clear-image");
     await textMatches(imageRow.nth(2), /^defaults$/);
     assert.equal(await text(imageRow.nth(1)), "debian");
-    assert.deepEqual(await store.listMachineOverrides?.(), []);
+    assert.deepEqual(await store.listMachineOverrides(), []);
   });
 
   it("leases view searches and filters", async () => {

@@ -38,7 +38,7 @@ for (const [name, open] of [
       try {
         await store.migrate();
         let batches = 0;
-        const putLeases = store.putLeases!.bind(store);
+        const putLeases = store.putLeases.bind(store);
         store.putLeases = (rows) => {
           batches++;
           return putLeases(rows);

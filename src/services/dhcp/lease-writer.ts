@@ -6,7 +6,7 @@
  * SQLite store appends each commit to its WAL with write() before
  * returning), but a burst of N REQUESTs costs one commit instead of N.
  * Batches close at the end of the current macrotask (a microtask), so a lone
- * REQUEST waits for nothing. Stores without putLeases get one putLease each.
+ * REQUEST waits for nothing.
  */
 import type { LeaseRow, Store } from "../../store/store.js";
 
@@ -25,7 +25,6 @@ export class LeaseWriter {
   }
 
   write(row: LeaseRow): Promise<void> {
-    if (!this.#store.putLeases) return this.#store.putLease(row);
     return new Promise((resolve, reject) => {
       if (this.#pending.length === 0) queueMicrotask(() => this.#flush());
       this.#pending.push({ row, resolve, reject });
@@ -35,7 +34,7 @@ export class LeaseWriter {
   #flush(): void {
     const batch = this.#pending;
     this.#pending = [];
-    this.#store.putLeases!(batch.map((p) => p.row)).then(
+    this.#store.putLeases(batch.map((p) => p.row)).then(
       () => {
         for (const p of batch) p.resolve();
       },
