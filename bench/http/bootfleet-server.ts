@@ -42,7 +42,7 @@ const app = createHttpService({
   bus,
   images,
   logger: new MemoryLogger(),
-  hotCache: process.argv.includes("--no-cache") ? false : undefined,
+  fileCache: process.argv.includes("--no-cache") ? false : undefined,
 });
 await app.listen({ host: "127.0.0.1", port: 0 });
 const address = app.server.address();

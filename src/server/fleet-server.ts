@@ -22,6 +22,7 @@ import { DEBIAN_SYSLINUX_DIRS, missingSyslinuxFiles } from "../boot/syslinux-fil
 import { ImageCatalog, NBD_COW_DIR } from "../images/image-catalog.js";
 import { CatalogExportSource } from "../images/nbd-export-source.js";
 import { DhcpService } from "../services/dhcp/dhcp-service.js";
+import { FileCache } from "../services/file-cache/file-cache.js";
 import { createHttpService } from "../services/http/http-service.js";
 import { NbdService } from "../services/nbd/nbd-service.js";
 import { SyslogService } from "../services/syslog/syslog-service.js";
@@ -125,6 +126,9 @@ export class FleetServer {
     // Replies and transfer sockets leave from the address clients were told
     // to use, when this host has it; else from whatever the kernel picks.
     const local = localIpv4Addresses().includes(config.server.address) ? config.server.address : "0.0.0.0";
+    // One memory budget for the boot files TFTP and HTTP send: a kernel
+    // fetched over both is read and kept once.
+    const fileCache = new FileCache();
 
     if (svc.http.enabled) {
       const app = createHttpService({
@@ -138,6 +142,7 @@ export class FleetServer {
         logger,
         metrics: metrics.registry,
         webRoot: webRoot(),
+        fileCache,
         onPersisted: (l) => this.recorder.onPersisted(l),
       });
       // The admin page's extra routes (logs, wake), beside the API's.
@@ -194,8 +199,9 @@ export class FleetServer {
         socket,
         createTransferSocket: dgramTransferSocketFactory(local),
         // A lab powering on at once: transfers run on every core (worker
-        // threads sharing the hot-file cache), not on the event loop.
+        // threads sharing the file cache's memory), not on the event loop.
         transferWorkers: workers,
+        fileCache,
         root: svc.tftp.root,
         options: { maxTransfers: svc.tftp.max_transfers, caseInsensitive: svc.tftp.case_insensitive },
         planner,

@@ -6,12 +6,12 @@
  * that went out, so the `http.get` event says how much a client really got.
  */
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { createReadStream, type Stats } from "node:fs";
 import { stat } from "node:fs/promises";
 import type { ServerResponse } from "node:http";
 import type { FastifyReply, FastifyRequest } from "fastify";
+import type { FileCache } from "../file-cache/file-cache.js";
 import { decide, type FileDecision } from "./http-range.js";
-import type { HotFileCache } from "./hot-file-cache.js";
 
 export interface SendResult {
   readonly status: number;
@@ -19,6 +19,14 @@ export interface SendResult {
   readonly bytes: number;
   /** False when the client went away before the end. */
   readonly complete: boolean;
+}
+
+/** Where sendFile takes a file's bytes from memory instead of disk. */
+export interface ResponderCache {
+  /** The file cache, shared with TFTP in `bootfleet serve`. */
+  readonly files: FileCache;
+  /** Larger files are always streamed from disk. */
+  readonly maxFileBytes: number;
 }
 
 export interface FileMeta {
@@ -154,7 +162,7 @@ export async function sendFile(
   reply: FastifyReply,
   path: string,
   meta: FileMeta,
-  cache?: HotFileCache,
+  cache?: ResponderCache,
 ): Promise<SendResult | null> {
   let st: Awaited<ReturnType<typeof stat>>;
   try {
@@ -174,11 +182,24 @@ export async function sendFile(
     return { status: d.status, bytes: 0, complete: true };
   }
   const { start, end } = d as { start: number; end: number };
-  const data = cache ? await cache.get(path, { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino }) : null;
+  const data = cache && st.size <= cache.maxFileBytes ? await cachedBody(cache.files, path, st) : null;
   const sent = data ? await writeSlices(res, data, start, end) : await writeStream(res, path, start, end);
   const complete = sent === length && !res.destroyed;
   await finish(res, complete);
   return { status: d.status, bytes: sent, complete };
+}
+
+/**
+ * The file's bytes from the cache, or null to stream it from disk instead:
+ * it could not be read, or it shrank or was replaced since the stat.
+ */
+async function cachedBody(files: FileCache, path: string, st: Stats): Promise<Buffer | null> {
+  try {
+    const data = await files.read(path, st, { followSymlinks: true });
+    return data.length === st.size ? data : null;
+  } catch {
+    return null;
+  }
 }
 
 export function bufferEtag(body: Buffer): string {

@@ -33,8 +33,8 @@ import type { FleetConfig, Resolver } from "../../config/model.js";
 import type { BootEvent, EventBus } from "../../events/event-bus.js";
 import type { Logger } from "../../logging/logger.js";
 import type { Store } from "../../store/store.js";
+import { FileCache } from "../file-cache/file-cache.js";
 import { type SendResult, sendBuffer, sendFile } from "./file-responder.js";
-import { HotFileCache } from "./hot-file-cache.js";
 import { contentTypeOf, webFile } from "./web-root.js";
 
 export interface HttpServiceDeps {
@@ -54,10 +54,11 @@ export interface HttpServiceDeps {
   /** The admin page's files (src/web/ or its build); absent: "/" says where things are. */
   readonly webRoot?: string | undefined;
   /**
-   * Keep hot image files in memory (see hot-file-cache.ts): budget and
-   * largest file in bytes; false streams every request from disk.
+   * Hot image files kept in memory (see file-cache.ts); `bootfleet serve`
+   * hands in the one it shares with TFTP. Default: a cache of its own;
+   * false streams every request from disk.
    */
-  readonly hotCache?: { readonly budget: number; readonly maxFile: number } | false | undefined;
+  readonly fileCache?: FileCache | false | undefined;
   /** EventRecorder.onPersisted, bound: lets the SSE stream follow the store without polling delay. */
   readonly onPersisted?: ((listener: (event: BootEvent) => void) => () => void) | undefined;
   /** SSE tuning, for tests. */
@@ -75,15 +76,16 @@ const IMAGE_FILES: Readonly<Record<string, BootKind>> = {
   "initrd.img": "initrd",
   "root.squashfs": "squashfs",
 };
+/** Kernels, initrds and iPXE binaries up to this size are sent from memory; larger ones stream from disk. */
+const CACHED_FILE_MAX_BYTES = 192 << 20;
 const IPXE_FILE = /^[A-Za-z0-9][A-Za-z0-9._-]*\.(?:kpxe|kkpxe|pxe|efi|lkrn)$/;
 
 export function createHttpService(deps: HttpServiceDeps): FastifyInstance {
   const { planner, bus, logger } = deps;
   const log = logger.child({ service: "http" });
   const ipxeDir = deps.ipxeDir ?? DEFAULT_IPXE_DIR;
-  const cacheOptions = deps.hotCache ?? { budget: 512 * 1024 * 1024, maxFile: 192 * 1024 * 1024 };
-  const cache =
-    cacheOptions === false ? undefined : new HotFileCache(cacheOptions.budget, cacheOptions.maxFile);
+  const files = deps.fileCache ?? new FileCache();
+  const cache = files === false ? undefined : { files, maxFileBytes: CACHED_FILE_MAX_BYTES };
 
   const peers = new WeakMap<FastifyRequest, string>();
   const peerIp = (req: FastifyRequest): string => peers.get(req) ?? clientIp(req);

@@ -25,9 +25,9 @@ import {
   type RequestPacket,
   type TftpOption,
 } from "../../protocols/tftp/tftp-packet.js";
+import { FileCache, type FileCacheStats } from "../file-cache/file-cache.js";
 import { macFromFileName } from "./mac-from-file-name.js";
 import { systemTimers, type Timers } from "./timers.js";
-import { TftpFileCache } from "./tftp-file-cache.js";
 import { type TftpMount, TftpFileResolver } from "./tftp-file-resolver.js";
 import { requestPath } from "./tftp-request-path.js";
 import type { TransferSummary } from "./tftp-transfer.js";
@@ -56,9 +56,10 @@ export interface TftpServiceOptions {
   readonly maxWindowsize: number;
   /** Cap on blksize * windowsize. */
   readonly maxWindowBytes: number;
-  /** Memory for hot files shared by all transfers. */
-  readonly cacheBytes: number;
-  /** Files larger than this are streamed from disk per transfer, not cached. */
+  /**
+   * Files larger than this (or than the file cache's budget) are streamed
+   * from disk per transfer, not kept in memory.
+   */
   readonly cacheMaxFileBytes: number;
   /** Read size for streamed files. */
   readonly readChunkBytes: number;
@@ -74,7 +75,6 @@ export const defaultTftpServiceOptions: TftpServiceOptions = Object.freeze({
   maxBlksize: 65464,
   maxWindowsize: 64,
   maxWindowBytes: 1 << 20,
-  cacheBytes: 512 << 20,
   cacheMaxFileBytes: 128 << 20,
   readChunkBytes: 2 << 20,
 });
@@ -105,6 +105,11 @@ export interface TftpServiceDeps {
         readonly busyPollUs?: number;
       }
     | undefined;
+  /**
+   * Files kept in memory for all transfers; `bootfleet serve` hands in the
+   * one it shares with HTTP. Default: a cache of its own.
+   */
+  readonly fileCache?: FileCache | undefined;
   /** The served root folder. */
   readonly root: string;
   /** Extra folders served under a prefix (per-image folders kept outside the root). */
@@ -124,7 +129,7 @@ export interface TftpServiceStats {
   readonly failed: number;
   /** RRQs dropped because `maxTransfers` were running. */
   readonly busyDrops: number;
-  readonly cache: { entries: number; bytes: number; hits: number; misses: number };
+  readonly cache: FileCacheStats;
 }
 
 /** A request being prepared or served, keyed by the client's address and port. */
@@ -156,7 +161,9 @@ export class TftpService {
   readonly #clock: Clock;
   readonly #timers: Timers;
   readonly #resolver: TftpFileResolver;
-  readonly #cache: TftpFileCache;
+  readonly #cache: FileCache;
+  /** Largest file kept in memory: cacheMaxFileBytes, within the cache's budget. */
+  readonly #cacheMaxFile: number;
   readonly #runner: TransferRunner;
   readonly #sessions = new Map<string, Session>();
   /** What file names told us: client IP -> MAC, for events about later requests. */
@@ -189,10 +196,8 @@ export class TftpService {
       caseInsensitive: this.#o.caseInsensitive,
       mounts: deps.mounts ?? [],
     });
-    this.#cache = new TftpFileCache({
-      maxBytes: this.#o.cacheBytes,
-      maxFileBytes: this.#o.cacheMaxFileBytes,
-    });
+    this.#cache = deps.fileCache ?? new FileCache();
+    this.#cacheMaxFile = Math.min(this.#o.cacheMaxFileBytes, this.#cache.maxBytes);
     const workers = deps.transferWorkers;
     this.#runner =
       workers !== undefined && workers.count > 0
@@ -453,7 +458,7 @@ export class TftpService {
     if (found.kind === "not-found") throw new Refusal(ErrorCode.FILE_NOT_FOUND, errorText[1]!, found.reason);
     if (found.kind === "violation")
       throw new Refusal(ErrorCode.ACCESS_VIOLATION, "Access violation", found.reason);
-    if (!this.#cache.fits(found.stat.size)) {
+    if (found.stat.size > this.#cacheMaxFile) {
       if (netascii)
         throw new Refusal(
           ErrorCode.NOT_DEFINED,

@@ -6,7 +6,7 @@
  */
 import { closeSync, readSync } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
-import { openResolved, openResolvedSync } from "./tftp-file-cache.js";
+import { openResolved, openResolvedSync } from "../file-cache/open-resolved.js";
 
 /**
  * What a transfer reads, in a form that can be posted to a worker thread: a
