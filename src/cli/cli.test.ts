@@ -24,6 +24,47 @@ describe("bootfleet CLI", () => {
     assert.match(r.out, /ok — 1 network\(s\), 2 group\(s\), 2 host\(s\)/);
   });
 
+  it("check warns, without failing, when the config is for another machine's network", () => {
+    // The example names a lab bridge br0 at 198.18.0.1, which no test machine has
+    // outside a test's own network namespace.
+    const r = bootfleet("check", "-c", example);
+    assert.equal(r.code, 0, r.err);
+    assert.match(
+      r.err,
+      /^\S*examples\/bootfleet\.yaml:7:12: warning: server\.address: 198\.18\.0\.1 is not an address of this machine: .*\n {2}hint: .*set server\.address on line 7 .*`bootfleet init`$/m,
+    );
+  });
+
+  it("serve refuses a config whose address is not this machine's, with EX_CONFIG and the line to change", () => {
+    const dir = mkdtempSync(join(tmpdir(), "bf-cli-"));
+    try {
+      const cfg = join(dir, "bootfleet.yaml");
+      // Port 0 everywhere: were the refusal to fail, serve would bind nothing that matters.
+      writeFileSync(
+        cfg,
+        `server: { address: 198.19.255.254, data_dir: ${dir} }\n` +
+          "services: { dhcp: { mode: full, port: 0, proxy_port: 0 }, tftp: { port: 0 }, http: { port: 0 }, nbd: { port: 0 }, syslog: { port: 0 } }\n",
+      );
+      const r = spawnSync(
+        process.execPath,
+        ["--import", "tsx", join(root, "src/cli/main.ts"), "serve", "-c", cfg],
+        {
+          cwd: root,
+          encoding: "utf8",
+          timeout: 60_000,
+        },
+      );
+      assert.equal(r.status, 78, r.stderr);
+      assert.match(
+        r.stderr,
+        /bootfleet\.yaml:1:20: error: server\.address: 198\.19\.255\.254 is not an address of this machine/,
+      );
+      assert.match(r.stderr, /not serving: .* is not a config for this machine/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("check lists every error with file:line:column and exits 1", () => {
     const r = bootfleet("check", "-c", "test/fixtures/config/broken/many-errors.yaml");
     assert.equal(r.code, 1);
@@ -174,7 +215,7 @@ describe("bootfleet CLI", () => {
   });
 
   it("every verb has --help", () => {
-    for (const verb of ["serve", "check", "explain", "machines", "events", "logs", "wake"]) {
+    for (const verb of ["init", "serve", "check", "explain", "machines", "events", "logs", "wake"]) {
       const r = bootfleet(verb, "--help");
       assert.equal(r.code, 0, verb);
       assert.match(r.out, new RegExp(`Usage: bootfleet ${verb}`));

@@ -11,7 +11,9 @@ import { FleetResolver } from "../config/resolve-machine.js";
 import { FleetBootPlanner } from "../boot/fleet-boot-planner.js";
 import { ImageCatalog } from "../images/image-catalog.js";
 import { catalogImageLookup } from "../server/catalog-adapters.js";
+import { formatFinding } from "../setup/local-network-check.js";
 import { configPath, loadFleetConfig } from "./config-option.js";
+import { localNetworkFindings } from "./local-network-report.js";
 import { storedOverrides } from "./stored-overrides.js";
 
 const program = new Command();
@@ -31,6 +33,8 @@ program
   .action(async (opts: { config?: string }) => {
     const config = await loadFleetConfig(opts.config);
     const images = Object.keys(config.images);
+    for (const f of localNetworkFindings(config, configPath(opts.config)))
+      process.stderr.write(`${formatFinding(f, "warning")}\n`);
     process.stdout.write(
       `${configPath(opts.config)}: ok — ${config.networks.length} network(s), ${config.groups.length} group(s), ` +
         `${config.hosts.length} host(s), ${images.length} image(s) declared; DHCP ${config.services.dhcp.mode}\n`,
@@ -110,10 +114,12 @@ export async function main(argv: readonly string[]): Promise<void> {
   const { registerFleetCommands } = await import("./fleet-commands.js");
   const { registerImageCommands } = await import("./image-command.js");
   const { registerMigrateCommands } = await import("./migrate-command.js");
+  const { registerInitCommand } = await import("./init-command.js");
   registerRuntimeCommands(program, configOption);
   registerFleetCommands(program, configOption);
   registerImageCommands(program, loadFleetConfig, configOption);
   registerMigrateCommands(program, loadFleetConfig);
+  registerInitCommand(program);
   try {
     await program.parseAsync(argv as string[]);
   } catch (e) {

@@ -5,7 +5,8 @@ import type { Command, Option } from "commander";
 import { createLogger } from "../logging/create-logger.js";
 import { FleetServer, openStore } from "../server/fleet-server.js";
 import type { EventRow } from "../store/store.js";
-import { loadFleetConfig } from "./config-option.js";
+import { configPath, loadFleetConfig } from "./config-option.js";
+import { refuseForeignConfig } from "./local-network-report.js";
 
 export function registerRuntimeCommands(program: Command, configOption: () => Option): void {
   program
@@ -15,7 +16,9 @@ export function registerRuntimeCommands(program: Command, configOption: () => Op
     .option("--log-level <level>", "debug, info, warn or error", "info")
     .action(async (opts: { config?: string; logLevel: string }) => {
       const config = await loadFleetConfig(opts.config);
+      const warnings = refuseForeignConfig(config, configPath(opts.config));
       const logger = createLogger({ level: opts.logLevel });
+      for (const w of warnings) logger.warn({ at: `${w.at.file}:${w.at.line}`, hint: w.hint }, w.message);
       const server = await FleetServer.start({ config, logger });
       logger.info(
         { data_dir: config.server.data_dir, dhcp: config.services.dhcp.mode },
