@@ -2,7 +2,8 @@
 // The two commands of the quick start. `npm start` and `npm test` both land
 // here so that a fresh clone on a fresh Debian machine needs nothing else:
 //   start: install npm deps if missing, fetch iPXE binaries (Debian's ipxe
-//          package), build, serve the bundled example config.
+//          package), build, serve ./bootfleet.yaml (from `bootfleet init`)
+//          or else the bundled example config.
 //   test:  install npm deps and the Debian test peers listed in
 //          scripts/test-peers.txt (only those missing), build, typecheck,
 //          lint, run every test.
@@ -123,17 +124,33 @@ if (mode === "start") {
     "serving (iPXE binaries, squashfs tools)",
   );
   build(true);
-  step("serving examples/bootfleet.yaml (Ctrl-C stops)");
+  // `bootfleet init` writes ./bootfleet.yaml for this machine's own network;
+  // until then the bundled example shows the way, on its lab bridge.
+  const config = existsSync(join(root, "bootfleet.yaml")) ? "bootfleet.yaml" : "examples/bootfleet.yaml";
+  step(`serving ${config} (Ctrl-C stops)`);
   const child = spawn(
     process.execPath,
-    [join(root, "dist/src/cli/main.js"), "serve", "-c", "examples/bootfleet.yaml", ...process.argv.slice(3)],
+    [join(root, "dist/src/cli/main.js"), "serve", "-c", config, ...process.argv.slice(3)],
     {
       cwd: root,
       stdio: "inherit",
     },
   );
   for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => child.kill(sig));
-  child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+  child.on("exit", (code, signal) => {
+    // 78 (EX_CONFIG): serve found the config is for another machine's network.
+    if (code === 78 && config.startsWith("examples/"))
+      process.stderr.write(
+        "\nnpm start serves examples/bootfleet.yaml, made for a lab bridge br0 at 198.18.0.1 that\n" +
+          "this machine does not have. Either:\n" +
+          "  node dist/src/cli/main.js init           # writes ./bootfleet.yaml for this machine's network;\n" +
+          "                                           # npm start serves it from then on\n" +
+          "  npm run demo                             # one virtual client boots in a private network namespace\n" +
+          "or give this machine the example's network (a bridge of its own, nothing else is touched):\n" +
+          "  ip link add br0 type bridge && ip addr add 198.18.0.1/24 dev br0 && ip link set br0 up\n",
+      );
+    process.exit(code ?? (signal ? 1 : 0));
+  });
 } else if (mode === "test") {
   ensureNpmDeps();
   ensureDebianPackages(
