@@ -31,7 +31,7 @@ describe("bootfleet CLI", () => {
     assert.equal(r.code, 0, r.err);
     assert.match(
       r.err,
-      /^\S*examples\/bootfleet\.yaml:7:12: warning: server\.address: 198\.18\.0\.1 is not an address of this machine: .*\n {2}hint: .*set server\.address on line 7 .*`bootfleet init`$/m,
+      /^\S*examples\/bootfleet\.yaml:9:12: warning: server\.address: 198\.18\.0\.1 is not an address of this machine: .*\n {2}hint: .*set server\.address on line 9 .*`bootfleet init`$/m,
     );
   });
 
