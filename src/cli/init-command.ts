@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { endianness, networkInterfaces } from "node:os";
 import { dirname } from "node:path";
 import { createInterface } from "node:readline/promises";
-import { type Command, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { dgramBinder } from "../services/dhcp/dhcp-udp-socket.js";
 import { defaultRoutes } from "../setup/default-routes.js";
 import { initConfig, nextSteps } from "../setup/init-config.js";
@@ -35,7 +35,7 @@ export function registerInitCommand(program: Command): void {
     .option("--probe", "send one DHCPDISCOVER on that interface to see whether a DHCP server answers")
     .option("--no-probe", "do not probe, and do not ask (proxy mode unless --mode full)")
     .addOption(new Option("--mode <mode>", "full or proxy, without probing").choices(["full", "proxy"]))
-    .option("--wait <seconds>", "how long the probe listens for offers", (v) => Number(v), 3)
+    .option("--wait <seconds>", "how long the probe listens for offers, 0.1 to 30", seconds, 3)
     .option("--data-dir <dir>", "store and images (default: /var/lib/bootfleet under /etc, else ./var)")
     .option("-f, --force", "overwrite the file if it exists")
     .action(async (flags: InitFlags) => {
@@ -48,7 +48,7 @@ export function registerInitCommand(program: Command): void {
           probe: flags.probe === true ? "yes" : flags.probe === false || !terminal ? "no" : "ask",
           mode: flags.mode,
           force: flags.force === true,
-          probeWaitMs: Math.max(0.1, Math.min(flags.wait, 30)) * 1000,
+          probeWaitMs: flags.wait * 1000,
           dataDir: flags.dataDir,
         },
         {
@@ -69,6 +69,13 @@ export function registerInitCommand(program: Command): void {
       );
       process.stdout.write(nextSteps(result));
     });
+}
+
+/** The probe's wait: long enough for a slow server (RFC 2131 §4.1 has clients wait seconds), short enough to stay a probe. */
+function seconds(text: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 0.1 || n > 30) throw new InvalidArgumentError("give seconds from 0.1 to 30");
+  return n;
 }
 
 function readOr(path: string): string {

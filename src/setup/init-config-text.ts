@@ -43,14 +43,17 @@ export function initConfigText(plan: InitPlan): string {
   ];
   for (const o of iface.others)
     out.push(
-      `# Also here: ${o.name} (${o.address}/${o.prefix}); \`bootfleet init --interface ${o.name} --force\` serves it instead.`,
+      `# Also here: ${o.name} (${o.address}/${o.prefix}); \`bootfleet init -c ${plan.file} --interface ${o.name} --force\` serves it instead.`,
     );
-  out.push("#", ...plan.why.map((l) => `# ${l}`));
+  out.push("#", ...plan.why.map((l) => `# ${l}`), "");
   out.push(
     "server:",
     line(`  address: ${iface.address}`, `the address clients reach: ${iface.name}'s`),
     line(`  interfaces: [${yamlWord(iface.name)}]`, "DHCP answers on these only"),
-    line(`  data_dir: ${yamlWord(plan.dataDir)}`, "store, images, generated files (relative to this file)"),
+    line(
+      `  data_dir: ${yamlWord(plan.dataDir)}`,
+      `store, images, generated files${plan.dataDir.startsWith("/") ? "" : " (relative to this file)"}`,
+    ),
     "",
     "services:",
     line(`  dhcp: { mode: ${plan.mode} }`, "full | proxy | off"),
