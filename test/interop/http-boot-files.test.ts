@@ -13,7 +13,8 @@ import { join, relative } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { renderIpxeScript } from "../../src/boot/render-ipxe.js";
 import { type HttpHarness, startHttp } from "../fixtures/boot/http-harness.js";
-import { requirePeer, runPeer } from "../fixtures/boot/run-peer.js";
+import { runPeer } from "../fixtures/boot/run-peer.js";
+import { requirePeers } from "../support/require-peers.js";
 
 const MAC = "52:54:00:12:34:57"; // lab3-15: settings, per-host kernel args, cow
 
@@ -65,8 +66,7 @@ function walk(dir: string, out: string[] = []): string[] {
 describe("HTTP boot files with curl and cpio", () => {
   let h: HttpHarness;
   before(async () => {
-    requirePeer("curl", "curl");
-    requirePeer("cpio", "cpio");
+    requirePeers(["curl", "cpio"]);
     h = await startHttp();
     // What the PXE ROM told DHCP: the script for a UEFI machine.
     h.planner.dhcpBoot({ mac: MAC, arch: 7 });

@@ -21,7 +21,8 @@ import { after, before, describe, it } from "node:test";
 import { loadConfig } from "../../src/config/load-config.js";
 import { FleetResolver } from "../../src/config/resolve-machine.js";
 import { type HttpHarness, startHttp } from "../fixtures/boot/http-harness.js";
-import { requirePeer, runPeer } from "../fixtures/boot/run-peer.js";
+import { runPeer } from "../fixtures/boot/run-peer.js";
+import { requirePeers } from "../support/require-peers.js";
 
 const YAML = `# seed 003, the bootfleet way
 server: { address: 198.18.50.1, data_dir: ./var }
@@ -73,8 +74,7 @@ describe("layer cpio from a seed-003 tree through the real resolver", () => {
   let dir: string;
   let resolver: FleetResolver;
   before(async () => {
-    requirePeer("curl", "curl");
-    requirePeer("cpio", "cpio");
+    requirePeers(["curl", "cpio"]);
     dir = mkdtempSync(join(tmpdir(), "bf-layers-"));
     writeFileSync(join(dir, "bootfleet.yaml"), YAML);
     for (const [path, text, mode] of TREE) {

@@ -33,7 +33,7 @@ import {
 } from "../fixtures/images/boot-harness.js";
 import { makeBusyboxRoot } from "../fixtures/images/busybox-root.js";
 import { type DebianKernel, ensureDebianKernel, REPO_ROOT } from "../fixtures/images/debian-kernel.js";
-import { requirePeers } from "../fixtures/images/require-peers.js";
+import { requirePeers } from "../support/require-peers.js";
 
 const HTTP_PORT = 8080;
 const NBD_SERVER_PORT = 10809; // Debian's nbd-server

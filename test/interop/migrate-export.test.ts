@@ -20,13 +20,13 @@ import { exportDnsmasq } from "../../src/migrate/export-dnsmasq.js";
 import { exportKea } from "../../src/migrate/export-kea.js";
 import { exportPlan } from "../../src/migrate/export-plan.js";
 import { importConfig } from "../../src/migrate/import-config.js";
+import { requirePeers } from "../support/require-peers.js";
 
 const FIXTURES = join(import.meta.dirname, "../fixtures/migrate");
 
 interface Peer {
   readonly kind: "dhcpd" | "dnsmasq" | "kea";
   readonly binary: string;
-  readonly pkg: string;
   readonly args: (file: string) => string[];
   readonly render: (config: FleetConfig) => string;
   /** A copy of good output that the peer must refuse. */
@@ -37,7 +37,6 @@ const PEERS: readonly Peer[] = [
   {
     kind: "dhcpd",
     binary: "/usr/sbin/dhcpd",
-    pkg: "isc-dhcp-server",
     args: (f) => ["-t", "-cf", f],
     render: (c) => exportDhcpd(exportPlan(c)),
     breakIt: (t) => t.replace(/next-server ([0-9.]+);/, "next-server $1"),
@@ -45,7 +44,6 @@ const PEERS: readonly Peer[] = [
   {
     kind: "dnsmasq",
     binary: "/usr/sbin/dnsmasq",
-    pkg: "dnsmasq-base",
     args: (f) => ["--test", "-C", f],
     render: (c) => exportDnsmasq(exportPlan(c)),
     breakIt: (t) =>
@@ -57,7 +55,6 @@ const PEERS: readonly Peer[] = [
   {
     kind: "kea",
     binary: "/usr/sbin/kea-dhcp4",
-    pkg: "kea-dhcp4-server",
     args: (f) => ["-t", f],
     render: (c) => exportKea(exportPlan(c)),
     breakIt: (t) => t.replace("option[93].hex == 0x000b", "option[93].hexx == 0x000b"),
@@ -73,10 +70,7 @@ after(() => {
 });
 
 function check(peer: Peer, text: string, name: string): { status: number | null; output: string } {
-  assert.ok(
-    existsSync(peer.binary),
-    `${peer.binary} is missing: install the Debian package ${peer.pkg} (scripts/test-peers.txt)`,
-  );
+  requirePeers([peer.binary]);
   const file = join(dir, `${name}.${peer.kind}.conf`);
   writeFileSync(file, text);
   const r = spawnSync(peer.binary, peer.args(file), { encoding: "utf8", timeout: 60_000 });

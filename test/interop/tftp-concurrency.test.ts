@@ -12,14 +12,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import {
-  clients,
-  pseudoRandom,
-  requirePeer,
-  type RunResult,
-  startServer,
-  type TestServer,
-} from "./tftp-harness.js";
+import { clients, pseudoRandom, type RunResult, startServer, type TestServer } from "./tftp-harness.js";
+import { requirePeers } from "../support/require-peers.js";
 
 const CLIENTS = 200;
 const SIZE = 8 << 20;
@@ -29,8 +23,7 @@ let server: TestServer;
 let want: string;
 
 before(async () => {
-  requirePeer("curl");
-  requirePeer("atftp");
+  requirePeers(["curl", "atftp"]);
   dir = mkdtempSync(join(tmpdir(), "bf-tftp-200-"));
   mkdirSync(join(dir, "root"));
   mkdirSync(join(dir, "out"));

@@ -4,7 +4,7 @@
  * raw UDP client for requests no client would send.
  */
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { createSocket, type Socket } from "node:dgram";
 import { type BootEvent, EventBus } from "../../src/events/event-bus.js";
 import { MemoryLogger } from "../../src/logging/logger.js";
@@ -15,24 +15,6 @@ import { TftpService, type TftpServiceOptions } from "../../src/services/tftp/tf
 import type { GeneratedFile } from "../../src/boot/boot-planner.js";
 
 export const LOOPBACK = "127.0.0.1";
-
-/** Debian package of each client binary, for the message when one is missing. */
-const PACKAGES: Record<string, string> = {
-  tftp: "tftp-hpa",
-  atftp: "atftp",
-  curl: "curl",
-  "in.tftpd": "tftpd-hpa",
-  dnsmasq: "dnsmasq-base",
-};
-
-/** Fails (never skips) when a peer is missing, naming the package that brings it. */
-export function requirePeer(bin: string): void {
-  const r = spawnSync("sh", ["-c", `command -v ${bin}`], { encoding: "utf8" });
-  if (r.status !== 0)
-    assert.fail(
-      `${bin} is not installed: apt-get install ${PACKAGES[bin] ?? bin} (listed in scripts/test-peers.txt)`,
-    );
-}
 
 export interface TestServer {
   readonly port: number;

@@ -17,7 +17,8 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { decode, encode } from "../../src/protocols/tftp/tftp-codec.js";
 import { Opcode } from "../../src/protocols/tftp/tftp-packet.js";
-import { clients, exchange, requirePeer, startServer, type TestServer } from "./tftp-harness.js";
+import { requirePeers } from "../support/require-peers.js";
+import { clients, exchange, startServer, type TestServer } from "./tftp-harness.js";
 
 const SECRET = "TOP-SECRET-OUTSIDE-THE-ROOT";
 
@@ -27,7 +28,7 @@ let unixSocket: Server | undefined;
 let haveDevice = false;
 
 before(async () => {
-  for (const bin of ["tftp", "atftp", "curl"]) requirePeer(bin);
+  requirePeers(["tftp", "atftp", "curl"]);
   dir = mkdtempSync(join(tmpdir(), "bf-tftp-escape-"));
   const root = join(dir, "root");
   mkdirSync(join(root, "pxelinux.cfg"), { recursive: true });
