@@ -1,5 +1,6 @@
 /**
- * Round trip against the real servers: seed config -> `bootfleet import` ->
+ * Round trip against the real servers: an existing setup's config
+ * (test/fixtures/migrate) -> `bootfleet import` ->
  * `bootfleet export dhcpd|dnsmasq|kea` -> the server's own syntax check
  * (`dhcpd -t -cf`, `dnsmasq --test -C`, `kea-dhcp4 -t`) accepts it. Each
  * check is shown to bite on a broken copy. Syntax checks only: no server
@@ -77,7 +78,7 @@ function check(peer: Peer, text: string, name: string): { status: number | null;
   return { status: r.status, output: `${r.stdout}${r.stderr}` };
 }
 
-function fromSeeds(files: readonly string[], serverAddress?: string): FleetConfig {
+function fromFixtures(files: readonly string[], serverAddress?: string): FleetConfig {
   const inputs = files.map((f) => ({ file: f, text: readFileSync(join(FIXTURES, f), "utf8") }));
   const { yaml } = importConfig(inputs, { serverAddress, partial: files.includes("001-dhcpd.conf") });
   return loadConfigFromString(yaml, join(dir, `${files.join("+")}.yaml`));
@@ -111,11 +112,14 @@ hosts:
 
 const CONFIGS: readonly { name: string; config: () => FleetConfig }[] = [
   { name: "full", config: () => loadConfigFromString(FULL, join(dir, "full.yaml")) },
-  { name: "seed000", config: () => fromSeeds(["000-dhcpd.conf", "000-lts.conf"]) },
-  { name: "seed000-dnsmasq", config: () => fromSeeds(["000-dnsmasq.conf"]) },
-  { name: "seed001", config: () => fromSeeds(["001-dhcpd.conf", "001-lts.conf"], "10.0.0.11") },
-  { name: "seed002", config: () => fromSeeds(["002-dhcpd-host.conf", "002-pxelinux.cfg-ltsp"]) },
-  { name: "seed003", config: () => fromSeeds(["003-dhcpd.conf", "003-pxelinux.cfg-default"]) },
+  { name: "000-dhcpd+lts", config: () => fromFixtures(["000-dhcpd.conf", "000-lts.conf"]) },
+  { name: "000-dnsmasq", config: () => fromFixtures(["000-dnsmasq.conf"]) },
+  { name: "001-dhcpd+lts", config: () => fromFixtures(["001-dhcpd.conf", "001-lts.conf"], "10.0.0.11") },
+  {
+    name: "002-dhcpd+pxelinux",
+    config: () => fromFixtures(["002-dhcpd-host.conf", "002-pxelinux.cfg-ltsp"]),
+  },
+  { name: "003-dhcpd+pxelinux", config: () => fromFixtures(["003-dhcpd.conf", "003-pxelinux.cfg-default"]) },
 ];
 
 describe("exported boot entries pass the real servers' syntax checks", () => {

@@ -30,7 +30,8 @@ before(async () => {
   const body = pseudoRandom(SIZE, 8);
   want = createHash("sha256").update(body).digest("hex");
   writeFileSync(join(dir, "root", "initrd.img"), body);
-  // Transfers on two worker threads, as a production server on this 2-core machine would run.
+  // Transfers on two worker threads, so the 200 clients are spread over workers as serve
+  // spreads them (workers: auto is one per CPU, up to 4).
   server = await startServer(join(dir, "root"), { maxTransfers: 256 }, undefined, 2, "native");
 });
 
