@@ -5,21 +5,60 @@
  * and a QEMU PC (TCG) that PXE-boots a small busybox image built from
  * Debian's kernel and busybox. The admin page is forwarded to
  * http://127.0.0.1:8080/ through a unix socket, so nothing on the host's
- * networks is touched. Ctrl-C stops it all and removes the namespace.
+ * networks is touched. Ctrl-C, SIGTERM, SIGHUP, a failure or the end of the
+ * process that started it stops it all and removes the namespace.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { connect, createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildImage } from "../src/images/build-image.js";
 import { makeBusyboxRoot } from "../test/fixtures/images/busybox-root.js";
-import { ensureDebianKernel, REPO_ROOT } from "../test/fixtures/images/debian-kernel.js";
+import { ensureDebianKernel } from "../test/fixtures/images/debian-kernel.js";
 import { QemuMachine } from "../test/support/qemu-machine.js";
+import { startServeInNetwork } from "../test/support/serve-in-network.js";
 import { TestNetwork } from "../test/support/test-network.js";
 
 const port = Number(process.env.BOOTFLEET_DEMO_PORT ?? 8080);
 const work = mkdtempSync(join(tmpdir(), "bf-demo-"));
 const say = (s: string) => process.stderr.write(`demo: ${s}\n`);
+
+let net: TestNetwork | undefined;
+let page: Server | undefined;
+let stopped = false;
+
+/** Kills what the demo started (by PID), removes its namespace and its folder. Safe to call twice. */
+function cleanup(): void {
+  if (stopped) return;
+  stopped = true;
+  page?.close();
+  net?.close();
+  rmSync(work, { recursive: true, force: true });
+}
+
+function stop(code: number, why?: string): never {
+  if (why !== undefined) say(why);
+  cleanup();
+  process.exit(code);
+}
+
+// Ctrl-C reaches every process of the terminal's group, but SIGTERM (kill,
+// a service manager) and SIGHUP (the terminal closed) may reach this process
+// alone, and the children would outlive it.
+for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const)
+  process.on(sig, () => stop(0, `${sig}: stopping`));
+// Node turns an unhandled rejection into an uncaught exception.
+process.on("uncaughtException", (e) => stop(1, `failed: ${e.message}`));
+// Any other way out (process.exit from a library) still cleans up; exit
+// handlers run synchronously, and cleanup is synchronous.
+process.on("exit", cleanup);
+// `npm run demo` starts this under `sh -c`, and dash does not exec the
+// command: npm passes a SIGTERM to that shell only, which dies and leaves
+// this process to init. A new parent means whoever started the demo is gone.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) stop(0, "the process that started the demo is gone: stopping");
+}, 1000).unref();
 
 say("fetching Debian's kernel (apt-get download, once) and building the demo image");
 const kernel = ensureDebianKernel();
@@ -48,25 +87,9 @@ hosts:
 `,
 );
 
-const net = TestNetwork.create({ tag: "demo" });
-const cleanup = () => {
-  net.close();
-  rmSync(work, { recursive: true, force: true });
-};
-for (const sig of ["SIGINT", "SIGTERM"] as const)
-  process.on(sig, () => {
-    cleanup();
-    process.exit(0);
-  });
 try {
-  net.spawn(
-    process.execPath,
-    ["--import", "tsx", join(REPO_ROOT, "src/cli/main.ts"), "serve", "-c", config],
-    join(work, "serve.log"),
-    {
-      cwd: REPO_ROOT,
-    },
-  );
+  net = TestNetwork.create({ tag: "demo" });
+  await startServeInNetwork(net, "198.18.0.1", config, join(work, "serve.log"));
   // The page: 127.0.0.1:<port> on the host -> unix socket -> 198.18.0.1:8080 in the namespace.
   const sock = join(work, "http.sock");
   net.spawn(
@@ -77,13 +100,18 @@ try {
     ],
     join(work, "forward.log"),
   );
-  createServer((c) => {
+  const forwarder = createServer((c) => {
     const u = connect(sock);
     c.pipe(u).pipe(c);
     u.on("error", () => c.destroy());
     c.on("error", () => u.destroy());
-  }).listen(port, "127.0.0.1");
-  await new Promise((r) => setTimeout(r, 3000));
+  });
+  page = forwarder;
+  // A port in use fails here, with the message, rather than as a crash.
+  await new Promise<void>((resolve, reject) => {
+    forwarder.once("error", reject);
+    forwarder.listen(port, "127.0.0.1", resolve);
+  });
   say(`web page: http://127.0.0.1:${port}/  (API token for actions: demo-token-0123456789)`);
   say("booting demo-1 (QEMU, TCG: about 40 s to its init) ...");
   const vm = QemuMachine.start({
@@ -105,7 +133,5 @@ try {
   );
   say("the page keeps serving; Ctrl-C stops everything");
 } catch (e) {
-  say(`failed: ${(e as Error).message}`);
-  cleanup();
-  process.exit(1);
+  stop(1, `failed: ${(e as Error).message}`);
 }

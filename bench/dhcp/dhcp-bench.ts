@@ -25,7 +25,8 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
-import { DhcpLab, needCommand, waitForText } from "../../test/interop/dhcp-lab.js";
+import { DhcpLab, waitForText } from "../../test/interop/dhcp-lab.js";
+import { missingPeers } from "../../test/support/require-peers.js";
 
 const { values } = parseArgs({
   options: {
@@ -39,8 +40,11 @@ const seconds = Math.max(1, Math.min(60, Number(values.seconds)));
 const rounds = Math.max(1, Math.min(10, Number(values.rounds)));
 const clients = Math.max(1, Math.min(240, Number(values.clients))); // the pool has 241 addresses
 
-needCommand("perfdhcp", "kea-admin");
-needCommand("kea-dhcp4", "kea-dhcp4-server");
+const missing = missingPeers(["perfdhcp", "kea-dhcp4"]);
+if (missing !== undefined) {
+  process.stderr.write(`bench: ${missing}\n`);
+  process.exit(1);
+}
 
 const lab = new DhcpLab("dhcpbench", 1);
 try {

@@ -13,13 +13,14 @@
  * Each round runs the contenders one after the other, alternating order;
  * the median round is reported.
  */
-import { type ChildProcess, execFile, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { missingPeers } from "../../test/support/require-peers.js";
 
 const SIZE = 64 * 1024 * 1024;
 const args = process.argv.slice(2);
@@ -31,13 +32,6 @@ const ROUNDS = Number(opt("--rounds", "3"));
 const WORKERS = opt("--workers", "1");
 const SEQUENTIAL_FETCHES = Number(opt("--fetches", "8"));
 const CLIENTS = Number(opt("--clients", "50"));
-
-function need(command: string, pkg: string): void {
-  if (spawnSync("sh", ["-c", `command -v ${command}`]).status !== 0) {
-    process.stderr.write(`bench: ${command} is missing; install the Debian package ${pkg}\n`);
-    process.exit(1);
-  }
-}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -111,8 +105,11 @@ function stop(child: ChildProcess | undefined, signal: NodeJS.Signals): Promise<
 }
 
 async function main(): Promise<void> {
-  need("curl", "curl");
-  need("nginx", "nginx-light");
+  const missing = missingPeers(["curl", "nginx"]);
+  if (missing !== undefined) {
+    process.stderr.write(`bench: ${missing}\n`);
+    process.exit(1);
+  }
   const tmp = mkdtempSync(join(tmpdir(), "bf-bench-http-"));
   let nginx: ChildProcess | undefined;
   const ours: Record<string, ChildProcess> = {};

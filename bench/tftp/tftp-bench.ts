@@ -71,6 +71,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_BUSY_POLL_US } from "../../src/config/config-schema.js";
+import { missingPeers } from "../../test/support/require-peers.js";
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: string): string => {
@@ -111,20 +112,11 @@ function pinned(cpu: string | null | undefined, cmd: string, argv: readonly stri
   return cpu == null ? [cmd, [...argv]] : ["taskset", ["-c", cpu, cmd, ...argv]];
 }
 
-function need(command: string, pkg: string): void {
-  if (spawnSync("sh", ["-c", `command -v ${command}`]).status !== 0) {
-    process.stderr.write(`bench: ${command} is missing; install the Debian package ${pkg}\n`);
-    process.exit(1);
-  }
+const missing = missingPeers(["curl", "atftp", "tftp", "in.tftpd", "dnsmasq"]);
+if (missing !== undefined) {
+  process.stderr.write(`bench: ${missing}\n`);
+  process.exit(1);
 }
-for (const [c, p] of [
-  ["curl", "curl"],
-  ["atftp", "atftp"],
-  ["tftp", "tftp-hpa"],
-  ["in.tftpd", "tftpd-hpa"],
-  ["dnsmasq", "dnsmasq-base"],
-] as const)
-  need(c, p);
 
 async function freeUdpPort(): Promise<number> {
   const s = createSocket("udp4");

@@ -1,7 +1,6 @@
 /**
  * Every error the REST API (and the HTTP service's JSON answers) can give,
- * in one place, each with a stable code and an HTTP status (fastify's
- * FST_ERR_* model). The body is always
+ * in one place, each with a stable code and an HTTP status. The body is always
  *   { "error": { "code": "MACHINE_NOT_FOUND", "message": "...", "detail"?: {...} } }
  * Codes are part of the API: clients match on them, never on messages.
  */

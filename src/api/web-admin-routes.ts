@@ -1,6 +1,7 @@
 /**
- * Routes the admin page needs beyond api-routes.ts, kept in their own file
- * (and their own fastify plugin) so they land without touching that one:
+ * Routes the admin page needs beyond api-routes.ts, in their own file and
+ * fastify plugin: a machine's syslog lines and Wake-on-LAN, which only they
+ * use (the WakeSender is theirs alone):
  *
  *   GET  /api/v1/machines/<id>/logs?limit=&order=&after=   what the machine sent to the syslog receiver
  *   POST /api/v1/machines/<id>/wake                         Wake-on-LAN (token), through a WakeSender

@@ -1,7 +1,8 @@
 /**
- * The one seam between protocols and policy (pixiecore's Booter.BootSpec).
- * DHCP, TFTP and HTTP ask these questions and never learn where the answer
- * came from; the planner knows nothing of sockets.
+ * The one seam between protocols and policy. DHCP, TFTP and HTTP ask these
+ * questions and never learn where the answer came from; the planner knows
+ * nothing of sockets. So a protocol change never touches boot policy, and
+ * the planner is tested without a network.
  */
 import type { MachineFacts } from "../config/model.js";
 

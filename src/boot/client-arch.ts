@@ -30,7 +30,7 @@ const ARCHES: ReadonlyMap<number, ClientArch> = new Map([
 
 /**
  * The architecture of a client. No option 93 at all means an old BIOS PXE
- * ROM or a client that is not PXE (seed 000's Etherboot): treat as BIOS.
+ * ROM or a client that is not PXE (Etherboot on old thin clients): treat as BIOS.
  * null: a code we have no binary for (IA32 UEFI 6, ARM32 UEFI 10, ...).
  */
 export function clientArch(facts: Pick<MachineFacts, "arch">): ClientArch | null {

@@ -1,8 +1,9 @@
 /**
  * Custom DHCP options from the config (`dhcp.options: { "128": "..." }`) as
  * option payloads. A value is text, or bytes written as "0x" + hex, or as
- * colon-separated hex pairs the way dhcpd.conf writes them (seed 000:
- * `option option-128 e4:45:74:68:00:00;`).
+ * colon-separated hex pairs the way dhcpd.conf writes them (LTSP's
+ * Etherboot setups: `option option-128 e4:45:74:68:00:00;`), so values copied
+ * from an existing dhcpd.conf work unchanged.
  */
 
 export class DhcpOptionError extends Error {

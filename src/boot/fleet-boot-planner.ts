@@ -327,7 +327,8 @@ export class FleetBootPlanner implements InspectableBootPlanner {
       step = ipxeStep(this.#ipxeBinary(arch));
     }
     const override = machine.dhcp.filename?.value;
-    // The config's `filename` (seed 000) wins for the first stage, but not
+    // The config's `filename` (a boot file an existing setup names per host, as
+    // in dhcpd.conf) wins for the first stage, but not
     // over a running iPXE: that would loop it back into the same binary.
     if (override && !facts.ipxe) step = { ...step, bootFile: override };
     return step;

@@ -2,8 +2,9 @@
  * The per-machine layer initrd: a newc cpio appended after the image's own
  * initrd. The kernel unpacks every initrd into the same initramfs, so the
  * files land at /bootfleet/layers/<path> there, where the client hook
- * (src/client-hook/) copies them over the overlay root, the way seed 003's
- * "diskless" scripts copied base -> network -> lab -> host -> IP layers.
+ * (src/client-hook/) copies them over the overlay root, the way Gentoo's
+ * heterogeneous-diskless scripts copied base -> network -> lab -> host -> IP
+ * layers: one image, with each machine's differences laid over it.
  *
  * Holds: every resolved `files` entry (already merged over the layers, the
  * last layer winning), the directories above them, and the machine's

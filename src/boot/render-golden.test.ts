@@ -114,7 +114,7 @@ const CASES: readonly Case[] = [
   { name: "grub-uefi-x64", facts: { mac: "52:54:00:00:00:0b", arch: 7 }, render: ["grub"] },
   { name: "grub-arm64", facts: { mac: "52:54:00:00:00:0b", arch: 11 }, render: ["grub"] },
   { name: "grub-on-bios-falls-back", facts: { mac: "52:54:00:00:00:0b", arch: 0 }, render: ["ipxe"] },
-  { name: "seed000-ws103-options", facts: { mac: "00:c0:4f:ad:5d:55", arch: 0 }, render: ["pxelinux"] },
+  { name: "ltsp-ws103-options", facts: { mac: "00:c0:4f:ad:5d:55", arch: 0 }, render: ["pxelinux"] },
   {
     name: "unknown-machine-defaults",
     facts: { mac: "52:54:00:99:99:99", arch: 7, ip: "198.18.50.120", hostname: "x" },

@@ -1,6 +1,6 @@
 /**
  * pxelinux.cfg/01-<mac> for BIOS machines on `loader: pxelinux`, in the
- * layout of seeds 000 and 002: one LABEL per image, `initrd=` with the image's
+ * layout LTSP servers write and their admins know: one LABEL per image, `initrd=` with the image's
  * initrd and the layer cpio comma-separated in APPEND, and `IPAPPEND 2`, which
  * makes pxelinux add BOOTIF=01-<mac> so the initramfs brings up the interface
  * the machine booted from. Paths are TFTP paths relative to pxelinux.0.

@@ -2,7 +2,7 @@
  * A machine's resolved `settings` (lts.conf-style free-form variables) as the
  * two files the client reads after the root is up:
  *   /etc/bootfleet/settings.env  KEY='value' lines, for `. settings.env` in sh
- *   /etc/lts.conf                the LTSP layout (seed 000), for old scripts
+ *   /etc/lts.conf                the LTSP layout, for scripts written for LTSP
  * Keys are sorted so the files (and the layer cpio's ETag) are stable.
  */
 import type { ResolvedMachine } from "../config/model.js";

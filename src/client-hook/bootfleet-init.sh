@@ -32,7 +32,7 @@
 #                                 (bootfleet/layers/etc/motd -> /etc/motd); an archive
 #                                 without that prefix is laid over as is. gzip allowed.
 #   bootfleet.scratch=LABEL       a local partition with this filesystem label holds the
-#                                 overlay's writable layer (seed 003's scratch drive),
+#                                 overlay's writable layer (a lab PC's local "scratch" disk),
 #                                 wiped at every boot; without it, or when no such
 #                                 partition appears, a tmpfs does.
 #   bootfleet.syslog=IP[:PORT]    point the image's rsyslog or busybox syslogd at this

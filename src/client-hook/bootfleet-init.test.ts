@@ -6,16 +6,15 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
+import { requirePeers } from "../../test/support/require-peers.js";
 
 const SCRIPT = fileURLToPath(new URL("./bootfleet-init.sh", import.meta.url));
 const BUSYBOX = "/bin/busybox";
 
 function sh(body: string): string {
-  if (!existsSync(BUSYBOX))
-    throw new Error("busybox not found: install it with 'apt-get install busybox-static'");
+  requirePeers([BUSYBOX]);
   const r = spawnSync(BUSYBOX, ["sh", "-c", `. "${SCRIPT}"\n${body}`], {
     encoding: "utf8",
     env: { BOOTFLEET_LIB: "1", PATH: "/usr/bin:/bin" },

@@ -1,6 +1,6 @@
 /**
  * `bootfleet image shell NAME`: a shell chrooted into the image's source tree
- * with /proc, /sys and /dev bound (what seed 002 did with ltsp-chroot), to
+ * with /proc, /sys and /dev bound (what LTSP admins do with ltsp-chroot), to
  * install packages or edit files; `bootfleet image commit NAME` then makes a
  * version of it.
  *

@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { API_TOKEN, apiFleet } from "../fixtures/boot/api-fleet.js";
 import { type HttpHarness, startHttp } from "../fixtures/boot/http-harness.js";
-import { requirePeer, runPeer } from "../fixtures/boot/run-peer.js";
+import { runPeer } from "../fixtures/boot/run-peer.js";
+import { requirePeers } from "../support/require-peers.js";
 
 async function curlJson(
   args: readonly string[],
@@ -46,7 +47,7 @@ function parseSse(text: string): SseMessage[] {
 describe("REST API over a socket with curl", () => {
   let h: HttpHarness;
   before(async () => {
-    requirePeer("curl", "curl");
+    requirePeers(["curl"]);
     const { config, resolver } = apiFleet();
     h = await startHttp({ config, resolver });
   });

@@ -1,6 +1,6 @@
 /**
  * The layer cpio end to end with the real config loader and resolver over a
- * seed-003 "diskless" layer tree (base < network < lab < host < IP) plus
+ * heterogeneous-diskless layer tree (base < network < lab < host < IP) plus
  * files and settings from the YAML: what curl fetches and `cpio -idm`
  * unpacks is exactly the machine's resolved files, with their modes.
  */
@@ -21,9 +21,10 @@ import { after, before, describe, it } from "node:test";
 import { loadConfig } from "../../src/config/load-config.js";
 import { FleetResolver } from "../../src/config/resolve-machine.js";
 import { type HttpHarness, startHttp } from "../fixtures/boot/http-harness.js";
-import { requirePeer, runPeer } from "../fixtures/boot/run-peer.js";
+import { runPeer } from "../fixtures/boot/run-peer.js";
+import { requirePeers } from "../support/require-peers.js";
 
-const YAML = `# seed 003, the bootfleet way
+const YAML = `# one image, each lab's and host's differences laid over it
 server: { address: 198.18.50.1, data_dir: ./var }
 images: { debian: {} }
 networks:
@@ -68,13 +69,12 @@ function walk(dir: string, out: string[] = []): string[] {
   return out;
 }
 
-describe("layer cpio from a seed-003 tree through the real resolver", () => {
+describe("layer cpio from a base < network < lab < host < IP tree through the real resolver", () => {
   let h: HttpHarness;
   let dir: string;
   let resolver: FleetResolver;
   before(async () => {
-    requirePeer("curl", "curl");
-    requirePeer("cpio", "cpio");
+    requirePeers(["curl", "cpio"]);
     dir = mkdtempSync(join(tmpdir(), "bf-layers-"));
     writeFileSync(join(dir, "bootfleet.yaml"), YAML);
     for (const [path, text, mode] of TREE) {

@@ -35,7 +35,7 @@ import { mountsUnder } from "../../src/images/squash-root.js";
 import { useImage } from "../../src/images/use-image.js";
 import { makeBusyboxRoot } from "../fixtures/images/busybox-root.js";
 import { type DebianKernel, ensureDebianKernel } from "../fixtures/images/debian-kernel.js";
-import { requirePeers } from "../fixtures/images/require-peers.js";
+import { requirePeers } from "../support/require-peers.js";
 
 let work: string;
 let kernel: DebianKernel;

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { makeBusyboxRoot } from "../fixtures/images/busybox-root.js";
 import { type DebianKernel, ensureDebianKernel, REPO_ROOT } from "../fixtures/images/debian-kernel.js";
-import { requirePeers } from "../fixtures/images/require-peers.js";
+import { requirePeers } from "../support/require-peers.js";
 
 let work: string;
 let config: string;

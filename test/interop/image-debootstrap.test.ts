@@ -29,7 +29,7 @@ import {
 } from "../fixtures/images/boot-harness.js";
 import { ensureDebianKernel } from "../fixtures/images/debian-kernel.js";
 import { ensureLocalMirror } from "../fixtures/images/local-debian-mirror.js";
-import { requirePeers } from "../fixtures/images/require-peers.js";
+import { requirePeers } from "../support/require-peers.js";
 
 describe("image build --from debootstrap:SUITE (mmdebstrap, local repository)", { timeout: 900_000 }, () => {
   let work: string;

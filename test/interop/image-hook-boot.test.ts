@@ -33,7 +33,7 @@ import {
 } from "../fixtures/images/boot-harness.js";
 import { makeBusyboxRoot } from "../fixtures/images/busybox-root.js";
 import { type DebianKernel, ensureDebianKernel, REPO_ROOT } from "../fixtures/images/debian-kernel.js";
-import { requirePeers } from "../fixtures/images/require-peers.js";
+import { requirePeers } from "../support/require-peers.js";
 
 const HTTP_PORT = 8080;
 const NBD_SERVER_PORT = 10809; // Debian's nbd-server
@@ -221,7 +221,7 @@ describe("client hook boots a bootfleet image in QEMU", { timeout: 900_000 }, ()
     const layerB = `LAYER-HTTP-${randomBytes(4).toString("hex")}`;
     serveHttpLayer(mac, `${layerB}\n`);
     const catalog = new ImageCatalog(join(work, "data"));
-    // seed 003's scratch drive: a local partition, found by its label, holds the writable layer.
+    // A lab PC's local scratch disk: a partition, found by its label, holds the writable layer.
     const disk = join(work, "scratch.img");
     execFileSync("mke2fs", ["-q", "-t", "ext4", "-L", "BFSCRATCH", disk, "64M"]);
     const from = listener.lines().length;

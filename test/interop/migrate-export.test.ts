@@ -1,5 +1,6 @@
 /**
- * Round trip against the real servers: seed config -> `bootfleet import` ->
+ * Round trip against the real servers: an existing setup's config
+ * (test/fixtures/migrate) -> `bootfleet import` ->
  * `bootfleet export dhcpd|dnsmasq|kea` -> the server's own syntax check
  * (`dhcpd -t -cf`, `dnsmasq --test -C`, `kea-dhcp4 -t`) accepts it. Each
  * check is shown to bite on a broken copy. Syntax checks only: no server
@@ -20,13 +21,13 @@ import { exportDnsmasq } from "../../src/migrate/export-dnsmasq.js";
 import { exportKea } from "../../src/migrate/export-kea.js";
 import { exportPlan } from "../../src/migrate/export-plan.js";
 import { importConfig } from "../../src/migrate/import-config.js";
+import { requirePeers } from "../support/require-peers.js";
 
 const FIXTURES = join(import.meta.dirname, "../fixtures/migrate");
 
 interface Peer {
   readonly kind: "dhcpd" | "dnsmasq" | "kea";
   readonly binary: string;
-  readonly pkg: string;
   readonly args: (file: string) => string[];
   readonly render: (config: FleetConfig) => string;
   /** A copy of good output that the peer must refuse. */
@@ -37,7 +38,6 @@ const PEERS: readonly Peer[] = [
   {
     kind: "dhcpd",
     binary: "/usr/sbin/dhcpd",
-    pkg: "isc-dhcp-server",
     args: (f) => ["-t", "-cf", f],
     render: (c) => exportDhcpd(exportPlan(c)),
     breakIt: (t) => t.replace(/next-server ([0-9.]+);/, "next-server $1"),
@@ -45,7 +45,6 @@ const PEERS: readonly Peer[] = [
   {
     kind: "dnsmasq",
     binary: "/usr/sbin/dnsmasq",
-    pkg: "dnsmasq-base",
     args: (f) => ["--test", "-C", f],
     render: (c) => exportDnsmasq(exportPlan(c)),
     breakIt: (t) =>
@@ -57,7 +56,6 @@ const PEERS: readonly Peer[] = [
   {
     kind: "kea",
     binary: "/usr/sbin/kea-dhcp4",
-    pkg: "kea-dhcp4-server",
     args: (f) => ["-t", f],
     render: (c) => exportKea(exportPlan(c)),
     breakIt: (t) => t.replace("option[93].hex == 0x000b", "option[93].hexx == 0x000b"),
@@ -73,17 +71,14 @@ after(() => {
 });
 
 function check(peer: Peer, text: string, name: string): { status: number | null; output: string } {
-  assert.ok(
-    existsSync(peer.binary),
-    `${peer.binary} is missing: install the Debian package ${peer.pkg} (scripts/test-peers.txt)`,
-  );
+  requirePeers([peer.binary]);
   const file = join(dir, `${name}.${peer.kind}.conf`);
   writeFileSync(file, text);
   const r = spawnSync(peer.binary, peer.args(file), { encoding: "utf8", timeout: 60_000 });
   return { status: r.status, output: `${r.stdout}${r.stderr}` };
 }
 
-function fromSeeds(files: readonly string[], serverAddress?: string): FleetConfig {
+function fromFixtures(files: readonly string[], serverAddress?: string): FleetConfig {
   const inputs = files.map((f) => ({ file: f, text: readFileSync(join(FIXTURES, f), "utf8") }));
   const { yaml } = importConfig(inputs, { serverAddress, partial: files.includes("001-dhcpd.conf") });
   return loadConfigFromString(yaml, join(dir, `${files.join("+")}.yaml`));
@@ -117,11 +112,14 @@ hosts:
 
 const CONFIGS: readonly { name: string; config: () => FleetConfig }[] = [
   { name: "full", config: () => loadConfigFromString(FULL, join(dir, "full.yaml")) },
-  { name: "seed000", config: () => fromSeeds(["000-dhcpd.conf", "000-lts.conf"]) },
-  { name: "seed000-dnsmasq", config: () => fromSeeds(["000-dnsmasq.conf"]) },
-  { name: "seed001", config: () => fromSeeds(["001-dhcpd.conf", "001-lts.conf"], "10.0.0.11") },
-  { name: "seed002", config: () => fromSeeds(["002-dhcpd-host.conf", "002-pxelinux.cfg-ltsp"]) },
-  { name: "seed003", config: () => fromSeeds(["003-dhcpd.conf", "003-pxelinux.cfg-default"]) },
+  { name: "000-dhcpd+lts", config: () => fromFixtures(["000-dhcpd.conf", "000-lts.conf"]) },
+  { name: "000-dnsmasq", config: () => fromFixtures(["000-dnsmasq.conf"]) },
+  { name: "001-dhcpd+lts", config: () => fromFixtures(["001-dhcpd.conf", "001-lts.conf"], "10.0.0.11") },
+  {
+    name: "002-dhcpd+pxelinux",
+    config: () => fromFixtures(["002-dhcpd-host.conf", "002-pxelinux.cfg-ltsp"]),
+  },
+  { name: "003-dhcpd+pxelinux", config: () => fromFixtures(["003-dhcpd.conf", "003-pxelinux.cfg-default"]) },
 ];
 
 describe("exported boot entries pass the real servers' syntax checks", () => {

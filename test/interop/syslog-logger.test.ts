@@ -18,6 +18,7 @@ import { MemoryLogger } from "../../src/logging/logger.js";
 import { SyslogService } from "../../src/services/syslog/syslog-service.js";
 import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import type { Store } from "../../src/store/store.js";
+import { requirePeers } from "../support/require-peers.js";
 
 const NS = `bf-syslog-${process.pid}`;
 const VETH_HOST = `bf-sl${process.pid}h`.slice(0, 15);
@@ -26,12 +27,6 @@ const HOST_IP = "198.18.40.1";
 const NS_IP = "198.18.40.2";
 const MAC_LO = "52:54:00:40:00:01";
 const MAC_NS = "52:54:00:40:00:02";
-
-function need(cmd: string, pkg: string): void {
-  if (spawnSync("sh", ["-c", `command -v ${cmd}`]).status !== 0) {
-    throw new Error(`${cmd} not found: install the Debian package '${pkg}'`);
-  }
-}
 
 function ip(...args: string[]): void {
   execFileSync("ip", args, { stdio: ["ignore", "ignore", "pipe"] });
@@ -61,8 +56,7 @@ async function tcpOn(address: string): Promise<number> {
 }
 
 before(async () => {
-  need("logger", "bsdutils");
-  need("ip", "iproute2");
+  requirePeers(["logger", "ip"]);
   ip("netns", "add", NS);
   ip("link", "add", VETH_HOST, "type", "veth", "peer", "name", VETH_NS);
   ip("link", "set", VETH_NS, "netns", NS);

@@ -13,7 +13,8 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { decode } from "../../src/protocols/tftp/tftp-codec.js";
-import { LOOPBACK, requirePeer } from "./tftp-harness.js";
+import { requirePeers } from "../support/require-peers.js";
+import { LOOPBACK } from "./tftp-harness.js";
 
 const FIXTURES = join(fileURLToPath(new URL(".", import.meta.url)), "..", "fixtures", "tftp");
 const UPDATE = process.env.TFTP_UPDATE_FIXTURES === "1";
@@ -81,7 +82,7 @@ async function capture(bin: string, args: (port: number) => string[]): Promise<B
 describe("tftp interop: RRQs captured from real clients", () => {
   for (const [name, bin, args] of CAPTURES) {
     it(`${name}: the client sends the recorded bytes and they decode as recorded`, async () => {
-      requirePeer(bin);
+      requirePeers([bin]);
       const raw = await capture(bin, args);
       const rrqFile = join(FIXTURES, `${name}.rrq`);
       const jsonFile = join(FIXTURES, `${name}.json`);

@@ -18,12 +18,12 @@ import {
   clients,
   LOOPBACK,
   pseudoRandom,
-  requirePeer,
   type RunResult,
   run,
   startServer,
   type TestServer,
 } from "./tftp-harness.js";
+import { requirePeers } from "../support/require-peers.js";
 
 const SIZES: [string, number][] = [
   ["0", 0],
@@ -49,7 +49,7 @@ function netasciiText(): Buffer {
 }
 
 before(async () => {
-  for (const bin of ["tftp", "atftp", "curl"]) requirePeer(bin);
+  requirePeers(["tftp", "atftp", "curl"]);
   dir = mkdtempSync(join(tmpdir(), "bf-tftp-clients-"));
   root = join(dir, "root");
   mkdirSync(root);

@@ -12,14 +12,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import {
-  clients,
-  pseudoRandom,
-  requirePeer,
-  type RunResult,
-  startServer,
-  type TestServer,
-} from "./tftp-harness.js";
+import { clients, pseudoRandom, type RunResult, startServer, type TestServer } from "./tftp-harness.js";
+import { requirePeers } from "../support/require-peers.js";
 
 const CLIENTS = 200;
 const SIZE = 8 << 20;
@@ -29,15 +23,15 @@ let server: TestServer;
 let want: string;
 
 before(async () => {
-  requirePeer("curl");
-  requirePeer("atftp");
+  requirePeers(["curl", "atftp"]);
   dir = mkdtempSync(join(tmpdir(), "bf-tftp-200-"));
   mkdirSync(join(dir, "root"));
   mkdirSync(join(dir, "out"));
   const body = pseudoRandom(SIZE, 8);
   want = createHash("sha256").update(body).digest("hex");
   writeFileSync(join(dir, "root", "initrd.img"), body);
-  // Transfers on two worker threads, as a production server on this 2-core machine would run.
+  // Transfers on two worker threads, so the 200 clients are spread over workers as serve
+  // spreads them (workers: auto is one per CPU, up to 4).
   server = await startServer(join(dir, "root"), { maxTransfers: 256 }, undefined, 2, "native");
 });
 

@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { decode, encode } from "../../src/protocols/tftp/tftp-codec.js";
 import { Opcode, type TftpOption, type TftpPacket } from "../../src/protocols/tftp/tftp-packet.js";
+import { waitUntil } from "../support/wait-until.js";
 import { LOOPBACK, pseudoRandom, startServer, type TestServer } from "./tftp-harness.js";
 
 /** A UDP socket with a queue of received packets. */
@@ -185,10 +186,13 @@ for (const { workers, io, label } of SERVERS) {
         });
         peer.send({ opcode: Opcode.ACK, block: 0 }, port);
         assert.ok((await readAll(peer, port, 1408, 1)).equals(menu));
-        await new Promise((r) => setTimeout(r, 50));
-        const done = server.events.filter(
-          (e) => e.type === "tftp.done" && e.detail?.file === "pxelinux.cfg/01-52-54-00-ab-cd-ef",
-        );
+        const doneEvents = () =>
+          server.events.filter(
+            (e) => e.type === "tftp.done" && e.detail?.file === "pxelinux.cfg/01-52-54-00-ab-cd-ef",
+          );
+        // The event follows the last ACK: wait for it rather than a fixed time.
+        await waitUntil(() => doneEvents().length > 0, "the tftp.done event");
+        const done = doneEvents();
         assert.equal(done.length, 1);
         assert.equal(done[0]!.mac, MAC);
         assert.equal(done[0]!.detail?.bytes, menu.length);
@@ -207,6 +211,15 @@ for (const { workers, io, label } of SERVERS) {
         options: opts(["tsize", "0"], ["blksize", "1468"], ["windowsize", "4"]),
       };
       const errorsBefore = server.events.filter((e) => e.type === "tftp.error").length;
+      const probes = () =>
+        server.log.records.filter(
+          (r) =>
+            r.msg === "tftp: client ended after the OACK (size probe)" &&
+            (r.obj as { file?: string }).file === "/boot/vmlinuz",
+        ).length;
+      const kernelsSent = () =>
+        server.events.filter((e) => e.type === "tftp.done" && e.detail?.file === "/boot/vmlinuz").length;
+      const [probesBefore, sentBefore] = [probes(), kernelsSent()];
       try {
         peer.send(rrq, server.port);
         const probe = await peer.next();
@@ -222,7 +235,13 @@ for (const { workers, io, label } of SERVERS) {
         assert.notEqual(read.port, probe.port, "a new transfer, on a new port");
         peer.send({ opcode: Opcode.ACK, block: 0 }, read.port);
         assert.ok((await readAll(peer, read.port, 1468, 4)).equals(kernel));
-        await new Promise((r) => setTimeout(r, 50));
+        // Both transfers have ended, and been told apart, once the probe's
+        // log line and the second transfer's tftp.done are there: only then
+        // can "no error event" mean anything.
+        await waitUntil(
+          () => probes() > probesBefore && kernelsSent() > sentBefore,
+          "the size probe's end and the kernel's tftp.done",
+        );
         assert.equal(
           server.events.filter((e) => e.type === "tftp.error").length,
           errorsBefore,

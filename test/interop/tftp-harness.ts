@@ -4,7 +4,7 @@
  * raw UDP client for requests no client would send.
  */
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { createSocket, type Socket } from "node:dgram";
 import { type BootEvent, EventBus } from "../../src/events/event-bus.js";
 import { MemoryLogger } from "../../src/logging/logger.js";
@@ -13,26 +13,9 @@ import { loadNativeUdp, type NativeUdp } from "../../src/services/tftp/native-ud
 import { DEFAULT_BUSY_POLL_US } from "../../src/config/config-schema.js";
 import { TftpService, type TftpServiceOptions } from "../../src/services/tftp/tftp-service.js";
 import type { GeneratedFile } from "../../src/boot/boot-planner.js";
+import { waitUntil } from "../support/wait-until.js";
 
 export const LOOPBACK = "127.0.0.1";
-
-/** Debian package of each client binary, for the message when one is missing. */
-const PACKAGES: Record<string, string> = {
-  tftp: "tftp-hpa",
-  atftp: "atftp",
-  curl: "curl",
-  "in.tftpd": "tftpd-hpa",
-  dnsmasq: "dnsmasq-base",
-};
-
-/** Fails (never skips) when a peer is missing, naming the package that brings it. */
-export function requirePeer(bin: string): void {
-  const r = spawnSync("sh", ["-c", `command -v ${bin}`], { encoding: "utf8" });
-  if (r.status !== 0)
-    assert.fail(
-      `${bin} is not installed: apt-get install ${PACKAGES[bin] ?? bin} (listed in scripts/test-peers.txt)`,
-    );
-}
 
 export interface TestServer {
   readonly port: number;
@@ -158,20 +141,34 @@ export const clients = {
     run("curl", ["-sS", "--max-time", "600", "-o", local, ...args, `tftp://${LOOPBACK}:${port}/${remote}`]),
 };
 
-/** Sends one datagram from a fresh port and returns every datagram received within `ms`. */
+export interface Exchanged {
+  readonly msg: Buffer;
+  readonly from: number;
+}
+
+/**
+ * Sends one datagram from a fresh port and returns what came back once
+ * `settled(got, localPort)` holds: the first answer, or a sign that the
+ * server handled the datagram without answering (its log line naming the
+ * port). Fails when that never comes.
+ */
 export async function exchange(
   port: number,
   packet: Buffer,
-  ms = 1500,
-): Promise<{ msg: Buffer; from: number }[]> {
+  settled: (got: readonly Exchanged[], localPort: number) => boolean = (got) => got.length > 0,
+): Promise<Exchanged[]> {
   const socket: Socket = createSocket("udp4");
   await new Promise<void>((r) => socket.bind(0, LOOPBACK, () => r()));
-  const got: { msg: Buffer; from: number }[] = [];
+  const localPort = socket.address().port;
+  const got: Exchanged[] = [];
   socket.on("message", (msg, rinfo) => got.push({ msg, from: rinfo.port }));
-  socket.send(packet, port, LOOPBACK);
-  await new Promise((r) => setTimeout(r, ms));
-  socket.close();
-  return got;
+  try {
+    socket.send(packet, port, LOOPBACK);
+    await waitUntil(() => settled(got, localPort), "the server's answer or its drop");
+    return got;
+  } finally {
+    socket.close();
+  }
 }
 
 /** Deterministic bytes (a counter through a xorshift), so a failure can be reproduced. */

@@ -12,6 +12,7 @@ import { createSocket } from "node:dgram";
 import { createInterface } from "node:readline";
 import { after, before, it } from "node:test";
 import { WolSender } from "../../src/wol/wol-sender.js";
+import { requirePeers } from "../support/require-peers.js";
 
 const NS = `bf-wol-${process.pid}`;
 const VETH_HOST = `bf-wo${process.pid}h`.slice(0, 15);
@@ -25,15 +26,8 @@ function ip(...args: string[]): void {
   execFileSync("ip", args, { stdio: ["ignore", "ignore", "pipe"] });
 }
 
-function need(cmd: string, pkg: string): void {
-  if (spawnSync("sh", ["-c", `command -v ${cmd}`]).status !== 0) {
-    throw new Error(`${cmd} not found: install the Debian package '${pkg}'`);
-  }
-}
-
 before(() => {
-  need("ip", "iproute2");
-  need("tshark", "tshark");
+  requirePeers(["ip", "tshark"]);
   ip("netns", "add", NS);
   ip("link", "add", VETH_HOST, "type", "veth", "peer", "name", VETH_NS);
   ip("link", "set", VETH_NS, "netns", NS);

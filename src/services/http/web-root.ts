@@ -1,5 +1,5 @@
 /**
- * The admin page's static files (src/web/, another engineer's) under "/".
+ * The admin page's static files (src/web/) under "/".
  * Only files inside the folder are served: the path is normalised and must
  * stay below the root after symlinks are resolved.
  */

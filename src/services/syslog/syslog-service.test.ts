@@ -6,6 +6,7 @@ import { type BootEvent, EventBus } from "../../events/event-bus.js";
 import { MemoryLogger } from "../../logging/logger.js";
 import { MemoryStore } from "../../store/memory/memory-store.js";
 import type { LogRow, NewLog, LogRetention } from "../../store/store.js";
+import { waitUntil } from "../../../test/support/wait-until.js";
 import { SyslogService, type SyslogServiceOptions } from "./syslog-service.js";
 
 const MAC = "52:54:00:12:34:56";
@@ -177,8 +178,9 @@ describe("syslog service", () => {
   it("drops a malformed datagram with one log line and goes on", async () => {
     const h = await harness();
     await sendUdp(h.udpPort, "<999>bad", "<13>1 - - - - - [broken", "<13>good");
+    // "good" was sent last on the same socket: once it is stored, both
+    // malformed datagrams before it have been handled.
     const rows = await lines(h, 1);
-    await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(
       (await h.store.listLogs({})).map((r) => r.message),
       ["good"],
@@ -224,8 +226,7 @@ describe("syslog service", () => {
     }
     const h = await harness({ retention: { perMachine: 3, total: 10 } }, new Spy());
     await sendUdp(h.udpPort, ...Array.from({ length: 6 }, (_, i) => `<13>n${i}`));
-    await lines(h, 3);
-    await new Promise((r) => setTimeout(r, 50));
+    await waitUntil(() => h.service.counters.received === 6, "all six lines received");
     await h.service.flush();
     assert.deepEqual(
       (await h.store.listLogs({ mac: MAC })).map((r) => r.message),
@@ -258,15 +259,21 @@ describe("syslog service", () => {
 
   it("close() stops receiving and ends open connections", async () => {
     const h = await harness();
+    // The service listens first, so once the server emits "connection" to
+    // this listener the service holds the connection that close() must end.
+    const accepted = new Promise((r) => h.tcp.once("connection", r));
     const c = connect(h.tcpPort, "127.0.0.1");
     c.on("error", () => {});
-    await new Promise((r) => c.once("connect", r));
+    await accepted;
     const closed = new Promise((r) => c.once("close", r));
-    await new Promise((r) => setTimeout(r, 20));
     await h.service.close();
     await closed;
+    // The socket stays open (its owner closes it): the datagram arrives, and
+    // the service, which no longer listens, must not store it.
+    const arrived = new Promise((r) => h.udp.once("message", r));
     await sendUdp(h.udpPort, "<13>after close");
-    await new Promise((r) => setTimeout(r, 30));
+    await arrived;
+    await h.service.flush();
     assert.deepEqual(await h.store.listLogs({}), []);
   });
 });
