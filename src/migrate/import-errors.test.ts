@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { loadConfigFromString } from "../config/load-config.js";
-import { parseDhcpdConf } from "./dhcpd-conf-parser.js";
+import { parseDhcpdConf } from "./dhcpd/dhcpd-conf-parser.js";
 import { importConfig } from "./import-config.js";
 import { formatImportProblem, ImportError, type ImportProblem } from "./import-problem.js";
 

@@ -8,8 +8,8 @@
  * 000: "forgetting to put a ; at the end of each line is the most common
  * problem"). What the statements mean is dhcpd-conf-import.ts's business.
  */
-import type { SourceLocation } from "../config/model.js";
-import type { ImportProblem } from "./import-problem.js";
+import type { SourceLocation } from "../../config/model.js";
+import type { ImportProblem } from "../import-problem.js";
 
 export type DhcpdTokenKind = "word" | "string" | "punct";
 

@@ -14,8 +14,14 @@
  * bootfleet builds that chain itself, so one branch's boot file is kept as
  * the layer's `dhcp.filename` and the chain is kept as a comment.
  */
-import { describeBadMac, formatIpv4, normalizeMac, parseIpv4, netmaskPrefix } from "../config/net-address.js";
-import type { SourceLocation } from "../config/model.js";
+import {
+  describeBadMac,
+  formatIpv4,
+  normalizeMac,
+  parseIpv4,
+  netmaskPrefix,
+} from "../../config/net-address.js";
+import type { SourceLocation } from "../../config/model.js";
 import {
   ADDRESS_RANK,
   type ConfigDraft,
@@ -24,13 +30,13 @@ import {
   LayerDraft,
   type NetworkDraft,
   type Note,
-} from "./config-draft.js";
+} from "../config-draft.js";
 import {
   DHCP_OPTION_TABLE,
   type DhcpOptionType,
   OptionValueError,
   optionValueForConfig,
-} from "./dhcp-option-table.js";
+} from "../dhcp-option-table.js";
 import {
   type DhcpdParseResult,
   type DhcpdStatement,
@@ -38,8 +44,8 @@ import {
   headText,
   tokenText,
 } from "./dhcpd-conf-parser.js";
-import { BOOT_FILE_NAMES } from "./boot-file-names.js";
-import type { ImportProblem } from "./import-problem.js";
+import { BOOT_FILE_NAMES } from "../boot-file-names.js";
+import type { ImportProblem } from "../import-problem.js";
 
 interface SharedNetwork {
   readonly name: string;

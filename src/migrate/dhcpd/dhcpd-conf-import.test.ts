@@ -5,9 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { loadConfigFromString } from "../config/load-config.js";
-import type { FleetConfig } from "../config/model.js";
-import { importConfig } from "./import-config.js";
+import { loadConfigFromString } from "../../config/load-config.js";
+import type { FleetConfig } from "../../config/model.js";
+import { importConfig } from "../import-config.js";
 
 function load(text: string): { config: FleetConfig; yaml: string } {
   const r = importConfig([{ file: "dhcpd.conf", text }], { serverAddress: "10.0.0.1" });
