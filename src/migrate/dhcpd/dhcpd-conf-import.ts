@@ -37,13 +37,9 @@ import {
   OptionValueError,
   optionValueForConfig,
 } from "../dhcp-option-table.js";
-import {
-  type DhcpdParseResult,
-  type DhcpdStatement,
-  type DhcpdToken,
-  headText,
-  tokenText,
-} from "./dhcpd-conf-parser.js";
+import type { DhcpdParseResult } from "./dhcpd-conf-parser.js";
+import { type DhcpdStatement, headText } from "./dhcpd-statement.js";
+import { type DhcpdToken, tokenText } from "./dhcpd-tokenizer.js";
 import { BOOT_FILE_NAMES } from "../boot-file-names.js";
 import type { ImportProblem } from "../import-problem.js";
 
