@@ -64,3 +64,8 @@ export function valueItems(tokens: readonly DhcpdToken[]): string[] {
 export function pointAfter(st: DhcpdStatement): SourceLocation {
   return pointAfterToken(st.head[st.head.length - 1]!);
 }
+
+/** The statement's own comments, to go beside the value it maps to. */
+export function valueComments(st: DhcpdStatement): { before: readonly string[]; inline?: string } {
+  return st.trailing !== undefined ? { before: st.comments, inline: st.trailing } : { before: st.comments };
+}

@@ -1,0 +1,148 @@
+/**
+ * dhcpd parameters that set one bootfleet key: server-identifier (the
+ * server's address), default-lease-time, authoritative, boot-unknown-clients,
+ * and the allow / deny / ignore flags, which bootfleet mostly decides by
+ * design (boot_unknown says whether undeclared machines boot).
+ */
+import { parseIpv4 } from "../../config/net-address.js";
+import { ADDRESS_RANK, type ConfigDraft } from "../config-draft.js";
+import type { DhcpdImportReport } from "./dhcpd-import-report.js";
+import type { DhcpdScope } from "./dhcpd-scope.js";
+import { type DhcpdStatement, valueComments } from "./dhcpd-statement.js";
+
+export class DhcpdParameterImport {
+  readonly #file: string;
+  readonly #draft: ConfigDraft;
+  readonly #report: DhcpdImportReport;
+
+  constructor(file: string, draft: ConfigDraft, report: DhcpdImportReport) {
+    this.#file = file;
+    this.#draft = draft;
+    this.#report = report;
+  }
+
+  serverIdentifier(st: DhcpdStatement, scope: DhcpdScope): void {
+    const report = this.#report;
+    const v = report.oneValue(st, "server-identifier", "server-identifier 10.0.0.1;");
+    if (!v) {
+      report.note(scope, st, "not mapped: it has no value");
+      return;
+    }
+    if (parseIpv4(v.text) === null) {
+      report.note(scope, st, "not mapped: a DNS name; bootfleet needs the address");
+      return;
+    }
+    this.#draft.proposeServerAddress(
+      v.text,
+      ADDRESS_RANK.serverIdentifier,
+      `server-identifier in ${this.#file}`,
+      st.at,
+    );
+    report.note(
+      scope,
+      st,
+      "mapped to server.address: bootfleet identifies itself (option 54) with the address clients reach",
+    );
+  }
+
+  leaseTime(st: DhcpdStatement, scope: DhcpdScope): void {
+    const report = this.#report;
+    const v = report.oneValue(st, "default-lease-time", "default-lease-time 3600;");
+    if (!v) {
+      report.note(scope, st, "not mapped: it has no value");
+      return;
+    }
+    const n = Number(v.text);
+    if (!/^\d+$/.test(v.text) || n <= 0) {
+      report.error(
+        v.at,
+        `default-lease-time '${v.text}' is not a number of seconds`,
+        "e.g. default-lease-time 28800;",
+      );
+      report.note(scope, st, "not mapped: malformed value");
+      return;
+    }
+    if (scope.kind === "global") this.#draft.setService("dhcp", "lease_time", n, valueComments(st));
+    else scope.layer.set(["dhcp", "lease_time"], n, valueComments(st));
+  }
+
+  /** `authoritative;` and `not authoritative;`. */
+  authoritative(st: DhcpdStatement, scope: DhcpdScope): void {
+    const words = st.head.map((t) => t.text.toLowerCase());
+    const value =
+      words.join(" ") === "authoritative"
+        ? true
+        : words.join(" ") === "not authoritative"
+          ? false
+          : undefined;
+    if (value === undefined) {
+      this.#report.note(scope, st, "not mapped: bootfleet has no equivalent");
+      return;
+    }
+    if (scope.kind !== "global") {
+      this.#report.note(
+        scope,
+        st,
+        "not mapped: bootfleet is authoritative (or not) for all its networks: services.dhcp.authoritative",
+      );
+      return;
+    }
+    this.#draft.setService("dhcp", "authoritative", value, valueComments(st));
+  }
+
+  bootUnknown(st: DhcpdStatement, scope: DhcpdScope): void {
+    const report = this.#report;
+    const v = report.oneValue(st, "boot-unknown-clients", "boot-unknown-clients false;");
+    if (!v) {
+      report.note(scope, st, "not mapped: it has no value");
+      return;
+    }
+    const flag = parseFlag(v.text);
+    if (flag === undefined) {
+      report.error(
+        v.at,
+        `boot-unknown-clients '${v.text}' is not true or false`,
+        "write true, false, on or off",
+      );
+      report.note(scope, st, "not mapped: malformed value");
+      return;
+    }
+    scope.layer.set(["boot_unknown"], flag, valueComments(st));
+  }
+
+  /** `allow`, `deny` and `ignore` with what they apply to. */
+  allowDeny(st: DhcpdStatement, scope: DhcpdScope): void {
+    const what = st.head
+      .slice(1)
+      .map((t) => t.text.toLowerCase())
+      .join(" ");
+    const verb = st.head[0]!.text.toLowerCase();
+    if (what === "booting" || what === "bootp") {
+      this.#report.note(
+        scope,
+        st,
+        verb === "allow"
+          ? "mapped by design: bootfleet answers BOOTP and DHCP boot requests (boot_unknown decides for undeclared machines)"
+          : "not mapped: to refuse booting, set boot_unknown: false and declare the machines that may boot",
+      );
+      return;
+    }
+    if (what === "unknown-clients" && verb !== "allow") {
+      this.#report.note(
+        scope,
+        st,
+        "not mapped: bootfleet gives addresses to unknown machines in full mode; boot_unknown: false stops them booting",
+      );
+      return;
+    }
+    this.#report.note(scope, st, "not mapped: bootfleet has no equivalent");
+  }
+}
+
+/** dhcpd's boolean words (dhcpd.conf(5) takes true/false and on/off). */
+function parseFlag(text: string): boolean | undefined {
+  const t = text.toLowerCase();
+  if (t === "true" || t === "on") return true;
+  if (t === "false" || t === "off") return false;
+  return undefined;
+}
