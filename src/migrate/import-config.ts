@@ -13,7 +13,7 @@ import { ConfigDraft } from "./config-draft.js";
 import { detectFormat, type ImportFormat } from "./detect-format.js";
 import { importDhcpdConf } from "./dhcpd/dhcpd-conf-import.js";
 import { parseDhcpdConf } from "./dhcpd/dhcpd-conf-parser.js";
-import { importDnsmasqConf } from "./dnsmasq-conf-import.js";
+import { importDnsmasqConf } from "./dnsmasq/dnsmasq-conf-import.js";
 import { finalizeDraft } from "./finalize-draft.js";
 import { formatImportProblem, ImportError, type ImportProblem } from "./import-problem.js";
 import { importLtsConf } from "./lts-conf-import.js";

@@ -13,17 +13,23 @@
  * is how dnsmasq reads it: `a=b#c` keeps the `#`). Everything else is kept
  * as a comment with the reason.
  */
-import { describeBadMac, normalizeMac, parseIpv4, formatIpv4, netmaskPrefix } from "../config/net-address.js";
-import type { SourceLocation } from "../config/model.js";
-import { ADDRESS_RANK, type ConfigDraft, HostDraft, type LayerDraft, type Note } from "./config-draft.js";
+import {
+  describeBadMac,
+  normalizeMac,
+  parseIpv4,
+  formatIpv4,
+  netmaskPrefix,
+} from "../../config/net-address.js";
+import type { SourceLocation } from "../../config/model.js";
+import { ADDRESS_RANK, type ConfigDraft, HostDraft, type LayerDraft, type Note } from "../config-draft.js";
 import {
   DHCP_OPTION_TABLE,
   OptionValueError,
   optionValueForConfig,
   type DhcpOptionInfo,
-} from "./dhcp-option-table.js";
-import { BOOT_FILE_NAMES } from "./boot-file-names.js";
-import type { ImportProblem } from "./import-problem.js";
+} from "../dhcp-option-table.js";
+import { BOOT_FILE_NAMES } from "../boot-file-names.js";
+import type { ImportProblem } from "../import-problem.js";
 
 interface Field {
   readonly text: string;

@@ -5,11 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { explainMachine } from "../config/explain-machine.js";
-import { loadConfigFromString } from "../config/load-config.js";
-import type { FleetConfig } from "../config/model.js";
-import { FleetResolver } from "../config/resolve-machine.js";
-import { importConfig } from "./import-config.js";
+import { explainMachine } from "../../config/explain-machine.js";
+import { loadConfigFromString } from "../../config/load-config.js";
+import type { FleetConfig } from "../../config/model.js";
+import { FleetResolver } from "../../config/resolve-machine.js";
+import { importConfig } from "../import-config.js";
 
 function load(text: string, serverAddress?: string): { config: FleetConfig; yaml: string } {
   const r = importConfig([{ file: "dnsmasq.conf", text }], { serverAddress });
