@@ -18,7 +18,7 @@ import { finalizeDraft } from "./finalize-draft.js";
 import { formatImportProblem, ImportError, type ImportProblem } from "./import-problem.js";
 import { importLtsConf } from "./lts-conf-import.js";
 import { parseLtsConf } from "./lts-conf-parser.js";
-import { importPxelinuxCfg } from "./pxelinux-cfg-import.js";
+import { importPxelinuxCfg } from "./pxelinux/pxelinux-cfg-import.js";
 import { renderDraft } from "./render-draft.js";
 
 export interface ImportInput {

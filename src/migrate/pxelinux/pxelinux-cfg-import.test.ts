@@ -4,9 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { loadConfigFromString } from "../config/load-config.js";
-import { detectFormat } from "./detect-format.js";
-import { importConfig } from "./import-config.js";
+import { loadConfigFromString } from "../../config/load-config.js";
+import { detectFormat } from "../detect-format.js";
+import { importConfig } from "../import-config.js";
 
 describe("pxelinux.cfg import", () => {
   const MENU = [

@@ -13,10 +13,10 @@
  * as a new line, with a warning: pxelinux would pass `APPEND`, `IPAPPEND`
  * and `1` to the kernel, and init takes a bare `1` as single-user mode.
  */
-import type { SourceLocation } from "../config/model.js";
-import { parseIpv4 } from "../config/net-address.js";
-import { ADDRESS_RANK, type ConfigDraft, type ImageDraft } from "./config-draft.js";
-import type { ImportProblem } from "./import-problem.js";
+import type { SourceLocation } from "../../config/model.js";
+import { parseIpv4 } from "../../config/net-address.js";
+import { ADDRESS_RANK, type ConfigDraft, type ImageDraft } from "../config-draft.js";
+import type { ImportProblem } from "../import-problem.js";
 
 interface Line {
   readonly keyword: string;
