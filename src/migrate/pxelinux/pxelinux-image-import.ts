@@ -1,0 +1,114 @@
+/**
+ * One pxelinux boot entry (a LABEL, or a DEFAULT that names a kernel) into
+ * a bootfleet image: its APPEND becomes kernel_args, except root=,
+ * nfsroot=, nbdroot= and initrd=, which are said in the image's
+ * description: bootfleet mounts its own image over NBD with its own
+ * initrd, so these are not kernel arguments any more. An NFS or NBD server
+ * named there is evidence for server.address.
+ */
+import type { SourceLocation } from "../../config/model.js";
+import { parseIpv4 } from "../../config/net-address.js";
+import { ADDRESS_RANK, type ConfigDraft, type ImageDraft } from "../config-draft.js";
+import type { ImportProblem } from "../import-problem.js";
+import type { PxelinuxLine } from "./pxelinux-cfg-lines.js";
+import { PXELINUX_DIRECTIVE_TABLE } from "./pxelinux-directive-table.js";
+
+export interface PxelinuxBootEntry {
+  /** What the image is named after. */
+  readonly name: string;
+  /** How its header and warnings name it: "LABEL x", "DEFAULT vmlinuz (a kernel, no label of that name)". */
+  readonly what: string;
+  readonly kernel: string;
+  readonly append: string | undefined;
+  readonly initrd: string | undefined;
+  readonly menuLabel: string | undefined;
+  readonly at: SourceLocation;
+  readonly comments: readonly string[];
+  /** Lines written under it that do not map, kept as comments on the image. */
+  readonly unmapped: readonly PxelinuxLine[];
+}
+
+export function importPxelinuxImage(
+  entry: PxelinuxBootEntry,
+  file: string,
+  draft: ConfigDraft,
+  problems: ImportProblem[],
+): ImageDraft {
+  const { what, kernel, append, initrd, menuLabel, at } = entry;
+  let name = imageName(entry.name);
+  if (draft.images.has(name))
+    for (let i = 2; ; i++)
+      if (!draft.images.has(`${name}-${i}`)) {
+        name = `${name}-${i}`;
+        break;
+      }
+  const image = draft.image(name);
+  const kept: string[] = [];
+  const said: string[] = [`kernel ${kernel}`];
+  let initrdFile = initrd;
+  let rootFrom: string | undefined;
+  for (const arg of (append ?? "").split(/\s+/).filter(Boolean)) {
+    if (arg === "-") continue;
+    const [key, ...v] = arg.split("=");
+    const value = v.join("=");
+    switch (key) {
+      case "initrd":
+        initrdFile = value;
+        break;
+      case "root":
+        said.push(`root=${value}`);
+        break;
+      case "nfsroot": {
+        rootFrom = `NFS ${value}`;
+        const host = /^([^:]+):/.exec(value)?.[1];
+        if (host && parseIpv4(host) !== null)
+          draft.proposeServerAddress(host, ADDRESS_RANK.rootServer, `nfsroot= in ${file}`, at);
+        break;
+      }
+      case "nbdroot": {
+        rootFrom = `NBD ${value}`;
+        const host = /^([^:]+)(:|$)/.exec(value)?.[1];
+        if (host && parseIpv4(host) !== null)
+          draft.proposeServerAddress(host, ADDRESS_RANK.rootServer, `nbdroot= in ${file}`, at);
+        break;
+      }
+      default:
+        kept.push(arg);
+    }
+  }
+  if (initrdFile) said.push(`initrd ${initrdFile}`);
+  image.description = [
+    menuLabel,
+    `pxelinux ${what} in ${file}: ${said.join(", ")}${rootFrom ? `, root over ${rootFrom}` : ""}`,
+  ]
+    .filter(Boolean)
+    .join(" — ");
+  if (kept.length) image.kernel_args = kept.join(" ");
+  image.header.push(
+    ...entry.comments,
+    `${file}:${at.line}: ${what}`,
+    "bootfleet boots its own image (a squashfs over NBD, with its own initrd); build this one from the old root:",
+    `  bootfleet image build ${name} --from ${rootFrom?.startsWith("NFS") ? rootFrom.replace(/^NFS (?:[^:]+:)?([^,]+).*/, "$1") : "DIR"}`,
+    "root=, nfsroot=, nbdroot= and initrd= are therefore not kernel_args; the rest is",
+  );
+  for (const l of entry.unmapped)
+    image.notes.push({
+      at: l.at,
+      source: [...l.comments.map((c) => `#${c}`), l.raw].join("\n"),
+      why: PXELINUX_DIRECTIVE_TABLE.whyNotMappedInLabel(l.keyword),
+    });
+  if (!kept.length && append === undefined && !rootFrom)
+    problems.push({
+      severity: "warning",
+      at,
+      message: `${what} has no APPEND: the kernel gets no root`,
+      hint: "bootfleet's image supplies the root; check kernel_args",
+    });
+  return image;
+}
+
+/** An image name from a label or path: letters, digits, '.', '_' and '-'. */
+function imageName(text: string): string {
+  const t = text.replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^[^A-Za-z0-9]+/, "");
+  return t || "image";
+}
