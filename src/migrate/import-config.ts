@@ -16,8 +16,8 @@ import { parseDhcpdConf } from "./dhcpd/dhcpd-conf-parser.js";
 import { importDnsmasqConf } from "./dnsmasq/dnsmasq-conf-import.js";
 import { finalizeDraft } from "./finalize-draft.js";
 import { formatImportProblem, ImportError, type ImportProblem } from "./import-problem.js";
-import { importLtsConf } from "./lts-conf-import.js";
-import { parseLtsConf } from "./lts-conf-parser.js";
+import { importLtsConf } from "./lts/lts-conf-import.js";
+import { parseLtsConf } from "./lts/lts-conf-parser.js";
 import { importPxelinuxCfg } from "./pxelinux/pxelinux-cfg-import.js";
 import { renderDraft } from "./render-draft.js";
 

@@ -5,10 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { loadConfigFromString } from "../config/load-config.js";
-import type { FleetConfig } from "../config/model.js";
-import { FleetResolver } from "../config/resolve-machine.js";
-import { importConfig } from "./import-config.js";
+import { loadConfigFromString } from "../../config/load-config.js";
+import type { FleetConfig } from "../../config/model.js";
+import { FleetResolver } from "../../config/resolve-machine.js";
+import { importConfig } from "../import-config.js";
 
 function load(
   file: string,

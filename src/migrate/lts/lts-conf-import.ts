@@ -14,15 +14,15 @@
  * it; groups come before hosts, addresses and later groups in bootfleet's
  * layer order, which is the same thing.
  */
-import { normalizeMac, parseIpv4 } from "../config/net-address.js";
+import { normalizeMac, parseIpv4 } from "../../config/net-address.js";
 import {
   ADDRESS_RANK,
   type ConfigDraft,
   type GroupDraft,
   HostDraft,
   type LayerDraft,
-} from "./config-draft.js";
-import type { ImportProblem } from "./import-problem.js";
+} from "../config-draft.js";
+import type { ImportProblem } from "../import-problem.js";
 import type { LtsEntry, LtsParseResult, LtsSection } from "./lts-conf-parser.js";
 
 type Selector =

@@ -5,8 +5,8 @@
  * `[section]` headers and `KEY = value` lines with `#` comments; values may
  * be quoted. Errors carry file:line:column and a hint.
  */
-import type { SourceLocation } from "../config/model.js";
-import type { ImportProblem } from "./import-problem.js";
+import type { SourceLocation } from "../../config/model.js";
+import type { ImportProblem } from "../import-problem.js";
 
 export interface LtsEntry {
   readonly key: string;
