@@ -1,8 +1,8 @@
 /**
  * What `bootfleet export dhcpd|dnsmasq|kea` writes, worked out once from
- * the validated config (seed 002: "I have existing DHCP/TFTP and NBD
- * servers"): the existing DHCP server keeps handing out addresses and points
- * PXE clients at bootfleet's TFTP and HTTP, the way the boot planner would:
+ * the validated config, for sites that keep their DHCP server: it keeps
+ * handing out addresses and points PXE clients at bootfleet's TFTP and
+ * HTTP, the way the boot planner would:
  *
  *   iPXE running  -> the per-machine script URL
  *   UEFI x64      -> ipxe.efi (or snponly.efi), ARM64 -> ipxe-arm64.efi

@@ -29,7 +29,7 @@ function at(p: ImportProblem): string {
 }
 
 describe("dhcpd.conf errors", () => {
-  it("a missing ';' is reported after the last word of its line (seed 000's most common problem)", () => {
+  it("a missing ';' is reported after the last word of its line (the most common dhcpd.conf mistake)", () => {
     const text = [
       "default-lease-time 28800",
       "max-lease-time 86400;",
@@ -108,7 +108,7 @@ describe("dhcpd.conf errors", () => {
     assert.match(errors[1]!, /^d\.conf:2:15: error: option routers has no value/);
   });
 
-  it("seed 001 (values stripped, braces lost) is refused with every error located", () => {
+  it("001-dhcpd.conf (values stripped, braces lost) is refused with every error located", () => {
     const file = join(FIXTURES, "001-dhcpd.conf");
     const parsed = parseDhcpdConf(readFileSync(file, "utf8"), "001-dhcpd.conf");
     const located = parsed.problems.map((p) => `${at(p)} ${p.message}`);

@@ -2,8 +2,8 @@
  * What the importers report: an error (the input is malformed; the daemon
  * that reads it would refuse it too) or a warning (it parses, but something
  * could not be carried over as it was). Both carry file:line:column and a
- * hint, the format `dhcpd -t` users know from seed 000 ("forgetting to put a
- * ; at the end of each line is the most common problem").
+ * hint, the format `dhcpd -t` prints, so that a forgotten `;` at the end of
+ * a line (the most common dhcpd.conf mistake) is found where it is.
  */
 import type { SourceLocation } from "../config/model.js";
 

@@ -1,5 +1,5 @@
 /**
- * dhcpd.conf constructs beyond the seeds: option host-name renaming a host,
+ * dhcpd.conf constructs beyond the real-world fixtures: option host-name renaming a host,
  * named option declarations, option 93 branches, iPXE chains bootfleet
  * builds itself, pools, and derived subnet-mask/broadcast options.
  */

@@ -1,9 +1,10 @@
 /**
- * Every dhcpd.conf, lts.conf, dnsmasq and pxelinux snippet in the seeds
- * (copied verbatim into test/fixtures/migrate/) imports to a config the
- * loader accepts (`bootfleet check`), and each declared host resolves
+ * Every real-world dhcpd.conf, lts.conf, dnsmasq and pxelinux snippet in
+ * test/fixtures/migrate/ (copied verbatim from LTSP and diskless HOWTOs;
+ * the number groups the files one site used together) imports to a config
+ * the loader accepts (`bootfleet check`), and each declared host resolves
  * (`bootfleet explain`) to the address, boot file and settings the original
- * gave it. One row per host in the seeds.
+ * gave it. One row per host in the fixtures.
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -25,7 +26,7 @@ function load(files: readonly string[], options: ImportOptions = {}): { config: 
   return { config, yaml };
 }
 
-/** A locally administered MAC no seed uses, for hosts declared without one (explain resolves them by name). */
+/** A locally administered MAC no fixture uses, for hosts declared without one (explain resolves them by name). */
 const NO_MAC = "02:00:00:00:00:01";
 
 /** `bootfleet explain`'s values for a declared host, as key -> text. */
@@ -45,7 +46,6 @@ function explain(
 }
 
 interface HostRow {
-  readonly seed: string;
   readonly files: readonly string[];
   readonly options?: ImportOptions;
   readonly host: string;
@@ -58,9 +58,9 @@ interface HostRow {
   readonly absent?: readonly string[];
 }
 
-const SEED000 = ["000-dhcpd.conf"];
-const SEED000_ALL = ["000-dhcpd.conf", "000-lts.conf"];
-const SEED000_SHARED = {
+const LTSP_DHCPD = ["000-dhcpd.conf"];
+const LTSP_WITH_LTS_CONF = ["000-dhcpd.conf", "000-lts.conf"];
+const LTSP_SHARED = {
   "dhcp.filename": "/pxe/pxelinux.0",
   "dhcp.next_server": "10.0.0.11",
   "dhcp.root_path": "10.0.0.11:/opt/ltsp/i386",
@@ -71,67 +71,60 @@ const SEED000_SHARED = {
   "dhcp.options.128": "0xe44574680000",
   boot_unknown: "false",
 };
-const SEED001 = { files: ["001-dhcpd.conf"], options: { partial: true, serverAddress: "10.0.0.11" } };
+const STRIPPED_DHCPD = { files: ["001-dhcpd.conf"], options: { partial: true, serverAddress: "10.0.0.11" } };
 
 const ROWS: readonly HostRow[] = [
-  // Seed 000: the Gentoo LTSP dhcpd.conf (shared-network, groups, option-128/129, PXEClient/Etherboot branches).
+  // 000-dhcpd.conf: the Gentoo LTSP dhcpd.conf (shared-network, groups, option-128/129, PXEClient/Etherboot branches).
   {
-    seed: "000",
-    files: SEED000,
+    files: LTSP_DHCPD,
     host: "desktop",
     mac: "00:c0:4f:ad:5c:bc",
     ip: "10.0.0.12",
     groups: ["DESKTOP"],
-    expect: SEED000_SHARED,
+    expect: LTSP_SHARED,
     absent: ["dhcp.options.129"],
   },
   {
-    seed: "000",
-    files: SEED000,
+    files: LTSP_DHCPD,
     host: "ws100",
     ip: "10.0.0.100",
     groups: ["LIBRARY"],
-    expect: { ...SEED000_SHARED, "dhcp.options.129": "DPORT=1067" },
+    expect: { ...LTSP_SHARED, "dhcp.options.129": "DPORT=1067" },
   },
   {
-    seed: "000",
-    files: SEED000,
+    files: LTSP_DHCPD,
     host: "ws101",
     mac: "00:60:08:5c:cb:be",
     ip: "10.0.0.101",
     groups: ["LIBRARY"],
     expect: {
-      ...SEED000_SHARED,
+      ...LTSP_SHARED,
       "dhcp.options.129": "DPORT=1067 NIC=3c509 MOPTS=nolock,ro,wsize=2048,rsize=2048",
     },
   },
   {
-    seed: "000",
-    files: SEED000,
+    files: LTSP_DHCPD,
     host: "ws102",
     mac: "00:c0:4f:ad:5d:55",
     ip: "10.0.0.102",
     groups: ["LIBRARY"],
-    expect: { ...SEED000_SHARED, "dhcp.options.129": "NIC=ne IO=0x300" },
+    expect: { ...LTSP_SHARED, "dhcp.options.129": "NIC=ne IO=0x300" },
   },
   {
-    seed: "000",
-    files: SEED000,
+    files: LTSP_DHCPD,
     host: "ws103",
     ip: "10.0.0.103",
     groups: ["LAB"],
-    expect: { ...SEED000_SHARED, "dhcp.options.129": "nfsroot=10.0.0.11:/opt/ltsp/i386" },
+    expect: { ...LTSP_SHARED, "dhcp.options.129": "nfsroot=10.0.0.11:/opt/ltsp/i386" },
   },
-  // Seed 000's lts.conf, alone and merged with its dhcpd.conf.
+  // 000-lts.conf, alone and merged with its dhcpd.conf.
   {
-    seed: "000",
     files: ["000-lts.conf"],
     host: "WS250",
     expect: { "settings.XF86CONFIG_FILE": "XF86Config.ltn", "settings.SERVER": "10.0.0.12" },
   },
   {
-    seed: "000",
-    files: SEED000_ALL,
+    files: LTSP_WITH_LTS_CONF,
     host: "WS250",
     expect: {
       "settings.XF86CONFIG_FILE": "XF86Config.ltn",
@@ -140,48 +133,42 @@ const ROWS: readonly HostRow[] = [
     },
   },
   {
-    seed: "000",
-    files: SEED000_ALL,
+    files: LTSP_WITH_LTS_CONF,
     host: "ws101",
     mac: "00:60:08:5c:cb:be",
     ip: "10.0.0.101",
-    expect: { ...SEED000_SHARED, "settings.SERVER": "10.0.0.12" },
+    expect: { ...LTSP_SHARED, "settings.SERVER": "10.0.0.12" },
   },
-  // Seed 001: the same dhcpd.conf with its values stripped and braces lost; imported with --partial.
+  // 001-dhcpd.conf: the same dhcpd.conf with its values stripped and braces lost; imported with --partial.
   {
-    seed: "001",
-    ...SEED001,
+    ...STRIPPED_DHCPD,
     host: "desktop",
     mac: "00:c0:4f:ad:5c:bc",
     expect: {},
     absent: ["dhcp.filename", "dhcp.options.129"],
   },
-  { seed: "001", ...SEED001, host: "ws100", expect: { "dhcp.options.129": "DPORT=1067" } },
+  { ...STRIPPED_DHCPD, host: "ws100", expect: { "dhcp.options.129": "DPORT=1067" } },
   {
-    seed: "001",
-    ...SEED001,
+    ...STRIPPED_DHCPD,
     host: "ws101",
     mac: "00:60:08:5c:cb:be",
     expect: { "dhcp.options.129": "DPORT=1067 NIC=3c509 MOPTS=nolock,ro,wsize=2048,rsize=2048" },
   },
   {
-    seed: "001",
-    ...SEED001,
+    ...STRIPPED_DHCPD,
     host: "ws102",
     mac: "00:c0:4f:ad:5d:55",
     expect: { "dhcp.options.129": "NIC=ne IO=0x300" },
   },
-  { seed: "001", ...SEED001, host: "ws103", expect: { "dhcp.options.129": "nfsroot=" } },
-  // Seed 002: one host with the PXEClient -> gPXE -> pxelinux chain written by hand.
+  { ...STRIPPED_DHCPD, host: "ws103", expect: { "dhcp.options.129": "nfsroot=" } },
+  // 002-dhcpd-host.conf: one host with the PXEClient -> gPXE -> pxelinux chain written by hand.
   {
-    seed: "002",
     files: ["002-dhcpd-host.conf"],
     host: "webc2",
     mac: "20:cf:30:6f:0a:9e",
     expect: { "dhcp.filename": "/ltsp-trusty/i386/pxelinux.0", "dhcp.next_server": "192.168.202.4" },
   },
   {
-    seed: "002",
     files: ["002-dhcpd-host.conf", "002-pxelinux.cfg-ltsp"],
     host: "webc2",
     mac: "20:cf:30:6f:0a:9e",
@@ -191,9 +178,8 @@ const ROWS: readonly HostRow[] = [
       image: "ltsp-NBD",
     },
   },
-  // Seed 003: the diskless dhcpd.conf (anonymous groups, two `host diskless-1`).
+  // 003-dhcpd.conf: the diskless dhcpd.conf (anonymous groups, two `host diskless-1`).
   {
-    seed: "003",
     files: ["003-dhcpd.conf"],
     host: "diskless-1",
     mac: "00:11:22:33:44:55",
@@ -206,7 +192,6 @@ const ROWS: readonly HostRow[] = [
     },
   },
   {
-    seed: "003",
     files: ["003-dhcpd.conf", "003-pxelinux.cfg-default"],
     host: "diskless-1-2",
     ip: "192.168.1.24",
@@ -215,9 +200,9 @@ const ROWS: readonly HostRow[] = [
   },
 ];
 
-describe("seed snippets import to configs that pass check, and explain gives each host what the original did", () => {
+describe("real-world snippets import to configs that pass check, and explain gives each host what the original did", () => {
   for (const row of ROWS) {
-    it(`seed ${row.seed} ${row.files.join(" + ")}: ${row.host}`, () => {
+    it(`${row.files.join(" + ")}: ${row.host}`, () => {
       const { config } = load(row.files, row.options);
       const e = explain(config, row.host);
       const host = config.hosts.find((h) => h.name === row.host)!;
@@ -230,7 +215,7 @@ describe("seed snippets import to configs that pass check, and explain gives eac
   }
 });
 
-describe("seed snippets without hosts", () => {
+describe("real-world snippets without hosts", () => {
   it("000 dnsmasq: dhcp-boot gives every machine the boot file and TFTP server", () => {
     const { config, yaml } = load(["000-dnsmasq.conf"]);
     const e = explainMachine(new FleetResolver(config).resolve({ mac: NO_MAC }));
