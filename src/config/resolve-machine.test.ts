@@ -289,7 +289,7 @@ describe("image set through the API (the last layer)", () => {
 describe("diskless-scripts layering from a layers/ tree", () => {
   it("base < network < lab < host < IP", async () => {
     const c = await loadConfig(
-      join(import.meta.dirname, "../../test/fixtures/config/seed003/bootfleet.yaml"),
+      join(import.meta.dirname, "../../test/fixtures/config/ltsp-layered/bootfleet.yaml"),
     );
     const tr = new FleetResolver(c);
     const layer = (f: Partial<MachineFacts>) =>

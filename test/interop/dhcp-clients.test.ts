@@ -9,7 +9,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { DhcpLab, needCommand, textOf, waitForText } from "./dhcp-lab.js";
+import { DhcpLab, textOf, waitForText } from "./dhcp-lab.js";
+import { requirePeers } from "../support/require-peers.js";
 
 const FLEET = `
 server: { address: 198.18.10.1 }
@@ -24,9 +25,7 @@ defaults: { boot_unknown: true }
 `;
 
 before(() => {
-  needCommand("ip", "iproute2");
-  needCommand("dhclient", "isc-dhcp-client");
-  needCommand("busybox", "busybox");
+  requirePeers(["ip", "dhclient", "busybox"]);
 });
 
 describe("dhclient and udhcpc against full mode, with a kill -9 in the middle", () => {

@@ -17,12 +17,6 @@ import { TestNetwork } from "../support/test-network.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
-export function needCommand(cmd: string, pkg: string): void {
-  if (spawnSync("sh", ["-c", `command -v ${cmd}`]).status !== 0) {
-    throw new Error(`${cmd} not found: install the Debian package '${pkg}' (scripts/test-peers.txt)`);
-  }
-}
-
 /** Polls a file until `re` matches its text (from `from` on); returns the match. */
 export async function waitForText(
   file: string,

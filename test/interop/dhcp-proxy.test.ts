@@ -15,7 +15,8 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { QemuMachine } from "../support/qemu-machine.js";
-import { DhcpLab, needCommand, textOf, waitForText } from "./dhcp-lab.js";
+import { DhcpLab, textOf, waitForText } from "./dhcp-lab.js";
+import { requirePeers } from "../support/require-peers.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 let lab: DhcpLab;
@@ -23,8 +24,7 @@ let serverLog: string;
 let dnsmasqLog: string;
 
 before(() => {
-  needCommand("ip", "iproute2");
-  needCommand("dnsmasq", "dnsmasq-base");
+  requirePeers(["ip", "dnsmasq"]);
   lab = new DhcpLab("dhcppx", 1);
 });
 after(() => lab?.close());
@@ -161,8 +161,7 @@ async function bootsThroughProxy(firmware: "bios" | "uefi", mac: string, bootFil
 }
 
 test("QEMU's iPXE ROM takes dnsmasq's address and bootfleet's proxy offer, and fetches the script URL it names", async () => {
-  needCommand("qemu-system-x86_64", "qemu-system-x86");
-  needCommand("tshark", "tshark");
+  requirePeers(["qemu-system-x86_64", "tshark"]);
   // iPXE announces itself (option 175, user class "iPXE"): the planner hands it an HTTP URL.
   await bootsThroughProxy(
     "bios",
@@ -173,7 +172,6 @@ test("QEMU's iPXE ROM takes dnsmasq's address and bootfleet's proxy offer, and f
 });
 
 test("OVMF's UEFI PXE takes dnsmasq's address and bootfleet's proxy offer, and reads ipxe.efi over TFTP", async () => {
-  needCommand("qemu-system-x86_64", "qemu-system-x86");
-  needCommand("tshark", "tshark");
+  requirePeers(["qemu-system-x86_64", "tshark"]);
   await bootsThroughProxy("uefi", "52:54:00:10:00:06", /ipxe\.efi/, /^ipxe\.efi\t/m);
 });

@@ -21,7 +21,8 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
-import { DhcpLab, needCommand, textOf, waitForText } from "./dhcp-lab.js";
+import { DhcpLab, textOf, waitForText } from "./dhcp-lab.js";
+import { requirePeers } from "../support/require-peers.js";
 
 const POOL_MAC = "52:54:00:13:0a:01";
 const HOST_MAC = "52:54:00:13:0b:01";
@@ -45,10 +46,7 @@ defaults: { boot_unknown: true }
 `;
 
 before(() => {
-  needCommand("ip", "iproute2");
-  needCommand("dhcrelay", "isc-dhcp-relay");
-  needCommand("dhclient", "isc-dhcp-client");
-  needCommand("busybox", "busybox");
+  requirePeers(["ip", "dhcrelay", "dhclient", "busybox"]);
 });
 
 describe("full mode behind ISC dhcrelay (option 82 on, mismatches dropped)", () => {

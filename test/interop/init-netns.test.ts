@@ -18,7 +18,8 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { TestNetwork } from "../support/test-network.js";
-import { needCommand, textOf, waitForText } from "./dhcp-lab.js";
+import { textOf, waitForText } from "./dhcp-lab.js";
+import { requirePeers } from "../support/require-peers.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 let net: TestNetwork;
@@ -26,9 +27,7 @@ let peerNs: string;
 let dir: string;
 
 before(() => {
-  needCommand("ip", "iproute2");
-  needCommand("dnsmasq", "dnsmasq-base");
-  needCommand("curl", "curl");
+  requirePeers(["ip", "dnsmasq", "curl"]);
   dir = mkdtempSync(join(tmpdir(), "bf-init-"));
   net = TestNetwork.create({ tag: "init", bridgeAddress: "198.18.70.1/24" });
   net.run("ip", "route", "add", "default", "via", "198.18.70.254", "dev", "br0");
