@@ -13,6 +13,11 @@
  * layer-tree.ts). `settings`, `files` and `dhcp.options` merge key by key;
  * `kernel_args` accumulate. A layer never changes the ones before it, so
  * what one machine resolves cannot leak into another's.
+ *
+ * Settings and files come out marked `secret` (secret-defaults.ts says what
+ * is secret unless the config says otherwise); a layer that replaces a
+ * secret's value without saying `secret: false` keeps it secret, so a host
+ * cannot publish a password its group hid by writing a new one.
  */
 import type {
   FleetConfig,
@@ -30,6 +35,7 @@ import type {
 } from "./model.js";
 import { type MachineOverrideSource, overrideOriginName } from "./machine-overrides.js";
 import { cidrContains, compileGlob, normalizeMac, parseIpv4 } from "./net-address.js";
+import { secretByMode, secretByName } from "./secret-defaults.js";
 
 interface AppliedLayer {
   readonly spec: LayerSpec;
@@ -146,6 +152,9 @@ export class FleetResolver implements Resolver {
     let cowKeep: Valued<boolean> = { value: false, origin: BUILTIN };
     const kernelArgs: Valued<string>[] = [];
     const settings: Record<string, Valued<string>> = {};
+    // Whether each setting and file is secret so far: a later layer inherits the mark.
+    const secretSettings = new Map<string, boolean>();
+    const secretFiles = new Map<string, boolean>();
     const files: Record<string, Valued<import("./model.js").LayerFile>> = {};
     const dhcp: Record<string, Valued<unknown>> = {};
     const dhcpOptions: Record<string, string> = {};
@@ -168,15 +177,21 @@ export class FleetResolver implements Resolver {
         kernelArgs.push({ value: spec.kernel_args, origin: k("kernel_args") });
       if (spec.nbd?.cow !== undefined) cow = { value: spec.nbd.cow, origin: k("nbd.cow") };
       if (spec.nbd?.cow_keep !== undefined) cowKeep = { value: spec.nbd.cow_keep, origin: k("nbd.cow_keep") };
-      for (const [key, v] of Object.entries(spec.settings ?? {}))
-        settings[key] = { value: v, origin: k(`settings.${key}`) };
+      for (const [key, v] of Object.entries(spec.settings ?? {})) {
+        // A secret stays secret when a later layer only changes the value.
+        const secret = spec.secret_settings?.[key] ?? secretSettings.get(key) ?? secretByName(key);
+        secretSettings.set(key, secret);
+        settings[key] = { value: v, origin: k(`settings.${key}`), ...(secret ? { secret } : {}) };
+      }
       for (const [path, f] of Object.entries(spec.files ?? {})) {
         // A file from a layers/ folder names the file it came from.
         const fo =
           f.sourcePath && !spec.at_keys?.[`files.${path}`]
             ? { ...o, at: { file: f.sourcePath, line: 1, column: 1 } }
             : k(`files.${path}`);
-        files[path] = { value: f, origin: fo };
+        const secret = f.secret ?? secretFiles.get(path) ?? secretByMode(f.mode);
+        secretFiles.set(path, secret);
+        files[path] = { value: f, origin: fo, ...(secret ? { secret } : {}) };
       }
       for (const [key, v] of Object.entries(spec.dhcp ?? {})) {
         if (key === "options") {
