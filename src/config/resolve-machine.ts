@@ -14,10 +14,11 @@
  * `kernel_args` accumulate. A layer never changes the ones before it, so
  * what one machine resolves cannot leak into another's.
  *
- * Settings and files come out marked `secret` (secret-defaults.ts says what
- * is secret unless the config says otherwise); a layer that replaces a
- * secret's value without saying `secret: false` keeps it secret, so a host
- * cannot publish a password its group hid by writing a new one.
+ * Settings and files come out marked `secret`: a `secret:` a layer wrote
+ * holds for the later layers too, until one writes another; where none was
+ * written, a value is secret when it or one it replaced is secret by default
+ * (secret-defaults.ts: by name, by mode). So a host cannot publish a
+ * password its group hid by only writing a new value.
  */
 import type {
   FleetConfig,
@@ -152,9 +153,15 @@ export class FleetResolver implements Resolver {
     let cowKeep: Valued<boolean> = { value: false, origin: BUILTIN };
     const kernelArgs: Valued<string>[] = [];
     const settings: Record<string, Valued<string>> = {};
-    // Whether each setting and file is secret so far: a later layer inherits the mark.
-    const secretSettings = new Map<string, boolean>();
-    const secretFiles = new Map<string, boolean>();
+    // Per "settings.KEY" and "files.PATH": the last `secret:` a layer wrote, and what is secret so far.
+    const marks = new Map<string, boolean>();
+    const secretSoFar = new Set<string>();
+    const secretOf = (key: string, written: boolean | undefined, byDefault: boolean): boolean => {
+      if (written !== undefined) marks.set(key, written);
+      const secret = marks.get(key) ?? (secretSoFar.has(key) || byDefault);
+      if (secret) secretSoFar.add(key);
+      return secret;
+    };
     const files: Record<string, Valued<import("./model.js").LayerFile>> = {};
     const dhcp: Record<string, Valued<unknown>> = {};
     const dhcpOptions: Record<string, string> = {};
@@ -178,9 +185,7 @@ export class FleetResolver implements Resolver {
       if (spec.nbd?.cow !== undefined) cow = { value: spec.nbd.cow, origin: k("nbd.cow") };
       if (spec.nbd?.cow_keep !== undefined) cowKeep = { value: spec.nbd.cow_keep, origin: k("nbd.cow_keep") };
       for (const [key, v] of Object.entries(spec.settings ?? {})) {
-        // A secret stays secret when a later layer only changes the value.
-        const secret = spec.secret_settings?.[key] ?? secretSettings.get(key) ?? secretByName(key);
-        secretSettings.set(key, secret);
+        const secret = secretOf(`settings.${key}`, spec.secret_settings?.[key], secretByName(key));
         settings[key] = { value: v, origin: k(`settings.${key}`), ...(secret ? { secret } : {}) };
       }
       for (const [path, f] of Object.entries(spec.files ?? {})) {
@@ -189,8 +194,7 @@ export class FleetResolver implements Resolver {
           f.sourcePath && !spec.at_keys?.[`files.${path}`]
             ? { ...o, at: { file: f.sourcePath, line: 1, column: 1 } }
             : k(`files.${path}`);
-        const secret = f.secret ?? secretFiles.get(path) ?? secretByMode(f.mode);
-        secretFiles.set(path, secret);
+        const secret = secretOf(`files.${path}`, f.secret, secretByMode(f.mode));
         files[path] = { value: f, origin: fo, ...(secret ? { secret } : {}) };
       }
       for (const [key, v] of Object.entries(spec.dhcp ?? {})) {

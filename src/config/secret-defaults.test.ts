@@ -40,13 +40,17 @@ defaults:
     /etc/motd: "hello\\n"
     /etc/secret: { content: "s3cret\\n", mode: "0600" }
     /etc/ldap.secret: { content: "bind\\n", mode: "0644", secret: true }
-    /etc/shadow-ish: { content: "x\\n", mode: "0640" }
+    /etc/shadow-ish: { content: "x\\n", mode: "0600" }
+    /etc/fstab: "none /tmp tmpfs defaults 0 0\\n"
     /root/.ssh/id_ed25519.pub: { content: "ssh-ed25519 AAAA\\n", mode: "0600", secret: false }
 groups:
   lab3:
     match: { hostname: "lab3-*" }
     settings: { WIFI: "lab3 psk", SHOWN_TOKEN: lab3-value }
-    files: { /etc/ldap.secret: "lab3 bind\\n" }
+    files:
+      /etc/ldap.secret: "lab3 bind\\n"
+      /etc/fstab: { content: "/dev/sda1 /scratch ext4 defaults 0 0\\n", mode: "0600" }
+      /etc/shadow-ish: { content: "y\\n", mode: "0600", secret: false }
 hosts:
   lab3-14:
     mac: "52:54:00:12:34:56"
@@ -72,9 +76,9 @@ describe("secret defaults", () => {
       assert.equal(secretByName(name), false, name);
   });
 
-  it("files others may not read are secret", () => {
-    for (const mode of [0o600, 0o640, 0o400, 0o700, 0o750]) assert.equal(secretByMode(mode), true);
-    for (const mode of [0o644, 0o755, 0o604, 0o444]) assert.equal(secretByMode(mode), false);
+  it("files only their owner may use are secret", () => {
+    for (const mode of [0o600, 0o400, 0o700, 0o4700]) assert.equal(secretByMode(mode), true);
+    for (const mode of [0o644, 0o755, 0o640, 0o750, 0o604, 0o444]) assert.equal(secretByMode(mode), false);
   });
 });
 
@@ -110,11 +114,16 @@ describe("secret settings and files through the loader and the resolver", () => 
 
   it("marks files by mode unless the config says otherwise, and keeps the mark over layers", () => {
     assert.equal(m15.files["/etc/secret"]?.secret, true, "0600");
-    assert.equal(m15.files["/etc/shadow-ish"]?.secret, true, "0640");
+    assert.equal(
+      m15.files["/etc/shadow-ish"]?.secret,
+      undefined,
+      "secret by mode in defaults; lab3 unmarked it",
+    );
     assert.equal(m15.files["/etc/motd"]?.secret, undefined);
     assert.equal(m15.files["/root/.ssh/id_ed25519.pub"]?.secret, undefined, "secret: false");
     assert.equal(m15.files["/etc/ldap.secret"]?.value.content.toString(), "lab3 bind\n");
     assert.equal(m15.files["/etc/ldap.secret"]?.secret, true, "replaced by lab3, still secret");
+    assert.equal(m15.files["/etc/fstab"]?.secret, true, "0600 in lab3 over a plain one in defaults");
   });
 
   it("explain marks secrets; it reads the config file itself, so it shows them", () => {

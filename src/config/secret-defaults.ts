@@ -7,9 +7,10 @@
  *     Imported lts.conf files carry LDM_PASSWORD with no marking at all, and
  *     hiding a value costs an administrator one token, while showing a
  *     password to the lab segment cannot be undone;
- *   - a file that others may not read (no o+r bit: 0600, 0640, 0400, 0700):
- *     the mode already says that on the client only root or a group reads
- *     it, so the network should not either.
+ *   - a file only its owner may use (no group or other bits: 0600, 0400,
+ *     0700): the mode already says that on the client only root reads it,
+ *     so the network should not either. A group-readable file (0640, 0750)
+ *     is shared on the client by design and stays plain unless marked.
  */
 
 const CREDENTIAL = /PASSWORD|PASSWD|SECRET|TOKEN/i;
@@ -20,7 +21,7 @@ export function secretByName(name: string): boolean {
   return CREDENTIAL.test(name) || CREDENTIAL_WORD.test(name);
 }
 
-/** Unix mode bits of a file; secret when the "others" read bit is clear. */
+/** Unix mode bits of a file; secret when neither group nor others may do anything with it. */
 export function secretByMode(mode: number): boolean {
-  return (mode & 0o004) === 0;
+  return (mode & 0o077) === 0;
 }
