@@ -1,11 +1,19 @@
 /**
- * Who may change state. Reads are open (the admin page and `bootfleet
- * machines` need nothing); every write needs `Authorization: Bearer <token>`
- * with the token the config loader chose: `services.api.token`, or when the
- * config sets none, the environment's `BOOTFLEET_API_TOKEN` (config-env.ts).
- * No token configured: the write API is off, and says how to turn it on.
+ * Who may read and who may change state. Every write needs
+ * `Authorization: Bearer <token>` with the token the config loader chose:
+ * `services.api.token`, or when the config sets none, the environment's
+ * `BOOTFLEET_API_TOKEN` (config-env.ts). No token configured: the write API
+ * is off, and says how to turn it on.
+ *
+ * Reads follow `services.api.read`: "open" lets anyone who reaches the HTTP
+ * port read what is not secret (the page and `curl` need nothing), "token"
+ * needs the token for every read. Under either, secret settings and files
+ * are shown only to a request that carries the token (machine-view.ts).
+ * A wrong token is refused on reads too, so a stale one is noticed.
  */
 import { timingSafeEqual } from "node:crypto";
+import type { FastifyInstance } from "fastify";
+import { DEFAULT_API_READ } from "../config/config-schema.js";
 import { ApiError } from "./api-errors.js";
 
 export type BearerCheck = "ok" | "missing" | "wrong" | "disabled";
@@ -37,4 +45,51 @@ export function requireWriteToken(authorization: string | undefined, token: stri
     case "wrong":
       throw new ApiError("UNAUTHORIZED", "The bearer token is not the one configured.");
   }
+}
+
+export type ReadPolicy = "open" | "token";
+
+/** What a read may see: `secrets` when it carries the token. */
+export interface ReadAccess {
+  readonly secrets: boolean;
+}
+
+/** Throws the API error for a read that may not go ahead; else what it may see. */
+export function readAccess(
+  authorization: string | undefined,
+  token: string | undefined,
+  policy: ReadPolicy | undefined,
+): ReadAccess {
+  switch (checkBearer(authorization, token)) {
+    case "ok":
+      return { secrets: true };
+    case "wrong":
+      throw new ApiError("UNAUTHORIZED", "The bearer token is not the one configured.");
+    case "missing":
+    case "disabled":
+      if ((policy ?? DEFAULT_API_READ) === "open") return { secrets: false };
+      throw new ApiError(
+        "UNAUTHORIZED",
+        "Reads need the API token on this server (services.api.read: token): send 'Authorization: Bearer <token>'.",
+      );
+  }
+}
+
+/**
+ * Puts every GET of a plugin (`app`, registered under a prefix) behind the
+ * read policy, so a route added later cannot forget it. `open` are paths
+ * below the prefix that only describe the API ("/", "/openapi.json").
+ */
+export function guardReads(
+  app: FastifyInstance,
+  token: string | undefined,
+  policy: ReadPolicy | undefined,
+  open: readonly string[] = [],
+): void {
+  app.addHook("onRequest", async (req) => {
+    if (req.method !== "GET" && req.method !== "HEAD") return;
+    const route = req.routeOptions.url;
+    if (route !== undefined && open.includes(route.slice(app.prefix.length) || "/")) return;
+    readAccess(req.headers.authorization, token, policy);
+  });
 }

@@ -1,7 +1,8 @@
 /**
  * The REST API under /api/v1 (a fastify plugin; http-service.ts registers
- * it). Reads are open, writes need the bearer token (api-auth.ts), every
- * error is an ApiError from api-errors.ts, the document is openapi.ts.
+ * it). Reads follow services.api.read and show secrets only with the
+ * token, writes need the token (api-auth.ts), every error is an ApiError
+ * from api-errors.ts, the document is openapi.ts.
  *
  * Client stage reports (POST /machines/<mac>/events) are the exception to
  * "writes need the token": the client hook runs in an initramfs that holds
@@ -21,12 +22,13 @@ import { z } from "zod";
 import type { InspectableBootPlanner } from "../boot/fleet-boot-planner.js";
 import type { ImageLookup } from "../boot/image-lookup.js";
 import { parseMac } from "../boot/mac-address.js";
+import { DEFAULT_API_READ } from "../config/config-schema.js";
 import type { FleetConfig, Resolver } from "../config/model.js";
 import type { BootEvent, EventBus } from "../events/event-bus.js";
 import type { Logger } from "../logging/logger.js";
 import type { EventQuery, Store } from "../store/store.js";
 import { ApiError, toApiError } from "./api-errors.js";
-import { checkBearer, requireWriteToken } from "./api-auth.js";
+import { checkBearer, guardReads, readAccess, requireWriteToken } from "./api-auth.js";
 import { streamEvents } from "./event-stream.js";
 import { type ImageAdmin, type ImageInfo, ImageVersionMissing } from "./image-admin.js";
 import { machineLookup } from "./machine-lookup.js";
@@ -110,6 +112,8 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   const findMachine = lookup.find;
 
   const write = (req: FastifyRequest): void => requireWriteToken(req.headers.authorization, deps.token);
+  const readPolicy = config.services.api.read;
+  guardReads(app, deps.token, readPolicy, ["/", "/openapi.json"]);
 
   app.setErrorHandler((err, req, reply) => {
     const apiErr = toApiError(err);
@@ -135,6 +139,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
       "/api/v1/events/stream",
     ],
     write_api: deps.token ? "on" : "off",
+    read_api: readPolicy ?? DEFAULT_API_READ,
   }));
 
   app.get("/openapi.json", async () => openApiDocument());
@@ -167,7 +172,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     const mac = requireMac(found);
     const m = resolveSafe(factsOf(mac, found.row, found.host));
     if (!m) throw new ApiError("INTERNAL", "the machine's config could not be resolved; see the server log");
-    return { config: effectiveConfigView(m) };
+    return { config: effectiveConfigView(m, readAccess(req.headers.authorization, deps.token, readPolicy)) };
   });
 
   app.get<{ Params: { id: string }; Querystring: Record<string, unknown> }>(

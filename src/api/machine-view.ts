@@ -2,8 +2,14 @@
  * How machines, their effective config and their boot plan look in the API
  * (snake_case, like the config keys an administrator writes). Buffers become
  * text when they are UTF-8, base64 otherwise.
+ *
+ * Secret settings and files (config/secret-defaults.ts) carry `secret: true`;
+ * without the token their value and content read "(secret)", with
+ * `redacted: true` and a hint at the top of the config saying the token
+ * shows them. The boot plan holds no secret to hide: the planner keeps
+ * secrets off the kernel command line.
  */
-import type { Origin, ResolvedMachine, Valued } from "../config/model.js";
+import type { LayerFile, Origin, ResolvedMachine, Valued } from "../config/model.js";
 import type { PlanResult } from "../boot/fleet-boot-planner.js";
 import type { EventRow, MachineRow } from "../store/store.js";
 
@@ -38,7 +44,42 @@ function content(buf: Buffer): { content?: string; content_base64?: string; trun
   return { content_base64: slice.toString("base64"), ...truncated };
 }
 
-export function effectiveConfigView(m: ResolvedMachine): Record<string, unknown> {
+/** What a redacted value or file content reads instead. */
+export const REDACTED = "(secret)";
+export const REDACTED_HINT =
+  "secret values read (secret): send the API token (Authorization: Bearer <token>) to see them";
+
+export interface ConfigViewOptions {
+  /** Show secret values (the request carries the token). */
+  readonly secrets: boolean;
+}
+
+function settingView(v: Valued<string>, options: ConfigViewOptions): Record<string, unknown> {
+  if (!v.secret) return { value: v.value, origin: originView(v.origin) };
+  if (options.secrets) return { value: v.value, secret: true, origin: originView(v.origin) };
+  return { value: REDACTED, secret: true, redacted: true, origin: originView(v.origin) };
+}
+
+function fileView(v: Valued<LayerFile>, options: ConfigViewOptions): Record<string, unknown> {
+  const mode = `0${v.value.mode.toString(8)}`;
+  const source = v.value.sourcePath ? { source_path: v.value.sourcePath } : {};
+  // Not even the size: a short file's length says much about a password.
+  if (v.secret && !options.secrets)
+    return { mode, ...source, secret: true, redacted: true, content: REDACTED, origin: originView(v.origin) };
+  return {
+    mode,
+    size: v.value.content.length,
+    ...source,
+    ...(v.secret ? { secret: true } : {}),
+    ...content(v.value.content),
+    origin: originView(v.origin),
+  };
+}
+
+export function effectiveConfigView(m: ResolvedMachine, options: ConfigViewOptions): Record<string, unknown> {
+  const hidden =
+    !options.secrets &&
+    (Object.values(m.settings).some((v) => v.secret) || Object.values(m.files).some((v) => v.secret));
   const dhcp: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(m.dhcp)) dhcp[key] = valued(v as Valued<unknown>);
   return {
@@ -55,21 +96,11 @@ export function effectiveConfigView(m: ResolvedMachine): Record<string, unknown>
     console: valued(m.console),
     menu: valued(m.menu),
     kernel_args: m.kernel_args.map((k) => valued(k)),
-    settings: Object.fromEntries(Object.entries(m.settings).map(([k, v]) => [k, valued(v)])),
-    files: Object.fromEntries(
-      Object.entries(m.files).map(([path, v]) => [
-        path,
-        {
-          mode: `0${v.value.mode.toString(8)}`,
-          size: v.value.content.length,
-          ...(v.value.sourcePath ? { source_path: v.value.sourcePath } : {}),
-          ...content(v.value.content),
-          origin: originView(v.origin),
-        },
-      ]),
-    ),
+    settings: Object.fromEntries(Object.entries(m.settings).map(([k, v]) => [k, settingView(v, options)])),
+    files: Object.fromEntries(Object.entries(m.files).map(([path, v]) => [path, fileView(v, options)])),
     dhcp,
     nbd: { cow: valued(m.nbd.cow), cow_keep: valued(m.nbd.cow_keep) },
+    ...(hidden ? { redacted: REDACTED_HINT } : {}),
   };
 }
 

@@ -42,9 +42,12 @@ export function openApiDocument(): Json {
       title: "bootfleet API",
       version: "1",
       description:
-        "Machines, images, leases and boot events of a bootfleet server. Reads are open; requests that change " +
-        "state need 'Authorization: Bearer <token>' (services.api.token or BOOTFLEET_API_TOKEN). Without a " +
-        "configured token the write API is off (403 WRITE_API_DISABLED). Errors are " +
+        "Machines, images, leases and boot events of a bootfleet server. Requests that change state need " +
+        "'Authorization: Bearer <token>' (services.api.token or BOOTFLEET_API_TOKEN); without a configured " +
+        "token the write API is off (403 WRITE_API_DISABLED). Reads follow services.api.read: open (anyone " +
+        "reads) or token (every read but / and /openapi.json needs the token, else 401 UNAUTHORIZED); a wrong " +
+        'token is 401 on reads too. Secret settings and files carry secret: true and read "(secret)" ' +
+        "(redacted: true) unless the request carries the token. Errors are " +
         '{"error": {"code", "message", "detail"?}} with a stable code.',
     },
     servers: [{ url: "/api/v1" }],
@@ -157,8 +160,16 @@ export function openApiDocument(): Json {
       "/machines/{id}/config": {
         get: {
           summary: "The machine's effective config, every value with its origin (bootfleet explain)",
+          description:
+            'Secret settings and files: {"value"|"content": "(secret)", "secret": true, "redacted": true} ' +
+            "without the token, and a top-level redacted hint; with it, the value and secret: true.",
           parameters: [idParam],
-          responses: { 200: json({ type: "object" }), 404: error("MACHINE_NOT_FOUND") },
+          security: [{}, ...bearer],
+          responses: {
+            200: json({ type: "object" }),
+            401: error("UNAUTHORIZED"),
+            404: error("MACHINE_NOT_FOUND"),
+          },
         },
       },
       "/machines/{id}/events": {

@@ -15,7 +15,7 @@ import type { FleetConfig, Resolver } from "../config/model.js";
 import type { EventBus } from "../events/event-bus.js";
 import type { Logger } from "../logging/logger.js";
 import type { LogRow, Store } from "../store/store.js";
-import { requireWriteToken } from "./api-auth.js";
+import { guardReads, requireWriteToken } from "./api-auth.js";
 import { ApiError, toApiError } from "./api-errors.js";
 import { intParam } from "./query-params.js";
 
@@ -57,6 +57,8 @@ export function logView(l: LogRow): Record<string, unknown> {
 
 export function registerWebAdminRoutes(app: FastifyInstance, deps: WebAdminDeps): void {
   const { config, resolver, store, bus, logger } = deps;
+  // What machines logged may name users and hosts: read under the same policy as the API.
+  guardReads(app, deps.token, config.services.api.read);
 
   app.setErrorHandler((err, req, reply) => {
     const e = toApiError(err);

@@ -8,9 +8,11 @@ import {
   fleetConfig,
   goldenResolver,
   resolved,
+  textFile,
   v,
 } from "../../test/fixtures/boot/fleet-fixture.js";
 import { MemoryLogger } from "../logging/logger.js";
+import { decodeCpioNewc } from "./cpio-newc.js";
 import { FleetBootPlanner } from "./fleet-boot-planner.js";
 
 function planner(over: Partial<ConstructorParameters<typeof FleetBootPlanner>[0]> = {}) {
@@ -197,5 +199,57 @@ test("planner: pxelinux.0 and its modules from the syslinux folders; a missing o
   assert.match(
     String(warnings[0]?.msg),
     /menu\.c32 is not installed at .*: install Debian's syslinux-common package/,
+  );
+});
+
+test("planner: a layer archive holds a machine's secrets only for an address proven to be that machine", async () => {
+  const mac = "52:54:00:00:00:5e";
+  const r = goldenResolver().add(mac, (f) =>
+    resolved(f, {
+      known: true,
+      settings: {
+        XKBLAYOUT: v("de"),
+        LDM_PASSWORD: { ...v("hunter2"), secret: true },
+        BOOTFLEET_WIFI_PSK: { ...v("psk-value"), secret: true },
+        BOOTFLEET_DEBUG: v("1"),
+      },
+      files: { "/etc/secret": { ...v(textFile("s3cret\n", 0o600)), secret: true } },
+    }),
+  );
+  const asked: [string, string][] = [];
+  const logger = new MemoryLogger();
+  const isMachineAt = async (m: string, ip: string) => {
+    asked.push([m, ip]);
+    if (ip === "198.18.50.66") throw new Error("store down");
+    return m === mac && ip === "198.18.50.94";
+  };
+  const text = async (p: FleetBootPlanner, ip: string, path = `boot/${mac}/layers.cpio`) =>
+    decodeCpioNewc((await p.generatedFile(path, { ip }))!.body)
+      .map((e) => e.data?.toString() ?? "")
+      .join("\n");
+
+  const unwired = planner({ resolver: r });
+  assert.doesNotMatch(await text(unwired, "198.18.50.94"), /hunter2|s3cret|psk-value/, "no identity: never");
+
+  const p = planner({ resolver: r, isMachineAt, logger });
+  assert.match(await text(p, "198.18.50.94"), /hunter2[\s\S]*s3cret|s3cret[\s\S]*hunter2/);
+  assert.doesNotMatch(await text(p, "198.18.50.200"), /hunter2|s3cret|psk-value/, "another address");
+  assert.doesNotMatch(await text(p, "198.18.50.66"), /hunter2|s3cret/, "the check failed");
+  assert.match(logger.records.at(-1)?.msg ?? "", /secrets are left out/);
+  assert.deepEqual(asked, [
+    [mac, "198.18.50.94"],
+    [mac, "198.18.50.200"],
+    [mac, "198.18.50.66"],
+  ]);
+  await p.generatedFile("boot/52:54:00:12:34:56/layers.cpio", { ip: "198.18.50.14" });
+  assert.equal(asked.length, 3, "a machine without secrets is never asked about");
+
+  // The command line is in the boot script anyone may fetch: secret BOOTFLEET_ settings stay off it.
+  const script = (await p.generatedFile(`boot/${mac}.ipxe`, { ip: "198.18.50.200" }))!.body.toString();
+  assert.doesNotMatch(script, /psk-value|hunter2/);
+  assert.match(script, /bootfleet\.debug=1/);
+  assert.match(
+    p.decide({ mac }).plan?.warnings.join("\n") ?? "",
+    /setting BOOTFLEET_WIFI_PSK is secret: not on the command line/,
   );
 });

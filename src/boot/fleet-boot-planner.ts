@@ -55,6 +55,14 @@ export interface FleetBootPlannerOptions {
   readonly syslinuxDirs?: SyslinuxDirs | undefined;
   /** Seconds a menu waits when the config sets a menu without a timeout. */
   readonly defaultMenuTimeout?: number | undefined;
+  /**
+   * Whether the address `ip` is proven to be machine `mac` (from evidence the
+   * server controls, such as the lease it granted): the layer archive of a
+   * machine with secret files or settings holds them only for such a
+   * requester, over HTTP and TFTP alike. Absent: never, so secrets stay on
+   * the server until something can tell a machine from an impostor.
+   */
+  readonly isMachineAt?: ((mac: string, ip: string) => Promise<boolean>) | undefined;
 }
 
 export type PlanResult =
@@ -93,6 +101,7 @@ export class FleetBootPlanner implements InspectableBootPlanner {
   readonly #missingWarned = new Set<string>();
   readonly #syslinuxDirs: SyslinuxDirs | undefined;
   readonly #defaultMenuTimeout: number;
+  readonly #isMachineAt: ((mac: string, ip: string) => Promise<boolean>) | undefined;
   readonly #epoch: number;
   #httpBase: string;
   /** What each MAC's firmware last told DHCP (option 93 above all), for requests that carry only a MAC. */
@@ -109,6 +118,7 @@ export class FleetBootPlanner implements InspectableBootPlanner {
     this.#grubBinaries = options.grubBinaries ?? {};
     this.#syslinuxDirs = options.syslinuxDirs;
     this.#defaultMenuTimeout = options.defaultMenuTimeout ?? 5;
+    this.#isMachineAt = options.isMachineAt;
     this.#epoch = (options.clock ?? systemClock).now();
     this.#httpBase = trimSlash(
       options.httpBase ?? `http://${options.config.server.address}:${options.config.services.http.port}`,
@@ -263,6 +273,11 @@ export class FleetBootPlanner implements InspectableBootPlanner {
     for (const key of Object.keys(machine.settings).sort()) {
       const m = /^BOOTFLEET_([A-Z0-9_]+)$/.exec(key);
       if (!m?.[1]) continue;
+      // The command line is in the boot script anyone may fetch, and in /proc/cmdline for every user.
+      if (machine.settings[key]!.secret) {
+        warnings.push(`setting ${key} is secret: not on the command line, only in secrets.env`);
+        continue;
+      }
       const param = kernelParam(`bootfleet.${m[1].toLowerCase()}`, machine.settings[key]!.value);
       if (param) args.push(param);
       else
@@ -365,10 +380,38 @@ export class FleetBootPlanner implements InspectableBootPlanner {
     return plan ? renderIpxeScript(plan) : null;
   }
 
-  layerInitrd(facts: MachineFacts): Buffer | null {
+  /** The machine's layer archive; secret files and settings only with `includeSecrets`. */
+  layerInitrd(facts: MachineFacts, options: { readonly includeSecrets?: boolean } = {}): Buffer | null {
     const result = this.decide(facts);
     if (result.plan === null) return null;
-    return buildLayerInitrd(result.machine, { mtime: Math.floor(this.#epoch / 1000) });
+    return buildLayerInitrd(result.machine, {
+      mtime: Math.floor(this.#epoch / 1000),
+      includeSecrets: options.includeSecrets,
+    });
+  }
+
+  /** Whether `ip` may have the machine's secrets: asked only for machines that have some. */
+  async #secretsFor(facts: MachineFacts, ip: string): Promise<boolean> {
+    if (!this.#isMachineAt) return false;
+    let machine: ResolvedMachine;
+    try {
+      machine = this.#resolver.resolve(facts);
+    } catch {
+      return false;
+    }
+    const hasSecrets =
+      Object.values(machine.settings).some((v) => v.secret) ||
+      Object.values(machine.files).some((v) => v.secret);
+    if (!hasSecrets) return false;
+    try {
+      return (await this.#isMachineAt(machine.mac, ip)) === true;
+    } catch (err) {
+      this.#logger?.warn(
+        { mac: machine.mac, ip, err: String(err) },
+        "could not tell whether this address is the machine; its secrets are left out",
+      );
+      return false;
+    }
   }
 
   async generatedFile(path: string, who: FileRequester): Promise<GeneratedFile | null> {
@@ -390,7 +433,8 @@ export class FleetBootPlanner implements InspectableBootPlanner {
     if ((m = /^boot\/([^/]+)\/layers\.cpio$/.exec(p))) {
       const mac = parseMac(m[1]!);
       if (!mac) return null;
-      const body = this.layerInitrd(facts(mac));
+      const includeSecrets = await this.#secretsFor(facts(mac), who.ip);
+      const body = this.layerInitrd(facts(mac), { includeSecrets });
       return body ? { body, contentType: "application/x-cpio", mtime: this.#epoch } : null;
     }
     if ((m = /^pxelinux\.cfg\/01-([0-9a-fA-F-]{17})$/.exec(p))) {

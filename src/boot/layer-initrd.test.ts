@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { resolved, textFile, v } from "../../test/fixtures/boot/fleet-fixture.js";
 import { decodeCpioNewc } from "./cpio-newc.js";
 import { buildLayerInitrd, LayerPathError } from "./layer-initrd.js";
-import { renderSettingsEnv, shellQuote } from "./settings-files.js";
+import { renderLtsConf, renderSettingsEnv, shellQuote } from "./settings-files.js";
 
 const facts = { mac: "52:54:00:12:34:56" };
 
@@ -54,4 +54,74 @@ test("settings.env: shell-quoted, sorted, names sh cannot assign are left out", 
     `# skipped "BAD-NAME": not a shell variable name  # from defaults defaults`,
     "",
   ]);
+});
+
+/** A machine with a secret setting, a secret file and plain ones, as the resolver marks them. */
+function withSecrets() {
+  return resolved(facts, {
+    settings: {
+      XKBLAYOUT: v("de"),
+      LDM_PASSWORD: { ...v("hunter2"), secret: true },
+    },
+    files: {
+      "/etc/motd": v(textFile("hi\n")),
+      "/etc/secret": { ...v(textFile("s3cret\n", 0o600)), secret: true },
+    },
+  });
+}
+
+function archive(includeSecrets?: boolean): Map<string, { mode: number; text: string }> {
+  const entries = decodeCpioNewc(buildLayerInitrd(withSecrets(), { mtime: 0, includeSecrets }));
+  return new Map(
+    entries.filter((e) => e.data).map((e) => [e.name, { mode: e.mode, text: e.data!.toString() }]),
+  );
+}
+
+test("layer initrd: without includeSecrets (the default), no secret file or value is in it", () => {
+  for (const files of [archive(), archive(false)]) {
+    assert.equal(files.has("bootfleet/layers/etc/secret"), false);
+    assert.equal(files.has("bootfleet/layers/etc/bootfleet/secrets.env"), false);
+    assert.equal(files.get("bootfleet/layers/etc/motd")?.text, "hi\n");
+    for (const [name, f] of files) assert.doesNotMatch(f.text, /hunter2|s3cret/, name);
+    const lts = files.get("bootfleet/layers/etc/lts.conf");
+    assert.match(lts?.text ?? "", /XKBLAYOUT = de/);
+    assert.match(lts?.text ?? "", /# LDM_PASSWORD is secret: sent only to this machine at its own address/);
+    assert.equal(lts?.mode, 0o644);
+  }
+});
+
+test("layer initrd: with includeSecrets, secrets go in where only root reads them", () => {
+  const files = archive(true);
+  assert.deepEqual(files.get("bootfleet/layers/etc/secret"), { mode: 0o600, text: "s3cret\n" });
+  const env = files.get("bootfleet/layers/etc/bootfleet/settings.env");
+  assert.equal(env?.mode, 0o644);
+  assert.doesNotMatch(env?.text ?? "", /hunter2/, "settings.env is world-readable on the client");
+  assert.match(env?.text ?? "", /^XKBLAYOUT='de'$/m);
+  assert.match(
+    env?.text ?? "",
+    /^if \[ -r \/etc\/bootfleet\/secrets\.env \]; then \. \/etc\/bootfleet\/secrets\.env; fi$/m,
+  );
+  const secrets = files.get("bootfleet/layers/etc/bootfleet/secrets.env");
+  assert.equal(secrets?.mode, 0o600);
+  assert.match(secrets?.text ?? "", /^LDM_PASSWORD='hunter2'$/m);
+  const lts = files.get("bootfleet/layers/etc/lts.conf");
+  assert.match(lts?.text ?? "", /LDM_PASSWORD = hunter2/);
+  assert.equal(lts?.mode, 0o600, "lts.conf holds a secret now");
+});
+
+test("layer initrd: a secret file at /etc/lts.conf left out is not replaced by the generated one", () => {
+  const m = resolved(facts, {
+    files: { "/etc/lts.conf": { ...v(textFile("[Default]\nLDM_PASSWORD = x\n", 0o600)), secret: true } },
+  });
+  const names = decodeCpioNewc(buildLayerInitrd(m, { mtime: 0 })).map((e) => e.name);
+  assert.equal(names.includes("bootfleet/layers/etc/lts.conf"), false);
+});
+
+test("settings.env: the same with or without secrets, naming them but never their values", () => {
+  const env = renderSettingsEnv(withSecrets());
+  assert.match(env, /Secret settings \(LDM_PASSWORD\) are in \/etc\/bootfleet\/secrets\.env/);
+  assert.doesNotMatch(env, /hunter2/);
+  assert.doesNotMatch(renderLtsConf(withSecrets(), { includeSecrets: false }), /hunter2/);
+  const plain = renderSettingsEnv(resolved(facts, { settings: { A: v("1") } }));
+  assert.doesNotMatch(plain, /secrets\.env/, "no line for machines without secrets");
 });

@@ -8,12 +8,17 @@
  *
  * Holds: every resolved `files` entry (already merged over the layers, the
  * last layer winning), the directories above them, and the machine's
- * settings as /etc/bootfleet/settings.env and /etc/lts.conf unless the
- * config gives those paths itself.
+ * settings as /etc/bootfleet/settings.env, /etc/bootfleet/secrets.env and
+ * /etc/lts.conf unless the config gives those paths itself.
+ *
+ * Secret files and settings go in only with `includeSecrets`: the caller
+ * has found that whoever asks is the machine itself. Anyone on the segment
+ * can ask for any MAC's archive, so without that the archive is built as if
+ * the machine had no secrets (lts.conf says which were left out).
  */
 import type { ResolvedMachine } from "../config/model.js";
 import { type CpioEntry, CpioError, checkEntryName, encodeCpioNewc } from "./cpio-newc.js";
-import { renderLtsConf, renderSettingsEnv } from "./settings-files.js";
+import { renderLtsConf, renderSecretsEnv, renderSettingsEnv, SECRETS_ENV_PATH } from "./settings-files.js";
 
 /** Where the files sit inside the initramfs; the client hook reads this folder. */
 export const LAYER_PREFIX = "bootfleet/layers";
@@ -44,20 +49,32 @@ export function layerRelativePath(path: string): string {
 export interface LayerInitrdOptions {
   /** mtime of every entry, seconds since the epoch (the config's load time keeps it stable). */
   readonly mtime: number;
+  /** Put the machine's secret files and settings in; only for the machine's own proven address. Default false. */
+  readonly includeSecrets?: boolean | undefined;
 }
 
 export function layerInitrdEntries(machine: ResolvedMachine, options: LayerInitrdOptions): CpioEntry[] {
+  const includeSecrets = options.includeSecrets === true;
   const files = new Map<string, { data: Buffer; mode: number }>();
+  // Paths the config gives, also when left out as secret: a generated file never takes their place.
+  const given = new Set<string>();
   for (const [path, valued] of Object.entries(machine.files)) {
-    files.set(layerRelativePath(path), { data: valued.value.content, mode: valued.value.mode & 0o7777 });
-  }
-  const generated: [string, string][] = [
-    [SETTINGS_ENV_PATH, renderSettingsEnv(machine)],
-    [LTS_CONF_PATH, renderLtsConf(machine)],
-  ];
-  for (const [path, text] of generated) {
     const rel = layerRelativePath(path);
-    if (!files.has(rel)) files.set(rel, { data: Buffer.from(text, "utf8"), mode: 0o644 });
+    given.add(rel);
+    if (valued.secret && !includeSecrets) continue;
+    files.set(rel, { data: valued.value.content, mode: valued.value.mode & 0o7777 });
+  }
+  const secretsEnv = includeSecrets ? renderSecretsEnv(machine) : null;
+  const lts = renderLtsConf(machine, { includeSecrets });
+  const generated: [string, string | null, number][] = [
+    [SETTINGS_ENV_PATH, renderSettingsEnv(machine), 0o644],
+    [SECRETS_ENV_PATH, secretsEnv, 0o600],
+    // LTSP's scripts read lts.conf as root; with a secret in it, only root may.
+    [LTS_CONF_PATH, lts, includeSecrets && secretsEnv !== null ? 0o600 : 0o644],
+  ];
+  for (const [path, text, mode] of generated) {
+    const rel = layerRelativePath(path);
+    if (text !== null && !given.has(rel)) files.set(rel, { data: Buffer.from(text, "utf8"), mode });
   }
 
   const dirs = new Set<string>();

@@ -2,7 +2,8 @@
  * What every layer may set (defaults, networks, groups, hosts, addresses):
  * the images it names exist, its files go inside the client's root, its
  * setting names are ones a shell can read, its DHCP options are valid. Also
- * records where each key was written, for `bootfleet explain`.
+ * records where each key was written, for `bootfleet explain`, and which
+ * settings the layer marks secret (`KEY: { value, secret }`).
  */
 import type { LayerContext } from "./check-context.js";
 import { checkDhcpOptions } from "./check-dhcp-options.js";
@@ -55,6 +56,7 @@ export function checkLayer(ctx: LayerContext, raw: RawLayer | Partial<RawLayer>,
         true,
       );
   }
+  const { settings, secretSettings } = splitSettings(raw.settings);
   return compact({
     at_keys: keyLocations(ctx, raw, path),
     image: raw.image,
@@ -63,11 +65,30 @@ export function checkLayer(ctx: LayerContext, raw: RawLayer | Partial<RawLayer>,
     kernel_args: raw.kernel_args,
     console: raw.console,
     menu: raw.menu,
-    settings: raw.settings,
+    settings,
+    secret_settings: secretSettings,
     files: Object.keys(files).length ? files : undefined,
     dhcp,
     nbd: raw.nbd,
   }) as LayerSpec;
+}
+
+/** `KEY: value` and `KEY: { value, secret }` -> the values, and the marks where the config wrote one. */
+function splitSettings(raw: RawLayer["settings"]): {
+  settings: Record<string, string> | undefined;
+  secretSettings: Record<string, boolean> | undefined;
+} {
+  if (raw === undefined) return { settings: undefined, secretSettings: undefined };
+  const settings: Record<string, string> = {};
+  const marks: Record<string, boolean> = {};
+  for (const [key, entry] of Object.entries(raw)) {
+    if (typeof entry === "string") settings[key] = entry;
+    else {
+      settings[key] = entry.value;
+      if (entry.secret !== undefined) marks[key] = entry.secret;
+    }
+  }
+  return { settings, secretSettings: Object.keys(marks).length ? marks : undefined };
 }
 
 /** Where each key of the layer was written: "image", "settings.XKBLAYOUT", "files./etc/motd", "dhcp.routers". */

@@ -21,11 +21,23 @@ export const DEFAULT_NBD_PORT = 10809;
 export const DEFAULT_IMAGES_KEEP = 3;
 /** The iPXE binaries served over TFTP and HTTP: where Debian's ipxe package installs them. Not a config key. */
 export const DEFAULT_IPXE_DIR = "/usr/lib/ipxe";
+/**
+ * `services.api.read`: who may read the API. "open" (anyone who reaches the
+ * HTTP port reads what is not secret) keeps the page working on a first
+ * start without a token; the README says when to choose "token".
+ */
+export const DEFAULT_API_READ = "open";
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v));
 /** `x` or `[x, y]` -> array. */
 const stringList = z.union([z.string(), z.array(z.string())]).transform((v) => (Array.isArray(v) ? v : [v]));
 const port = z.number().int().min(0).max(65535);
+
+/** `secret: true` keeps a value from the read API and from any address but the machine's own; false unmarks one. */
+const secret = z.boolean().optional();
+
+/** `KEY: value`, or `KEY: { value, secret }`. */
+const settingEntry = z.union([scalar, z.strictObject({ value: scalar, secret })]);
 
 const fileEntry = z.union([
   z.string(),
@@ -33,6 +45,7 @@ const fileEntry = z.union([
     content: z.string().optional(),
     source: z.string().optional(),
     mode: z.union([z.string(), z.number()]).optional(),
+    secret,
   }),
 ]);
 
@@ -65,7 +78,7 @@ export const layerShape = {
   kernel_args: z.string().optional(),
   console: z.string().optional(),
   menu: menu.optional(),
-  settings: z.record(z.string(), scalar).optional(),
+  settings: z.record(z.string(), settingEntry).optional(),
   files: z.record(z.string(), fileEntry).optional(),
   dhcp: dhcpOptions.optional(),
   nbd: nbdLayer.optional(),
@@ -170,7 +183,12 @@ export const configSchema = z.strictObject({
           total: z.number().int().positive().default(1000000),
         })
         .prefault({}),
-      api: z.strictObject({ token: z.string().min(16).optional() }).prefault({}),
+      api: z
+        .strictObject({
+          token: z.string().min(16).optional(),
+          read: z.enum(["open", "token"]).default(DEFAULT_API_READ),
+        })
+        .prefault({}),
     })
     .prefault({}),
   store: z
@@ -230,5 +248,8 @@ export const knownKeys: readonly string[] = [
     "source",
     "cow",
     "cow_keep",
+    "value",
+    "secret",
+    "read",
   ]),
 ];

@@ -1,6 +1,8 @@
 /**
  * `bootfleet explain`: every effective value of one machine and the layer and
- * file:line it came from, like `git config --show-origin`.
+ * file:line it came from, like `git config --show-origin`. Secrets are shown,
+ * marked "(secret)": whoever runs it reads the config file they are written
+ * in anyway; the API is what hides them.
  */
 import { relative } from "node:path";
 import type { Origin, ResolvedMachine, Valued } from "./model.js";
@@ -12,6 +14,8 @@ export interface ExplainedValue {
   readonly name: string;
   /** file:line:column, relative to the working folder when under it. */
   readonly at?: string | undefined;
+  /** A secret setting or file: the API hides it without the token (this command reads the config itself). */
+  readonly secret?: true | undefined;
 }
 
 export interface Explanation {
@@ -47,6 +51,7 @@ export function explainMachine(m: ResolvedMachine, cwd = process.cwd()): Explana
       key,
       value: render ? render(v.value) : (v.value as ExplainedValue["value"]),
       ...where(v.origin, cwd),
+      ...(v.secret ? { secret: v.secret } : {}),
     });
   };
   add("image", m.image);
@@ -114,7 +119,7 @@ export function formatExplanation(e: Explanation): string {
   lines.push("");
   const rows = e.values.map((v) => [
     v.key,
-    typeof v.value === "string" ? v.value : JSON.stringify(v.value),
+    `${typeof v.value === "string" ? v.value : JSON.stringify(v.value)}${v.secret ? "  (secret)" : ""}`,
     `${v.layer === v.name ? v.layer : `${v.layer} ${v.name}`}`,
     v.at ?? "",
   ]);

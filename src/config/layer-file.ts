@@ -1,7 +1,8 @@
 /**
  * One entry of a layer's `files:`: text written in the YAML, or a file on
  * the server named by `source:` (relative to the config file's folder),
- * read through the loader's disk.
+ * read through the loader's disk. `secret:` is kept as written; the
+ * resolver decides by mode when it is absent (secret-defaults.ts).
  */
 import { isAbsolute, resolve } from "node:path";
 import type { CheckContext } from "./check-context.js";
@@ -10,7 +11,12 @@ import type { KeyPath } from "./source-map.js";
 
 export type LayerFileEntry =
   | string
-  | { content?: string | undefined; source?: string | undefined; mode?: string | number | undefined };
+  | {
+      content?: string | undefined;
+      source?: string | undefined;
+      mode?: string | number | undefined;
+      secret?: boolean | undefined;
+    };
 
 export function readLayerFile(ctx: CheckContext, path: KeyPath, entry: LayerFileEntry): LayerFile | null {
   const { problems } = ctx;
@@ -30,10 +36,11 @@ export function readLayerFile(ctx: CheckContext, path: KeyPath, entry: LayerFile
     problems.report(path, "a file needs exactly one of content or source");
     return null;
   }
-  if (entry.content !== undefined) return { content: Buffer.from(entry.content, "utf8"), mode };
+  const secret = entry.secret === undefined ? {} : { secret: entry.secret };
+  if (entry.content !== undefined) return { content: Buffer.from(entry.content, "utf8"), mode, ...secret };
   const src = isAbsolute(entry.source!) ? entry.source! : resolve(ctx.dir, entry.source!);
   try {
-    return { content: ctx.disk.readFile(src), mode, sourcePath: src };
+    return { content: ctx.disk.readFile(src), mode, sourcePath: src, ...secret };
   } catch (e) {
     problems.report(
       [...path, "source"],

@@ -37,6 +37,8 @@ export interface LayerFile {
   readonly mode: number;
   /** When it came from a layers/ tree: the file on disk. */
   readonly sourcePath?: string | undefined;
+  /** `secret: true | false` as the config wrote it; absent: secret when others may not read it (mode). */
+  readonly secret?: boolean | undefined;
 }
 
 /** What any layer (defaults, network, group, host, address) may set. */
@@ -59,6 +61,8 @@ export interface LayerSpec {
     | undefined;
   /** lts.conf-style free-form variables. */
   readonly settings?: Readonly<Record<string, string>> | undefined;
+  /** Settings this layer marks `secret: true` or `secret: false` (`KEY: { value, secret }`). */
+  readonly secret_settings?: Readonly<Record<string, boolean>> | undefined;
   /** path in the client's root -> file. */
   readonly files?: Readonly<Record<string, LayerFile>> | undefined;
   /** DHCP options handed to the machine (full mode; some also in proxy mode). */
@@ -165,6 +169,11 @@ export interface ServicesConfig {
   readonly api: {
     /** Bearer token for writes; or env BOOTFLEET_API_TOKEN. Absent: write API off. */
     readonly token?: string | undefined;
+    /**
+     * Reads: "open" (anyone reads what is not secret) or "token" (every read
+     * needs the token). Absent (a config built in code): DEFAULT_API_READ.
+     */
+    readonly read?: "open" | "token" | undefined;
   };
 }
 
@@ -226,6 +235,11 @@ export interface Origin {
 export interface Valued<T> {
   readonly value: T;
   readonly origin: Origin;
+  /**
+   * Settings and files only: a secret, shown by the API only with the token
+   * and put in the layer archive only for the machine's own address.
+   */
+  readonly secret?: true | undefined;
 }
 
 /** One machine's effective config, every value with where it came from. */

@@ -13,6 +13,12 @@
  * layer-tree.ts). `settings`, `files` and `dhcp.options` merge key by key;
  * `kernel_args` accumulate. A layer never changes the ones before it, so
  * what one machine resolves cannot leak into another's.
+ *
+ * Settings and files come out marked `secret`: a `secret:` a layer wrote
+ * holds for the later layers too, until one writes another; where none was
+ * written, a value is secret when it or one it replaced is secret by default
+ * (secret-defaults.ts: by name, by mode). So a host cannot publish a
+ * password its group hid by only writing a new value.
  */
 import type {
   FleetConfig,
@@ -30,6 +36,7 @@ import type {
 } from "./model.js";
 import { type MachineOverrideSource, overrideOriginName } from "./machine-overrides.js";
 import { cidrContains, compileGlob, normalizeMac, parseIpv4 } from "./net-address.js";
+import { secretByMode, secretByName } from "./secret-defaults.js";
 
 interface AppliedLayer {
   readonly spec: LayerSpec;
@@ -146,6 +153,15 @@ export class FleetResolver implements Resolver {
     let cowKeep: Valued<boolean> = { value: false, origin: BUILTIN };
     const kernelArgs: Valued<string>[] = [];
     const settings: Record<string, Valued<string>> = {};
+    // Per "settings.KEY" and "files.PATH": the last `secret:` a layer wrote, and what is secret so far.
+    const marks = new Map<string, boolean>();
+    const secretSoFar = new Set<string>();
+    const secretOf = (key: string, written: boolean | undefined, byDefault: boolean): boolean => {
+      if (written !== undefined) marks.set(key, written);
+      const secret = marks.get(key) ?? (secretSoFar.has(key) || byDefault);
+      if (secret) secretSoFar.add(key);
+      return secret;
+    };
     const files: Record<string, Valued<import("./model.js").LayerFile>> = {};
     const dhcp: Record<string, Valued<unknown>> = {};
     const dhcpOptions: Record<string, string> = {};
@@ -168,15 +184,18 @@ export class FleetResolver implements Resolver {
         kernelArgs.push({ value: spec.kernel_args, origin: k("kernel_args") });
       if (spec.nbd?.cow !== undefined) cow = { value: spec.nbd.cow, origin: k("nbd.cow") };
       if (spec.nbd?.cow_keep !== undefined) cowKeep = { value: spec.nbd.cow_keep, origin: k("nbd.cow_keep") };
-      for (const [key, v] of Object.entries(spec.settings ?? {}))
-        settings[key] = { value: v, origin: k(`settings.${key}`) };
+      for (const [key, v] of Object.entries(spec.settings ?? {})) {
+        const secret = secretOf(`settings.${key}`, spec.secret_settings?.[key], secretByName(key));
+        settings[key] = { value: v, origin: k(`settings.${key}`), ...(secret ? { secret } : {}) };
+      }
       for (const [path, f] of Object.entries(spec.files ?? {})) {
         // A file from a layers/ folder names the file it came from.
         const fo =
           f.sourcePath && !spec.at_keys?.[`files.${path}`]
             ? { ...o, at: { file: f.sourcePath, line: 1, column: 1 } }
             : k(`files.${path}`);
-        files[path] = { value: f, origin: fo };
+        const secret = secretOf(`files.${path}`, f.secret, secretByMode(f.mode));
+        files[path] = { value: f, origin: fo, ...(secret ? { secret } : {}) };
       }
       for (const [key, v] of Object.entries(spec.dhcp ?? {})) {
         if (key === "options") {

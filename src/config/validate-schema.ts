@@ -48,9 +48,12 @@ function schemaProblems(issue: z.core.$ZodIssue, map: SourceMap): ConfigProblem[
 /** What the value should look like, where the schema allows several shapes. */
 function unionHint(path: KeyPath): string | undefined {
   const top = path[0];
+  // One file or setting of a layer (…files.<path>, …settings.<KEY>), also inside a host or group.
+  const parent = path[path.length - 2];
+  if (parent === "files") return "a file is a string (its content) or { content | source, mode, secret }";
+  if (parent === "settings") return "a setting is a value, or { value, secret: true }";
   if (top === "groups" || top === "hosts" || top === "addresses")
     return "each entry is a mapping of keys (image, settings, files, ...)";
-  if (path.includes("files")) return "a file is a string (its content) or { content | source, mode }";
   if (top === "images")
     return "an image is a mapping (version, kernel_args, description, nbd) or empty; `keep` is a number";
   return "a single value or a list of values";

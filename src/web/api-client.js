@@ -1,7 +1,9 @@
 /**
- * The page's one way to the REST API (/api/v1). Reads need no token; writes
- * send `Authorization: Bearer <token>`, ask for the token when none is kept,
- * and ask again once when the server answers 401. Error bodies are the API's
+ * The page's one way to the REST API (/api/v1). Every request sends the kept
+ * token as `Authorization: Bearer <token>`: with it, reads show secret
+ * values, and a server with `services.api.read: token` answers reads at all.
+ * A read answered 401 asks for the token once and tries again; writes ask
+ * for it first when none is kept. Error bodies are the API's
  * `{ error: { code, message } }`.
  */
 import { askToken, getToken, setToken } from "./token-store.js";
@@ -51,15 +53,39 @@ async function request(method, path, body, token) {
   return data;
 }
 
-export function apiGet(path) {
-  return request("GET", path);
+/** One token dialog at a time: the page's reads start together and may all be refused together. */
+let asking = null;
+
+export function askTokenOnce(reason) {
+  asking ??= askToken(reason).finally(() => {
+    asking = null;
+  });
+  return asking;
+}
+
+/** A read, with the kept token; after a 401, once more with the token the user gives. */
+export async function apiGet(path) {
+  const token = getToken();
+  try {
+    return await request("GET", path, undefined, token);
+  } catch (err) {
+    if (err.status !== 401) throw err;
+    if (token) setToken("");
+    const again = await askTokenOnce(
+      token
+        ? `The server refused the token: ${err.message}. Enter the API token again.`
+        : "This server shows its state only with the API token (services.api.read: token). It is kept in this tab only.",
+    );
+    if (!again) throw err;
+    return request("GET", path, undefined, again);
+  }
 }
 
 /** A write: asks for the token first when none is kept; once more after a 401. */
 export async function apiWrite(method, path, body) {
   let token = getToken();
   if (!token) {
-    token = await askToken("This change needs the API token. It is kept in this tab only.");
+    token = await askTokenOnce("This change needs the API token. It is kept in this tab only.");
     if (!token) throw new ApiRequestError(0, "NO_TOKEN", "cancelled: no API token given");
   }
   try {
@@ -67,7 +93,9 @@ export async function apiWrite(method, path, body) {
   } catch (err) {
     if (err.status !== 401) throw err;
     setToken("");
-    const again = await askToken(`The server refused the token: ${err.message}. Enter the API token again.`);
+    const again = await askTokenOnce(
+      `The server refused the token: ${err.message}. Enter the API token again.`,
+    );
     if (!again) throw err;
     return request(method, path, body, again);
   }

@@ -83,9 +83,14 @@ function tokenButton() {
   };
   label();
   document.addEventListener("bootfleet:token", label);
-  b.addEventListener("click", () =>
-    askToken("Enter the API token for changes; it is kept in this tab only."),
-  );
+  b.addEventListener("click", async () => {
+    const before = getToken();
+    await askToken(
+      "Enter the API token: it allows changes and shows secret values. It is kept in this tab only.",
+    );
+    // Read the view again with (or without) the token: secret values appear or hide.
+    if (getToken() !== before) route();
+  });
 }
 
 showLiveStatus();

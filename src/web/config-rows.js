@@ -2,7 +2,8 @@
  * The machine's effective config (GET /machines/<id>/config) as flat rows
  * for the `explain` table: key, value, layer, and file:line:column. Leaves in
  * the API's answer are `{ value, origin }`; files carry `origin` beside their
- * content.
+ * content. Secret settings and files carry `secret: true`, and `redacted:
+ * true` when the server hid them for want of the token.
  */
 
 export function configRows(config) {
@@ -10,7 +11,13 @@ export function configRows(config) {
   const walk = (key, v) => {
     if (v === null || v === undefined) return;
     if (typeof v === "object" && "origin" in v && v.origin && typeof v.origin === "object") {
-      rows.push({ key, value: describe(v), origin: v.origin });
+      rows.push({
+        key,
+        value: describe(v),
+        origin: v.origin,
+        secret: v.secret === true,
+        redacted: v.redacted === true,
+      });
       return;
     }
     if (Array.isArray(v)) {
@@ -35,7 +42,11 @@ export function configRows(config) {
   return rows;
 }
 
+/** What a hidden value reads; the API sends the same words. */
+export const REDACTED = "(secret)";
+
 function describe(v) {
+  if (v.redacted) return v.mode ? `${REDACTED} (mode ${v.mode})` : REDACTED;
   if ("value" in v) {
     const x = v.value;
     if (typeof x === "string") return x;

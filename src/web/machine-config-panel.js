@@ -1,9 +1,11 @@
 /**
  * The machine page's "Effective config" panel, what `bootfleet explain`
  * prints: every value the machine gets and the layer that set it, with the
- * file:line:column it was written at, filtered as the user types.
+ * file:line:column it was written at, filtered as the user types. Secret
+ * values are marked; without the API token the server hides them, and the
+ * row offers to ask for the token and read the config again.
  */
-import { apiGet, seg } from "./api-client.js";
+import { apiGet, askTokenOnce, seg } from "./api-client.js";
 import { configRows, originAt, shortFile } from "./config-rows.js";
 import { dataTable, element } from "./element.js";
 
@@ -66,19 +68,51 @@ export class MachineConfigPanel {
     );
     this.#body.replaceChildren(
       ...(rows.length
-        ? rows.map(configRow)
+        ? rows.map((r) => configRow(r, () => this.#reveal()))
         : [element("tr", {}, element("td", { colspan: 4, class: "empty" }, "No value matches."))]),
     );
   }
+
+  /** Asks for the token (the server shows secrets only with it) and reads the config again. */
+  async #reveal() {
+    const token = await askTokenOnce(
+      "Secret values are shown only with the API token. It is kept in this tab only.",
+    );
+    if (token) await this.load();
+  }
 }
 
-function configRow(r) {
+function configRow(r, reveal) {
   const at = originAt(r.origin);
   return element(
     "tr",
-    { "data-key": r.key },
-    element("td", { class: "mono" }, r.key),
-    element("td", { class: "mono" }, r.value),
+    { "data-key": r.key, "data-secret": r.secret ? (r.redacted ? "hidden" : "shown") : undefined },
+    element(
+      "td",
+      { class: "mono" },
+      r.key,
+      r.secret ? [" ", element("span", { class: "tag" }, "secret")] : null,
+    ),
+    element(
+      "td",
+      { class: "mono" },
+      r.value,
+      r.redacted
+        ? [
+            " ",
+            element(
+              "button",
+              {
+                type: "button",
+                class: "quiet",
+                title: "The server shows secret values only with the API token",
+                onclick: reveal,
+              },
+              "Show with the API token",
+            ),
+          ]
+        : null,
+    ),
     element(
       "td",
       {},

@@ -1,6 +1,8 @@
 /**
- * The API token for writes: asked once, kept in sessionStorage (this tab
- * only, gone when it closes), sent as `Authorization: Bearer`.
+ * The API token: asked once, kept in sessionStorage (this tab only, gone
+ * when it closes), sent as `Authorization: Bearer` with every request. Writes
+ * need it; reads show secret values only with it, and need it at all on a
+ * server with `services.api.read: token`.
  */
 const KEY = "bootfleet.apiToken";
 

@@ -84,7 +84,13 @@ describe("layer cpio from a base < network < lab < host < IP tree through the re
     }
     const config = await loadConfig(join(dir, "bootfleet.yaml"), { skipImageCheck: true });
     resolver = new FleetResolver(config);
-    h = await startHttp({ config, resolver });
+    // curl asks from loopback: that is the machine's proven address here, so
+    // its secret files (the host's 0600 fstab) are in its archive.
+    h = await startHttp({
+      config,
+      resolver,
+      isMachineAt: async (mac, ip) => mac === "52:54:00:12:34:56" && ip === "127.0.0.1",
+    });
   });
   after(async () => {
     await h?.close();
