@@ -127,6 +127,22 @@ const MIGRATIONS: readonly MigrationSource[] = [
       )${t.keyedTable};
     `,
   },
+  {
+    version: 3,
+    name: "addresses seen in DHCP exchanges served by another server",
+    sql: (t) => `
+      -- Proxy mode: which machine the server saw at which address (its own
+      -- DHCP REQUEST, its PXE request to port 4011). One row per address,
+      -- one address per machine; src/identity/ reads it at start.
+      CREATE TABLE address_bindings (
+        ip      TEXT PRIMARY KEY,
+        mac     TEXT NOT NULL,
+        source  TEXT NOT NULL,
+        seen_at ${t.epochMs} NOT NULL
+      )${t.keyedTable};
+      CREATE INDEX address_bindings_mac ON address_bindings (mac);
+    `,
+  },
 ];
 
 /** The migrations in the dialect's SQL, oldest first. */

@@ -181,6 +181,33 @@ export function runStoreSuite(
         }));
     });
 
+    describe("address bindings", () => {
+      it("keeps one machine per address and one address per machine, listed by address", () =>
+        withStore(async (s) => {
+          assert.deepEqual(await s.listAddressBindings(), []);
+          await s.putAddressBinding({ ip: "198.18.0.10", mac: MAC_A, source: "pxe-request", seenAt: T0 });
+          await s.putAddressBinding({ ip: "198.18.0.9", mac: MAC_B, source: "dhcp-request", seenAt: T0 + 1 });
+          // MAC_A moves: its old address is no longer its.
+          await s.putAddressBinding({
+            ip: "198.18.0.11",
+            mac: MAC_A,
+            source: "dhcp-request",
+            seenAt: T0 + 2,
+          });
+          // The address MAC_B had is handed to MAC_C by the other server.
+          await s.putAddressBinding({ ip: "198.18.0.9", mac: MAC_C, source: "dhcp-request", seenAt: T0 + 3 });
+          assert.deepEqual(await s.listAddressBindings(), [
+            { ip: "198.18.0.9", mac: MAC_C, source: "dhcp-request", seenAt: T0 + 3 },
+            { ip: "198.18.0.11", mac: MAC_A, source: "dhcp-request", seenAt: T0 + 2 },
+          ]);
+          await s.deleteAddressBinding("198.18.0.9");
+          await s.deleteAddressBinding("198.18.0.200");
+          assert.deepEqual(await s.listAddressBindings(), [
+            { ip: "198.18.0.11", mac: MAC_A, source: "dhcp-request", seenAt: T0 + 2 },
+          ]);
+        }));
+    });
+
     describe("leases", () => {
       it("put, get by address and by MAC, replace, delete", () =>
         withStore(async (s) => {
@@ -503,6 +530,7 @@ export function runStoreSuite(
       });
       const lid = await s.addLog(log({ message: "kept" }), { perMachine: 10, total: 10 });
       await s.setMachineImage(MAC_A, "tiny", T0, "api-token");
+      await s.putAddressBinding({ ip: "198.18.0.6", mac: MAC_A, source: "pxe-request", seenAt: T0 });
       await s.close();
       const s2 = await u.reopen();
       try {
@@ -513,6 +541,9 @@ export function runStoreSuite(
         assert.equal((await s2.listLogs({}))[0]?.id, lid);
         assert.deepEqual(await s2.listMachineOverrides(), [
           { mac: MAC_A, image: "tiny", setAt: T0, setBy: "api-token" },
+        ]);
+        assert.deepEqual(await s2.listAddressBindings(), [
+          { ip: "198.18.0.6", mac: MAC_A, source: "pxe-request", seenAt: T0 },
         ]);
         const eid2 = await s2.addEvent({ at: T0, type: "client.stage", protocol: "client" });
         assert.ok(eid2 > eid);

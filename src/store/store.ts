@@ -137,6 +137,21 @@ export interface MachineOverrideRow {
   readonly setBy: string;
 }
 
+/**
+ * An address the server watched a machine use in a DHCP exchange it did not
+ * serve (proxy mode: the client's REQUEST to the site's DHCP server, its PXE
+ * request to port 4011). Evidence for src/identity/, kept so it survives a
+ * restart: in proxy mode renewals go to the other server, unseen.
+ */
+export interface AddressBindingRow {
+  readonly ip: string;
+  readonly mac: string;
+  /** What showed it: "dhcp-request" (option 50 or ciaddr) or "pxe-request" (the source of a port 4011 request). */
+  readonly source: string;
+  /** Milliseconds since the epoch. */
+  readonly seenAt: number;
+}
+
 export interface Store {
   /** Applies pending migrations; idempotent. */
   migrate(): Promise<void>;
@@ -185,4 +200,16 @@ export interface Store {
   setMachineImage(mac: string, image: string | null, at: number, by: string): Promise<void>;
   /** Every machine override, ordered by MAC. */
   listMachineOverrides(): Promise<readonly MachineOverrideRow[]>;
+
+  /**
+   * Records that `binding.mac` is at `binding.ip`, in one transaction: the
+   * address's previous machine and the machine's previous address are
+   * dropped (one machine per address, one address per machine: the last
+   * exchange seen wins).
+   */
+  putAddressBinding(binding: AddressBindingRow): Promise<void>;
+  /** Forgets the binding of one address (the identity module's size bound). */
+  deleteAddressBinding(ip: string): Promise<void>;
+  /** Every address binding, ordered by address. */
+  listAddressBindings(): Promise<readonly AddressBindingRow[]>;
 }

@@ -6,6 +6,7 @@
 import { compareIp } from "../compare-ip.js";
 import { logOwnerKey } from "../log-owner-key.js";
 import type {
+  AddressBindingRow,
   EventQuery,
   EventRow,
   LeaseQuery,
@@ -32,6 +33,7 @@ export class MemoryStore implements Store {
   readonly #logsByOwner = new Map<string, number[]>();
   #nextLogId = 1;
   readonly #overrides = new Map<string, MachineOverrideRow>();
+  readonly #bindings = new Map<string, AddressBindingRow>();
 
   async migrate(): Promise<void> {}
 
@@ -73,6 +75,19 @@ export class MemoryStore implements Store {
 
   async listMachineOverrides(): Promise<readonly MachineOverrideRow[]> {
     return [...this.#overrides.values()].sort((a, b) => (a.mac < b.mac ? -1 : a.mac > b.mac ? 1 : 0));
+  }
+
+  async putAddressBinding(binding: AddressBindingRow): Promise<void> {
+    for (const [ip, b] of this.#bindings) if (b.mac === binding.mac) this.#bindings.delete(ip);
+    this.#bindings.set(binding.ip, { ...binding });
+  }
+
+  async deleteAddressBinding(ip: string): Promise<void> {
+    this.#bindings.delete(ip);
+  }
+
+  async listAddressBindings(): Promise<readonly AddressBindingRow[]> {
+    return [...this.#bindings.values()].sort((a, b) => compareIp(a.ip, b.ip));
   }
 
   async putLease(lease: LeaseRow): Promise<void> {

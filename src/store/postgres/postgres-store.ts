@@ -15,6 +15,7 @@ import { pruneInterval } from "../prune-interval.js";
 import { assertKnownSchema, schemaVersionTable, sqlMigrations } from "../sql-migrations.js";
 import { SqlWhere } from "../sql-where.js";
 import type {
+  AddressBindingRow,
   EventQuery,
   EventRow,
   LeaseQuery,
@@ -227,6 +228,29 @@ class PostgresStore implements Store {
          WHERE image IS NOT NULL ORDER BY mac COLLATE "C"`,
       )
     ).rows;
+  }
+
+  async putAddressBinding(b: AddressBindingRow): Promise<void> {
+    await this.#tx(async (c) => {
+      await c.query("DELETE FROM address_bindings WHERE mac = $1 AND ip <> $2", [b.mac, b.ip]);
+      await c.query(
+        `INSERT INTO address_bindings (ip, mac, source, seen_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (ip) DO UPDATE SET mac = excluded.mac, source = excluded.source, seen_at = excluded.seen_at`,
+        [b.ip, b.mac, b.source, b.seenAt],
+      );
+    });
+  }
+
+  async deleteAddressBinding(ip: string): Promise<void> {
+    await this.#pool.query("DELETE FROM address_bindings WHERE ip = $1", [ip]);
+  }
+
+  async listAddressBindings(): Promise<readonly AddressBindingRow[]> {
+    const { rows } = await this.#pool.query<AddressBindingRow>(
+      'SELECT ip, mac, source, seen_at AS "seenAt" FROM address_bindings',
+    );
+    // Numeric address order, as listLeases gives it.
+    return rows.sort((a, b) => compareIp(a.ip, b.ip));
   }
 
   async putLease(l: LeaseRow): Promise<void> {

@@ -21,6 +21,7 @@ import { pruneInterval } from "../prune-interval.js";
 import { assertKnownSchema, schemaVersionTable, sqlMigrations } from "../sql-migrations.js";
 import { SqlWhere } from "../sql-where.js";
 import type {
+  AddressBindingRow,
   EventQuery,
   EventRow,
   LeaseQuery,
@@ -101,6 +102,9 @@ class SqliteStore implements Store {
   readonly #setOverride: Statement;
   readonly #clearOverride: Statement;
   readonly #listOverrides: Statement;
+  readonly #deleteBinding: Statement;
+  readonly #listBindings: Statement;
+  readonly #putBindingTx: (binding: AddressBindingRow) => void;
   /** Prepared once per distinct SQL text built by the query methods. */
   readonly #dynamic = new Map<string, Statement>();
   readonly #noteMany: (seen: readonly MachineSeen[]) => void;
@@ -163,6 +167,16 @@ class SqliteStore implements Store {
     this.#listOverrides = db.prepare(
       "SELECT mac, image, set_at AS setAt, set_by AS setBy FROM machine_overrides WHERE image IS NOT NULL ORDER BY mac",
     );
+    const unbindMac = db.prepare("DELETE FROM address_bindings WHERE mac = ? AND ip <> ?");
+    const putBinding = db.prepare(`
+      INSERT INTO address_bindings (ip, mac, source, seen_at) VALUES (@ip, @mac, @source, @seenAt)
+      ON CONFLICT (ip) DO UPDATE SET mac = excluded.mac, source = excluded.source, seen_at = excluded.seen_at`);
+    this.#putBindingTx = db.transaction((b: AddressBindingRow) => {
+      unbindMac.run(b.mac, b.ip);
+      putBinding.run({ ip: b.ip, mac: b.mac, source: b.source, seenAt: b.seenAt });
+    });
+    this.#deleteBinding = db.prepare("DELETE FROM address_bindings WHERE ip = ?");
+    this.#listBindings = db.prepare("SELECT ip, mac, source, seen_at AS seenAt FROM address_bindings");
     this.#noteMany = db.transaction((seen: readonly MachineSeen[]) => {
       for (const s of seen) this.#noteStmt.run(machineParams(s));
     });
@@ -218,6 +232,22 @@ class SqliteStore implements Store {
   async listMachineOverrides(): Promise<readonly MachineOverrideRow[]> {
     this.#open();
     return this.#listOverrides.all() as MachineOverrideRow[];
+  }
+
+  async putAddressBinding(binding: AddressBindingRow): Promise<void> {
+    this.#open();
+    this.#putBindingTx(binding);
+  }
+
+  async deleteAddressBinding(ip: string): Promise<void> {
+    this.#open();
+    this.#deleteBinding.run(ip);
+  }
+
+  async listAddressBindings(): Promise<readonly AddressBindingRow[]> {
+    this.#open();
+    // Numeric address order, as listLeases gives it (text order puts .10 before .9).
+    return (this.#listBindings.all() as AddressBindingRow[]).sort((a, b) => compareIp(a.ip, b.ip));
   }
 
   async putLease(lease: LeaseRow): Promise<void> {
