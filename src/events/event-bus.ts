@@ -7,7 +7,18 @@
  * `nbd.connect`, `nbd.disconnect`, `client.stage`, `syslog.line`, ...
  */
 
-export type Protocol = "dhcp" | "tftp" | "http" | "nbd" | "syslog" | "client" | "image" | "api" | "wol";
+export type Protocol =
+  | "dhcp"
+  | "tftp"
+  | "http"
+  | "nbd"
+  | "syslog"
+  | "client"
+  | "image"
+  | "api"
+  | "wol"
+  /** The server refusing a request made in a machine's name (`security.identity_mismatch`). */
+  | "security";
 
 export interface BootEventInput {
   /** Dotted type, e.g. `dhcp.ack`; the part before the dot is the protocol. */

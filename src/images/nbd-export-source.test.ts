@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { ImageCatalog } from "./image-catalog.js";
+import { NbdExportRefused } from "../services/nbd/nbd-export-source.js";
 import { CatalogExportSource } from "./nbd-export-source.js";
 
 const V1 = "20261124-100000";
@@ -31,7 +32,7 @@ describe("NBD exports over the image catalog", () => {
   it("`<image>` opens the current version and holds it in use until release", async () => {
     const catalog = new ImageCatalog(data);
     await catalog.setCurrent("debian", V1);
-    const source = new CatalogExportSource(catalog, { macFor: async () => "52:54:00:30:00:10" });
+    const source = new CatalogExportSource(catalog, { machineAt: async () => "52:54:00:30:00:10" });
     const h = await source.open("debian", client);
     assert.ok(h);
     assert.equal(h.name, `debian@${V1}`);
@@ -66,13 +67,37 @@ describe("NBD exports over the image catalog", () => {
     await h?.release();
   });
 
-  it("hands copy-on-write settings through", async () => {
+  it("hands copy-on-write settings through for the machine proven at the address", async () => {
+    const asked: string[] = [];
     const source = new CatalogExportSource(new ImageCatalog(data), {
-      macFor: () => "52:54:00:30:00:11",
+      machineAt: (address) => {
+        asked.push(address);
+        return "52:54:00:30:00:11";
+      },
       cowFor: (name, _c, mac) => (name.startsWith("debian@") ? { keepKey: mac } : undefined),
     });
     const h = await source.open("debian", client);
     assert.deepEqual(h?.cow, { keepKey: "52:54:00:30:00:11" });
+    assert.equal(h?.mac, "52:54:00:30:00:11");
+    assert.deepEqual(asked, [client.address]);
+    await h?.release();
+  });
+
+  it("refuses copy-on-write to a client no machine is proven at, and serves it read-only otherwise", async () => {
+    const catalog = new ImageCatalog(data);
+    const refused: string[] = [];
+    const withCow = new CatalogExportSource(catalog, {
+      machineAt: () => null,
+      cowFor: () => ({}),
+      onRefused: (c, name) => refused.push(`${c.address} ${name}`),
+    });
+    await assert.rejects(withCow.open("debian", client), NbdExportRefused);
+    assert.deepEqual(refused, [`${client.address} debian@${V2}`]);
+    assert.equal(catalog.isInUse("debian", V2), false, "nothing held for a refused client");
+    const readOnly = new CatalogExportSource(catalog, { machineAt: () => null, cowFor: () => undefined });
+    const h = await readOnly.open("debian", client);
+    assert.equal(h?.cow, undefined);
+    assert.equal(h?.readOnly, true);
     await h?.release();
   });
 

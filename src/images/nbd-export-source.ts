@@ -8,13 +8,20 @@
  * or the version is replaced; and the version is marked in use in the
  * catalog (acquire on open, release when the connection ends), so
  * `image rm` and pruning refuse it while the client runs.
+ *
+ * A copy-on-write layer belongs to a machine, and which machine a client is
+ * comes only from its address through `machineAt` (the identity module:
+ * lease, fixed address, DHCP exchange seen in proxy mode). A client that
+ * wants a layer when no machine is proven at its address is refused, so
+ * nobody gets another machine's layer by asking from an address of its own.
  */
-import type {
-  NbdClientInfo,
-  NbdCowSetting,
-  NbdExportHandle,
-  NbdExportInfo,
-  NbdExportSource,
+import {
+  type NbdClientInfo,
+  type NbdCowSetting,
+  type NbdExportHandle,
+  type NbdExportInfo,
+  NbdExportRefused,
+  type NbdExportSource,
 } from "../services/nbd/nbd-export-source.js";
 import { openFileExport } from "../services/nbd/file-export-handle.js";
 import type { ImageCatalog } from "./image-catalog.js";
@@ -24,15 +31,26 @@ import { parseExportName } from "./image-name.js";
 export interface CatalogExportSourceOptions {
   /** What the empty export name ("default export") opens: an image name; default none. */
   readonly defaultExport?: string | undefined;
-  /** The client's MAC when known (the DHCP lease for its address): names the holder and events. */
-  readonly macFor?:
-    | ((client: NbdClientInfo) => string | undefined | null | Promise<string | undefined | null>)
-    | undefined;
-  /** Copy-on-write for a client (from its resolved config: `nbd.cow`); default none. */
+  /**
+   * The machine proven at the client's address (ClientIdentity.machineAt),
+   * null when none is: names the holder and the events, and owns the
+   * copy-on-write layer. Default: none is ever proven.
+   */
+  readonly machineAt?: ((address: string) => string | null | Promise<string | null>) | undefined;
+  /**
+   * Copy-on-write for machine `mac` (its resolved `nbd.cow`); with mac
+   * undefined, for a client no machine is proven at. Default none.
+   */
   readonly cowFor?:
     | ((exportName: string, client: NbdClientInfo, mac: string | undefined) => NbdCowSetting | undefined)
     | undefined;
+  /** Told of each refused client (copy-on-write wanted, no machine proven at its address). */
+  readonly onRefused?: ((client: NbdClientInfo, exportName: string, reason: string) => void) | undefined;
 }
+
+const UNPROVEN =
+  "copy-on-write layers are given only to a machine proven at its address " +
+  "(a DHCP lease from this server, a fixed address in the config, or in proxy mode its DHCP exchange)";
 
 export class CatalogExportSource implements NbdExportSource {
   readonly #catalog: ImageCatalog;
@@ -55,6 +73,7 @@ export class CatalogExportSource implements NbdExportSource {
       if (err instanceof ImageError) return null;
       throw err;
     }
+    const mac = (await this.#o.machineAt?.(client.address)) ?? undefined;
     // `current` can move, and the old version be removed, between resolving
     // it and opening the file: resolve again once.
     for (let attempt = 0; ; attempt++) {
@@ -66,7 +85,11 @@ export class CatalogExportSource implements NbdExportSource {
         throw err;
       }
       const canonical = `${paths.name}@${paths.version}`;
-      const mac = (await this.#o.macFor?.(client)) ?? undefined;
+      const cow = this.#o.cowFor?.(canonical, client, mac);
+      if (cow && mac === undefined) {
+        this.#o.onRefused?.(client, canonical, UNPROVEN);
+        throw new NbdExportRefused(UNPROVEN);
+      }
       const release = this.#catalog.acquire(
         paths.name,
         paths.version,
@@ -77,7 +100,7 @@ export class CatalogExportSource implements NbdExportSource {
           name: canonical,
           description: `${paths.name} version ${paths.version}`,
           readOnly: true,
-          cow: this.#o.cowFor?.(canonical, client, mac),
+          cow,
           mac,
           onRelease: release,
         });

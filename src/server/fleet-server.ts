@@ -31,12 +31,13 @@ import { loadNativeUdp, type NativeUdp } from "../services/tftp/native-udp.js";
 import { TftpService } from "../services/tftp/tftp-service.js";
 import { WolSender, type WolSocket } from "../wol/wol-sender.js";
 import { catalogImageAdmin, catalogImageLookup } from "./catalog-adapters.js";
-import { macForAddress } from "./mac-for-address.js";
 import { DEFAULT_IPXE_DIR } from "../config/config-schema.js";
 import { MachineOverrides } from "../config/machine-overrides.js";
 import type { FleetConfig } from "../config/model.js";
 import { FleetResolver } from "../config/resolve-machine.js";
 import { EventBus } from "../events/event-bus.js";
+import { ClientIdentity } from "../identity/client-identity.js";
+import { IdentityMismatchLog } from "../identity/identity-mismatch-log.js";
 import type { Logger } from "../logging/logger.js";
 import { EventRecorder } from "../store/event-recorder.js";
 import { openStore as openBackend } from "../store/open-store.js";
@@ -66,17 +67,33 @@ export class FleetServer {
   /** Images set per machine through the API: loaded from the store at start, kept in step by the API. */
   readonly overrides: MachineOverrides;
   readonly services: RunningService[] = [];
+  /**
+   * Which machine is at an address, from DHCP evidence and the config only:
+   * NBD copy-on-write layers, stage reports, syslog attribution and secret
+   * layer entries are bound to it.
+   */
+  readonly identity: ClientIdentity;
+  /** Refusals for want of identity, one event per machine and source per minute. */
+  readonly mismatches: IdentityMismatchLog;
   readonly #logger: Logger;
   readonly recorder: EventRecorder;
   planner: FleetBootPlanner | undefined;
   catalog: ImageCatalog | undefined;
 
-  private constructor(config: FleetConfig, store: Store, logger: Logger, overrides: MachineOverrides) {
+  private constructor(
+    config: FleetConfig,
+    store: Store,
+    logger: Logger,
+    overrides: MachineOverrides,
+    identity: ClientIdentity,
+  ) {
     this.config = config;
     this.store = store;
     this.#logger = logger;
     this.bus = new EventBus();
     this.overrides = overrides;
+    this.identity = identity;
+    this.mismatches = new IdentityMismatchLog({ bus: this.bus, logger: logger.child({ part: "identity" }) });
     // The resolver reads overrides from memory: a DHCP answer never waits on the store.
     this.resolver = new FleetResolver(config, overrides);
     this.recorder = new EventRecorder({ store, bus: this.bus, logger: logger.child({ part: "events" }) });
@@ -88,14 +105,16 @@ export class FleetServer {
     const store = opts.store ?? openStore(config);
     await store.migrate();
     let overrides: MachineOverrides;
+    let identity: ClientIdentity;
     try {
       overrides = new MachineOverrides(await store.listMachineOverrides());
+      identity = await ClientIdentity.open({ config, store, logger });
     } catch (e) {
       if (!opts.store) await store.close();
       throw e;
     }
     if (overrides.size > 0) logger.info({ machines: overrides.size }, "images set through the API loaded");
-    const server = new FleetServer(config, store, logger, overrides);
+    const server = new FleetServer(config, store, logger, overrides, identity);
     try {
       await server.#startServices(opts.wolSocket ?? (() => createSocket("udp4")));
     } catch (e) {
@@ -106,7 +125,7 @@ export class FleetServer {
   }
 
   async #startServices(wolSocket: () => WolSocket): Promise<void> {
-    const { config, bus, store, resolver } = this;
+    const { config, bus, store, resolver, identity, mismatches } = this;
     const logger = this.#logger;
     const svc = config.services;
     const catalog = new ImageCatalog(config.server.data_dir);
@@ -233,12 +252,22 @@ export class FleetServer {
       const nbd = new NbdService({
         listen: { host: svc.nbd.bind, port: svc.nbd.port },
         source: new CatalogExportSource(catalog, {
-          macFor: (client) => this.macForIp(client.address),
+          machineAt: (address) => identity.machineAt(address),
           cowFor: (_name, client, mac) => {
-            if (!mac) return undefined;
-            const m = resolver.resolve({ mac, ip: client.address });
-            return m.nbd.cow.value ? { keepKey: m.nbd.cow_keep.value ? m.mac : undefined } : undefined;
+            // No machine proven there: what any machine at that address would
+            // get (defaults, network, address layer; no host, no MAC match).
+            const m = resolver.resolve({ mac: mac ?? "", ip: client.address });
+            if (!m.nbd.cow.value) return undefined;
+            return { keepKey: mac !== undefined && m.nbd.cow_keep.value ? mac : undefined };
           },
+          onRefused: (client, name, reason) =>
+            mismatches.report({
+              service: "nbd",
+              mac: null,
+              ip: client.address,
+              reason,
+              detail: { export: name },
+            }),
         }),
         bus,
         logger,
@@ -255,7 +284,7 @@ export class FleetServer {
         store,
         bus,
         logger,
-        macForIp: (ip) => this.macForIp(ip),
+        machineAt: (ip) => identity.machineAt(ip),
         retention: { perMachine: svc.syslog.per_machine, total: svc.syslog.total },
       });
       syslog.attachUdp(udp);
@@ -281,11 +310,6 @@ export class FleetServer {
         stop: () => dhcp.stop(),
       });
     }
-  }
-
-  /** Which machine an address belongs to: its lease, else a fixed address in the config. */
-  macForIp(ip: string): Promise<string | null> {
-    return macForAddress(this.store, this.resolver, ip);
   }
 
   async stop(): Promise<void> {

@@ -106,6 +106,34 @@ for (const [name, make] of [
       await rec.close();
       await store.close();
     });
+
+    it("a boot-file fetch or a refusal in a machine's name does not move its address", async () => {
+      const store: Store = make();
+      const bus = new EventBus(clock());
+      const rec = new EventRecorder({ store, bus, logger: new MemoryLogger() });
+      bus.publish({ type: "dhcp.ack", mac: MAC, ip: "198.18.0.14" });
+      // Another address fetching this machine's files by name.
+      bus.publish({ type: "http.get", mac: MAC, ip: "198.18.0.66", detail: { path: `/boot/${MAC}.ipxe` } });
+      bus.publish({ type: "tftp.rrq", mac: MAC, ip: "198.18.0.66", detail: { file: "pxelinux.cfg/01-x" } });
+      bus.publish({ type: "security.identity_mismatch", mac: MAC, ip: "198.18.0.66" });
+      await rec.flush();
+      assert.equal((await store.getMachine(MAC))?.ip, "198.18.0.14");
+      // A machine only ever fetched for is seen, with no address.
+      const other = "52:54:00:12:34:99";
+      bus.publish({
+        type: "http.get",
+        mac: other,
+        ip: "198.18.0.66",
+        detail: { path: `/boot/${other}.ipxe` },
+      });
+      await rec.flush();
+      assert.equal((await store.getMachine(other))?.ip, null);
+      // The events keep where each request came from.
+      const ips = (await store.listEvents({ mac: MAC })).map((e) => e.ip);
+      assert.deepEqual(ips, ["198.18.0.14", "198.18.0.66", "198.18.0.66", "198.18.0.66"]);
+      await rec.close();
+      await store.close();
+    });
   });
 }
 

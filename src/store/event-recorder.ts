@@ -28,8 +28,19 @@ export interface EventRecorderOptions {
   readonly maxBatch?: number | undefined;
 }
 
-/** Protocols of events that name a machine without the machine having been heard from. */
-const NOT_SIGHTINGS: ReadonlySet<string> = new Set(["api", "wol"]);
+/**
+ * Protocols of events that name a machine without the machine having been
+ * heard from: an admin's API call, a wake packet, the server refusing a
+ * request made in the machine's name (security.*).
+ */
+const NOT_SIGHTINGS: ReadonlySet<string> = new Set(["api", "wol", "security"]);
+
+/**
+ * Protocols whose MAC is whatever the requester named (a boot file for
+ * <mac>): anyone may fetch any machine's files, so the address the request
+ * came from is not recorded as the machine's (it stays on the event).
+ */
+const MAC_NAMED_BY_REQUEST: ReadonlySet<string> = new Set(["http", "tftp"]);
 
 /** Bounds the state cache when spoofed MACs flood DHCP; a miss costs one read. */
 const MAX_CACHED_STATES = 100_000;
@@ -175,7 +186,7 @@ export class EventRecorder {
       const d = e.detail;
       seen.push({
         mac: e.mac,
-        ip: e.ip,
+        ip: MAC_NAMED_BY_REQUEST.has(e.protocol) ? undefined : e.ip,
         hostname: typeof d?.hostname === "string" ? d.hostname : undefined,
         arch: typeof d?.arch === "number" && Number.isInteger(d.arch) ? d.arch : undefined,
         state,

@@ -72,7 +72,7 @@ before(async () => {
     bus: new EventBus(),
     logger: new MemoryLogger(),
     retention: { perMachine: 1000, total: 10_000 },
-    macForIp: (addr) => (addr === "127.0.0.1" ? MAC_LO : addr === NS_IP ? MAC_NS : null),
+    machineAt: (addr) => (addr === "127.0.0.1" ? MAC_LO : addr === NS_IP ? MAC_NS : null),
   });
   ports.udpLo = await udpOn("127.0.0.1");
   ports.tcpLo = await tcpOn("127.0.0.1");

@@ -57,8 +57,21 @@ export interface NbdExportHandle {
   release(): Promise<void>;
 }
 
+/**
+ * Thrown by NbdExportSource.open when the export exists but this client may
+ * not have it (a copy-on-write layer for an address no machine is proven
+ * at). The handshake answers NBD_REP_ERR_POLICY with the message and closes
+ * the connection: a client that is refused should not keep probing.
+ */
+export class NbdExportRefused extends Error {
+  override readonly name = "NbdExportRefused";
+}
+
 export interface NbdExportSource {
-  /** The export for `name` ("" is the default export), or null when there is none. */
+  /**
+   * The export for `name` ("" is the default export), or null when there is
+   * none. Throws NbdExportRefused to refuse this client.
+   */
   open(name: string, client: NbdClientInfo): Promise<NbdExportHandle | null>;
   /** What NBD_OPT_LIST answers. */
   list(): Promise<readonly NbdExportInfo[]>;

@@ -47,7 +47,12 @@ import {
 import { NbdOptionError } from "../../protocols/nbd/nbd-protocol-error.js";
 import { AttachedExport } from "./attached-export.js";
 import type { CowLayers } from "./cow-layers.js";
-import type { NbdClientInfo, NbdExportHandle, NbdExportSource } from "./nbd-export-source.js";
+import {
+  type NbdClientInfo,
+  type NbdExportHandle,
+  NbdExportRefused,
+  type NbdExportSource,
+} from "./nbd-export-source.js";
 
 /** What the handshake settled when the client picked an export. */
 export interface NbdNegotiated {
@@ -186,10 +191,12 @@ export class NbdHandshakePhase {
     this.#link.write(encodeAck(code));
   }
 
-  async #open(name: string): Promise<NbdExportHandle | null> {
+  /** The export, null when there is none, or the source's refusal (the caller answers it). */
+  async #open(name: string): Promise<NbdExportHandle | NbdExportRefused | null> {
     try {
       return await this.#d.source.open(name, this.#d.client);
     } catch (err) {
+      if (err instanceof NbdExportRefused) return err;
       this.#log.error({ export: name, err: (err as Error).message }, "nbd: opening the export failed");
       return null;
     }
@@ -197,6 +204,11 @@ export class NbdHandshakePhase {
 
   async #exportName(name: string): Promise<void> {
     const handle = await this.#open(name);
+    if (handle instanceof NbdExportRefused) {
+      // No error reply exists for NBD_OPT_EXPORT_NAME: the session just ends.
+      this.#link.end(`refused: ${handle.message}`);
+      return;
+    }
     if (!handle) {
       // No error reply exists for NBD_OPT_EXPORT_NAME: the server MUST terminate the session.
       this.#link.abort(`no export '${name}'`);
@@ -209,6 +221,12 @@ export class NbdHandshakePhase {
 
   async #infoOrGo(code: number, go: boolean, name: string, requests: readonly number[]): Promise<void> {
     const handle = await this.#open(name);
+    if (handle instanceof NbdExportRefused) {
+      if (go) this.#d.framer.resumeOptions();
+      this.#link.write(encodeOptionError(code, NBD_REP_ERR_POLICY, handle.message));
+      this.#link.end(`refused: ${handle.message}`);
+      return;
+    }
     if (!handle) {
       if (go) this.#d.framer.resumeOptions();
       this.#link.write(encodeOptionError(code, NBD_REP_ERR_UNKNOWN, `no export '${name}'`));

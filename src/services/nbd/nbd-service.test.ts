@@ -30,6 +30,7 @@ import {
   NBD_OPT_SET_META_CONTEXT,
   NBD_REP_ACK,
   NBD_REP_ERR_INVALID,
+  NBD_REP_ERR_POLICY,
   NBD_REP_ERR_UNKNOWN,
   NBD_REP_ERR_UNSUP,
   NBD_REP_INFO,
@@ -47,6 +48,7 @@ import {
 } from "../../protocols/nbd/nbd-handshake.js";
 import type { NbdServerMessage } from "../../protocols/nbd/nbd-reply-framer.js";
 import { DirectoryExportSource } from "./directory-export-source.js";
+import { NbdExportRefused } from "./nbd-export-source.js";
 import { NbdService } from "./nbd-service.js";
 import { NbdTestClient } from "./nbd-test-client.js";
 
@@ -82,8 +84,16 @@ before(async () => {
   });
   const bus = new EventBus();
   bus.subscribe((e) => events.push(e));
+  // "refused" stands for an export this client may not have (identity-bound copy-on-write).
+  const refusing = {
+    open: (name: string, client: { address: string; port: number }) =>
+      name === "refused"
+        ? Promise.reject(new NbdExportRefused("no machine is proven at this address"))
+        : source.open(name, client),
+    list: () => source.list(),
+  };
   service = new NbdService({
-    source,
+    source: refusing,
     bus,
     logger,
     listen: { port: 0, host: "127.0.0.1" },
@@ -220,6 +230,24 @@ describe("NbdService handshake", () => {
     assert.deepEqual(reply, { kind: "simple-reply", error: 0, handle: h, data: disk.subarray(0, 16) });
     good.close();
     assert.ok(logger.records.some((r) => r.msg === "nbd: closing connection"));
+  });
+
+  it("answers a refused export with NBD_REP_ERR_POLICY and its reason, then closes", async () => {
+    const c = await handshake();
+    const r = await c.option(NBD_OPT_GO, encodeInfoRequestData("refused", []));
+    assert.equal(r.length, 1);
+    assert.equal(replyType(r[0]), NBD_REP_ERR_POLICY);
+    assert.match(r[0]?.kind === "option-reply" ? r[0].data.toString() : "", /no machine is proven/);
+    await c.closedByServer();
+    const byName = await handshake();
+    byName.send(
+      Buffer.concat([
+        Buffer.from("49484156454f5054", "hex"),
+        Buffer.from("0000000100000007", "hex"),
+        Buffer.from("refused"),
+      ]),
+    );
+    await byName.closedByServer();
   });
 
   it("closes NBD_OPT_EXPORT_NAME for an unknown export (no error reply exists)", async () => {

@@ -47,7 +47,7 @@ async function harness(
     clock: { now: () => T },
     utcOffsetMinutes: 0,
     retention: { perMachine: 100, total: 1000 },
-    macForIp: (ip) => (ip === "127.0.0.1" ? MAC : null),
+    machineAt: (ip) => (ip === "127.0.0.1" ? MAC : null),
     ...over,
   });
   const udp = createSocket("udp4");
@@ -142,7 +142,7 @@ describe("syslog service", () => {
 
   it("an unknown source address is stored without a MAC; async lookups keep the order", async () => {
     const h = await harness({
-      macForIp: async () => {
+      machineAt: async () => {
         await new Promise((r) => setTimeout(r, Math.random() * 5));
         return null;
       },

@@ -1,8 +1,11 @@
 /**
  * The syslog receiver (DESIGN: "reads the machines' own logs"): lines from
  * the booting clients over UDP (RFC 5426) and TCP (RFC 6587), attributed to
- * a machine by source address, stored under retention and published as
- * `syslog.line` events.
+ * the machine proven at the source address (`machineAt`: its lease, a fixed
+ * address, the DHCP exchange seen in proxy mode; never the hostname a line
+ * claims or which boot files the address fetched), stored under retention
+ * and published as `syslog.line` events. Lines from an address no machine is
+ * proven at are kept under that address.
  *
  * One writer stores lines in arrival order; a flood beyond `maxPending`
  * queued lines is dropped and counted rather than held in memory. A bad
@@ -19,14 +22,14 @@ import { SyslogParseError } from "../../protocols/syslog/syslog-parse-error.js";
 import type { LogRetention, Store } from "../../store/store.js";
 import type { SyslogRemote, SyslogTcpServer, SyslogUdpSocket } from "./syslog-sockets.js";
 
-/** Which machine an address belongs to (lease or fixed host); null when none. */
-export type MacForIp = (ip: string) => string | null | Promise<string | null>;
+/** The machine proven at an address (ClientIdentity.machineAt); null when none is. */
+export type MachineAt = (ip: string) => string | null | Promise<string | null>;
 
 export interface SyslogServiceOptions {
   readonly store: Store;
   readonly bus: EventBus;
   readonly logger: Logger;
-  readonly macForIp: MacForIp;
+  readonly machineAt: MachineAt;
   /** `services.syslog.per_machine` and `.total`. */
   readonly retention: LogRetention;
   readonly clock?: Clock | undefined;
@@ -185,7 +188,7 @@ export class SyslogService {
 
   async #store({ msg, ip, at }: Line): Promise<void> {
     try {
-      const mac = await this.#o.macForIp(ip);
+      const mac = await this.#o.machineAt(ip);
       const id = await this.#o.store.addLog(
         {
           at,
