@@ -10,6 +10,7 @@ import { FleetBootPlanner } from "../../src/boot/fleet-boot-planner.js";
 import type { BootImage, ImageLookup } from "../../src/boot/image-lookup.js";
 import { EventBus } from "../../src/events/event-bus.js";
 import { MemoryLogger } from "../../src/logging/logger.js";
+import { ClientIdentity } from "../../src/identity/client-identity.js";
 import { createHttpService } from "../../src/services/http/http-service.js";
 import { MemoryStore } from "../../src/store/memory/memory-store.js";
 import { fleetConfig, TableResolver } from "../../test/fixtures/boot/fleet-fixture.js";
@@ -34,14 +35,17 @@ const config = fleetConfig();
 const resolver = new TableResolver();
 const bus = new EventBus();
 const planner = new FleetBootPlanner({ config, resolver, images });
+const store = new MemoryStore();
+const logger = new MemoryLogger();
 const app = createHttpService({
   config,
   resolver,
   planner,
-  store: new MemoryStore(),
+  store,
   bus,
   images,
-  logger: new MemoryLogger(),
+  logger,
+  identity: await ClientIdentity.open({ config, store, logger }),
   fileCache: process.argv.includes("--no-cache") ? false : undefined,
 });
 await app.listen({ host: "127.0.0.1", port: 0 });

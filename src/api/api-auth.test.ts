@@ -15,6 +15,7 @@ import { loadConfigFromString } from "../config/load-config.js";
 import { MachineOverrides } from "../config/machine-overrides.js";
 import { FleetResolver } from "../config/resolve-machine.js";
 import { EventBus } from "../events/event-bus.js";
+import { ClientIdentity } from "../identity/client-identity.js";
 import { MemoryLogger } from "../logging/logger.js";
 import { createHttpService } from "../services/http/http-service.js";
 import { MemoryStore } from "../store/memory/memory-store.js";
@@ -79,7 +80,8 @@ async function serve(read: "open" | "token" | undefined): Promise<FastifyInstanc
   await store.noteMachine({ mac: VICTIM, ip: "198.18.52.10", state: "up", at: 1000 });
   await store.addEvent({ at: 1000, type: "client.stage", protocol: "http", mac: VICTIM, stage: "up" });
   const token = config.services.api.token;
-  const app = createHttpService({ config, resolver, planner, store, bus, images, logger });
+  const identity = await ClientIdentity.open({ config, store, logger });
+  const app = createHttpService({ config, resolver, planner, store, bus, images, logger, identity });
   // Registered beside the API as bootfleet serve does (src/server/fleet-server.ts).
   app.register(async (api) => registerWebAdminRoutes(api, { config, resolver, store, bus, logger, token }), {
     prefix: "/api/v1",

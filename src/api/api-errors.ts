@@ -20,6 +20,7 @@ export const API_ERRORS = {
   METHOD_NOT_ALLOWED: { status: 405, title: "Method not allowed" },
   PAYLOAD_TOO_LARGE: { status: 413, title: "The request body is too large" },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: "Send application/json" },
+  STAGE_REPORTS_RATE_LIMITED: { status: 429, title: "Too many unverified stage reports from this address" },
   IMAGE_SWITCH_FAILED: { status: 500, title: "Switching the image failed" },
   STORE_FAILED: { status: 500, title: "The store could not answer" },
   INTERNAL: { status: 500, title: "Internal error" },

@@ -8,6 +8,7 @@ import { API_TOKEN, apiFleet } from "../../test/fixtures/boot/api-fleet.js";
 import { type HttpHarness, startHttp } from "../../test/fixtures/boot/http-harness.js";
 import Fastify from "fastify";
 import { MachineOverrides } from "../config/machine-overrides.js";
+import { ClientIdentity } from "../identity/client-identity.js";
 import { API_ERRORS } from "./api-errors.js";
 import { registerApi } from "./api-routes.js";
 import { type ImageAdmin, ImageVersionMissing } from "./image-admin.js";
@@ -224,14 +225,23 @@ describe("REST API (inject)", () => {
       headers: auth,
     });
     assert.equal(withToken.json().verified, "token");
-    // No address known at all: accepted, marked unverified.
+    // No address proven for the MAC: accepted, marked unverified ...
     const unknown = await h.app.inject({
       method: "POST",
       url: "/api/v1/machines/02:00:00:00:00:42/events",
       payload: { stage: "initrd" },
+      remoteAddress: "198.18.50.99",
     });
     assert.equal(unknown.statusCode, 202);
     assert.equal(unknown.json().verified, false);
+    // ... but not from an address proven to be another machine's (127.0.0.1 is lab3-15's).
+    const fromOther = await h.app.inject({
+      method: "POST",
+      url: "/api/v1/machines/02:00:00:00:00:42/events",
+      payload: { stage: "initrd" },
+    });
+    assert.equal(fromOther.statusCode, 403);
+    assert.equal(fromOther.json().error.code, "STAGE_SOURCE_MISMATCH");
     for (const [payload, code] of [
       [{ stage: "Root Mounted" }, "INVALID_BODY"],
       [{ detail: {} }, "INVALID_BODY"],
@@ -321,6 +331,7 @@ describe("REST API (inject)", () => {
         registered.add(`${m} ${r.url.replace(/^\/api\/v1/, "").replace(/:(\w+)/g, "{$1}") || "/"}`);
     });
     const { config, resolver } = apiFleet();
+    const identity = await ClientIdentity.open({ config, store: h.store, logger: h.logger });
     probe.register(
       async (api) =>
         registerApi(api, {
@@ -332,6 +343,7 @@ describe("REST API (inject)", () => {
           images: h.images,
           logger: h.logger,
           token: undefined,
+          identity,
         }),
       { prefix: "/api/v1" },
     );

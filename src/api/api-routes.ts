@@ -2,22 +2,10 @@
  * The REST API under /api/v1 (a fastify plugin; http-service.ts registers
  * it). Reads follow services.api.read and show secrets only with the
  * token, writes need the token (api-auth.ts), every error is an ApiError
- * from api-errors.ts, the document is openapi.ts.
- *
- * Client stage reports (POST /machines/<mac>/events) are the exception to
- * "writes need the token": the client hook runs in an initramfs that holds
- * no secret. A report is accepted
- *   - with the token, from anywhere (detail.verified = "token");
- *   - without it, from the machine's own address: the address bootfleet
- *     leased it, saw it at, or the config fixes for it (verified = "source-ip");
- *   - without it, when no address is known for that MAC at all (its address
- *     came from another DHCP server): accepted, marked verified = false;
- * and refused (403 STAGE_SOURCE_MISMATCH) when an address is known and the
- * report comes from another one. Every report records source_ip. So a
- * machine can only speak for itself, and the worst an impostor can do is
- * add reports marked unverified for machines nobody knows the address of.
+ * from api-errors.ts, the document is openapi.ts. Client stage reports, the
+ * one write taken without the token, are in stage-report-routes.ts.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { InspectableBootPlanner } from "../boot/fleet-boot-planner.js";
 import type { ImageLookup } from "../boot/image-lookup.js";
@@ -26,15 +14,20 @@ import { DEFAULT_API_READ } from "../config/config-schema.js";
 import type { FleetConfig, Resolver } from "../config/model.js";
 import type { BootEvent, EventBus } from "../events/event-bus.js";
 import type { Logger } from "../logging/logger.js";
+import type { IdentityQueries } from "../identity/client-identity.js";
+import { type IdentityMismatch, IdentityMismatchLog } from "../identity/identity-mismatch-log.js";
 import type { EventQuery, Store } from "../store/store.js";
 import { ApiError, toApiError } from "./api-errors.js";
-import { checkBearer, guardReads, readAccess, requireWriteToken } from "./api-auth.js";
+import { guardReads, readAccess, requireWriteToken } from "./api-auth.js";
 import { streamEvents } from "./event-stream.js";
 import { type ImageAdmin, type ImageInfo, ImageVersionMissing } from "./image-admin.js";
 import { machineLookup } from "./machine-lookup.js";
 import { effectiveConfigView, eventView, type MachineSummary, summary } from "./machine-view.js";
 import { openApiDocument } from "./openapi.js";
+import { parseBody } from "./parse-body.js";
 import { intParam, strParam } from "./query-params.js";
+import { registerStageReports } from "./stage-report-routes.js";
+import type { UnverifiedReportGate } from "./unverified-report-gate.js";
 
 export interface ApiDeps {
   readonly config: FleetConfig;
@@ -47,6 +40,12 @@ export interface ApiDeps {
   readonly logger: Logger;
   /** The write token (config or env), already chosen; undefined = write API off. */
   readonly token: string | undefined;
+  /** Which machine is at an address: who may report stages without the token. */
+  readonly identity: IdentityQueries;
+  /** Refused stage reports, one event per machine and source per minute; default a log of its own on `bus`. */
+  readonly mismatches?: { report(m: IdentityMismatch): void } | undefined;
+  /** Limits on unverified stage reports; default UnverifiedReportGate's. */
+  readonly stageGate?: UnverifiedReportGate | undefined;
   /**
    * Called back with each event once stored (EventRecorder.onPersisted): the
    * SSE stream reads the store then, instead of guessing when the write is done.
@@ -56,24 +55,7 @@ export interface ApiDeps {
   readonly stream?: { readonly settleMs?: number; readonly pollMs?: number; readonly heartbeatMs?: number };
 }
 
-const STAGE = /^[a-z][a-z0-9_.-]{0,31}$/;
-const stageBody = z.strictObject({
-  stage: z
-    .string()
-    .regex(STAGE, "a stage is 1-32 lower-case letters, digits, '.', '_' or '-', starting with a letter"),
-  detail: z.record(z.string(), z.unknown()).optional(),
-});
 const useBody = z.strictObject({ version: z.string().min(1).max(128) });
-
-function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
-  const r = schema.safeParse(body ?? {});
-  if (!r.success) {
-    throw new ApiError("INVALID_BODY", z.prettifyError(r.error), {
-      issues: r.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
-    });
-  }
-  return r.data;
-}
 
 function macParam(q: Record<string, unknown>): string | undefined {
   const v = strParam(q, "mac");
@@ -97,16 +79,8 @@ function eventQuery(q: Record<string, unknown>): EventQuery {
   };
 }
 
-/** IPv4 clients on a dual-stack socket show up as ::ffff:a.b.c.d. */
-export function clientIp(req: FastifyRequest): string {
-  // After the client hung up the socket has no address any more: use what
-  // fastify read at the start of the request.
-  const ip = req.socket?.remoteAddress ?? req.ip ?? "";
-  return ip.startsWith("::ffff:") ? ip.slice(7) : ip;
-}
-
 export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
-  const { config, planner, store, bus, logger } = deps;
+  const { config, store, bus, logger } = deps;
   const lookup = machineLookup(deps);
   const { storeCall, factsOf, resolveSafe, requireMac } = lookup;
   const findMachine = lookup.find;
@@ -186,63 +160,15 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     },
   );
 
-  app.post<{ Params: { id: string } }>(
-    "/machines/:id/events",
-    { bodyLimit: 16 * 1024 },
-    async (req, reply: FastifyReply) => {
-      const mac = parseMac(req.params.id);
-      if (!mac)
-        throw new ApiError("INVALID_MAC", `"${req.params.id}" is not a MAC address (aa:bb:cc:dd:ee:ff)`);
-      const body = parseBody(stageBody, req.body);
-      const source = clientIp(req);
-      let verified: "token" | "source-ip" | false;
-      // The machine's address is recorded only when the report comes from it:
-      // a token-carrying report from an admin's desk must not move the machine.
-      let ip: string | undefined = source;
-      const auth = checkBearer(req.headers.authorization, deps.token);
-      if (auth === "ok") {
-        verified = "token";
-        if (!(await knownAddresses(mac)).has(source)) ip = undefined;
-      } else if (auth === "wrong")
-        throw new ApiError("UNAUTHORIZED", "The bearer token is not the one configured.");
-      else {
-        const known = await knownAddresses(mac);
-        if (known.has(source)) verified = "source-ip";
-        else if (known.size === 0) verified = false;
-        else {
-          throw new ApiError(
-            "STAGE_SOURCE_MISMATCH",
-            `stage reports for ${mac} are taken from its own address (${[...known].join(", ")}), not ${source}; ` +
-              "or send the API token",
-            { mac, source_ip: source },
-          );
-        }
-      }
-      const event = bus.publish({
-        type: "client.stage",
-        mac,
-        ip,
-        stage: body.stage,
-        detail: { ...(body.detail ?? {}), source_ip: source, verified },
-      });
-      return reply.code(202).send({ accepted: true, verified, at: event.at });
-    },
-  );
-
-  const knownAddresses = async (mac: string): Promise<Set<string>> => {
-    const known = new Set<string>();
-    const row = await storeCall("read a machine", () => store.getMachine(mac));
-    if (row?.ip) known.add(row.ip);
-    const host = config.hosts.find((h) => h.mac === mac);
-    if (host?.ip) known.add(host.ip);
-    const leases = await storeCall("list leases", () =>
-      store.queryLeases({ mac, states: ["bound", "offered"] }),
-    );
-    for (const l of leases) known.add(l.ip);
-    const remembered = planner.factsFor(mac).ip;
-    if (remembered) known.add(remembered);
-    return known;
-  };
+  registerStageReports(app, {
+    config,
+    store,
+    bus,
+    identity: deps.identity,
+    mismatches: deps.mismatches ?? new IdentityMismatchLog({ bus, logger }),
+    token: deps.token,
+    gate: deps.stageGate,
+  });
 
   const listImages = async (): Promise<readonly ImageInfo[]> => {
     if (deps.imageAdmin) return deps.imageAdmin.list();

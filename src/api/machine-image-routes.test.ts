@@ -16,6 +16,7 @@ import { explainMachine } from "../config/explain-machine.js";
 import { MachineOverrides } from "../config/machine-overrides.js";
 import { FleetResolver } from "../config/resolve-machine.js";
 import { type BootEvent, EventBus } from "../events/event-bus.js";
+import { ClientIdentity } from "../identity/client-identity.js";
 import { MemoryLogger } from "../logging/logger.js";
 import { MemoryStore } from "../store/memory/memory-store.js";
 import { registerApi } from "./api-routes.js";
@@ -60,7 +61,8 @@ async function start(store = new MemoryStore(), token: string | null = API_TOKEN
   });
   const app = Fastify();
   const common = { config, resolver, planner, store, bus, logger, token: token ?? undefined };
-  app.register(async (api) => registerApi(api, { ...common, images }), { prefix: "/api/v1" });
+  const identity = await ClientIdentity.open({ config, store, logger });
+  app.register(async (api) => registerApi(api, { ...common, images, identity }), { prefix: "/api/v1" });
   app.register(
     async (api) => registerMachineImageRoutes(api, { ...common, overrides, images, now: () => AT }),
     { prefix: "/api/v1" },

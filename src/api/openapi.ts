@@ -185,8 +185,10 @@ export function openApiDocument(): Json {
         post: {
           summary: "A boot stage reported by the client hook",
           description:
-            "Accepted without the token from the machine's own address (or, when no address is known for the MAC, " +
-            "marked verified=false); with the token from anywhere. Publishes a client.stage event.",
+            "Accepted with the token from anywhere; without it, from an address the machine is proven at (its " +
+            "lease from this server, its fixed address, or in proxy mode its DHCP exchange; verified=source-ip), " +
+            "or, for a MAC no address is proven for, from an address that is not another machine's (verified=false, " +
+            "rate-limited per address). Fetching a machine's boot files proves nothing. Publishes a client.stage event.",
           parameters: [{ ...macParam, name: "id", description: "the reporting machine's MAC address" }],
           requestBody: {
             required: true,
@@ -213,6 +215,7 @@ export function openApiDocument(): Json {
             400: error("INVALID_MAC or INVALID_BODY"),
             401: error("UNAUTHORIZED (a wrong token)"),
             403: error("STAGE_SOURCE_MISMATCH"),
+            429: error("STAGE_REPORTS_RATE_LIMITED"),
           },
         },
       },

@@ -159,6 +159,8 @@ export class FleetServer {
         images,
         imageAdmin: catalogImageAdmin(catalog, config),
         logger,
+        identity,
+        mismatches,
         metrics: metrics.registry,
         webRoot: webRoot(),
         fileCache,

@@ -23,7 +23,8 @@ import { performance } from "node:perf_hooks";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Registry } from "prom-client";
 import { ApiError } from "../../api/api-errors.js";
-import { clientIp, registerApi } from "../../api/api-routes.js";
+import { registerApi } from "../../api/api-routes.js";
+import { clientIp } from "../../api/client-ip.js";
 import type { ImageAdmin } from "../../api/image-admin.js";
 import type { InspectableBootPlanner } from "../../boot/fleet-boot-planner.js";
 import { type ImageLookup, isSafeImageName } from "../../boot/image-lookup.js";
@@ -31,6 +32,8 @@ import { parseMac } from "../../boot/mac-address.js";
 import { DEFAULT_IPXE_DIR } from "../../config/config-schema.js";
 import type { FleetConfig, Resolver } from "../../config/model.js";
 import type { BootEvent, EventBus } from "../../events/event-bus.js";
+import type { IdentityQueries } from "../../identity/client-identity.js";
+import { IdentityMismatchLog } from "../../identity/identity-mismatch-log.js";
 import type { Logger } from "../../logging/logger.js";
 import type { Store } from "../../store/store.js";
 import { FileCache } from "../file-cache/file-cache.js";
@@ -47,6 +50,10 @@ export interface HttpServiceDeps {
   /** Image listing and switching for the API; without it the API lists config images and refuses switches. */
   readonly imageAdmin?: ImageAdmin | undefined;
   readonly logger: Logger;
+  /** Which machine is at an address (src/identity/): who may report stages without the token. */
+  readonly identity: IdentityQueries;
+  /** Refusals for want of identity; default one of its own on `bus`. */
+  readonly mismatches?: IdentityMismatchLog | undefined;
   /** From createBootMetrics(); without it /metrics is 404. */
   readonly metrics?: Registry | undefined;
   /** iPXE binaries; default DEFAULT_IPXE_DIR (Debian's ipxe package). */
@@ -87,6 +94,7 @@ export function createHttpService(deps: HttpServiceDeps): FastifyInstance {
   const files = deps.fileCache ?? new FileCache();
   const cache = files === false ? undefined : { files, maxFileBytes: CACHED_FILE_MAX_BYTES };
 
+  const mismatches = deps.mismatches ?? new IdentityMismatchLog({ bus, logger: log });
   const peers = new WeakMap<FastifyRequest, string>();
   const peerIp = (req: FastifyRequest): string => peers.get(req) ?? clientIp(req);
   const app = Fastify({
@@ -119,6 +127,8 @@ export function createHttpService(deps: HttpServiceDeps): FastifyInstance {
         imageAdmin: deps.imageAdmin,
         logger: log.child({ part: "api" }),
         token: deps.config.services.api.token,
+        identity: deps.identity,
+        mismatches,
         onPersisted: deps.onPersisted,
         stream: deps.eventStream,
       }),
