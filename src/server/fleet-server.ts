@@ -303,7 +303,16 @@ export class FleetServer {
     }
 
     if (svc.dhcp.mode !== "off") {
-      const dhcp = new DhcpService({ config, resolver, planner, store, bus, logger });
+      const dhcp = new DhcpService({
+        config,
+        resolver,
+        planner,
+        store,
+        bus,
+        logger,
+        // Proxy mode: the exchanges another server answers prove who is where.
+        onBinding: (binding) => identity.observe(binding),
+      });
       await dhcp.start();
       const ports = dhcp.ports;
       this.services.push({

@@ -11,7 +11,7 @@ import { type BootEvent, EventBus } from "../../events/event-bus.js";
 import { MemoryLogger } from "../../logging/logger.js";
 import { MemoryStore } from "../../store/memory/memory-store.js";
 import type { Store } from "../../store/store.js";
-import { DhcpHandler } from "./dhcp-handler.js";
+import { DhcpHandler, type DhcpHandlerOptions } from "./dhcp-handler.js";
 import type { LocalAddress } from "./served-network.js";
 
 export const TEST_FLEET = `
@@ -72,7 +72,12 @@ export interface HandlerFixture {
 
 export async function makeHandlerFixture(
   yaml: string = TEST_FLEET,
-  options: { store?: Store; addresses?: readonly LocalAddress[]; clock?: { t: number; now(): number } } = {},
+  options: {
+    store?: Store;
+    addresses?: readonly LocalAddress[];
+    clock?: { t: number; now(): number };
+    onBinding?: DhcpHandlerOptions["onBinding"];
+  } = {},
 ): Promise<HandlerFixture> {
   const config = loadConfigFromString(yaml, "/test/bootfleet.yaml", { skipImageCheck: true });
   const store = options.store ?? new MemoryStore();
@@ -93,6 +98,7 @@ export async function makeHandlerFixture(
     bus,
     logger,
     clock,
+    onBinding: options.onBinding,
   });
   await handler.start();
   return { handler, config, store, logger, events, planner, clock };

@@ -3,7 +3,8 @@
  * where each must go). It decodes, counts and hands the packet to the
  * exchange for the configured mode: full-exchange.ts, an RFC 2131 server
  * with leases in the store, or proxy-exchange.ts, the PXE spec's proxyDHCP,
- * which never hands out an address. Nothing a packet holds can make
+ * which never hands out an address. In proxy mode the addresses clients are
+ * seen taking from the other server go to `onBinding` (observed-binding.ts). Nothing a packet holds can make
  * handle() throw: a malformed packet is logged once, counted and dropped.
  */
 import type { BootPlanner } from "../../boot/boot-planner.js";
@@ -23,6 +24,7 @@ import { LeaseBook } from "./lease-book.js";
 import { macOf } from "./machine-facts-from-packet.js";
 import { MemoResolver } from "./memo-resolver.js";
 import { NetworkLocator } from "./network-locator.js";
+import { type DhcpBinding, observedBinding } from "./observed-binding.js";
 import { ProxyExchange } from "./proxy-exchange.js";
 import { ReplyRouter } from "./reply-router.js";
 import { type LocalAddress, planServedNetworks, type ServedNetwork } from "./served-network.js";
@@ -48,6 +50,8 @@ export interface DhcpHandlerOptions {
   readonly offerHoldMs?: number | undefined;
   /** How long a declined address stays out of the pool (default: see FullExchangeOptions). */
   readonly declineHoldMs?: number | undefined;
+  /** Proxy mode: told of each address a client is seen taking from the other DHCP server. */
+  readonly onBinding?: ((binding: DhcpBinding) => void) | undefined;
 }
 
 export class DhcpHandler {
@@ -59,6 +63,7 @@ export class DhcpHandler {
   readonly #drops: DropLog;
   readonly #full: FullExchange;
   readonly #proxy: ProxyExchange;
+  readonly #onBinding: ((binding: DhcpBinding) => void) | undefined;
 
   constructor(options: DhcpHandlerOptions) {
     const dhcp = options.config.services.dhcp;
@@ -90,6 +95,7 @@ export class DhcpHandler {
       declineHoldMs: options.declineHoldMs,
     });
     this.#proxy = new ProxyExchange(shared);
+    this.#onBinding = options.onBinding;
   }
 
   /** Loads the stored leases; call before the first handle(). */
@@ -129,7 +135,12 @@ export class DhcpHandler {
       if (msg.op !== BOOTREQUEST) return this.#drops.ignore("not-a-request");
       if (msg.messageType === null) return this.#drops.ignore("bootp"); // RFC 1542 BOOTP: not served
       this.counters.add(`in.${MESSAGE_TYPE_NAMES[msg.messageType]}`);
-      if (this.#mode === "proxy") return await this.#proxy.handle(msg, inbound);
+      if (this.#mode === "proxy") {
+        // Every client's exchange, PXE or not: the proxy answers PXE clients only.
+        const binding = this.#onBinding ? observedBinding(msg, inbound) : null;
+        if (binding) this.#onBinding?.(binding);
+        return await this.#proxy.handle(msg, inbound);
+      }
       if (this.#mode === "full" && inbound.listener === "dhcp") return await this.#full.handle(msg, inbound);
       return this.#drops.ignore("listener-off");
     } catch (err) {

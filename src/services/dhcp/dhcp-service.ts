@@ -32,7 +32,7 @@ import { type Clock, type EventBus, systemClock } from "../../events/event-bus.j
 import type { Logger } from "../../logging/logger.js";
 import type { Store } from "../../store/store.js";
 import type { DhcpInbound, DhcpListener, DhcpOutbound } from "./dhcp-datagram.js";
-import { DhcpHandler } from "./dhcp-handler.js";
+import { DhcpHandler, type DhcpHandlerOptions } from "./dhcp-handler.js";
 import { DhcpIntakeQueue, peekIsDiscover } from "./dhcp-intake-queue.js";
 import { type DhcpSocketBinder, type DhcpUdpSocket, dgramBinder } from "./dhcp-udp-socket.js";
 import { localAddresses } from "./local-addresses.js";
@@ -60,6 +60,8 @@ export interface DhcpServiceDeps {
   readonly perInterface?: boolean | undefined;
   /** How often running leases are checked for expiry (default 60 s; 0 = never). */
   readonly expireEveryMs?: number | undefined;
+  /** Proxy mode: each address a client is seen taking from the other DHCP server (the identity module keeps it). */
+  readonly onBinding?: DhcpHandlerOptions["onBinding"];
 }
 
 export class DhcpService {
@@ -87,6 +89,7 @@ export class DhcpService {
       clock: deps.clock ?? systemClock,
       serverPort: port,
       clientPort: deps.clientPort,
+      onBinding: deps.onBinding,
     });
     this.#intake = new DhcpIntakeQueue<DhcpInbound>({
       maxInFlight: 64,
