@@ -138,6 +138,19 @@ export class FleetServer {
       ipxeDir: DEFAULT_IPXE_DIR,
       grubBinaries: DEBIAN_GRUB_BINARIES,
       syslinuxDirs: DEBIAN_SYSLINUX_DIRS,
+      // Asked only for machines with secret files or settings, by the layer
+      // archive over HTTP and TFTP alike: anyone else gets it without them.
+      isMachineAt: async (mac, ip) => {
+        if (await identity.isMachineAt(mac, ip)) return true;
+        mismatches.report({
+          service: "layers",
+          mac,
+          ip,
+          reason:
+            "secret files and settings left out of the layer archive: the address is not this machine's",
+        });
+        return false;
+      },
     });
     this.planner = planner;
     this.catalog = catalog;
