@@ -17,12 +17,10 @@ import { FleetResolver } from "../config/resolve-machine.js";
 import { EventBus } from "../events/event-bus.js";
 import { ClientIdentity } from "../identity/client-identity.js";
 import { MemoryLogger } from "../logging/logger.js";
-import { createHttpService } from "../services/http/http-service.js";
+import { createAdminHttp } from "../server/admin-http.js";
 import { MemoryStore } from "../store/memory/memory-store.js";
 import { readAccess } from "./api-auth.js";
-import { registerMachineImageRoutes } from "./machine-image-routes.js";
 import { REDACTED } from "./machine-view.js";
-import { registerWebAdminRoutes } from "./web-admin-routes.js";
 
 const TOKEN = "secrets-test-token-0123456789";
 const VICTIM = "52:54:00:00:0f:01";
@@ -79,27 +77,9 @@ async function serve(read: "open" | "token" | undefined): Promise<FastifyInstanc
   const planner = new FleetBootPlanner({ config, resolver, images, logger });
   await store.noteMachine({ mac: VICTIM, ip: "198.18.52.10", state: "up", at: 1000 });
   await store.addEvent({ at: 1000, type: "client.stage", protocol: "http", mac: VICTIM, stage: "up" });
-  const token = config.services.api.token;
   const identity = await ClientIdentity.open({ config, store, logger });
-  const app = createHttpService({ config, resolver, planner, store, bus, images, logger, identity });
-  // Registered beside the API as bootfleet serve does (src/server/fleet-server.ts).
-  app.register(async (api) => registerWebAdminRoutes(api, { config, resolver, store, bus, logger, token }), {
-    prefix: "/api/v1",
-  });
-  app.register(
-    async (api) =>
-      registerMachineImageRoutes(api, {
-        config,
-        resolver,
-        planner,
-        store,
-        bus,
-        logger,
-        token,
-        overrides: new MachineOverrides(),
-      }),
-    { prefix: "/api/v1" },
-  );
+  const overrides = new MachineOverrides();
+  const app = createAdminHttp({ config, resolver, planner, store, bus, images, logger, identity, overrides });
   await app.ready();
   return app;
 }

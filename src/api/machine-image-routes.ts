@@ -10,7 +10,7 @@
  * and the admin page name who set it and when. null removes the override, so
  * the config decides again. <id> is a MAC, a declared hostname or an address.
  */
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import type { ImageLookup } from "../boot/image-lookup.js";
 import type { MachineOverrides } from "../config/machine-overrides.js";
@@ -19,6 +19,7 @@ import { requireWriteToken } from "./api-auth.js";
 import { ApiError, toApiError } from "./api-errors.js";
 import type { ImageAdmin } from "./image-admin.js";
 import { type MachineLookupDeps, machineLookup } from "./machine-lookup.js";
+import { clientIp } from "./client-ip.js";
 
 export interface MachineImageDeps extends MachineLookupDeps {
   readonly bus: EventBus;
@@ -41,12 +42,6 @@ const imageBody = z.strictObject({
     .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "an image name is letters, digits, '.', '_' or '-'")
     .nullable(),
 });
-
-/** IPv4 clients on a dual-stack socket show up as ::ffff:a.b.c.d. */
-function sourceOf(req: FastifyRequest): string {
-  const ip = req.socket?.remoteAddress ?? req.ip ?? "";
-  return ip.startsWith("::ffff:") ? ip.slice(7) : ip;
-}
 
 export function registerMachineImageRoutes(app: FastifyInstance, deps: MachineImageDeps): void {
   const { config, store, bus, logger, overrides } = deps;
@@ -89,7 +84,7 @@ export function registerMachineImageRoutes(app: FastifyInstance, deps: MachineIm
         { image },
       );
     }
-    const by = `api-token from ${sourceOf(req)}`;
+    const by = `api-token from ${clientIp(req)}`;
     const change = queue.then(async () => {
       const found = await lookup.find(mac);
       const previous = lookup.resolveSafe(lookup.factsOf(mac, found.row, found.host))?.image?.value ?? null;

@@ -31,6 +31,14 @@ export function netmaskPrefix(text: string): number | null {
   return 32 - Math.log2(inv + 1);
 }
 
+/**
+ * "::ffff:198.18.0.14" (an IPv4 peer seen on a dual-stack socket) ->
+ * "198.18.0.14": leases, fixed addresses, events and logs use the plain form.
+ */
+export function plainIpv4(address: string): string {
+  return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
+}
+
 export function formatIpv4(n: number): string {
   return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
 }

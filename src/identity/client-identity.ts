@@ -17,7 +17,7 @@
  * reports, syslog attribution and secret layer entries all ask here.
  */
 import type { FleetConfig } from "../config/model.js";
-import { cidrContains, parseIpv4 } from "../config/net-address.js";
+import { cidrContains, parseIpv4, plainIpv4 } from "../config/net-address.js";
 import { type Clock, systemClock } from "../events/event-bus.js";
 import type { Logger } from "../logging/logger.js";
 import type { Store } from "../store/store.js";
@@ -146,9 +146,4 @@ export class ClientIdentity implements IdentityQueries {
   async flush(): Promise<void> {
     await this.#observed?.flush();
   }
-}
-
-/** "::ffff:198.18.0.14" (a dual-stack socket's IPv4 peer) -> "198.18.0.14". */
-function plainIpv4(address: string): string {
-  return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
 }

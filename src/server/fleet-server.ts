@@ -12,8 +12,6 @@ import { availableParallelism, networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createBootMetrics } from "../api/boot-metrics.js";
-import { registerMachineImageRoutes } from "../api/machine-image-routes.js";
-import { registerWebAdminRoutes } from "../api/web-admin-routes.js";
 import { wolWakeSender } from "../api/wol-wake-sender.js";
 import { FleetBootPlanner } from "../boot/fleet-boot-planner.js";
 import { DEBIAN_GRUB_BINARIES, missingGrubFiles } from "../boot/grub-files.js";
@@ -22,8 +20,8 @@ import { DEBIAN_SYSLINUX_DIRS, missingSyslinuxFiles } from "../boot/syslinux-fil
 import { ImageCatalog, NBD_COW_DIR } from "../images/image-catalog.js";
 import { CatalogExportSource } from "../images/nbd-export-source.js";
 import { DhcpService } from "../services/dhcp/dhcp-service.js";
+import { createAdminHttp } from "./admin-http.js";
 import { FileCache } from "../services/file-cache/file-cache.js";
-import { createHttpService } from "../services/http/http-service.js";
 import { NbdService } from "../services/nbd/nbd-service.js";
 import { SyslogService } from "../services/syslog/syslog-service.js";
 import { dgramTransferSocketFactory } from "../services/tftp/dgram-transfer-socket-factory.js";
@@ -163,7 +161,9 @@ export class FleetServer {
     const fileCache = new FileCache();
 
     if (svc.http.enabled) {
-      const app = createHttpService({
+      // The admin page's wake, sent three times like other WoL senders.
+      const wol = new WolSender({ createSocket: wolSocket, repeat: 3 });
+      const app = createAdminHttp({
         config,
         resolver,
         planner,
@@ -178,39 +178,9 @@ export class FleetServer {
         webRoot: webRoot(),
         fileCache,
         onPersisted: (l) => this.recorder.onPersisted(l),
+        overrides: this.overrides,
+        wake: wolWakeSender(wol),
       });
-      // The admin page's extra routes (logs, wake), beside the API's.
-      const wol = new WolSender({ createSocket: wolSocket, repeat: 3 });
-      app.register(
-        async (api) =>
-          registerWebAdminRoutes(api, {
-            config,
-            resolver,
-            store,
-            bus,
-            logger,
-            token: config.services.api.token,
-            wake: wolWakeSender(wol),
-          }),
-        { prefix: "/api/v1" },
-      );
-      // Setting a machine's image (PUT /machines/<id>/image), in its own plugin too.
-      app.register(
-        async (api) =>
-          registerMachineImageRoutes(api, {
-            config,
-            resolver,
-            planner,
-            store,
-            bus,
-            logger,
-            token: config.services.api.token,
-            overrides: this.overrides,
-            images,
-            imageAdmin: catalogImageAdmin(catalog, config),
-          }),
-        { prefix: "/api/v1" },
-      );
       await app.listen({ host: svc.http.bind, port: svc.http.port });
       const port = (app.server.address() as AddressInfo).port;
       if (svc.http.port === 0) planner.setHttpBase(`http://${config.server.address}:${port}`);

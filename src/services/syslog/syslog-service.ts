@@ -21,6 +21,7 @@ import type { SyslogMessage } from "../../protocols/syslog/syslog-message.js";
 import { SyslogParseError } from "../../protocols/syslog/syslog-parse-error.js";
 import type { LogRetention, Store } from "../../store/store.js";
 import type { SyslogRemote, SyslogTcpServer, SyslogUdpSocket } from "./syslog-sockets.js";
+import { plainIpv4 } from "../../config/net-address.js";
 
 /** The machine proven at an address (ClientIdentity.machineAt); null when none is. */
 export type MachineAt = (ip: string) => string | null | Promise<string | null>;
@@ -122,7 +123,7 @@ export class SyslogService {
       return;
     }
     this.#connections.add(socket);
-    const ip = plainIp(socket.remoteAddress ?? "");
+    const ip = plainIpv4(socket.remoteAddress ?? "");
     const framer = new SyslogFramer(this.#o.maxFrame ?? DEFAULT_MAX_FRAME);
     socket.setTimeout(this.#idleMs, () => socket.destroy());
     socket.on("data", (chunk: Buffer) => {
@@ -151,7 +152,7 @@ export class SyslogService {
   #receive(bytes: Buffer, address: string, transport: "udp" | "tcp"): void {
     if (this.#closed) return;
     this.counters.received++;
-    const ip = plainIp(address);
+    const ip = plainIpv4(address);
     const at = this.#clock.now();
     let msg: SyslogMessage;
     try {
@@ -222,9 +223,4 @@ export class SyslogService {
       this.#o.logger.error({ ip, err: (err as Error).message }, "syslog: could not store a line");
     }
   }
-}
-
-/** "::ffff:198.18.0.14" (a dual-stack socket's IPv4 peer) -> "198.18.0.14". */
-function plainIp(address: string): string {
-  return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
 }
