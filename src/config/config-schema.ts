@@ -17,6 +17,15 @@ export const DEFAULT_MAX_TRANSFERS = 512;
 export const DEFAULT_BUSY_POLL_US = 200;
 /** `services.nbd.port`: the port IANA assigned to NBD. */
 export const DEFAULT_NBD_PORT = 10809;
+/** `services.nbd.max_connections`: NBD connections at once, every client together. */
+export const DEFAULT_NBD_MAX_CONNECTIONS = 1024;
+/**
+ * `services.nbd.max_connections_per_client`: NBD connections one address
+ * holds at once. A booted client uses one (nbdcopy and qemu-img up to four),
+ * a client reconnecting after a reboot holds its old one until keepalive
+ * ends it.
+ */
+export const DEFAULT_NBD_MAX_CONNECTIONS_PER_CLIENT = 16;
 /** `images.keep`: versions of each image kept on disk. */
 export const DEFAULT_IMAGES_KEEP = 3;
 /** The iPXE binaries served over TFTP and HTTP: where Debian's ipxe package installs them. Not a config key. */
@@ -172,6 +181,12 @@ export const configSchema = z.strictObject({
           ...enabled,
           port: port.default(DEFAULT_NBD_PORT),
           bind: z.string().default("0.0.0.0"),
+          max_connections: z.number().int().positive().default(DEFAULT_NBD_MAX_CONNECTIONS),
+          max_connections_per_client: z
+            .number()
+            .int()
+            .positive()
+            .default(DEFAULT_NBD_MAX_CONNECTIONS_PER_CLIENT),
         })
         .prefault({}),
       syslog: z
@@ -235,6 +250,8 @@ export const knownKeys: readonly string[] = [
     "root",
     "case_insensitive",
     "max_transfers",
+    "max_connections",
+    "max_connections_per_client",
     "workers",
     "io",
     "busy_poll_us",

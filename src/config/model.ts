@@ -158,7 +158,15 @@ export interface ServicesConfig {
     readonly busy_poll_us: number;
   };
   readonly http: { readonly enabled: boolean; readonly port: number; readonly bind: string };
-  readonly nbd: { readonly enabled: boolean; readonly port: number; readonly bind: string };
+  readonly nbd: {
+    readonly enabled: boolean;
+    readonly port: number;
+    readonly bind: string;
+    /** Connections at once, every client together; further ones are closed at accept. */
+    readonly max_connections?: number;
+    /** Connections one client address holds at once. */
+    readonly max_connections_per_client?: number;
+  };
   readonly syslog: {
     readonly enabled: boolean;
     readonly port: number;

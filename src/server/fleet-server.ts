@@ -256,7 +256,11 @@ export class FleetServer {
         }),
         bus,
         logger,
-        options: { cowDir: join(config.server.data_dir, NBD_COW_DIR) },
+        options: {
+          cowDir: join(config.server.data_dir, NBD_COW_DIR),
+          maxConnections: svc.nbd.max_connections,
+          maxConnectionsPerClient: svc.nbd.max_connections_per_client,
+        },
       });
       const addr = await nbd.start();
       this.services.push({ name: "nbd", where: `tcp ${addr.address}:${addr.port}`, stop: () => nbd.stop() });

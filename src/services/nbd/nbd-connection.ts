@@ -4,12 +4,14 @@
  * handshake phase's and then the transmission phase's business; the
  * connection hands each whole message to the phase it belongs to.
  *
- * Flow control both ways: at most `maxInFlight` requests (and about
- * `maxInFlightBytes` of payload) run at once, and no new request starts
- * while the socket's write buffer is full; reading from the socket pauses
- * meanwhile, so TCP pushes back on a client that sends faster than the disk
- * or the network drains. During the handshake one option is answered at a
- * time.
+ * Flow control both ways: at most `maxInFlight` requests run at once, and
+ * what the connection holds for its client (payloads and replies of the
+ * requests running, plus replies the socket has not sent yet) stays about
+ * `maxReplyBytes`: no new request starts while it is over, and reading from
+ * the socket pauses meanwhile, so TCP pushes back on a client that sends
+ * faster than the disk drains, or that does not read its replies at all
+ * (nbd-server and nginx stop reading such a client the same way). During
+ * the handshake one option is answered at a time.
  *
  * Bytes that break a MUST (wrong magic, unknown client flags) end this
  * connection only.
@@ -17,9 +19,8 @@
 import type { Socket } from "node:net";
 import type { Clock, EventBus } from "../../events/event-bus.js";
 import type { Logger } from "../../logging/logger.js";
-import { NbdClientFramer } from "../../protocols/nbd/nbd-client-framer.js";
-import { NBD_CMD_READ, NBD_CMD_WRITE, NBD_MAX_PAYLOAD_BYTES } from "../../protocols/nbd/nbd-constants.js";
-import type { NbdRequest } from "../../protocols/nbd/nbd-transmission.js";
+import { type NbdClientMessage, NbdClientFramer } from "../../protocols/nbd/nbd-client-framer.js";
+import { NBD_MAX_PAYLOAD_BYTES } from "../../protocols/nbd/nbd-constants.js";
 import type { CowLayers } from "./cow-layers.js";
 import type { NbdClientInfo, NbdExportSource } from "./nbd-export-source.js";
 import { NbdHandshakePhase, type NbdNegotiated } from "./nbd-handshake-phase.js";
@@ -27,8 +28,10 @@ import { NbdTransmissionPhase } from "./nbd-transmission-phase.js";
 import type { ReplyBufferPool } from "./reply-buffer-pool.js";
 
 export interface NbdConnectionLimits {
+  /** Requests running at once. */
   readonly maxInFlight: number;
-  readonly maxInFlightBytes: number;
+  /** Bytes held for the client (requests running plus unsent replies) above which no request starts. */
+  readonly maxReplyBytes: number;
   readonly handshakeTimeoutMs: number;
 }
 
@@ -62,6 +65,12 @@ export class NbdConnection {
   #paused = false;
   #inFlight = 0;
   #inFlightBytes = 0;
+  /** A request that must run alone, taken from the framer, waiting for those in flight to finish. */
+  #waiting: Extract<NbdClientMessage, { kind: "request" }> | undefined;
+  /** The request in flight runs alone: nothing else starts until it is answered. */
+  #alone = false;
+  /** Replies waiting for the socket to have room (`link.room()`). */
+  readonly #roomWaiters: (() => void)[] = [];
   /** DISC received or the connection is being ended: finish what is in flight, then close. */
   #draining = false;
   #closed = false;
@@ -101,7 +110,10 @@ export class NbdConnection {
       this.#framer.push(chunk);
       this.#pump();
     });
-    s.on("drain", () => this.#pump());
+    s.on("drain", () => {
+      this.#wakeRoomWaiters();
+      this.#pump();
+    });
     s.on("end", () => this.#end("client closed"));
     s.on("error", (err) => {
       this.#closeReason = `socket error: ${err.message}`;
@@ -149,7 +161,8 @@ export class NbdConnection {
           this.#pause();
           return;
         }
-        const msg = this.#framer.next();
+        const msg = this.#waiting ?? this.#framer.next();
+        this.#waiting = undefined;
         if (!msg) break;
         if (msg.kind === "client-flags") {
           this.#handshake.clientFlags(msg.flags);
@@ -167,8 +180,9 @@ export class NbdConnection {
             (err: unknown) => this.#abort(`handshake failed: ${(err as Error).message}`),
           );
           return;
-        } else {
-          this.#request(msg);
+        } else if (!this.#request(msg)) {
+          this.#pause();
+          return;
         }
       }
       if (this.#paused && !this.#closed && !this.#draining && !this.#optionBusy) {
@@ -190,13 +204,29 @@ export class NbdConnection {
     this.#socket.pause();
   }
 
-  /** Whether the next request may start: the one place that bounds what a connection holds. */
+  /**
+   * Whether the next request may start: the one place that bounds what a
+   * connection holds. Replies the socket has not sent count: a client that
+   * does not read them gets no more answers until it does.
+   */
   #canStartRequest(): boolean {
-    if (this.#socket.writableNeedDrain) return false;
+    const limits = this.#d.limits;
+    const unsent = this.#socket.writableLength;
+    if (this.#alone || unsent >= limits.maxReplyBytes) return false;
     if (this.#inFlight === 0) return true;
-    return (
-      this.#inFlight < this.#d.limits.maxInFlight && this.#inFlightBytes < this.#d.limits.maxInFlightBytes
-    );
+    if (this.#waiting) return false;
+    return this.#inFlight < limits.maxInFlight && this.#inFlightBytes + unsent < limits.maxReplyBytes;
+  }
+
+  /** Resolves once the socket holds less than `maxReplyBytes` unsent, or has closed. */
+  #room(): Promise<void> {
+    if (this.#closed || this.#socket.writableLength < this.#d.limits.maxReplyBytes) return Promise.resolve();
+    // 'drain' follows: a write that left this much queued returned false.
+    return new Promise((resolve) => this.#roomWaiters.push(resolve));
+  }
+
+  #wakeRoomWaiters(): void {
+    for (const wake of this.#roomWaiters.splice(0)) wake();
   }
 
   // --- Transmission ------------------------------------------------------
@@ -216,6 +246,8 @@ export class NbdConnection {
       link: {
         write: (buf, written) => this.#write(buf, written),
         end: (reason) => this.#end(reason),
+        abort: (reason) => this.#abort(reason),
+        room: () => this.#room(),
         closed: () => this.#closed,
       },
     });
@@ -243,19 +275,30 @@ export class NbdConnection {
     });
   }
 
-  #request(req: NbdRequest): void {
-    const running = this.#transmission!.start(req);
-    if (running === undefined) return;
-    const bytes = req.type === NBD_CMD_READ || req.type === NBD_CMD_WRITE ? req.length : 0;
+  /** Starts `req`; false when it must run alone and waits for those in flight (`#waiting`). */
+  #request(req: Extract<NbdClientMessage, { kind: "request" }>): boolean {
+    const t = this.#transmission!;
+    const { bytes, alone } = t.footprint(req);
+    if (alone && this.#inFlight > 0) {
+      this.#waiting = req;
+      return false;
+    }
+    const running = t.start(req);
+    if (running === undefined) return true;
     this.#inFlight++;
     this.#inFlightBytes += bytes;
+    this.#alone = alone;
     void running.then(() => this.#requestDone(bytes));
+    return true;
   }
 
   #requestDone(bytes: number): void {
     this.#inFlight--;
     this.#inFlightBytes -= bytes;
-    if (this.#inFlight === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
+    if (this.#inFlight === 0) {
+      this.#alone = false;
+      for (const wake of this.#idleWaiters.splice(0)) wake();
+    }
     if (this.#draining) {
       if (this.#inFlight === 0) this.#socket.end();
     } else if (this.#paused) this.#pump(); // a limit was reached: take requests again
@@ -286,6 +329,9 @@ export class NbdConnection {
     this.#closed = true;
     clearTimeout(this.#handshakeTimer);
     this.#framer.close();
+    this.#waiting = undefined;
+    // Reads waiting for room find the connection closed and end.
+    this.#wakeRoomWaiters();
     const t = this.#transmission;
     if (t) {
       const a = t.attached;

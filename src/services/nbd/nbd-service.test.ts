@@ -50,12 +50,15 @@ import type { NbdServerMessage } from "../../protocols/nbd/nbd-reply-framer.js";
 import { DirectoryExportSource } from "./directory-export-source.js";
 import { NbdExportRefused } from "./nbd-export-source.js";
 import { NbdService } from "./nbd-service.js";
+import { READ_SLICE_BYTES } from "./nbd-transmission-phase.js";
 import { NbdTestClient } from "./nbd-test-client.js";
 
 const DISK_SIZE = 256 * 1024;
 
 let dir: string;
 let disk: Buffer;
+/** Larger than two read slices, with the middle slice all zero. */
+let big: Buffer;
 let v1: Buffer;
 let v2: Buffer;
 let service: NbdService;
@@ -71,6 +74,9 @@ before(async () => {
   await writeFile(join(dir, "disk"), disk);
   await writeFile(join(dir, "cowdisk"), disk);
   await writeFile(join(dir, "keptdisk"), disk);
+  big = randomBytes(2 * READ_SLICE_BYTES + 12345);
+  big.fill(0, READ_SLICE_BYTES, 2 * READ_SLICE_BYTES);
+  await writeFile(join(dir, "big"), big);
   await mkdir(join(dir, "img"));
   v1 = randomBytes(8192);
   v2 = randomBytes(16384);
@@ -139,7 +145,7 @@ describe("NbdService handshake", () => {
       .map((m) =>
         m.kind === "option-reply" ? m.data.subarray(4, 4 + m.data.readUInt32BE(0)).toString() : "",
       );
-    assert.deepEqual(names, ["cowdisk", "disk", "img", "img@v1", "img@v2", "keptdisk"]);
+    assert.deepEqual(names, ["big", "cowdisk", "disk", "img", "img@v1", "img@v2", "keptdisk"]);
     assert.equal(replyType(r.at(-1)), NBD_REP_ACK);
     c.close();
   });
@@ -354,6 +360,51 @@ describe("NbdService transmission (simple replies)", () => {
     assert.equal(disconnect?.detail?.bytes_written, 0);
     assert.equal(typeof disconnect?.detail?.duration_ms, "number");
     assert.equal(source.inUse("img@v2"), 0);
+  });
+});
+
+describe("NbdService reads larger than a slice", () => {
+  it("sends one simple reply, and answers the requests around it whole", async () => {
+    const c = await NbdTestClient.open(port, "big");
+    const before = c.request({ flags: 0, type: NBD_CMD_READ, offset: 10n, length: 100 });
+    const whole = c.request({ flags: 0, type: NBD_CMD_READ, offset: 0n, length: big.length });
+    const after = c.request({ flags: 0, type: NBD_CMD_READ, offset: 1000n, length: 5000 });
+    const byHandle = new Map<bigint, Buffer>();
+    for (const m of await replies(c, 3)) {
+      assert.ok(m.kind === "simple-reply" && m.error === 0, m.kind);
+      byHandle.set(m.handle, m.data);
+    }
+    assert.deepEqual(byHandle.get(before), big.subarray(10, 110));
+    assert.ok(byHandle.get(whole)?.equals(big), "the sliced reply differs from the file");
+    assert.deepEqual(byHandle.get(after), big.subarray(1000, 6000));
+    c.close();
+  });
+
+  it("sends one chunk per slice with structured replies, a hole for the zero slice, the last one DONE", async () => {
+    const c = await NbdTestClient.open(port, "big", { structured: true });
+    const h = c.request({ flags: 0, type: NBD_CMD_READ, offset: 0n, length: big.length });
+    const chunks = await replies(c, 1);
+    const got = Buffer.alloc(big.length, 0xff);
+    const shapes: [number, number, number][] = [];
+    for (const m of chunks) {
+      assert.ok(m.kind === "structured-chunk" && m.handle === h, m.kind);
+      const offset = Number(m.payload.readBigUInt64BE(0));
+      if (m.type === NBD_REPLY_TYPE_OFFSET_DATA) {
+        m.payload.copy(got, offset, 8);
+        shapes.push([m.type, offset, m.flags & 1]);
+      } else {
+        assert.equal(m.type, NBD_REPLY_TYPE_OFFSET_HOLE);
+        got.fill(0, offset, offset + m.payload.readUInt32BE(8));
+        shapes.push([m.type, offset, m.flags & 1]);
+      }
+    }
+    assert.deepEqual(shapes, [
+      [NBD_REPLY_TYPE_OFFSET_DATA, 0, 0],
+      [NBD_REPLY_TYPE_OFFSET_HOLE, READ_SLICE_BYTES, 0],
+      [NBD_REPLY_TYPE_OFFSET_DATA, 2 * READ_SLICE_BYTES, 1],
+    ]);
+    assert.ok(got.equals(big), "the chunks differ from the file");
+    c.close();
   });
 });
 

@@ -7,14 +7,23 @@
  *
  * The listener is handed in (a `net.Server`, listening or not) or made from
  * listen options; port 0 in tests.
+ *
+ * Bounded by construction: connections at once, in total and per client
+ * address (a refused one is closed at accept, with one warning line per
+ * minute however many there are), and what each connection holds for its
+ * client (NbdConnection's flow control).
  */
 import { createServer, type AddressInfo, type ListenOptions, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DEFAULT_NBD_PORT } from "../../config/config-schema.js";
+import {
+  DEFAULT_NBD_MAX_CONNECTIONS,
+  DEFAULT_NBD_MAX_CONNECTIONS_PER_CLIENT,
+  DEFAULT_NBD_PORT,
+} from "../../config/config-schema.js";
 import { type Clock, type EventBus, systemClock } from "../../events/event-bus.js";
 import type { Logger } from "../../logging/logger.js";
-import { NBD_MAX_PAYLOAD_BYTES } from "../../protocols/nbd/nbd-constants.js";
+import { RateLimitedWarning } from "../../logging/rate-limited-warning.js";
 import { CowLayers } from "./cow-layers.js";
 import { NbdConnection } from "./nbd-connection.js";
 import type { NbdExportSource } from "./nbd-export-source.js";
@@ -23,21 +32,32 @@ import { ReplyBufferPool } from "./reply-buffer-pool.js";
 export interface NbdServiceOptions {
   /** Requests one connection runs at once; more wait in the socket (TCP pushes back). */
   readonly maxInFlight: number;
-  /** Payload bytes (READ and WRITE) one connection has in flight before it stops taking requests. */
-  readonly maxInFlightBytes: number;
+  /**
+   * Bytes one connection holds for its client (payloads and replies of the
+   * requests running, replies the socket has not sent) before it stops
+   * taking requests. Reads larger than 2 MiB go in slices within it.
+   */
+  readonly maxReplyBytes: number;
   /** A connection that has not chosen an export by then is closed. */
   readonly handshakeTimeoutMs: number;
-  /** Connections at once; further ones are closed at accept. 0: no limit. */
+  /** `services.nbd.max_connections`: connections at once; further ones are closed at accept. */
   readonly maxConnections: number;
+  /** `services.nbd.max_connections_per_client`: connections one client address holds at once. */
+  readonly maxConnectionsPerClient: number;
   /** Where copy-on-write layers live (`<data_dir>/nbd-cow` in production). */
   readonly cowDir: string;
 }
 
 export const defaultNbdServiceOptions: NbdServiceOptions = Object.freeze({
   maxInFlight: 64,
-  maxInFlightBytes: 2 * NBD_MAX_PAYLOAD_BYTES,
+  // 16 of nbdcopy's 256 KiB requests, or three of the Linux client's
+  // largest, in flight: enough to keep a page-cache read path busy; a
+  // client that stops reading pins this much (and one 2 MiB read), where it
+  // pinned 64 MiB before.
+  maxReplyBytes: 4 * 1024 * 1024,
   handshakeTimeoutMs: 30_000,
-  maxConnections: 0,
+  maxConnections: DEFAULT_NBD_MAX_CONNECTIONS,
+  maxConnectionsPerClient: DEFAULT_NBD_MAX_CONNECTIONS_PER_CLIENT,
   cowDir: join(tmpdir(), "bootfleet-nbd-cow"),
 });
 
@@ -74,20 +94,23 @@ export class NbdService {
   readonly #cow: CowLayers;
   readonly #buffers = new ReplyBufferPool();
   readonly #connections = new Set<NbdConnection>();
+  /** Connections open per client address, for `maxConnectionsPerClient`. */
+  readonly #perClient = new Map<string, number>();
   readonly #sockets = new Set<Socket>();
+  readonly #refusals: RateLimitedWarning;
   #accepted = 0;
   #refused = 0;
   #running = false;
 
   readonly #onConnection = (socket: Socket): void => {
     const client = { address: plainAddress(socket.remoteAddress), port: socket.remotePort ?? 0 };
-    if (!this.#admits()) {
-      this.#refused++;
-      this.#log.warn({ ip: client.address }, "nbd: too many connections, refusing");
-      socket.destroy();
+    const refusal = this.#admits(client.address);
+    if (refusal !== undefined) {
+      this.#refuse(socket, client.address, refusal);
       return;
     }
     this.#accepted++;
+    this.#perClient.set(client.address, (this.#perClient.get(client.address) ?? 0) + 1);
     this.#sockets.add(socket);
     socket.once("close", () => this.#sockets.delete(socket));
     const connection = new NbdConnection({
@@ -100,15 +123,42 @@ export class NbdService {
       clock: this.#d.clock ?? systemClock,
       limits: this.#o,
       buffers: this.#buffers,
-      onClosed: (c) => this.#connections.delete(c),
+      onClosed: (c) => this.#closed(c, client.address),
     });
     this.#connections.add(connection);
     connection.start();
   };
 
-  /** Whether one more connection is taken: `maxConnections` at once, 0 for no limit. */
-  #admits(): boolean {
-    return this.#o.maxConnections <= 0 || this.#connections.size < this.#o.maxConnections;
+  /** Undefined when one more connection from `address` is taken, else the limit it would pass. */
+  #admits(address: string): string | undefined {
+    if (this.#connections.size >= this.#o.maxConnections) return "max_connections";
+    if ((this.#perClient.get(address) ?? 0) >= this.#o.maxConnectionsPerClient)
+      return "max_connections_per_client";
+    return undefined;
+  }
+
+  /**
+   * Closes a connection over a limit before the greeting: FIN, not a reset,
+   * so the client sees the server hang up and may retry later. The NBD
+   * handshake has no "busy" reply; nbd-server closes the same way.
+   */
+  #refuse(socket: Socket, address: string, limit: string): void {
+    this.#refused++;
+    socket.on("error", () => {});
+    socket.resume(); // what the client sends is dropped, so the close is a FIN, not a reset
+    socket.end();
+    // A client that never closes its side must not keep the socket open.
+    socket.setTimeout(10_000, () => socket.destroy());
+    this.#refusals.warn({ ip: address, limit, connections: this.#connections.size });
+  }
+
+  #closed(connection: NbdConnection, address: string): void {
+    this.#connections.delete(connection);
+    const left = (this.#perClient.get(address) ?? 1) - 1;
+    if (left > 0) this.#perClient.set(address, left);
+    else this.#perClient.delete(address);
+    // Spare reply buffers are kept for the connections still open, not for those gone.
+    this.#buffers.trim(this.#connections.size * this.#o.maxReplyBytes);
   }
 
   readonly #onError = (err: Error): void => {
@@ -123,6 +173,9 @@ export class NbdService {
     this.#ownsServer = deps.server === undefined;
     this.#server = deps.server ?? createServer();
     this.#cow = new CowLayers(this.#o.cowDir);
+    this.#refusals = new RateLimitedWarning(this.#log, "nbd: connection refused, over a limit", {
+      clock: deps.clock,
+    });
   }
 
   get options(): NbdServiceOptions {

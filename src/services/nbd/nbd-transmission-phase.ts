@@ -7,7 +7,12 @@
  * Requests run concurrently and each is answered as it completes, so
  * pipelined requests can be answered out of order (proto.md allows it;
  * every reply carries its request's handle). How many run at once is the
- * connection's flow control, not this phase's.
+ * connection's flow control, not this phase's; `footprint` tells it what
+ * each request holds.
+ *
+ * A READ larger than READ_SLICE_BYTES is read and sent a slice at a time,
+ * each slice only once the socket has room, so a client that asks for
+ * 32 MiB and does not read the reply pins one slice, not 32 MiB.
  */
 import type { Logger } from "../../logging/logger.js";
 import {
@@ -55,9 +60,33 @@ export interface NbdTransmissionLink {
   write(buf: Buffer, written?: () => void): void;
   /** Stop taking requests; close once those in flight are answered. */
   end(reason: string): void;
+  /** Hard disconnect: a reply was cut short and the stream cannot go on. */
+  abort(reason: string): void;
+  /** Resolves once the socket holds less than the connection's reply bound (or has closed). */
+  room(): Promise<void>;
   /** The socket has closed: a reply made now has nowhere to go. */
   closed(): boolean;
 }
+
+/** What one request holds while it runs, for the connection's flow control. */
+export interface NbdRequestFootprint {
+  /** Reply and payload bytes in memory at once. */
+  readonly bytes: number;
+  /**
+   * Nothing else may run beside it: a simple reply sent in slices is one
+   * reply on the wire, and another reply written between its slices would
+   * corrupt the stream.
+   */
+  readonly alone: boolean;
+}
+
+/**
+ * Reads up to this size are read whole and sent in one write. It is above
+ * the largest request the Linux NBD client sends by default (1.25 MiB,
+ * max_sectors_kb) and qemu's 2 MiB, so the usual clients never run a read
+ * in slices.
+ */
+export const READ_SLICE_BYTES = 2 * 1024 * 1024;
 
 export interface NbdTransmissionPhaseDeps {
   readonly attached: AttachedExport;
@@ -102,6 +131,14 @@ export class NbdTransmissionPhase {
 
   get stats(): NbdTransmissionStats {
     return { bytesRead: this.#bytesRead, bytesWritten: this.#bytesWritten, requests: this.#requests };
+  }
+
+  /** What `req` holds while it runs. */
+  footprint(req: NbdRequest): NbdRequestFootprint {
+    if (req.type === NBD_CMD_WRITE) return { bytes: req.length, alone: false };
+    if (req.type !== NBD_CMD_READ) return { bytes: 0, alone: false };
+    const sliced = req.length > READ_SLICE_BYTES;
+    return { bytes: Math.min(req.length, READ_SLICE_BYTES), alone: sliced && !this.#structured };
   }
 
   /**
@@ -214,6 +251,7 @@ export class NbdTransmissionPhase {
   }
 
   async #read(handle: bigint, offset: number, length: number): Promise<void> {
+    if (length > READ_SLICE_BYTES) return this.#readInSlices(handle, offset, length);
     // Header and data in one buffer: one allocation, one socket write.
     const prefix = this.#structured ? NBD_OFFSET_DATA_PREFIX_BYTES : NBD_SIMPLE_REPLY_HEADER_BYTES;
     const pool = this.#d.buffers;
@@ -240,6 +278,53 @@ export class NbdTransmissionPhase {
     } else {
       writeOffsetDataPrefix(buf, 0, handle, offset, length, true);
       this.#link.write(buf, giveBack);
+    }
+  }
+
+  /**
+   * A large READ, one slice in memory at a time: each slice is read once the
+   * socket has room and written before the next is read. With structured
+   * replies every slice is its own data (or hole) chunk, the last one DONE
+   * (proto.md lets a server split a READ into chunks); with simple replies
+   * the slices follow one header, and the connection runs nothing else
+   * meanwhile (`footprint().alone`).
+   */
+  async #readInSlices(handle: bigint, offset: number, length: number): Promise<void> {
+    const pool = this.#d.buffers;
+    for (let done = 0; done < length; ) {
+      await this.#link.room();
+      if (this.#link.closed()) return;
+      const n = Math.min(READ_SLICE_BYTES, length - done);
+      const first = done === 0;
+      const last = done + n === length;
+      let prefix = 0;
+      if (this.#structured) prefix = NBD_OFFSET_DATA_PREFIX_BYTES;
+      else if (first) prefix = NBD_SIMPLE_REPLY_HEADER_BYTES;
+      const buf = pool.get(prefix + n);
+      const giveBack = () => pool.put(buf);
+      try {
+        await this.#d.attached.read(buf, prefix, n, offset + done);
+      } catch (err) {
+        giveBack();
+        // Nothing sent yet, or structured replies: an error reply (chunk) still fits.
+        if (first || this.#structured) throw err;
+        // A simple reply's header promised every byte: the stream cannot go on.
+        this.#link.abort(`READ failed after ${done} of ${length} bytes were sent: ${(err as Error).message}`);
+        return;
+      }
+      if (this.#link.closed()) return giveBack();
+      this.#bytesRead += n;
+      if (!this.#structured) {
+        if (first) writeSimpleReplyHeader(buf, 0, 0, handle);
+        this.#link.write(buf, giveBack);
+      } else if (isAllZero(buf, prefix, n)) {
+        giveBack();
+        this.#link.write(encodeOffsetHole(handle, offset + done, n, last));
+      } else {
+        writeOffsetDataPrefix(buf, 0, handle, offset + done, n, last);
+        this.#link.write(buf, giveBack);
+      }
+      done += n;
     }
   }
 

@@ -29,4 +29,19 @@ describe("ReplyBufferPool", () => {
     pool.put(one);
     assert.equal(pool.get(2048), one);
   });
+
+  it("trims free buffers down to what the open connections may use, largest first", () => {
+    const pool = new ReplyBufferPool({ minBytes: 1024 });
+    const small: Buffer[] = [Buffer.allocUnsafeSlow(2048), Buffer.allocUnsafeSlow(2048)];
+    const large: Buffer[] = [Buffer.allocUnsafeSlow(8192), Buffer.allocUnsafeSlow(8192)];
+    for (const b of [...small, ...large]) pool.put(b);
+    assert.equal(pool.bytes, 20480);
+    pool.trim(12288);
+    assert.equal(pool.bytes, 12288);
+    assert.ok(large.includes(pool.get(8192)));
+    assert.ok(!large.includes(pool.get(8192)), "one large buffer was dropped");
+    pool.trim(0);
+    assert.equal(pool.bytes, 0);
+    assert.ok(!small.includes(pool.get(2048)));
+  });
 });

@@ -5,8 +5,10 @@
  * took 70-110 us against 40 us into a reused one, and nbdcopy's requests are
  * all that size. A buffer goes back to the pool when the socket has written
  * it. Only exact sizes are pooled (clients use one request size), a few of
- * them, and the pool holds at most `maxBytes`: enough for every request of
- * four nbdcopy connections in flight (4 x 64 x 256 KiB).
+ * them, and the pool holds at most `maxBytes`: enough for what sixteen
+ * connections hold at their reply bound (4 MiB each). The service trims it
+ * as connections close, so buffers a burst of clients left behind are
+ * garbage the collector returns, not memory the pool keeps for good.
  */
 export class ReplyBufferPool {
   readonly #free = new Map<number, Buffer[]>();
@@ -27,6 +29,25 @@ export class ReplyBufferPool {
     if (!buf) return Buffer.allocUnsafe(size);
     this.#bytes -= size;
     return buf;
+  }
+
+  /** Bytes held in free buffers. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Drops free buffers until at most `keepBytes` are held, the largest sizes first. */
+  trim(keepBytes: number): void {
+    const sizes = [...this.#free.keys()].sort((a, b) => b - a);
+    for (const size of sizes) {
+      const list = this.#free.get(size)!;
+      while (this.#bytes > keepBytes && list.length > 0) {
+        list.pop();
+        this.#bytes -= size;
+      }
+      if (list.length === 0) this.#free.delete(size);
+      if (this.#bytes <= keepBytes) return;
+    }
   }
 
   /** Hands a buffer back once nothing refers to it any more. */
