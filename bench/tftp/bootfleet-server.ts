@@ -51,7 +51,8 @@ socket.bind(Number(process.argv[3] ?? 0), address, () => {
     transferWorkers:
       workers > 0 ? { count: workers, localAddress: address, native: native.udp, busyPollUs } : undefined,
     root,
-    options: { maxTransfers: DEFAULT_MAX_TRANSFERS },
+    // Every bench client stands for a machine of its own, all on 127.0.0.1.
+    options: { maxTransfers: DEFAULT_MAX_TRANSFERS, maxTransfersPerClient: DEFAULT_MAX_TRANSFERS },
     planner: { generatedFile: async () => null },
     bus: new EventBus(),
     logger,

@@ -13,6 +13,13 @@ import { z } from "zod";
 
 /** `services.tftp.max_transfers`: transfers running at once before further RRQs wait for a slot. */
 export const DEFAULT_MAX_TRANSFERS = 512;
+/**
+ * `services.tftp.max_transfers_per_client`: transfers one address runs at
+ * once. A PXE client fetches one file at a time (UEFI firmware at most two:
+ * a size probe, then the file); the limit keeps one address that never
+ * acknowledges from taking every slot of `max_transfers`.
+ */
+export const DEFAULT_MAX_TRANSFERS_PER_CLIENT = 8;
 /** `services.tftp.busy_poll_us`: microseconds a native TFTP worker polls before it sleeps. */
 export const DEFAULT_BUSY_POLL_US = 200;
 /** `services.nbd.port`: the port IANA assigned to NBD. */
@@ -157,6 +164,7 @@ export const configSchema = z.strictObject({
           root: z.string().default("tftp"),
           case_insensitive: z.boolean().default(false),
           max_transfers: z.number().int().positive().default(DEFAULT_MAX_TRANSFERS),
+          max_transfers_per_client: z.number().int().positive().default(DEFAULT_MAX_TRANSFERS_PER_CLIENT),
           /** Transfer worker threads; "auto" = one per core (at most 4), 0 = in the service's thread. */
           workers: z.union([z.literal("auto"), z.number().int().min(0).max(64)]).default("auto"),
           /**
@@ -250,6 +258,7 @@ export const knownKeys: readonly string[] = [
     "root",
     "case_insensitive",
     "max_transfers",
+    "max_transfers_per_client",
     "max_connections",
     "max_connections_per_client",
     "workers",

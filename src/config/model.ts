@@ -150,6 +150,8 @@ export interface ServicesConfig {
     readonly root: string;
     readonly case_insensitive: boolean;
     readonly max_transfers: number;
+    /** Transfers one client address runs at once; its further RRQs wait for a slot. */
+    readonly max_transfers_per_client?: number;
     /** Transfer worker threads: "auto" (one per core, at most 4) or a count; 0 = none. */
     readonly workers: "auto" | number;
     /** Workers' I/O: "native" (epoll loop on native/bootfleet_udp), "node" (node:dgram), "auto" (native when built). */

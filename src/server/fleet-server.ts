@@ -207,7 +207,11 @@ export class FleetServer {
         transferWorkers: workers,
         fileCache,
         root: svc.tftp.root,
-        options: { maxTransfers: svc.tftp.max_transfers, caseInsensitive: svc.tftp.case_insensitive },
+        options: {
+          maxTransfers: svc.tftp.max_transfers,
+          maxTransfersPerClient: svc.tftp.max_transfers_per_client,
+          caseInsensitive: svc.tftp.case_insensitive,
+        },
         planner,
         bus,
         logger,

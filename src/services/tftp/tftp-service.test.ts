@@ -536,6 +536,50 @@ describe("tftp service: refusals", () => {
   });
 });
 
+describe("tftp service: per-client limit", () => {
+  it("an address that never acknowledges holds maxTransfersPerClient slots, each until its retransmissions run out", async () => {
+    const h = harness(root, {
+      maxTransfers: 16,
+      maxTransfersPerClient: 8,
+      retransmitMs: 1000,
+      maxRetransmitMs: 8000,
+      maxRetries: 6,
+    });
+    const abuser = (port: number) => ({ address: "198.18.20.66", port });
+    // Half with options (the first packet is an OACK), half without (DATA 1).
+    for (let i = 0; i < 16; i++)
+      h.main.deliver(i % 2 === 0 ? rrq("f5000", ["blksize", "1432"]) : rrq("f5000"), abuser(5000 + i));
+    await h.transfer(7);
+    assert.equal(h.service.stats().active, 8);
+    assert.equal(h.service.stats().clientDrops, 8);
+    const warnings = h.log.records.filter((r) => r.msg?.includes("max_transfers_per_client"));
+    assert.equal(warnings.length, 1, "one warning line for the lot");
+
+    // Another machine is served at once.
+    h.main.deliver(rrq("f513"), CLIENT);
+    const served = await h.transfer(8);
+    assert.deepEqual(drain(served).data, file(513));
+
+    // The first packets are retransmitted 1, 2, 4, 8, 8, 8 s apart, and 8 s
+    // after the last the transfers give up: not the 30 min transfer deadline.
+    const start = h.time.now;
+    h.time.advance(38_999);
+    assert.equal(h.service.stats().active, 8);
+    h.time.advance(1);
+    assert.equal(h.service.stats().active, 0);
+    for (const t of h.transfers.slice(0, 8)) {
+      const sent = t.take();
+      assert.equal(sent.length, 1 + 6 + 1, "first packet, six retransmissions, the ERROR");
+      assert.deepEqual(sent.at(-1), { opcode: Opcode.ERROR, code: 0, message: "Timeout" });
+    }
+    assert.equal(h.time.now - start, 39_000);
+
+    // The address's slots are free again.
+    h.main.deliver(rrq("f513"), abuser(6000));
+    assert.deepEqual(drain(await h.transfer(9), abuser(6000)).data, file(513));
+  });
+});
+
 describe("tftp service: generated files and modes", () => {
   const mac = "52:54:00:12:34:56";
   const cfg = Buffer.from("DEFAULT bootfleet\nLABEL bootfleet\n  KERNEL vmlinuz\n");

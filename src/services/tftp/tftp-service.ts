@@ -8,12 +8,15 @@
  * line and a `tftp.error` event. Malformed datagrams are logged and dropped.
  * When `maxTransfers` are running, further RRQs are dropped without an answer:
  * every client retransmits its RRQ, so it is served when a slot frees, where
- * an ERROR would have failed its boot.
+ * an ERROR would have failed its boot. So are RRQs from an address that runs
+ * `maxTransfersPerClient` already: one address that never acknowledges
+ * holds at most that many slots, each until its retransmissions run out.
  */
 import type { BootPlanner } from "../../boot/boot-planner.js";
-import { DEFAULT_MAX_TRANSFERS } from "../../config/config-schema.js";
+import { DEFAULT_MAX_TRANSFERS, DEFAULT_MAX_TRANSFERS_PER_CLIENT } from "../../config/config-schema.js";
 import { type Clock, type EventBus, systemClock } from "../../events/event-bus.js";
 import type { Logger } from "../../logging/logger.js";
+import { RateLimitedWarning } from "../../logging/rate-limited-warning.js";
 import { toNetascii } from "../../protocols/tftp/netascii.js";
 import { decode, encode } from "../../protocols/tftp/tftp-codec.js";
 import { TftpDecodeError } from "../../protocols/tftp/tftp-decode-error.js";
@@ -40,6 +43,8 @@ import type { TransferSocketFactory, UdpRemote, UdpSocket } from "./udp-socket.j
 export interface TftpServiceOptions {
   /** Transfers running at once; RRQs beyond are dropped (the client retries). */
   readonly maxTransfers: number;
+  /** `services.tftp.max_transfers_per_client`: transfers one address runs at once; its RRQs beyond are dropped. */
+  readonly maxTransfersPerClient: number;
   /** `services.tftp.case_insensitive`: fall back to a case-insensitive match when the exact name is missing. */
   readonly caseInsensitive: boolean;
   /** First retransmission delay, ms. */
@@ -67,6 +72,7 @@ export interface TftpServiceOptions {
 
 export const defaultTftpServiceOptions: TftpServiceOptions = Object.freeze({
   maxTransfers: DEFAULT_MAX_TRANSFERS,
+  maxTransfersPerClient: DEFAULT_MAX_TRANSFERS_PER_CLIENT,
   caseInsensitive: false,
   retransmitMs: 1000,
   maxRetransmitMs: 8000,
@@ -129,6 +135,8 @@ export interface TftpServiceStats {
   readonly failed: number;
   /** RRQs dropped because `maxTransfers` were running. */
   readonly busyDrops: number;
+  /** RRQs dropped because their address ran `maxTransfersPerClient` already. */
+  readonly clientDrops: number;
   readonly cache: FileCacheStats;
 }
 
@@ -166,12 +174,16 @@ export class TftpService {
   readonly #cacheMaxFile: number;
   readonly #runner: TransferRunner;
   readonly #sessions = new Map<string, Session>();
+  /** Sessions per client address, for `maxTransfersPerClient`. */
+  readonly #perClient = new Map<string, number>();
+  readonly #clientDropWarning: RateLimitedWarning;
   /** What file names told us: client IP -> MAC, for events about later requests. */
   readonly #macByIp = new Map<string, string>();
   #started = 0;
   #completed = 0;
   #failed = 0;
   #busyDrops = 0;
+  #clientDrops = 0;
   #running = false;
 
   readonly #onMessage = (msg: Buffer, rinfo: UdpRemote): void => {
@@ -192,6 +204,11 @@ export class TftpService {
     this.#log = deps.logger.child({ service: "tftp" });
     this.#clock = deps.clock ?? systemClock;
     this.#timers = deps.timers ?? systemTimers;
+    this.#clientDropWarning = new RateLimitedWarning(
+      this.#log,
+      "tftp: client runs max_transfers_per_client already, request dropped (it will retry)",
+      { clock: this.#clock },
+    );
     this.#resolver = new TftpFileResolver(deps.root, {
       caseInsensitive: this.#o.caseInsensitive,
       mounts: deps.mounts ?? [],
@@ -233,6 +250,7 @@ export class TftpService {
       s.transfer?.abort("server stopping");
     }
     this.#sessions.clear();
+    this.#perClient.clear();
     this.#runner.close();
   }
 
@@ -247,6 +265,7 @@ export class TftpService {
       completed: this.#completed,
       failed: this.#failed,
       busyDrops: this.#busyDrops,
+      clientDrops: this.#clientDrops,
       cache: this.#cache.stats,
     };
   }
@@ -309,7 +328,7 @@ export class TftpService {
       // Another request from the same port: the client gave up on the old one.
       existing.cancelled = true;
       existing.transfer?.abort("superseded by a new request from the same port");
-      this.#sessions.delete(key);
+      this.#forget(key, existing);
     }
     this.#accept(key, msg, rinfo, packet);
   }
@@ -323,6 +342,12 @@ export class TftpService {
       );
       return;
     }
+    const fromClient = this.#perClient.get(rinfo.address) ?? 0;
+    if (fromClient >= this.#o.maxTransfersPerClient) {
+      this.#clientDrops++;
+      this.#clientDropWarning.warn({ ip: rinfo.address, file: packet.filename, transfers: fromClient });
+      return;
+    }
     const session: Session = {
       raw: Buffer.from(msg),
       client: { address: rinfo.address, port: rinfo.port },
@@ -331,6 +356,7 @@ export class TftpService {
       started: Promise.resolve(),
     };
     this.#sessions.set(key, session);
+    this.#perClient.set(rinfo.address, fromClient + 1);
     this.#started++;
     session.started = this.#serve(key, session, packet).catch((e: unknown) => {
       this.#log.error(
@@ -342,7 +368,12 @@ export class TftpService {
   }
 
   #forget(key: string, session: Session): void {
-    if (this.#sessions.get(key) === session) this.#sessions.delete(key);
+    if (this.#sessions.get(key) !== session) return;
+    this.#sessions.delete(key);
+    const address = session.client.address;
+    const left = (this.#perClient.get(address) ?? 1) - 1;
+    if (left > 0) this.#perClient.set(address, left);
+    else this.#perClient.delete(address);
   }
 
   async #serve(key: string, session: Session, rrq: RequestPacket): Promise<void> {
