@@ -215,24 +215,88 @@ describe("full mode: relays (RFC 2131 §4.1, RFC 3046)", () => {
 });
 
 describe("full mode: guards", () => {
-  test("max_leases caps a network; the flood is logged and counted, the server goes on", async () => {
+  test("max_leases counts bindings, not offers; over it a REQUEST gets a NAK and a DISCOVER nothing", async () => {
     const f = await makeHandlerFixture();
+    const relayed = { giaddr: "198.18.11.1" };
     const offers: string[] = [];
     for (let i = 0; i < 8; i++) {
       const [o] = await send(f, {
         type: T.DISCOVER,
         mac: `02:00:00:00:00:${i.toString(16).padStart(2, "0")}`,
-        giaddr: "198.18.11.1",
+        ...relayed,
       });
       if (o) offers.push(o.msg.yiaddr);
     }
-    assert.deepEqual(offers, ["198.18.11.50", "198.18.11.51", "198.18.11.52"]);
-    assert.equal(f.handler.counters.get("dropped.max-leases"), 5);
+    assert.equal(offers.length, 8, "offers hold nothing, so none is refused");
+    const bound: string[] = [];
+    for (let i = 0; i < 3; i++) bound.push((await dora(f, `02:00:00:00:01:0${i}`, relayed)).yiaddr);
+    const [nak] = await send(f, {
+      type: T.REQUEST,
+      mac: "02:00:00:00:00:07",
+      requestedIp: offers[7]!,
+      serverId: "198.18.10.1",
+      ...relayed,
+    });
+    assert.equal(nak?.msg.messageType, T.NAK);
+    assert.equal(readText(nak?.msg.options.get(Opt.MESSAGE)), "no free lease");
+    assert.deepEqual(await send(f, { type: T.DISCOVER, mac: "02:00:00:00:02:00", ...relayed }), []);
+    assert.equal(f.handler.counters.get("dropped.max-leases"), 2);
     assert.ok(f.logger.records.some((r) => r.msg === "network at max_leases"));
-    // Offers run out after 60 s and the cap frees up.
-    f.clock.t += 61_000;
-    const [o] = await send(f, { type: T.DISCOVER, mac: "02:00:00:00:01:00", giaddr: "198.18.11.1" });
-    assert.ok(o);
+    // A bound client still renews at the cap.
+    const [ack] = await send(f, {
+      type: T.REQUEST,
+      mac: "02:00:00:00:01:00",
+      ciaddr: bound[0]!,
+      ...relayed,
+    });
+    assert.equal(ack?.msg.messageType, T.ACK);
+  });
+
+  test("a flood of DISCOVERs from made-up MACs leaves the pool to real clients", async () => {
+    const f = await makeHandlerFixture();
+    for (let i = 0; i < 200; i++) {
+      const mac = `06:${[1, 2, 3, 4, 5]
+        .map(() =>
+          Math.floor(Math.random() * 256)
+            .toString(16)
+            .padStart(2, "0"),
+        )
+        .join(":")}`;
+      const [o] = await send(f, { type: T.DISCOVER, mac });
+      assert.ok(o, "every DISCOVER gets an offer: offers reserve nothing");
+    }
+    // Two machines booting together: different addresses, both bound.
+    const [a] = await send(f, { type: T.DISCOVER, mac: "52:54:00:00:00:0a" });
+    const [b] = await send(f, { type: T.DISCOVER, mac: "52:54:00:00:00:0b" });
+    assert.ok(a && b);
+    assert.notEqual(a.msg.yiaddr, b.msg.yiaddr);
+    for (const [mac, offer] of [
+      ["52:54:00:00:00:0a", a],
+      ["52:54:00:00:00:0b", b],
+    ] as const) {
+      const [ack] = await send(f, {
+        type: T.REQUEST,
+        mac,
+        requestedIp: offer.msg.yiaddr,
+        serverId: "198.18.10.1",
+      });
+      assert.equal(ack?.msg.messageType, T.ACK, mac);
+    }
+    assert.equal(f.handler.counters.get("dropped.pool-exhausted"), 0);
+  });
+
+  test("the first REQUEST for an address offered to two MACs binds it; the other gets a NAK", async () => {
+    const f = await makeHandlerFixture();
+    // The pool bound full but one address, then two clients are offered that one.
+    for (let i = 0; i < 9; i++) await dora(f, `02:00:00:00:00:${i.toString(16).padStart(2, "0")}`);
+    const [a] = await send(f, { type: T.DISCOVER, mac: "52:54:00:00:00:0a" });
+    const [b] = await send(f, { type: T.DISCOVER, mac: "52:54:00:00:00:0b" });
+    assert.equal(a?.msg.yiaddr, "198.18.10.109");
+    assert.equal(b?.msg.yiaddr, "198.18.10.109");
+    const request = (mac: string) =>
+      send(f, { type: T.REQUEST, mac, requestedIp: "198.18.10.109", serverId: "198.18.10.1" });
+    assert.equal((await request("52:54:00:00:00:0b"))[0]?.msg.messageType, T.ACK);
+    assert.equal((await request("52:54:00:00:00:0a"))[0]?.msg.messageType, T.NAK);
   });
 
   test("pool exhaustion is a log line, not a dead server", async () => {

@@ -127,10 +127,15 @@ export class FullExchange {
       const requested = readIp(msg.options.get(Opt.REQUESTED_IP));
       if (previous && inPool(net, previous.ip) && this.#leases.availableFor(net, previous.ip, mac)) {
         ip = previous.ip;
-      } else if (this.#leases.held(net) >= net.maxLeases) {
+      } else if (this.#leases.bindings(net) >= net.maxLeases) {
         this.#noAddress(net, mac);
         return null;
-      } else if (requested && inPool(net, requested) && this.#leases.availableFor(net, requested, mac)) {
+      } else if (
+        requested &&
+        inPool(net, requested) &&
+        this.#leases.availableFor(net, requested, mac) &&
+        !this.#leases.offeredToAnother(requested, mac)
+      ) {
         ip = requested;
       } else {
         const free = this.#leases.freeAddress(net, mac);
@@ -216,9 +221,9 @@ export class FullExchange {
       return this.#drops.ignore("not-ours");
     }
     if (
-      !this.#leases.isHeldBy(ip, mac) &&
+      !this.#leases.isBoundTo(ip, mac) &&
       net.reserved.get(ip) !== mac &&
-      this.#leases.held(net) >= net.maxLeases
+      this.#leases.bindings(net) >= net.maxLeases
     ) {
       this.#noAddress(net, mac);
       return [this.#nak(msg, net, mac, ip, "no free lease")];
@@ -314,9 +319,9 @@ export class FullExchange {
     return this.#router.nak(data, msg, net);
   }
 
-  /** No address for a new lease: the max_leases cap, or (without one, or above the pool size) an empty pool. */
+  /** No address for a new lease: the max_leases cap, or (without one, or above the pool size) a pool bound full. */
   #noAddress(net: ServedNetwork, mac: string): void {
-    const capped = net.maxLeases < net.poolSize && this.#leases.held(net) >= net.maxLeases;
+    const capped = net.maxLeases < net.poolSize && this.#leases.bindings(net) >= net.maxLeases;
     this.#drops.drop(
       capped ? "max-leases" : "pool-exhausted",
       { mac, network: net.cidr, pool: net.poolSize, max_leases: net.maxLeases },

@@ -11,6 +11,14 @@
  * holds is refused at bind time, so a lost offer can never hand one address
  * to two machines.
  *
+ * Offers reserve nothing either (Kea holds nothing on OFFER): they do not
+ * count against max_leases, and an address offered to one MAC is still
+ * available to another; the first REQUEST binds it and a later one gets a
+ * NAK. A flood of DISCOVERs from made-up MACs therefore takes no address
+ * from a real client. An offer only steers the next new client to another
+ * free address while there is one, so a lab that powers on at once is not
+ * offered one address twenty times over.
+ *
  * Leases are keyed by chaddr, not by client identifier (option 61): a
  * netbooting machine's PXE ROM, iPXE and its OS each send a different
  * identifier (or none) for one NIC, and it should keep one address from
@@ -28,8 +36,8 @@ import type { ServedNetwork } from "./served-network.js";
 
 export type AllocationFailure = "exhausted" | "cap";
 
-const running = (row: LeaseRow, now: number) =>
-  (row.state === "offered" || row.state === "bound") && row.expires > now;
+const bound = (row: LeaseRow, now: number) => row.state === "bound" && row.expires > now;
+const offered = (row: LeaseRow, now: number) => row.state === "offered" && row.expires > now;
 
 export class LeaseBook {
   readonly #store: Store;
@@ -38,8 +46,8 @@ export class LeaseBook {
   readonly #byIp = new Map<string, LeaseRow>();
   /** `${network} ${mac}` -> that MAC's lease in that network. */
   readonly #byMac = new Map<string, LeaseRow>();
-  /** network -> addresses with a running offer or binding (for max_leases). */
-  readonly #held = new Map<string, Set<string>>();
+  /** network -> addresses with a running binding (for max_leases). */
+  readonly #bound = new Map<string, Set<string>>();
   /** network -> pool index to start the next free-address search at. */
   readonly #cursor = new Map<string, number>();
 
@@ -68,7 +76,8 @@ export class LeaseBook {
 
   /**
    * May `mac` have `ip` now? Not when it is reserved for another host, in a
-   * running decline quarantine, or running for another MAC.
+   * running decline quarantine, or bound to another MAC. An offer to
+   * another MAC does not stand in the way (see the header).
    */
   availableFor(net: ServedNetwork, ip: string, mac: string): boolean {
     const now = this.#clock.now();
@@ -77,24 +86,30 @@ export class LeaseBook {
     const row = this.#byIp.get(ip);
     if (!row) return true;
     if (row.state === "declined" && row.expires > now) return false;
-    return row.mac === mac || !running(row, now);
+    return row.mac === mac || !bound(row, now);
   }
 
-  /** Does `mac` hold a running offer or binding of `ip` (already counted against max_leases)? */
-  isHeldBy(ip: string, mac: string): boolean {
+  /** Is `ip` in a running offer to a MAC other than `mac`? */
+  offeredToAnother(ip: string, mac: string): boolean {
     const row = this.#byIp.get(ip);
-    return row !== undefined && row.mac === mac && running(row, this.#clock.now());
+    return row !== undefined && row.mac !== mac && offered(row, this.#clock.now());
   }
 
-  /** Running offers and bindings in the network (expired ones are pruned first when near the cap). */
-  held(net: ServedNetwork): number {
-    const set = this.#held.get(net.cidr);
+  /** Does `mac` hold a running binding of `ip` (already counted against max_leases)? */
+  isBoundTo(ip: string, mac: string): boolean {
+    const row = this.#byIp.get(ip);
+    return row !== undefined && row.mac === mac && bound(row, this.#clock.now());
+  }
+
+  /** Running bindings in the network, for max_leases (expired ones are pruned first when near the cap). */
+  bindings(net: ServedNetwork): number {
+    const set = this.#bound.get(net.cidr);
     if (!set) return 0;
     if (set.size >= net.maxLeases) {
       const now = this.#clock.now();
       for (const ip of set) {
         const row = this.#byIp.get(ip);
-        if (!row || !running(row, now)) set.delete(ip);
+        if (!row || !bound(row, now)) set.delete(ip);
       }
     }
     return set.size;
@@ -103,30 +118,38 @@ export class LeaseBook {
   /**
    * A free pool address for a new lease: one never leased first (from a
    * rotating cursor, so addresses are reused as late as possible), else one
-   * whose lease ran out or was released. Ping-free: no ICMP probe before the
-   * offer (dhcpd and dnsmasq ping); a client that finds the address in use
-   * sends DHCPDECLINE (RFC 2131 §4.4.1) and the address is quarantined.
+   * whose lease ran out or was released, else one offered to another MAC,
+   * the next after the cursor (so offers are taken over in turn, the one
+   * made longest ago first): only bindings use an address up. Ping-free: no ICMP
+   * probe before the offer (dhcpd and dnsmasq ping); a client that finds the
+   * address in use sends DHCPDECLINE (RFC 2131 §4.4.1) and the address is
+   * quarantined.
    */
   freeAddress(net: ServedNetwork, mac: string): string | AllocationFailure {
-    if (this.held(net) >= net.maxLeases) return "cap";
+    if (this.bindings(net) >= net.maxLeases) return "cap";
     const size = net.poolSize;
     const start = this.#cursor.get(net.cidr) ?? 0;
     let reusable: string | undefined;
+    let offer: { ip: string; index: number } | undefined;
     for (let k = 0; k < size; k++) {
       const index = (start + k) % size;
       const ip = numberToIpv4(poolAddress(net, index));
       if (net.reserved.has(ip)) continue;
-      const row = this.#byIp.get(ip);
-      if (!row) {
+      if (!this.#byIp.has(ip)) {
         this.#cursor.set(net.cidr, (index + 1) % size);
         return ip;
       }
-      if (reusable === undefined && this.availableFor(net, ip, mac)) reusable = ip;
+      if (reusable !== undefined || !this.availableFor(net, ip, mac)) continue;
+      if (!this.offeredToAnother(ip, mac)) reusable = ip;
+      else offer ??= { ip, index };
     }
-    return reusable ?? "exhausted";
+    if (reusable !== undefined) return reusable;
+    if (offer === undefined) return "exhausted";
+    this.#cursor.set(net.cidr, (offer.index + 1) % size);
+    return offer.ip;
   }
 
-  /** Records an offer in memory (see the header: offers are not persisted). */
+  /** Records an offer in memory (see the header: offers are not persisted and reserve nothing). */
   offer(
     net: ServedNetwork,
     mac: string,
@@ -155,7 +178,7 @@ export class LeaseBook {
       if (row.mac === mac && row.state === "offered" && this.#byIp.get(row.ip) === row) {
         this.#byIp.delete(row.ip);
         this.#byMac.delete(key);
-        this.#held.get(row.network)?.delete(row.ip);
+        this.#bound.get(row.network)?.delete(row.ip);
       }
     }
   }
@@ -176,7 +199,7 @@ export class LeaseBook {
       if (row.state === "bound" && previousOfMac && previousOfMac.ip !== row.ip) {
         if (this.#byIp.get(previousOfMac.ip) === previousOfMac) {
           this.#byIp.delete(previousOfMac.ip);
-          this.#held.get(previousOfMac.network)?.delete(previousOfMac.ip);
+          this.#bound.get(previousOfMac.network)?.delete(previousOfMac.ip);
           await this.#store.deleteLease(previousOfMac.ip);
         }
       }
@@ -185,7 +208,7 @@ export class LeaseBook {
         if (before) this.#index(before);
         else {
           this.#byIp.delete(row.ip);
-          this.#held.get(row.network)?.delete(row.ip);
+          this.#bound.get(row.network)?.delete(row.ip);
         }
         if (previousOfMac) this.#byMac.set(key, previousOfMac);
         else if (this.#byMac.get(key) === row) this.#byMac.delete(key);
@@ -215,12 +238,12 @@ export class LeaseBook {
       const prevKey = `${prev.network} ${prev.mac}`;
       if (this.#byMac.get(prevKey) === prev) this.#byMac.delete(prevKey);
     }
-    if (prev && prev.network !== row.network) this.#held.get(prev.network)?.delete(row.ip);
+    if (prev && prev.network !== row.network) this.#bound.get(prev.network)?.delete(row.ip);
     this.#byIp.set(row.ip, row);
     this.#byMac.set(`${row.network} ${row.mac}`, row);
-    let set = this.#held.get(row.network);
-    if (!set) this.#held.set(row.network, (set = new Set()));
-    if (row.state === "offered" || row.state === "bound") set.add(row.ip);
+    let set = this.#bound.get(row.network);
+    if (!set) this.#bound.set(row.network, (set = new Set()));
+    if (row.state === "bound") set.add(row.ip);
     else set.delete(row.ip);
   }
 }
