@@ -37,10 +37,16 @@ export interface RateLimitedLogOptions {
   /** Default 10 s. */
   readonly windowMs?: number | undefined;
   /**
-   * Sources tracked at once (default 1024): spoofed source addresses must
-   * not grow the table; beyond, all further sources share one more entry.
+   * Sources tracked at once (default 64): spoofed source addresses must
+   * neither grow the table nor multiply the lines; beyond, all further
+   * sources share one more entry.
    */
   readonly maxSources?: number | undefined;
+  /**
+   * The summary line; default "<count> <what> from <source> in the last <seconds> s".
+   * For sources that are not senders (a fault's name, say).
+   */
+  readonly summary?: ((count: number, source: string, seconds: number) => string) | undefined;
   /** Called with each summary after its line is written (e.g. to publish one event for the flood). */
   readonly onSummary?: ((summary: FloodSummary) => void) | undefined;
 }
@@ -59,20 +65,23 @@ interface SourceWindow {
 export class RateLimitedLog {
   readonly #logger: Logger;
   readonly #level: "debug" | "info" | "warn" | "error";
-  readonly #what: string;
   readonly #burst: number;
   readonly #windowMs: number;
   readonly #maxSources: number;
+  readonly #summary: (count: number, source: string, seconds: number) => string;
   readonly #onSummary: ((summary: FloodSummary) => void) | undefined;
   readonly #windows = new Map<string, SourceWindow>();
 
   constructor(options: RateLimitedLogOptions) {
     this.#logger = options.logger;
     this.#level = options.level ?? "warn";
-    this.#what = options.what;
     this.#burst = Math.max(1, options.burst ?? 1);
     this.#windowMs = Math.max(1, options.windowMs ?? 10_000);
-    this.#maxSources = Math.max(1, options.maxSources ?? 1024);
+    this.#maxSources = Math.max(1, options.maxSources ?? 64);
+    const what = options.what;
+    this.#summary =
+      options.summary ??
+      ((count, source, seconds) => `${count} ${what} from ${source} in the last ${seconds} s`);
     this.#onSummary = options.onSummary;
   }
 
@@ -138,7 +147,7 @@ export class RateLimitedLog {
     const seconds = Math.max(1, Math.round(windowMs / 1000));
     this.#logger[this.#level](
       { ...last, source, count, window_s: seconds },
-      `${count} ${this.#what} from ${source} in the last ${seconds} s`,
+      this.#summary(count, source, seconds),
     );
     this.#onSummary?.({ source, count, windowMs, last });
   }

@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { DEFAULT_NBD_PORT } from "../../config/config-schema.js";
 import { type Clock, type EventBus, systemClock } from "../../events/event-bus.js";
 import type { Logger } from "../../logging/logger.js";
+import { RateLimitedLog } from "../../logging/rate-limited-log.js";
 import { NBD_MAX_PAYLOAD_BYTES } from "../../protocols/nbd/nbd-constants.js";
 import { CowLayers } from "./cow-layers.js";
 import { NbdConnection } from "./nbd-connection.js";
@@ -75,6 +76,8 @@ export class NbdService {
   readonly #buffers = new ReplyBufferPool();
   readonly #connections = new Set<NbdConnection>();
   readonly #sockets = new Set<Socket>();
+  /** A client that reconnects in a loop must not write a line per attempt. */
+  readonly #refusals: RateLimitedLog;
   #accepted = 0;
   #refused = 0;
   #running = false;
@@ -83,7 +86,7 @@ export class NbdService {
     const client = { address: plainAddress(socket.remoteAddress), port: socket.remotePort ?? 0 };
     if (!this.#admits()) {
       this.#refused++;
-      this.#log.warn({ ip: client.address }, "nbd: too many connections, refusing");
+      this.#refusals.log(client.address, { ip: client.address }, "nbd: too many connections, refusing");
       socket.destroy();
       return;
     }
@@ -123,6 +126,7 @@ export class NbdService {
     this.#ownsServer = deps.server === undefined;
     this.#server = deps.server ?? createServer();
     this.#cow = new CowLayers(this.#o.cowDir);
+    this.#refusals = new RateLimitedLog({ logger: this.#log, what: "refused connections" });
   }
 
   get options(): NbdServiceOptions {
@@ -172,6 +176,7 @@ export class NbdService {
     // Connections release their exports after their sockets close.
     while (this.#connections.size > 0) await new Promise((resolve) => setImmediate(resolve));
     this.#server.off("error", this.#onError);
+    this.#refusals.close();
     await closed;
   }
 
