@@ -19,7 +19,7 @@ import { type IdentityMismatch, IdentityMismatchLog } from "../identity/identity
 import type { EventQuery, Store } from "../store/store.js";
 import { ApiError, toApiError } from "./api-errors.js";
 import { guardReads, readAccess, requireWriteToken } from "./api-auth.js";
-import { streamEvents } from "./event-stream.js";
+import { type EventStreamTuning, streamEvents } from "./event-stream.js";
 import { type ImageAdmin, type ImageInfo, ImageVersionMissing } from "./image-admin.js";
 import { machineLookup } from "./machine-lookup.js";
 import { effectiveConfigView, eventView, type MachineSummary, summary } from "./machine-view.js";
@@ -51,8 +51,8 @@ export interface ApiDeps {
    * SSE stream reads the store then, instead of guessing when the write is done.
    */
   readonly onPersisted?: ((listener: (event: BootEvent) => void) => () => void) | undefined;
-  /** SSE tuning, for tests. */
-  readonly stream?: { readonly settleMs?: number; readonly pollMs?: number; readonly heartbeatMs?: number };
+  /** SSE tuning: the server's stall limit, shorter delays in tests. */
+  readonly stream?: EventStreamTuning | undefined;
 }
 
 const useBody = z.strictObject({ version: z.string().min(1).max(128) });

@@ -24,6 +24,8 @@ test("metrics: DHCP by type, TFTP/HTTP/NBD bytes and transfers, active NBD conne
   bus.publish({ type: "tftp.done", detail: { bytes: 1000 } });
   bus.publish({ type: "tftp.done", detail: { bytes: 24 } });
   bus.publish({ type: "tftp.error", detail: { error: "not found" } });
+  // One event for a flood of 40 refused requests that had no event each.
+  bus.publish({ type: "tftp.error", detail: { error: "not found", repeated: 40 } });
   bus.publish({ type: "http.get", detail: { kind: "kernel", bytes: 5000, complete: true } });
   bus.publish({ type: "http.get", detail: { kind: "kernel", bytes: 100, complete: false } });
   bus.publish({ type: "http.error", detail: { kind: "script", status: 404 } });
@@ -34,7 +36,7 @@ test("metrics: DHCP by type, TFTP/HTTP/NBD bytes and transfers, active NBD conne
   assert.equal(await value(m, /^bootfleet_dhcp_packets_total\{type="discover"\} (\d+)$/m), 2);
   assert.equal(await value(m, /^bootfleet_dhcp_packets_total\{type="ack"\} (\d+)$/m), 1);
   assert.equal(await value(m, /^bootfleet_tftp_bytes_total (\d+)$/m), 1024);
-  assert.equal(await value(m, /^bootfleet_tftp_transfers_total\{result="error"\} (\d+)$/m), 1);
+  assert.equal(await value(m, /^bootfleet_tftp_transfers_total\{result="error"\} (\d+)$/m), 41);
   assert.equal(await value(m, /^bootfleet_http_bytes_total\{kind="kernel"\} (\d+)$/m), 5100);
   assert.equal(
     await value(m, /^bootfleet_http_transfers_total\{kind="kernel",result="aborted"\} (\d+)$/m),

@@ -158,7 +158,10 @@ export function createBootMetrics(bus: EventBus, options: BootMetricsOptions = {
         if (what === "done") {
           tftpBytes.inc(num(d.bytes));
           tftpTransfers.inc({ result: "done" });
-        } else if (what === "error") tftpTransfers.inc({ result: "error" });
+        } else if (what === "error") {
+          // A flood's summary event stands for `repeated` refused requests (tftp-service.ts).
+          tftpTransfers.inc({ result: "error" }, d.repeated === undefined ? 1 : num(d.repeated));
+        }
         break;
       case "http": {
         const kind = label(d.kind, "other");

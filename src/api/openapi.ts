@@ -360,7 +360,10 @@ export function openApiDocument(): Json {
           summary: "Boot events as server-sent events",
           description:
             "Each message is 'id: <event id>' and 'data: <Event as JSON>'. Reconnect with the Last-Event-ID header " +
-            "(EventSource does) or ?after=<id> to get what was missed; without either the stream starts now.",
+            "(EventSource does) or ?after=<id> to get what was missed; without either the stream starts now. " +
+            "At most the newest 500 are replayed: older ones are replaced by one 'event: missed' message " +
+            "(data {after, before, message}) whose id resumes after the gap; reload the list with GET /events. " +
+            "A client that takes nothing while its socket is full is disconnected after services.http.idle_timeout.",
           parameters: [
             { name: "Last-Event-ID", in: "header", schema: { type: "integer" } },
             query("after", { type: "integer", minimum: 0 }, "resume after this id"),

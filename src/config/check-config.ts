@@ -66,6 +66,7 @@ export function checkConfig(raw: RawConfig, inputs: CheckInputs): FleetConfig {
     server,
     services,
     store,
+    events: raw.events,
     images,
     images_keep: keep,
     networks: networksWithTrees,

@@ -35,6 +35,12 @@ export const DEFAULT_NBD_MAX_CONNECTIONS = 1024;
 export const DEFAULT_NBD_MAX_CONNECTIONS_PER_CLIENT = 16;
 /** `images.keep`: versions of each image kept on disk. */
 export const DEFAULT_IMAGES_KEEP = 3;
+/** `services.http.request_timeout`: seconds a request's headers and body may take to arrive. */
+export const DEFAULT_HTTP_REQUEST_TIMEOUT_S = 30;
+/** `services.http.idle_timeout`: seconds a connection may pass with nothing sent or received. */
+export const DEFAULT_HTTP_IDLE_TIMEOUT_S = 60;
+/** `events.keep_days`: days boot events are kept in the store. */
+export const DEFAULT_EVENTS_KEEP_DAYS = 30;
 /** The iPXE binaries served over TFTP and HTTP: where Debian's ipxe package installs them. Not a config key. */
 export const DEFAULT_IPXE_DIR = "/usr/lib/ipxe";
 /**
@@ -182,7 +188,19 @@ export const configSchema = z.strictObject({
         })
         .prefault({}),
       http: z
-        .strictObject({ ...enabled, port: port.default(8080), bind: z.string().default("0.0.0.0") })
+        .strictObject({
+          ...enabled,
+          port: port.default(8080),
+          bind: z.string().default("0.0.0.0"),
+          /** A stalled upload is answered 408 and closed after this many seconds. */
+          request_timeout: z.number().int().min(1).max(3600).default(DEFAULT_HTTP_REQUEST_TIMEOUT_S),
+          /**
+           * A connection with nothing sent or received this many seconds is
+           * closed: a client that stopped reading a download or the event
+           * stream, or stopped sending a body.
+           */
+          idle_timeout: z.number().int().min(1).max(3600).default(DEFAULT_HTTP_IDLE_TIMEOUT_S),
+        })
         .prefault({}),
       nbd: z
         .strictObject({
@@ -212,6 +230,12 @@ export const configSchema = z.strictObject({
           read: z.enum(["open", "token"]).default(DEFAULT_API_READ),
         })
         .prefault({}),
+    })
+    .prefault({}),
+  events: z
+    .strictObject({
+      /** Boot events older than this many days are deleted (checked hourly). */
+      keep_days: z.number().int().min(1).max(36500).default(DEFAULT_EVENTS_KEEP_DAYS),
     })
     .prefault({}),
   store: z
@@ -267,6 +291,9 @@ export const knownKeys: readonly string[] = [
     "bind",
     "per_machine",
     "total",
+    "request_timeout",
+    "idle_timeout",
+    "keep_days",
     "token",
     "driver",
     "url",

@@ -159,7 +159,15 @@ export interface ServicesConfig {
     /** Most microseconds a native worker polls before sleeping while transfers run; 0 = never. */
     readonly busy_poll_us: number;
   };
-  readonly http: { readonly enabled: boolean; readonly port: number; readonly bind: string };
+  readonly http: {
+    readonly enabled: boolean;
+    readonly port: number;
+    readonly bind: string;
+    /** Seconds a request's headers and body may take; absent: DEFAULT_HTTP_REQUEST_TIMEOUT_S. */
+    readonly request_timeout?: number | undefined;
+    /** Seconds a connection may be silent both ways; absent: DEFAULT_HTTP_IDLE_TIMEOUT_S. */
+    readonly idle_timeout?: number | undefined;
+  };
   readonly nbd: {
     readonly enabled: boolean;
     readonly port: number;
@@ -197,6 +205,8 @@ export interface FleetConfig {
   };
   readonly services: ServicesConfig;
   readonly store: { readonly driver: "sqlite" | "postgres"; readonly url?: string | undefined };
+  /** Event retention; absent: DEFAULT_EVENTS_KEEP_DAYS. */
+  readonly events?: { readonly keep_days: number } | undefined;
   readonly images: Readonly<Record<string, ImageSpec>>;
   readonly images_keep: number;
   readonly networks: readonly Network[];

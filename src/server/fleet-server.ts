@@ -29,7 +29,7 @@ import { loadNativeUdp, type NativeUdp } from "../services/tftp/native-udp.js";
 import { TftpService } from "../services/tftp/tftp-service.js";
 import { WolSender, type WolSocket } from "../wol/wol-sender.js";
 import { catalogImageAdmin, catalogImageLookup } from "./catalog-adapters.js";
-import { DEFAULT_IPXE_DIR } from "../config/config-schema.js";
+import { DEFAULT_EVENTS_KEEP_DAYS, DEFAULT_IPXE_DIR } from "../config/config-schema.js";
 import { MachineOverrides } from "../config/machine-overrides.js";
 import type { FleetConfig } from "../config/model.js";
 import { FleetResolver } from "../config/resolve-machine.js";
@@ -38,6 +38,7 @@ import { ClientIdentity } from "../identity/client-identity.js";
 import { IdentityMismatchLog } from "../identity/identity-mismatch-log.js";
 import type { Logger } from "../logging/logger.js";
 import { EventRecorder } from "../store/event-recorder.js";
+import { EventRetention } from "../store/event-retention.js";
 import { openStore as openBackend } from "../store/open-store.js";
 import type { Store } from "../store/store.js";
 
@@ -75,6 +76,8 @@ export class FleetServer {
   readonly mismatches: IdentityMismatchLog;
   readonly #logger: Logger;
   readonly recorder: EventRecorder;
+  /** Deletes events older than `events.keep_days`, hourly. */
+  readonly retention: EventRetention;
   planner: FleetBootPlanner | undefined;
   catalog: ImageCatalog | undefined;
 
@@ -95,6 +98,12 @@ export class FleetServer {
     // The resolver reads overrides from memory: a DHCP answer never waits on the store.
     this.resolver = new FleetResolver(config, overrides);
     this.recorder = new EventRecorder({ store, bus: this.bus, logger: logger.child({ part: "events" }) });
+    this.retention = new EventRetention({
+      store,
+      logger: logger.child({ part: "events" }),
+      keepDays: config.events?.keep_days ?? DEFAULT_EVENTS_KEEP_DAYS,
+    });
+    this.retention.start();
   }
 
   static async start(opts: FleetServerOptions): Promise<FleetServer> {
@@ -322,6 +331,7 @@ export class FleetServer {
         this.#logger.warn({ service: s.name, err: (e as Error).message }, "service did not stop cleanly");
       }
     }
+    await this.retention.close();
     await this.recorder.close();
     await this.store.close();
   }

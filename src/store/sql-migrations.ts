@@ -143,6 +143,15 @@ const MIGRATIONS: readonly MigrationSource[] = [
       CREATE INDEX address_bindings_mac ON address_bindings (mac);
     `,
   },
+  {
+    version: 4,
+    name: "events by time, for retention",
+    sql: () => `
+      -- events.keep_days deletes the oldest events by time; without this
+      -- every pass would read the whole table.
+      CREATE INDEX events_at ON events (at);
+    `,
+  },
 ];
 
 /** The migrations in the dialect's SQL, oldest first. */

@@ -405,6 +405,43 @@ export function runStoreSuite(
           assert.deepEqual(await s.listEvents({ limit: 0 }), []);
           assert.deepEqual(await s.listEvents({ mac: MAC_C }), []);
         }));
+
+      it("pruneEvents deletes events older than the cutoff, oldest first, at most limit; ids are not reused", () =>
+        withStore(async (s) => {
+          assert.ok(s.pruneEvents, "every backend prunes events (events.keep_days)");
+          const day = 86_400_000;
+          // Stored out of time order on purpose: two servers sharing a store interleave.
+          const ids = await s.addEvents([
+            { at: T0 - 40 * day, type: "dhcp.discover", protocol: "dhcp", mac: MAC_A },
+            { at: T0 - 31 * day, type: "dhcp.ack", protocol: "dhcp", mac: MAC_A },
+            { at: T0 - 35 * day, type: "tftp.rrq", protocol: "tftp", mac: MAC_B },
+            { at: T0 - 29 * day, type: "client.stage", protocol: "client", mac: MAC_A, stage: "init" },
+            { at: T0, type: "http.get", protocol: "http", mac: MAC_B },
+          ]);
+          const cutoff = T0 - 30 * day;
+          assert.equal(await s.pruneEvents(cutoff, 2), 2);
+          assert.deepEqual(
+            (await s.listEvents({})).map((r) => r.id),
+            [ids[1], ids[3], ids[4]],
+            "the two oldest by time went first",
+          );
+          assert.equal(await s.pruneEvents(cutoff), 1);
+          assert.equal(await s.pruneEvents(cutoff), 0);
+          assert.deepEqual(
+            (await s.listEvents({})).map((r) => r.id),
+            [ids[3], ids[4]],
+          );
+          // A follower resuming after a pruned id neither misses nor repeats rows.
+          const [next] = await s.addEvents([{ at: T0 + 1, type: "dhcp.discover", protocol: "dhcp" }]);
+          assert.ok(next! > ids[4]!);
+          assert.deepEqual(
+            (await s.listEvents({ afterId: ids[0] })).map((r) => r.id),
+            [ids[3], ids[4], next],
+          );
+          assert.equal(await s.pruneEvents(T0 + 10, 0), 0, "limit 0 deletes nothing");
+          assert.equal(await s.pruneEvents(T0 + 10), 3);
+          assert.deepEqual(await s.listEvents({}), []);
+        }));
     });
 
     describe("client logs", () => {

@@ -196,6 +196,15 @@ export interface Store {
    */
   pruneLogs(retention: LogRetention): Promise<void>;
 
+  /**
+   * Event retention: deletes events with `at` < `before` (milliseconds since
+   * the epoch), oldest first, at most `limit` of them (default all); returns
+   * how many. EventRetention calls it with a limit, in a loop, so no single
+   * transaction holds the store for long. Optional for stores made outside
+   * this folder; every backend here has it.
+   */
+  pruneEvents?(before: number, limit?: number): Promise<number>;
+
   /** Sets (or, with image null, removes) the machine's image override. */
   setMachineImage(mac: string, image: string | null, at: number, by: string): Promise<void>;
   /** Every machine override, ordered by MAC. */

@@ -71,7 +71,7 @@ export class DhcpHandler {
     this.#logger = options.logger;
     this.networks = planServedNetworks(options.config, options.addresses);
     this.leases = new LeaseBook(options.store, options.clock);
-    this.#drops = new DropLog({ counters: this.counters, logger: options.logger, clock: options.clock });
+    this.#drops = new DropLog({ counters: this.counters, logger: options.logger });
     const serverPort = options.serverPort ?? dhcp.port;
     const shared = {
       planner: options.planner,

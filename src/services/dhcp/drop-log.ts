@@ -6,50 +6,43 @@
  * of log lines. An ignored packet is simply not ours (another server's
  * client, a BOOTREPLY) and is only counted.
  */
-import type { Clock } from "../../events/event-bus.js";
 import type { Logger } from "../../logging/logger.js";
+import { RateLimitedLog } from "../../logging/rate-limited-log.js";
 import type { DhcpCounters } from "./dhcp-counters.js";
 
-/** At most this many warning lines per window; the rest are counted and summed up in the next line. */
+/**
+ * Warning lines per reason and 10 s; the rest are counted and summed up in
+ * one line when the window ends. By reason, not by sender: a DHCP client
+ * has no address yet, and a flood of spoofed MACs is still one reason.
+ */
 const WARN_BURST = 20;
-const WARN_WINDOW_MS = 10_000;
 
 export interface DropLogOptions {
   readonly counters: DhcpCounters;
   readonly logger: Logger;
-  readonly clock: Clock;
 }
 
 export class DropLog {
   readonly #counters: DhcpCounters;
   readonly #logger: Logger;
-  readonly #clock: Clock;
-  #warnWindow = 0;
-  #warnCount = 0;
-  #suppressed = 0;
+  readonly #warnings: RateLimitedLog;
 
   constructor(options: DropLogOptions) {
     this.#counters = options.counters;
     this.#logger = options.logger;
-    this.#clock = options.clock;
+    this.#warnings = new RateLimitedLog({
+      logger: options.logger,
+      what: "dropped packets",
+      burst: WARN_BURST,
+      summary: (count, reason, seconds) =>
+        `dhcp: ${count} more packets dropped (${reason}) in the last ${seconds} s`,
+    });
   }
 
   /** Counts a drop and logs one warning line (rate-limited). Returns no replies, for `return drops.drop(...)`. */
   drop(reason: string, obj: Record<string, unknown>, msg = "dhcp: dropped packet"): never[] {
     this.#counters.add(`dropped.${reason}`);
-    const now = this.#clock.now();
-    if (now - this.#warnWindow >= WARN_WINDOW_MS) {
-      this.#warnWindow = now;
-      this.#warnCount = 0;
-    }
-    if (this.#warnCount < WARN_BURST) {
-      this.#warnCount++;
-      const suppressed = this.#suppressed;
-      this.#suppressed = 0;
-      this.#logger.warn({ reason, ...obj, ...(suppressed > 0 ? { suppressed } : {}) }, msg);
-    } else {
-      this.#suppressed++;
-    }
+    this.#warnings.log(reason, { reason, ...obj }, msg);
     return [];
   }
 

@@ -19,6 +19,12 @@ describe("HTTP service (inject)", () => {
     mkdirSync(join(web, "app"));
     writeFileSync(join(web, "index.html"), "<!doctype html><title>bootfleet</title>");
     writeFileSync(join(web, "app", "main.js"), "console.log(1)");
+    writeFileSync(join(web, "app", "main.test.ts"), "test");
+    writeFileSync(join(web, "app", "main.d.ts"), "export {};");
+    writeFileSync(join(web, "app", "notes.txt"), "notes");
+    mkdirSync(join(web, ".git"));
+    writeFileSync(join(web, ".git", "config.js"), "x");
+    symlinkSync(join(web, "app", "main.test.ts"), join(web, "alias.js"));
     writeFileSync(join(tmpdir(), "bf-web-outside.txt"), "secret");
     symlinkSync(join(tmpdir(), "bf-web-outside.txt"), join(web, "escape.txt"));
     h = await startHttp({ extra: { webRoot: web } });
@@ -40,6 +46,40 @@ describe("HTTP service (inject)", () => {
       assert.equal((await h.app.inject({ url })).statusCode, 404, url);
     }
     assert.equal((await h.app.inject({ url: "/%zz" })).statusCode, 400, "fastify refuses a bad escape");
+  });
+
+  it("serves only the page's kinds of file: no tests, declarations, hidden folders or other files", async () => {
+    for (const url of [
+      "/app/main.test.ts",
+      "/app/main.d.ts",
+      "/app/notes.txt",
+      "/.git/config.js",
+      "/alias.js",
+      "/app",
+      "/app/",
+    ]) {
+      assert.equal((await h.app.inject({ url })).statusCode, 404, url);
+    }
+  });
+
+  it("a GET or HEAD with a body is refused with 400 and the connection closed; a POST's body is read", async () => {
+    for (const method of ["GET", "HEAD"] as const) {
+      const r = await h.app.inject({ method, url: "/boot/52:54:00:12:34:56.ipxe", payload: "x".repeat(100) });
+      assert.equal(r.statusCode, 400, method);
+      assert.equal(r.headers.connection, "close");
+    }
+    const chunked = await h.app.inject({
+      method: "GET",
+      url: "/api/v1/machines",
+      headers: { "transfer-encoding": "chunked" },
+      payload: "x",
+    });
+    assert.equal(chunked.statusCode, 400);
+    const empty = await h.app.inject({
+      url: "/boot/52:54:00:12:34:56.ipxe",
+      headers: { "content-length": "0" },
+    });
+    assert.equal(empty.statusCode, 200);
   });
 
   it("generated files have an ETag; a matching If-None-Match is 304", async () => {

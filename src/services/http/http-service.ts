@@ -29,14 +29,20 @@ import type { ImageAdmin } from "../../api/image-admin.js";
 import type { InspectableBootPlanner } from "../../boot/fleet-boot-planner.js";
 import { type ImageLookup, isSafeImageName } from "../../boot/image-lookup.js";
 import { parseMac } from "../../boot/mac-address.js";
-import { DEFAULT_IPXE_DIR } from "../../config/config-schema.js";
+import {
+  DEFAULT_HTTP_IDLE_TIMEOUT_S,
+  DEFAULT_HTTP_REQUEST_TIMEOUT_S,
+  DEFAULT_IPXE_DIR,
+} from "../../config/config-schema.js";
 import type { FleetConfig, Resolver } from "../../config/model.js";
 import type { BootEvent, EventBus } from "../../events/event-bus.js";
 import type { IdentityQueries } from "../../identity/client-identity.js";
 import { IdentityMismatchLog } from "../../identity/identity-mismatch-log.js";
 import type { Logger } from "../../logging/logger.js";
 import type { Store } from "../../store/store.js";
+import type { EventStreamTuning } from "../../api/event-stream.js";
 import { FileCache } from "../file-cache/file-cache.js";
+import { refuseBodyOnRead } from "./refuse-body-on-read.js";
 import { type SendResult, sendBuffer, sendFile } from "./file-responder.js";
 import { contentTypeOf, webFile } from "./web-root.js";
 
@@ -68,12 +74,8 @@ export interface HttpServiceDeps {
   readonly fileCache?: FileCache | false | undefined;
   /** EventRecorder.onPersisted, bound: lets the SSE stream follow the store without polling delay. */
   readonly onPersisted?: ((listener: (event: BootEvent) => void) => () => void) | undefined;
-  /** SSE tuning, for tests. */
-  readonly eventStream?: {
-    readonly settleMs?: number;
-    readonly pollMs?: number;
-    readonly heartbeatMs?: number;
-  };
+  /** SSE tuning, for tests; the stall limit defaults to `services.http.idle_timeout`. */
+  readonly eventStream?: EventStreamTuning | undefined;
 }
 
 type BootKind = "script" | "layers" | "config" | "ipxe" | "kernel" | "initrd" | "squashfs";
@@ -97,20 +99,39 @@ export function createHttpService(deps: HttpServiceDeps): FastifyInstance {
   const mismatches = deps.mismatches ?? new IdentityMismatchLog({ bus, logger: log });
   const peers = new WeakMap<FastifyRequest, string>();
   const peerIp = (req: FastifyRequest): string => peers.get(req) ?? clientIp(req);
+  const http = deps.config.services.http;
+  const requestTimeoutMs = (http.request_timeout ?? DEFAULT_HTTP_REQUEST_TIMEOUT_S) * 1000;
+  const idleTimeoutMs = (http.idle_timeout ?? DEFAULT_HTTP_IDLE_TIMEOUT_S) * 1000;
   const app = Fastify({
     logger: false,
     // HEAD is routed explicitly so a HEAD never opens the file.
     exposeHeadRoutes: false,
     bodyLimit: 64 * 1024,
-    // A boot storm reuses nothing: keep idle sockets short, but let a slow client finish a kernel.
+    // A boot storm reuses nothing: keep idle sockets short.
     keepAliveTimeout: 10_000,
-    requestTimeout: 0,
+    // Headers and body must arrive within this, or the client gets a 408
+    // and the connection closes: a stalled upload holds nothing for long.
+    // It ends when the request is in, so a slow client still finishes a
+    // kernel: what bounds a download is the idle timeout below.
+    requestTimeout: requestTimeoutMs,
+    // Nothing sent or received for this long closes the connection: a
+    // client that stopped reading a kernel or the event stream (which sends
+    // a keep-alive every 15 s) or stopped sending.
+    connectionTimeout: idleTimeoutMs,
+    http: {
+      headersTimeout: Math.min(60_000, requestTimeoutMs),
+      // Node checks both timeouts only this often (30 s by default), which
+      // would double a short request_timeout.
+      connectionsCheckingInterval: Math.max(250, Math.min(5_000, requestTimeoutMs / 4)),
+    },
   });
 
   // The peer's address, read while the socket is still there (see peerIp).
   app.addHook("onRequest", async (req) => {
     peers.set(req, clientIp(req));
   });
+  // A GET or HEAD with a body is refused before a byte of it is read.
+  app.addHook("onRequest", refuseBodyOnRead);
   app.addHook("onResponse", async (req, reply) => {
     log.debug({ method: req.method, url: req.url, status: reply.statusCode, ip: peerIp(req) }, "request");
   });
@@ -130,7 +151,7 @@ export function createHttpService(deps: HttpServiceDeps): FastifyInstance {
         identity: deps.identity,
         mismatches,
         onPersisted: deps.onPersisted,
-        stream: deps.eventStream,
+        stream: { stallMs: idleTimeoutMs, ...deps.eventStream },
       }),
     { prefix: "/api/v1" },
   );

@@ -21,9 +21,10 @@ import {
   DEFAULT_NBD_MAX_CONNECTIONS_PER_CLIENT,
   DEFAULT_NBD_PORT,
 } from "../../config/config-schema.js";
+import { plainIpv4 } from "../../config/net-address.js";
 import { type Clock, type EventBus, systemClock } from "../../events/event-bus.js";
 import type { Logger } from "../../logging/logger.js";
-import { RateLimitedWarning } from "../../logging/rate-limited-warning.js";
+import { RateLimitedLog } from "../../logging/rate-limited-log.js";
 import { CowLayers } from "./cow-layers.js";
 import { NbdConnection } from "./nbd-connection.js";
 import type { NbdExportSource } from "./nbd-export-source.js";
@@ -79,12 +80,6 @@ export interface NbdServiceStats {
   readonly refused: number;
 }
 
-/** `::ffff:127.0.0.1` -> `127.0.0.1`: events and keys use the plain IPv4 form. */
-function plainAddress(address: string | undefined): string {
-  if (!address) return "";
-  return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
-}
-
 export class NbdService {
   readonly #d: NbdServiceDeps;
   readonly #o: NbdServiceOptions;
@@ -97,13 +92,14 @@ export class NbdService {
   /** Connections open per client address, for `maxConnectionsPerClient`. */
   readonly #perClient = new Map<string, number>();
   readonly #sockets = new Set<Socket>();
-  readonly #refusals: RateLimitedWarning;
+  /** A client that reconnects in a loop must not write a line per attempt. */
+  readonly #refusals: RateLimitedLog;
   #accepted = 0;
   #refused = 0;
   #running = false;
 
   readonly #onConnection = (socket: Socket): void => {
-    const client = { address: plainAddress(socket.remoteAddress), port: socket.remotePort ?? 0 };
+    const client = { address: plainIpv4(socket.remoteAddress ?? ""), port: socket.remotePort ?? 0 };
     const refusal = this.#admits(client.address);
     if (refusal !== undefined) {
       this.#refuse(socket, client.address, refusal);
@@ -149,7 +145,11 @@ export class NbdService {
     socket.end();
     // A client that never closes its side must not keep the socket open.
     socket.setTimeout(10_000, () => socket.destroy());
-    this.#refusals.warn({ ip: address, limit, connections: this.#connections.size });
+    this.#refusals.log(
+      address,
+      { ip: address, limit, connections: this.#connections.size },
+      "nbd: connection refused, over a limit",
+    );
   }
 
   #closed(connection: NbdConnection, address: string): void {
@@ -173,9 +173,7 @@ export class NbdService {
     this.#ownsServer = deps.server === undefined;
     this.#server = deps.server ?? createServer();
     this.#cow = new CowLayers(this.#o.cowDir);
-    this.#refusals = new RateLimitedWarning(this.#log, "nbd: connection refused, over a limit", {
-      clock: deps.clock,
-    });
+    this.#refusals = new RateLimitedLog({ logger: this.#log, what: "refused connections" });
   }
 
   get options(): NbdServiceOptions {
@@ -225,6 +223,7 @@ export class NbdService {
     // Connections release their exports after their sockets close.
     while (this.#connections.size > 0) await new Promise((resolve) => setImmediate(resolve));
     this.#server.off("error", this.#onError);
+    this.#refusals.close();
     await closed;
   }
 

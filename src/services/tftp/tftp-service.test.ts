@@ -496,6 +496,31 @@ describe("tftp service: refusals", () => {
     );
   });
 
+  it("a flood of RRQs for missing files: a burst of lines and events, then one of each with the count", async () => {
+    // In rounds below max_transfers, and with no per-client limit: requests
+    // beyond either would wait for a slot (dropped, retried), not be refused.
+    const h = harness(root, { maxTransfersPerClient: 1000 });
+    for (let round = 0; round < 10; round++) {
+      for (let i = round * 100; i < (round + 1) * 100; i++)
+        h.main.deliver(rrq(`nope-${i}`), { address: CLIENT.address, port: 10000 + i });
+      await until(() => h.main.sent.length === (round + 1) * 100, `${(round + 1) * 100} errors`);
+    }
+    // Every request is still answered; only the lines and events are bounded.
+    assert.ok(h.main.take().every((p) => p.opcode === Opcode.ERROR && p.code === 1));
+    const lines = (): string[] => h.log.records.map((r) => r.msg ?? "");
+    assert.equal(lines().length, 10);
+    assert.equal(h.events.filter((e) => e.type === "tftp.rrq").length, 10);
+    assert.equal(h.events.filter((e) => e.type === "tftp.error").length, 10);
+    h.service.close();
+    assert.equal(lines().length, 11);
+    assert.match(lines()[10]!, /^990 requests for missing files from 198\.18\.20\.7 in the last \d+ s$/);
+    const summary = h.events.at(-1);
+    assert.equal(summary?.type, "tftp.error");
+    assert.equal(summary?.ip, CLIENT.address);
+    assert.equal(summary?.detail?.repeated, 990);
+    assert.equal(summary?.detail?.file, "nope-999");
+  });
+
   it("refuses the mail mode with Illegal TFTP operation", async () => {
     const h = harness(root);
     h.main.deliver(encode({ opcode: Opcode.RRQ, filename: "f0", mode: "mail", options: [] }), CLIENT);

@@ -5,7 +5,8 @@
  * written to disk), then from the root folder or a mount.
  *
  * Requests that are refused get an ERROR from the listening socket, one log
- * line and a `tftp.error` event. Malformed datagrams are logged and dropped.
+ * line and a `tftp.error` event; from an address that keeps asking, one line
+ * and one event per 10 s say how many there were. Malformed datagrams are logged and dropped.
  * When `maxTransfers` are running, further RRQs are dropped without an answer:
  * every client retransmits its RRQ, so it is served when a slot frees, where
  * an ERROR would have failed its boot. So are RRQs from an address that runs
@@ -14,9 +15,9 @@
  */
 import type { BootPlanner } from "../../boot/boot-planner.js";
 import { DEFAULT_MAX_TRANSFERS, DEFAULT_MAX_TRANSFERS_PER_CLIENT } from "../../config/config-schema.js";
-import { type Clock, type EventBus, systemClock } from "../../events/event-bus.js";
+import { type BootEventInput, type Clock, type EventBus, systemClock } from "../../events/event-bus.js";
 import type { Logger } from "../../logging/logger.js";
-import { RateLimitedWarning } from "../../logging/rate-limited-warning.js";
+import { type FloodSummary, OTHER_SOURCES, RateLimitedLog } from "../../logging/rate-limited-log.js";
 import { toNetascii } from "../../protocols/tftp/netascii.js";
 import { decode, encode } from "../../protocols/tftp/tftp-codec.js";
 import { TftpDecodeError } from "../../protocols/tftp/tftp-decode-error.js";
@@ -162,6 +163,16 @@ class Refusal extends Error {
 
 const MAC_MEMORY = 4096;
 
+/**
+ * Lines and events per address and 10 s for RRQs of missing files before
+ * they are only counted: pxelinux looks for its config under up to ten
+ * names (01-<mac>, the address in hex shortened digit by digit, "default"),
+ * any of which may be missing, and each is worth seeing.
+ */
+const MISSING_FILE_BURST = 10;
+/** The same for other refusals: a probe for path escapes is worth reading name by name, a flood of them is not. */
+const REFUSAL_BURST = 32;
+
 export class TftpService {
   readonly #d: TftpServiceDeps;
   readonly #o: TftpServiceOptions;
@@ -176,9 +187,12 @@ export class TftpService {
   readonly #sessions = new Map<string, Session>();
   /** Sessions per client address, for `maxTransfersPerClient`. */
   readonly #perClient = new Map<string, number>();
-  readonly #clientDropWarning: RateLimitedWarning;
+  readonly #clientDropLog: RateLimitedLog;
   /** What file names told us: client IP -> MAC, for events about later requests. */
   readonly #macByIp = new Map<string, string>();
+  /** Refused RRQs: a peer sends them as fast as it likes, so lines and events are rate-limited per address. */
+  readonly #missing: RateLimitedLog;
+  readonly #refused: RateLimitedLog;
   #started = 0;
   #completed = 0;
   #failed = 0;
@@ -204,16 +218,37 @@ export class TftpService {
     this.#log = deps.logger.child({ service: "tftp" });
     this.#clock = deps.clock ?? systemClock;
     this.#timers = deps.timers ?? systemTimers;
-    this.#clientDropWarning = new RateLimitedWarning(
-      this.#log,
-      "tftp: client runs max_transfers_per_client already, request dropped (it will retry)",
-      { clock: this.#clock },
-    );
+    this.#clientDropLog = new RateLimitedLog({
+      logger: this.#log,
+      what: "requests dropped at max_transfers_per_client",
+    });
     this.#resolver = new TftpFileResolver(deps.root, {
       caseInsensitive: this.#o.caseInsensitive,
       mounts: deps.mounts ?? [],
     });
     this.#cache = deps.fileCache ?? new FileCache();
+    // One event for the requests of a flood that got no event of their own.
+    const floodEvent = (s: FloodSummary): void => {
+      const { ip: _ip, port: _port, ...last } = s.last;
+      deps.bus.publish({
+        type: "tftp.error",
+        ip: s.source === OTHER_SOURCES ? undefined : s.source,
+        detail: { ...last, repeated: s.count, window_ms: s.windowMs },
+      });
+    };
+    this.#missing = new RateLimitedLog({
+      logger: this.#log,
+      level: "info",
+      what: "requests for missing files",
+      burst: MISSING_FILE_BURST,
+      onSummary: floodEvent,
+    });
+    this.#refused = new RateLimitedLog({
+      logger: this.#log,
+      what: "refused requests",
+      burst: REFUSAL_BURST,
+      onSummary: floodEvent,
+    });
     this.#cacheMaxFile = Math.min(this.#o.cacheMaxFileBytes, this.#cache.maxBytes);
     const workers = deps.transferWorkers;
     this.#runner =
@@ -252,6 +287,9 @@ export class TftpService {
     this.#sessions.clear();
     this.#perClient.clear();
     this.#runner.close();
+    this.#missing.close();
+    this.#refused.close();
+    this.#clientDropLog.close();
   }
 
   setMounts(mounts: readonly TftpMount[]): void {
@@ -345,7 +383,11 @@ export class TftpService {
     const fromClient = this.#perClient.get(rinfo.address) ?? 0;
     if (fromClient >= this.#o.maxTransfersPerClient) {
       this.#clientDrops++;
-      this.#clientDropWarning.warn({ ip: rinfo.address, file: packet.filename, transfers: fromClient });
+      this.#clientDropLog.log(
+        rinfo.address,
+        { ip: rinfo.address, file: packet.filename, transfers: fromClient },
+        "tftp: client runs max_transfers_per_client already, request dropped (it will retry)",
+      );
       return;
     }
     const session: Session = {
@@ -382,12 +424,12 @@ export class TftpService {
     const nameMac = checked.ok ? macFromFileName(checked.path) : undefined;
     if (nameMac !== undefined) this.#rememberMac(ip, nameMac);
     const mac = nameMac ?? this.#macByIp.get(ip);
-    this.#d.bus.publish({
+    const request: BootEventInput = {
       type: "tftp.rrq",
       ip,
       mac,
       detail: { file: rrq.filename, mode: rrq.mode, options: optionRecord(rrq.options) },
-    });
+    };
 
     let source: TransferSourceSpec;
     let generated = false;
@@ -405,9 +447,10 @@ export class TftpService {
     } catch (e) {
       this.#forget(key, session);
       if (session.cancelled) return;
-      this.#refuse(session.client, rrq.filename, e instanceof Refusal ? e : internal(e), mac);
+      this.#refuse(session.client, rrq.filename, e instanceof Refusal ? e : internal(e), mac, request);
       return;
     }
+    this.#d.bus.publish(request);
     if (session.cancelled) return;
 
     const size = source.kind === "buffer" ? source.body.length : source.size;
@@ -517,29 +560,35 @@ export class TftpService {
     }
   }
 
-  #refuse(client: UdpRemote, file: string, refusal: Refusal, mac?: string): void {
+  /** `request`: the RRQ's own event, published with the refusal's (or counted with it in a flood). */
+  #refuse(client: UdpRemote, file: string, refusal: Refusal, mac?: string, request?: BootEventInput): void {
     this.#d.socket.send(
       encode({ opcode: Opcode.ERROR, code: refusal.code, message: refusal.clientMessage }),
       client.port,
       client.address,
     );
-    const line = { ip: client.address, port: client.port, file, code: refusal.code, reason: refusal.reason };
-    if (refusal.code === ErrorCode.ACCESS_VIOLATION) this.#log.warn(line, "tftp: access violation");
-    else if (refusal.code === ErrorCode.FILE_NOT_FOUND) this.#log.info(line, "tftp: file not found");
-    else this.#log.warn(line, "tftp: request refused");
     this.#failed++;
-    this.#d.bus.publish({
-      type: "tftp.error",
-      ip: client.address,
-      mac,
-      detail: {
-        file,
-        code: refusal.code,
-        error: refusal.clientMessage,
-        reason: refusal.reason,
-        source: "server",
-      },
-    });
+    const detail = {
+      file,
+      code: refusal.code,
+      error: refusal.clientMessage,
+      reason: refusal.reason,
+      source: "server",
+    };
+    const line = { ip: client.address, port: client.port, ...detail };
+    // The event goes with the line: a flood is one line and one event per
+    // 10 s, with the count (see rate-limited-log.ts).
+    const written =
+      refusal.code === ErrorCode.FILE_NOT_FOUND
+        ? this.#missing.log(client.address, line, "tftp: file not found")
+        : this.#refused.log(
+            client.address,
+            line,
+            refusal.code === ErrorCode.ACCESS_VIOLATION ? "tftp: access violation" : "tftp: request refused",
+          );
+    if (!written) return;
+    if (request) this.#d.bus.publish(request);
+    this.#d.bus.publish({ type: "tftp.error", ip: client.address, mac, detail });
   }
 
   #finished(

@@ -190,6 +190,19 @@ export class MemoryStore implements Store {
     return pick(this.#events, match, q.order ?? "asc", q.limit);
   }
 
+  async pruneEvents(before: number, limit?: number): Promise<number> {
+    const old = this.#events
+      .filter((e) => e.at < before)
+      .sort((a, b) => a.at - b.at || a.id - b.id)
+      .slice(0, limit === undefined ? undefined : Math.max(0, limit));
+    if (old.length === 0) return 0;
+    const gone = new Set(old.map((e) => e.id));
+    let kept = 0;
+    for (const e of this.#events) if (!gone.has(e.id)) this.#events[kept++] = e;
+    this.#events.length = kept;
+    return old.length;
+  }
+
   async addLog(line: NewLog, retention: LogRetention): Promise<number> {
     const id = this.#nextLogId++;
     this.#logs.set(id, { ...line, id });

@@ -403,6 +403,15 @@ class PostgresStore implements Store {
     return r.rows[0]!.id;
   }
 
+  async pruneEvents(before: number, limit?: number): Promise<number> {
+    // LIMIT NULL is PostgreSQL's "no limit".
+    const r = await this.#pool.query(
+      "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE at < $1 ORDER BY at LIMIT $2)",
+      [before, limit === undefined ? null : Math.max(0, limit)],
+    );
+    return r.rowCount ?? 0;
+  }
+
   async pruneLogs(retention: LogRetention): Promise<void> {
     await this.#tx(async (c) => {
       await c.query(

@@ -99,6 +99,7 @@ class SqliteStore implements Store {
   readonly #pruneOwner: Statement;
   readonly #pruneTotal: Statement;
   readonly #pruneAllOwners: Statement;
+  readonly #pruneEvents: Statement;
   readonly #setOverride: Statement;
   readonly #clearOverride: Statement;
   readonly #listOverrides: Statement;
@@ -159,6 +160,9 @@ class SqliteStore implements Store {
         SELECT id FROM (
           SELECT id, row_number() OVER (PARTITION BY owner ORDER BY id DESC) AS n FROM logs
         ) WHERE n > @keep)`);
+    // LIMIT -1 is SQLite's "no limit".
+    this.#pruneEvents = db.prepare(`
+      DELETE FROM events WHERE id IN (SELECT id FROM events WHERE at < @before ORDER BY at LIMIT @limit)`);
     this.#setOverride = db.prepare(`
       INSERT INTO machine_overrides (mac, image, set_at, set_by) VALUES (?, ?, ?, ?)
       ON CONFLICT (mac) DO UPDATE SET
@@ -341,6 +345,11 @@ class SqliteStore implements Store {
     if (q.limit !== undefined) params.push(Math.max(0, q.limit));
     const rows = this.#stmt(sql).all(...params) as (Omit<EventRow, "detail"> & { detail: string })[];
     return rows.map((r) => ({ ...r, detail: JSON.parse(r.detail) as Record<string, unknown> }));
+  }
+
+  async pruneEvents(before: number, limit?: number): Promise<number> {
+    this.#open();
+    return this.#pruneEvents.run({ before, limit: limit === undefined ? -1 : Math.max(0, limit) }).changes;
   }
 
   async addLog(line: NewLog, retention: LogRetention): Promise<number> {
