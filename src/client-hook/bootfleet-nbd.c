@@ -524,7 +524,12 @@ static int open_export(int *next, char *why, size_t whylen) {
 static int subscribe(uint32_t group) {
   int nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
   if (nl < 0) return -1;
-  if (setsockopt(nl, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof group) < 0) {
+  /* Bound (the kernel picks a port id): an unbound socket has port id 0,
+   * the kernel's own, and netlink's do_one_broadcast() skips the socket
+   * whose port id is the sender's, so it would never see LINK_DEAD. */
+  struct sockaddr_nl local = {.nl_family = AF_NETLINK};
+  if (bind(nl, (struct sockaddr *)&local, sizeof local) < 0 ||
+      setsockopt(nl, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof group) < 0) {
     close(nl);
     return -1;
   }
@@ -583,12 +588,14 @@ static void watch(int nl, int mc, uint16_t family, int next) {
               (unsigned long long)(now_ms() - since), attempts);
           break;
         }
-        if (e == -ENOSPC && r == 1) break; /* nothing was dead after all */
+        /* No dead connection to replace: another announcement of a death
+         * already mended, or an overflow that lost nothing. */
+        if (e == -ENOSPC) break;
         snprintf(why, sizeof why, "NBD_CMD_RECONFIGURE: %s", strerror(-e));
       }
       if (attempts == 1 || attempts % 30 == 0) say("still reconnecting: %s", why);
       usleep(delay * 1000);
-      if (delay < 2000) delay *= 2;
+      if (delay < 1000) delay *= 2; /* a restarted server is found within a second */
     }
   }
 }
