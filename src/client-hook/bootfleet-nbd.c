@@ -234,8 +234,9 @@ static int dial(const struct server *s, int timeout_ms) {
   setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
   setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
   setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
-  /* The handshake itself must not hang on a server that accepted and froze. */
-  struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
+  /* The handshake itself must not hang on a server that accepted and froze;
+   * a server busy starting up gets longer than the connect. */
+  struct timeval tv = {.tv_sec = 5};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   return fd;
@@ -487,7 +488,9 @@ static int open_export(int *next, char *why, size_t whylen) {
   int refused = 0;
   for (int k = 0; k < cfg.nservers; k++) {
     const struct server *s = &cfg.servers[(*next + k) % cfg.nservers];
-    int fd = dial(s, 3000);
+    /* A LAN peer answers a SYN within milliseconds; a server machine that
+     * is down does not answer ARP, and must not hold up the next one. */
+    int fd = dial(s, 1000);
     if (fd < 0) {
       snprintf(why, whylen, "%s:%s: %s", s->host, s->port, strerror(errno));
       continue;
@@ -595,7 +598,7 @@ static void watch(int nl, int mc, uint16_t family, int next) {
       }
       if (attempts == 1 || attempts % 30 == 0) say("still reconnecting: %s", why);
       usleep(delay * 1000);
-      if (delay < 1000) delay *= 2; /* a restarted server is found within a second */
+      delay = delay * 2 > 500 ? 500 : delay * 2; /* a restarted server is found within half a second */
     }
   }
 }
