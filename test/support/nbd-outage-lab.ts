@@ -44,6 +44,8 @@ export interface OutageLabOptions {
   readonly fileBytes?: number | undefined;
   /** Extra kernel command line for the client (a layer's kernel_args). */
   readonly kernelArgs?: string | undefined;
+  /** List both servers in the layer's `servers:` (default true). */
+  readonly twoServers?: boolean | undefined;
   readonly tag: string;
 }
 
@@ -96,7 +98,7 @@ export class OutageLab {
       rmSync(root, { recursive: true, force: true });
       // The second server holds the same image version: a copy of the store.
       cpSync(join(work, "var1", "images"), join(work, "var2", "images"), { recursive: true });
-      lab.#writeConfigs(o.kernelArgs);
+      lab.#writeConfigs(o.kernelArgs, o.twoServers ?? true);
       return lab;
     } catch (e) {
       net?.close();
@@ -105,12 +107,11 @@ export class OutageLab {
     }
   }
 
-  #writeConfigs(kernelArgs: string | undefined): void {
+  #writeConfigs(kernelArgs: string | undefined, twoServers: boolean): void {
     const layer = `defaults:
   image: ${IMAGE}
   console: ttyS0
-  servers: [${SERVER_1}, ${SERVER_2}]
-${kernelArgs ? `  kernel_args: "${kernelArgs}"\n` : ""}`;
+${twoServers ? `  servers: [${SERVER_1}, ${SERVER_2}]\n` : ""}${kernelArgs ? `  kernel_args: "${kernelArgs}"\n` : ""}`;
     writeFileSync(
       join(this.work, "serve1.yaml"),
       `server: { address: ${SERVER_1}, data_dir: ${join(this.work, "var1")} }
