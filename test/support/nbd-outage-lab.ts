@@ -16,13 +16,13 @@
  */
 import { type ChildProcess, execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { buildImage } from "../../src/images/build-image.js";
 import { makeBusyboxRoot } from "../fixtures/images/busybox-root.js";
-import { ensureDebianKernel } from "../fixtures/images/debian-kernel.js";
+import { ensureDebianKernel, REPO_ROOT } from "../fixtures/images/debian-kernel.js";
 import { QemuMachine } from "./qemu-machine.js";
 import { startServeInNetwork } from "./serve-in-network.js";
 import { TestNetwork } from "./test-network.js";
@@ -68,6 +68,15 @@ export class OutageLab {
 
   /** Builds the image and the network; nothing runs yet. close() undoes it, also after a failure. */
   static async create(o: OutageLabOptions): Promise<OutageLab> {
+    // The hook takes bootfleet-nbd from the build; without it the image's
+    // clients would use nbd-client and this lab would test nothing.
+    execFileSync(process.execPath, [join(REPO_ROOT, "scripts/build-client-helpers.mjs")], {
+      stdio: "inherit",
+    });
+    if (!existsSync(join(REPO_ROOT, "native/build/client/x86_64/bootfleet-nbd")))
+      throw new Error(
+        "no native/build/client/x86_64/bootfleet-nbd: install gcc and libc6-dev, then 'npm run build'",
+      );
     const work = mkdtempSync(join(tmpdir(), `bf-${o.tag}-`));
     let net: TestNetwork | undefined;
     try {
