@@ -24,6 +24,7 @@ import { buildImage } from "../../src/images/build-image.js";
 import { makeBusyboxRoot } from "../fixtures/images/busybox-root.js";
 import { ensureDebianKernel, REPO_ROOT } from "../fixtures/images/debian-kernel.js";
 import { QemuMachine } from "./qemu-machine.js";
+import { requirePeers } from "./require-peers.js";
 import { startServeInNetwork } from "./serve-in-network.js";
 import { TestNetwork } from "./test-network.js";
 
@@ -68,6 +69,9 @@ export class OutageLab {
 
   /** Builds the image and the network; nothing runs yet. close() undoes it, also after a failure. */
   static async create(o: OutageLabOptions): Promise<OutageLab> {
+    requirePeers(["qemu-system-x86_64", "ip", "mksquashfs", "busybox", "curl", "nbd-client", "gcc"], {
+      root: true,
+    });
     // The hook takes bootfleet-nbd from the build; without it the image's
     // clients would use nbd-client and this lab would test nothing.
     execFileSync(process.execPath, [join(REPO_ROOT, "scripts/build-client-helpers.mjs")], {
