@@ -112,7 +112,7 @@ function ensureDebianPackages(pkgs, why) {
 
 /** `optionalNative`: serving goes on without the addon (TFTP on node:dgram); the test suite needs it. */
 function build(optionalNative) {
-  step("building (tsc, native/bootfleet_udp)");
+  step("building (tsc, native/bootfleet_udp, the client hook's bootfleet-nbd)");
   run(join(root, "node_modules/.bin/tsc"), ["-p", "tsconfig.json"]);
   run(process.execPath, [join(root, "scripts/build-native.mjs"), ...(optionalNative ? ["--optional"] : [])]);
 }
@@ -121,7 +121,7 @@ if (mode === "start") {
   ensureNpmDeps();
   ensureDebianPackages(
     packagesFromList("scripts/serve-packages.txt"),
-    "serving (iPXE binaries, squashfs tools)",
+    "serving (iPXE binaries, squashfs tools, compilers for the client hook)",
   );
   build(true);
   // `bootfleet init` writes ./bootfleet.yaml for this machine's own network;

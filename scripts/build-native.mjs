@@ -8,6 +8,10 @@
 //
 // --optional: a failed build is a warning (bootfleet then runs TFTP
 // transfers on node:dgram), not an error.
+//
+// It first builds the client hook's static helpers
+// (scripts/build-client-helpers.mjs, same --optional), so `npm run build`
+// and both bootstrap modes get them without another step.
 import { spawnSync } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -30,6 +34,15 @@ function giveUp(message) {
   }
   process.stderr.write(`build-native: ${message}\n`);
   process.exit(1);
+}
+
+{
+  const helpers = spawnSync(
+    process.execPath,
+    [join(root, "scripts", "build-client-helpers.mjs"), ...(optional ? ["--optional"] : [])],
+    { stdio: "inherit" },
+  );
+  if (helpers.status !== 0) process.exit(helpers.status ?? 1);
 }
 
 if (process.platform !== "linux") giveUp("the addon uses epoll and eventfd, which only Linux has");

@@ -253,3 +253,22 @@ test("planner: a layer archive holds a machine's secrets only for an address pro
     /setting BOOTFLEET_WIFI_PSK is secret: not on the command line/,
   );
 });
+
+test("planner: a layer's servers reach the client as bootfleet.servers, this server first unless placed", () => {
+  const args = (servers: readonly string[] | undefined) => {
+    const r = goldenResolver().add("52:54:00:00:00:44", (f) =>
+      resolved(f, servers ? { servers: v(servers, "group", "lab") } : {}),
+    );
+    return planner({ resolver: r }).plan({ mac: "52:54:00:00:00:44" })?.entries[0]?.args ?? [];
+  };
+  const servers = (a: readonly string[]) => a.filter((x) => x.startsWith("bootfleet.servers="));
+  assert.deepEqual(servers(args(["198.18.50.2", "198.18.50.3"])), [
+    "bootfleet.servers=198.18.50.1,198.18.50.2,198.18.50.3",
+  ]);
+  assert.deepEqual(servers(args(["198.18.50.2", "198.18.50.1"])), [
+    "bootfleet.servers=198.18.50.2,198.18.50.1",
+  ]);
+  // Only this server, or no list: nothing to try beyond bootfleet.nbd's host.
+  assert.deepEqual(servers(args(["198.18.50.1"])), []);
+  assert.deepEqual(servers(args(undefined)), []);
+});

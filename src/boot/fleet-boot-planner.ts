@@ -269,6 +269,15 @@ export class FleetBootPlanner implements InspectableBootPlanner {
     }
     args.push(`bootfleet.layers=${layersUrl}`);
     if (machine.nbd.cow.value) args.push("bootfleet.cow=1");
+    // The layer's servers hold the same image version: the hook tries them in
+    // turn for the NBD root (also on every reconnect) and its HTTP fetches.
+    // This server comes first unless the list places it.
+    if (machine.servers?.value.length) {
+      const list = machine.servers.value.includes(server)
+        ? machine.servers.value
+        : [server, ...machine.servers.value];
+      if (list.length > 1) args.push(`bootfleet.servers=${list.join(",")}`);
+    }
     if (services.syslog.enabled) args.push(`bootfleet.syslog=${server}:${services.syslog.port}`);
     for (const key of Object.keys(machine.settings).sort()) {
       const m = /^BOOTFLEET_([A-Z0-9_]+)$/.exec(key);

@@ -10,6 +10,8 @@
  *   bootfleet.hostname=NAME          when the config or DHCP gives one
  *   bootfleet.layers=URL             the layer cpio again (to re-apply layers later)
  *   bootfleet.cow=1                  private copy-on-write NBD layer (config nbd.cow)
+ *   bootfleet.servers=IP,IP          every server holding the image (config servers:),
+ *                                    tried in turn for the NBD root and HTTP fetches
  *   bootfleet.syslog=IP:PORT         where to send logs, when the syslog service runs
  *   bootfleet.<name>=VALUE           from a setting BOOTFLEET_<NAME> (lower-cased) whose
  *                                    value has no spaces; every setting is also in the

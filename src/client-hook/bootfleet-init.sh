@@ -2,9 +2,10 @@
 # bootfleet client hook: the /init of a bootfleet client's initramfs.
 #
 # `bootfleet image build` appends a cpio to the image's initrd that holds this
-# script as /init (replacing the image's own init), a static busybox, the
-# image's nbd-client with its libraries under /bootfleet/lib, and the kernel
-# modules it needs under /bootfleet/modules. It runs under busybox sh, brings
+# script as /init (replacing the image's own init), a static busybox,
+# bootfleet-nbd (static, src/client-hook/bootfleet-nbd.c) and/or the image's
+# nbd-client with its libraries under /bootfleet/lib, and the kernel modules
+# it needs under /bootfleet/modules. It runs under busybox sh, brings
 # the network up, mounts the image read-only over NBD with a writable overlay
 # on top, lays the machine's own files over it, reports every stage to the
 # bootfleet server, and switch_roots to the image's init. On any failure it
@@ -13,6 +14,17 @@
 #
 # Kernel command line (values cannot contain spaces):
 #   bootfleet.server=IP           the bootfleet server; default host for nbd= and syslog=
+#   bootfleet.servers=IP,IP,...   every server holding this image version, in the order
+#                                 to try: the NBD root goes to the next when one does
+#                                 not answer (at boot and on every reconnect), and so do
+#                                 the hook's HTTP fetches and stage reports (the URLs'
+#                                 host is swapped, their port and path kept)
+#   bootfleet.nbd_timeout=SECONDS a request with no reply for this long counts the
+#                                 server as gone: the kernel requeues it and
+#                                 bootfleet-nbd reconnects (default 15)
+#   bootfleet.nbd_dead_timeout=SECONDS  how long root I/O waits for a server to answer
+#                                 again before it fails (default 86400: a client
+#                                 waits out any restart, upgrade or crash of the server)
 #   bootfleet.nbd=IP:PORT/EXPORT  the root image over NBD. EXPORT is <image>@<version>
 #                                 (e.g. debian@20261124-153000) or <image> for its current
 #                                 version. IP defaults to bootfleet.server, PORT to 10809.
@@ -58,9 +70,13 @@
 export PATH=/bootfleet/bin:/bootfleet/sbin:/usr/sbin:/usr/bin:/sbin:/bin
 BB=/bootfleet/bin/busybox
 NBD_CLIENT=/bootfleet/sbin/nbd-client
+NBD_HELPER=/bootfleet/sbin/bootfleet-nbd
 STATE=/run/bootfleet
 
 BF_SERVER=
+BF_SERVERS=
+BF_NBD_TIMEOUT=15
+BF_NBD_DEAD_TIMEOUT=86400
 BF_NBD=
 BF_HTTP=
 BF_MAC=
@@ -175,6 +191,9 @@ parse_cmdline() {
   for arg in $1; do
     case "$arg" in
       bootfleet.server=*) BF_SERVER=${arg#*=} ;;
+      bootfleet.servers=*) BF_SERVERS=${arg#*=} ;;
+      bootfleet.nbd_timeout=*) BF_NBD_TIMEOUT=${arg#*=} ;;
+      bootfleet.nbd_dead_timeout=*) BF_NBD_DEAD_TIMEOUT=${arg#*=} ;;
       bootfleet.nbd=*) BF_NBD=${arg#*=} ;;
       bootfleet.http=*) BF_HTTP=${arg#*=} ;;
       bootfleet.mac=*) BF_MAC=${arg#*=} ;;
@@ -193,6 +212,22 @@ parse_cmdline() {
   done
   set +f
   case "$BF_TIMEOUT" in '' | *[!0-9]*) BF_TIMEOUT=30 ;; esac
+  case "$BF_NBD_TIMEOUT" in '' | 0 | *[!0-9]*) BF_NBD_TIMEOUT=15 ;; esac
+  case "$BF_NBD_DEAD_TIMEOUT" in '' | 0 | *[!0-9]*) BF_NBD_DEAD_TIMEOUT=86400 ;; esac
+  # Addresses only, space-separated from here on; anything else is dropped
+  # (they end up in URLs and argv).
+  # (is_ipv4 sets IFS itself: the split list is taken first.)
+  list=
+  srv_ifs=$IFS
+  IFS=,
+  # shellcheck disable=SC2086
+  set -- $BF_SERVERS
+  IFS=$srv_ifs
+  for s in "$@"; do
+    is_ipv4 "$s" || continue
+    case " $list " in *" $s "*) ;; *) list="$list${list:+ }$s" ;; esac
+  done
+  BF_SERVERS=$list
   BF_HTTP=${BF_HTTP%/}
   [ -n "$BF_INIT" ] || BF_INIT=${KERNEL_INIT:-/sbin/init}
   if [ -n "$BF_MAC" ]; then
@@ -224,6 +259,39 @@ parse_nbd() {
   [ -n "$NBD_HOST" ] && [ -n "$NBD_EXPORT" ]
 }
 
+# The hosts to try for a service first found at HOST: HOST itself, then every
+# other address of bootfleet.servers, space-separated.
+server_order() {
+  out=$1
+  for s in $BF_SERVERS; do
+    [ "$s" = "$1" ] || out="$out $s"
+  done
+  printf '%s' "$out"
+}
+
+# url_hosts URL -> the URL as given, then the same URL on each other server
+# (http://HOST[:PORT]/path: the host swapped, port and path kept), one a line.
+url_hosts() {
+  rest=${1#http://}
+  [ "$rest" != "$1" ] || { printf '%s\n' "$1"; return 0; }
+  hostport=${rest%%/*}
+  path=${rest#"$hostport"}
+  host=${hostport%%:*}
+  port=${hostport#"$host"}
+  for h in $(server_order "$host"); do
+    printf 'http://%s%s%s\n' "$h" "$port" "$path"
+  done
+}
+
+# http_get URL FILE [SECONDS]: fetch URL into FILE from the first server that
+# answers, in url_hosts order.
+http_get() {
+  for u in $(url_hosts "$1"); do
+    if timeout "${3:-60}" wget -q -O "$2" "$u" 2>/dev/null; then return 0; fi
+  done
+  return 1
+}
+
 # ip=CLIENT:SERVER:GW:NETMASK:HOST:DEV:AUTOCONF -> IP_CLIENT IP_GW IP_PREFIX IP_HOST IP_DEV
 # Returns 1 when the address is not static (DHCP wanted).
 parse_ip_param() {
@@ -252,10 +320,15 @@ parse_ip_param() {
 report() {
   [ "$NET_UP" = 1 ] && [ -n "$BF_HTTP" ] && [ -n "$BF_MAC" ] || return 0
   body="{\"stage\":\"$1\",\"detail\":${2:-"{}"}}"
-  if ! timeout 10 wget -q -O /dev/null --header "Content-Type: application/json" \
-    --post-data "$body" "$BF_HTTP/api/v1/machines/$BF_MAC/events" 2>/dev/null; then
-    msg "could not report stage $1 to $BF_HTTP (continuing)"
-  fi
+  for u in $(url_hosts "$BF_HTTP/api/v1/machines/$BF_MAC/events"); do
+    if timeout 10 wget -q -O /dev/null --header "Content-Type: application/json" \
+      --post-data "$body" "$u" 2>/dev/null; then
+      # Later reports go first to the server that took this one.
+      BF_HTTP=${u%/api/v1/machines/*}
+      return 0
+    fi
+  done
+  msg "could not report stage $1 to $BF_HTTP (continuing)"
 }
 
 rescue() {
@@ -368,39 +441,82 @@ setup_network() {
 connect_nbd() {
   [ -n "$BF_NBD" ] || fail nbd "no bootfleet.nbd=IP:PORT/EXPORT on the kernel command line"
   parse_nbd "$BF_NBD" || fail nbd "bootfleet.nbd=$BF_NBD is not IP:PORT/EXPORT"
-  [ -x "$NBD_CLIENT" ] || fail nbd "$NBD_CLIENT is missing from the initrd"
+  [ -x "$NBD_HELPER" ] || [ -x "$NBD_CLIENT" ] || fail nbd "neither $NBD_HELPER nor $NBD_CLIENT is in the initrd"
+  # load_modules loaded nbd from the hook's modules; a kernel with nbd built
+  # in, or an initrd whose load-order missed it, gets one more try here.
+  [ -d /sys/module/nbd ] || insmod /bootfleet/modules/nbd.ko 2>/dev/null || modprobe nbd 2>/dev/null
   i=0
   while [ ! -b /dev/nbd0 ]; do
     i=$((i + 1))
     [ "$i" -lt 20 ] || fail nbd "/dev/nbd0 did not appear (the nbd module did not load?)"
     sleep 0.5
   done
-  msg "connecting NBD $NBD_HOST:$NBD_PORT export $NBD_EXPORT"
+  NBD_HOSTS=$(server_order "$NBD_HOST")
+  if [ -x "$NBD_HELPER" ]; then
+    connect_nbd_helper
+  else
+    connect_nbd_client
+  fi
+  size=$(cat /sys/block/nbd0/size 2>/dev/null)
+  [ "${size:-0}" -gt 0 ] || fail nbd "/dev/nbd0 is empty after connecting to export $NBD_EXPORT"
+  NBD_BYTES=$((size * 512))
+}
+
+# bootfleet-nbd configures the device through the kernel's netlink NBD
+# interface with a dead-connection timeout and stays (detached, argv[0]
+# starting with '@' so systemd spares it at shutdown, memory locked so it
+# never pages in from the root it serves) to hand the device a new connection
+# whenever the kernel reports the old one dead: the root survives a restart,
+# upgrade or crash of the server, or moves to the next server in the list.
+connect_nbd_helper() {
+  targets=
+  for h in $NBD_HOSTS; do targets="$targets $h:$NBD_PORT"; done
+  msg "connecting NBD export $NBD_EXPORT at$targets (bootfleet-nbd: reconnects)"
+  # Read-only unless the server gives this client a private copy-on-write
+  # layer (bootfleet.cow=1): then reconnects are read-write as well.
+  ro=-r
+  [ "$BF_COW" != 1 ] || ro=
+  # shellcheck disable=SC2086
+  if out=$("$NBD_HELPER" $ro -t "$BF_NBD_TIMEOUT" -D "$BF_NBD_DEAD_TIMEOUT" -c "$BF_TIMEOUT" \
+    -N "$NBD_EXPORT" $targets 2>&1); then
+    hp=$(printf '%s\n' "$out" | sed -n 's/.* from \([0-9.]*\):\([0-9]*\)$/\1 \2/p' | tail -n 1)
+    [ -z "$hp" ] || { NBD_HOST=${hp% *}; NBD_PORT=${hp#* }; }
+    msg "NBD root from $NBD_HOST:$NBD_PORT"
+    return 0
+  fi
+  fail nbd "bootfleet-nbd -N $NBD_EXPORT$targets: $(printf '%s\n' "$out" | tail -n 2)"
+}
+
+# Debian's nbd-client (images built before bootfleet-nbd, or an architecture
+# without a build): the device dies with the first lost connection.
+connect_nbd_client() {
+  msg "connecting NBD $NBD_HOST:$NBD_PORT export $NBD_EXPORT (nbd-client: no reconnect)"
   NBD_RO=-readonly
   [ "$BF_COW" != 1 ] || NBD_RO=
   attempt=0
   deadline=$(($(cut -d. -f1 /proc/uptime) + BF_TIMEOUT))
   while :; do
     attempt=$((attempt + 1))
-    # -systemd-mark keeps systemd from killing nbd-client at shutdown when
-    # it has to stay (no netlink NBD); nbd-client 3.24 knows only the long
-    # form. Read-only unless the server gives this client a private
-    # copy-on-write layer (bootfleet.cow=1).
-    if out=$("$NBD_CLIENT" -N "$NBD_EXPORT" "$NBD_HOST" "$NBD_PORT" /dev/nbd0 $NBD_RO -systemd-mark 2>&1); then
-      break
-    fi
-    case "$out" in
-      *"nrecognized option"* | *"nknown export"* | *"o such export"* | *"not found"*)
-        fail nbd "nbd-client $NBD_HOST $NBD_PORT -N $NBD_EXPORT: $(echo "$out" | tail -n 2)" ;;
-    esac
+    for h in $NBD_HOSTS; do
+      # -systemd-mark keeps systemd from killing nbd-client at shutdown when
+      # it has to stay (no netlink NBD); nbd-client 3.24 knows only the long
+      # form.
+      if out=$("$NBD_CLIENT" -N "$NBD_EXPORT" "$h" "$NBD_PORT" /dev/nbd0 $NBD_RO -systemd-mark 2>&1); then
+        NBD_HOST=$h
+        return 0
+      fi
+      case "$out" in
+        *"nrecognized option"* | *"nknown export"* | *"o such export"* | *"not found"*)
+          # Another server may hold the version this one lacks.
+          [ "$h" != "${NBD_HOSTS##* }" ] && continue
+          fail nbd "nbd-client $h $NBD_PORT -N $NBD_EXPORT: $(echo "$out" | tail -n 2)" ;;
+      esac
+    done
     if [ "$(cut -d. -f1 /proc/uptime)" -ge "$deadline" ]; then
-      fail nbd "nbd-client $NBD_HOST $NBD_PORT -N $NBD_EXPORT failed after $attempt attempts: $(echo "$out" | tail -n 2)"
+      fail nbd "nbd-client $NBD_HOSTS $NBD_PORT -N $NBD_EXPORT failed after $attempt attempts: $(echo "$out" | tail -n 2)"
     fi
     sleep 2
   done
-  size=$(cat /sys/block/nbd0/size 2>/dev/null)
-  [ "${size:-0}" -gt 0 ] || fail nbd "/dev/nbd0 is empty after connecting to export $NBD_EXPORT"
-  NBD_BYTES=$((size * 512))
 }
 
 mount_root() {
@@ -472,7 +588,7 @@ apply_layers() {
   if [ -n "$BF_LAYERS" ]; then
     rm -rf /tmp/layers /tmp/layers.cpio
     mkdir -p /tmp/layers
-    timeout 60 wget -q -O /tmp/layers.cpio "$BF_LAYERS" 2>/dev/null ||
+    http_get "$BF_LAYERS" /tmp/layers.cpio 60 ||
       fail layers "cannot fetch the layer cpio $BF_LAYERS"
     if gzip -t /tmp/layers.cpio 2>/dev/null; then
       (cd /tmp/layers && zcat /tmp/layers.cpio | cpio -i -d -m -u 2>/dev/null) ||
@@ -511,6 +627,7 @@ configure_root() {
   mkdir -p /newroot/etc/bootfleet
   {
     echo "BOOTFLEET_SERVER=$(shquote "$BF_SERVER")"
+    echo "BOOTFLEET_SERVERS=$(shquote "$BF_SERVERS")"
     echo "BOOTFLEET_HTTP=$(shquote "$BF_HTTP")"
     echo "BOOTFLEET_MAC=$(shquote "$BF_MAC")"
     echo "BOOTFLEET_EXPORT=$(shquote "$NBD_EXPORT")"

@@ -65,6 +65,41 @@ for s in 198.18.0.2:10809 198.18.0.2:x/debian 198.18.0.2:10809/; do parse_nbd "$
     );
   });
 
+  it("bootfleet.servers: addresses only, deduplicated, in order; NBD timeouts with defaults", () => {
+    const out =
+      sh(`parse_cmdline 'bootfleet.servers=198.18.0.1,198.18.0.2,evil;reboot,198.18.0.1,,198.18.0.3 bootfleet.nbd_timeout=20 bootfleet.nbd_dead_timeout=600'
+printf '%s|%s|%s\\n' "$BF_SERVERS" "$BF_NBD_TIMEOUT" "$BF_NBD_DEAD_TIMEOUT"
+parse_cmdline 'bootfleet.nbd_timeout=0 bootfleet.nbd_dead_timeout=x'
+printf '%s|%s|%s\\n' "$BF_SERVERS" "$BF_NBD_TIMEOUT" "$BF_NBD_DEAD_TIMEOUT"`);
+    assert.equal(out, "198.18.0.1 198.18.0.2 198.18.0.3|20|600\n|15|86400\n");
+  });
+
+  it("tries every server: the URL's own host first, then the others with port and path kept", () => {
+    const out = sh(`BF_SERVERS='198.18.0.1 198.18.0.2 198.18.0.3'
+url_hosts http://198.18.0.2:8080/boot/52:54:00:12:34:56/layers.cpio
+url_hosts http://198.18.0.9/api/v1/x
+server_order 198.18.0.3; echo
+BF_SERVERS=
+url_hosts http://198.18.0.1:8080/a
+server_order 198.18.0.1; echo`);
+    assert.equal(
+      out,
+      [
+        "http://198.18.0.2:8080/boot/52:54:00:12:34:56/layers.cpio",
+        "http://198.18.0.1:8080/boot/52:54:00:12:34:56/layers.cpio",
+        "http://198.18.0.3:8080/boot/52:54:00:12:34:56/layers.cpio",
+        "http://198.18.0.9/api/v1/x",
+        "http://198.18.0.1/api/v1/x",
+        "http://198.18.0.2/api/v1/x",
+        "http://198.18.0.3/api/v1/x",
+        "198.18.0.3 198.18.0.1 198.18.0.2",
+        "http://198.18.0.1:8080/a",
+        "198.18.0.1",
+        "",
+      ].join("\n"),
+    );
+  });
+
   it("reads ip= the kernel's way: static when it starts with an address, else DHCP", () => {
     const out =
       sh(`for p in 198.18.0.14::198.18.0.1:255.255.255.0:lab3-14:eth0:off 198.18.0.14:::255.255.0.0::: dhcp '' ::::::dhcp off; do

@@ -7,7 +7,7 @@ import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 
 /** Bumped when the hook's behaviour changes; reported in the `initrd` stage. */
-export const HOOK_VERSION = "1";
+export const HOOK_VERSION = "2"; // 2: bootfleet-nbd (reconnecting NBD root), bootfleet.servers
 
 export type HookFileName = "bootfleet-init.sh" | "udhcpc.script";
 

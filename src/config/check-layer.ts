@@ -6,7 +6,7 @@
  * settings the layer marks secret (`KEY: { value, secret }`).
  */
 import type { LayerContext } from "./check-context.js";
-import { checkDhcpOptions } from "./check-dhcp-options.js";
+import { checkAddressList, checkDhcpOptions } from "./check-dhcp-options.js";
 import { compact } from "./compact.js";
 import type { RawLayer } from "./config-schema.js";
 import { readLayerFile } from "./layer-file.js";
@@ -21,6 +21,7 @@ const LOCATED_KEYS = [
   "kernel_args",
   "console",
   "menu",
+  "servers",
   "routers",
   "dns",
   "domain",
@@ -70,6 +71,7 @@ export function checkLayer(ctx: LayerContext, raw: RawLayer | Partial<RawLayer>,
     files: Object.keys(files).length ? files : undefined,
     dhcp,
     nbd: raw.nbd,
+    servers: raw.servers ? checkAddressList(ctx, [...path, "servers"], raw.servers) : undefined,
   }) as LayerSpec;
 }
 

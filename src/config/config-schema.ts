@@ -104,6 +104,7 @@ export const layerShape = {
   files: z.record(z.string(), fileEntry).optional(),
   dhcp: dhcpOptions.optional(),
   nbd: nbdLayer.optional(),
+  servers: stringList.optional(),
 };
 
 const layer = z.strictObject(layerShape);

@@ -62,6 +62,7 @@ export function explainMachine(m: ResolvedMachine, cwd = process.cwd()): Explana
   for (const [i, k] of m.kernel_args.entries()) add(`kernel_args[${i}]`, k);
   add("nbd.cow", m.nbd.cow);
   add("nbd.cow_keep", m.nbd.cow_keep);
+  add("servers", m.servers, (x) => (x as readonly string[]).join(", "));
   for (const [k, v] of Object.entries(m.dhcp)) {
     if (k === "options")
       for (const [code, val] of Object.entries(v.value as Record<string, string>))

@@ -183,6 +183,27 @@ describe("loadConfig on good configs", () => {
     }
   });
 
+  it("servers: a list of IPv4 addresses on any layer; anything else is located", () => {
+    const ok = loadConfigFromString(
+      "server: { address: 198.18.0.1 }\ndefaults:\n  servers: [198.18.0.1, 198.18.0.2]\ngroups:\n  lab:\n    servers: 198.18.0.3\n",
+      "servers.yaml",
+    );
+    assert.deepEqual(ok.defaults.servers, ["198.18.0.1", "198.18.0.2"]);
+    assert.deepEqual(ok.groups.find((g) => g.name === "lab")?.servers, ["198.18.0.3"]);
+    try {
+      loadConfigFromString(
+        "server: { address: 198.18.0.1 }\ndefaults:\n  servers: [198.18.0.1, boot2.example]\n",
+        "servers.yaml",
+      );
+      assert.fail("a host name in servers loaded");
+    } catch (e) {
+      assert.ok(e instanceof ConfigError, String(e));
+      const [p] = e.problems;
+      assert.equal(p!.path, "defaults.servers[1]");
+      assert.match(formatProblem(p!), /'boot2\.example' is not an IPv4 address/);
+    }
+  });
+
   it("services.tftp.io takes auto, native or node, and says so otherwise", () => {
     const ok = loadConfigFromString(
       "server: { address: 198.18.0.1 }\nservices:\n  tftp: { io: node }\n",

@@ -69,6 +69,12 @@ export interface LayerSpec {
   readonly dhcp?: DhcpLayerOptions | undefined;
   /** NBD: private copy-on-write layer per client. */
   readonly nbd?: { readonly cow?: boolean; readonly cow_keep?: boolean } | undefined;
+  /**
+   * Every server holding the machine's image version, in the order the
+   * client tries them for its NBD root and the hook's HTTP fetches
+   * (kernel command line bootfleet.servers=).
+   */
+  readonly servers?: readonly string[] | undefined;
   /** Where each key of this layer was written: "image", "settings.XKBLAYOUT", "files./etc/motd", "dhcp.routers". */
   readonly at_keys?: Readonly<Record<string, SourceLocation>> | undefined;
 }
@@ -285,6 +291,8 @@ export interface ResolvedMachine {
     readonly [K in keyof DhcpLayerOptions]?: Valued<NonNullable<DhcpLayerOptions[K]>>;
   };
   readonly nbd: { readonly cow: Valued<boolean>; readonly cow_keep: Valued<boolean> };
+  /** The most specific layer's `servers:` list, when any layer has one. */
+  readonly servers?: Valued<readonly string[]> | undefined;
 }
 
 export interface Resolver {

@@ -148,6 +148,7 @@ export class FleetResolver implements Resolver {
     let bootUnknown: Valued<boolean> = { value: true, origin: BUILTIN };
     let loader: Valued<"ipxe" | "pxelinux" | "grub"> = { value: "ipxe", origin: BUILTIN };
     let consoleArg: Valued<string> | undefined;
+    let servers: Valued<readonly string[]> | undefined;
     let menu: ResolvedMachine["menu"];
     let cow: Valued<boolean> = { value: false, origin: BUILTIN };
     let cowKeep: Valued<boolean> = { value: false, origin: BUILTIN };
@@ -179,6 +180,7 @@ export class FleetResolver implements Resolver {
         bootUnknown = { value: spec.boot_unknown, origin: k("boot_unknown") };
       if (spec.loader !== undefined) loader = { value: spec.loader, origin: k("loader") };
       if (spec.console !== undefined) consoleArg = { value: spec.console, origin: k("console") };
+      if (spec.servers !== undefined) servers = { value: spec.servers, origin: k("servers") };
       if (spec.menu !== undefined) menu = { value: spec.menu, origin: k("menu") };
       if (spec.kernel_args !== undefined)
         kernelArgs.push({ value: spec.kernel_args, origin: k("kernel_args") });
@@ -222,6 +224,7 @@ export class FleetResolver implements Resolver {
       files,
       dhcp: dhcp as ResolvedMachine["dhcp"],
       nbd: { cow, cow_keep: cowKeep },
+      servers,
     };
   }
 }

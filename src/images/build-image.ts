@@ -86,6 +86,8 @@ export interface BuildImageOptions {
   readonly mksquashfs?: string | undefined;
   /** Where the server's busybox-static and nbd-client are (default "/"). */
   readonly hostRoot?: string | undefined;
+  /** Where the hook's compiled helpers are (<dir>/<arch>/bootfleet-nbd); default native/build/client. */
+  readonly clientHelpersDir?: string | undefined;
   readonly now?: (() => Date) | undefined;
   /** Internal: this build is `image commit` of the kept source. */
   readonly commit?: boolean | undefined;
@@ -209,6 +211,7 @@ export async function buildImage(
       baseInitrd: kernel.initrd,
       extraModules: opts.extraModules,
       hostRoot: opts.hostRoot,
+      clientHelpersDir: opts.clientHelpersDir,
       imageName: name,
       imageVersion: version,
       output: out.initrd,

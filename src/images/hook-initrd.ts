@@ -11,17 +11,24 @@
  *   /bootfleet/udhcpc.script        the DHCP lease script
  *   /bootfleet/bin/busybox          static busybox: the image's, else the server's
  *                                   (Debian's busybox-static); applet links are made at boot
+ *   /bootfleet/sbin/bootfleet-nbd   the static NBD connector that keeps the root alive across
+ *                                   server restarts (src/client-hook/bootfleet-nbd.c), built for
+ *                                   the image's architecture by scripts/build-client-helpers.mjs
  *   /bootfleet/sbin/nbd-client      nbd-client from the image (else the server's), run through
  *   /bootfleet/libexec, /bootfleet/lib  its own ld.so with its libraries, copied from the
- *                                   same root, so the base initrd's libc never matters
+ *                                   same root, so the base initrd's libc never matters. The
+ *                                   fallback when there is no bootfleet-nbd for the architecture
+ *                                   (required then, optional otherwise)
  *   /bootfleet/modules/*.ko, load-order   nbd, squashfs, overlay, NIC and disk drivers with
  *                                   their dependencies, for the image's kernel
  *   /bootfleet/hook.conf            image, version, kernel, hook version
  *   /dev/console                    the kernel opens it for init's stdio before anything
  *                                   is mounted
  */
+import { createHash } from "node:crypto";
 import { appendFile, copyFile, readFile, stat, writeFile } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
+import { findClientHelper } from "../client-hook/client-helper.js";
 import { HOOK_VERSION, readHookFile } from "../client-hook/hook-files.js";
 import { CpioNewcWriter } from "./cpio-newc-writer.js";
 import { EM_386, EM_AARCH64, EM_ARM, EM_RISCV, EM_X86_64, isElf, parseElf } from "./elf-file.js";
@@ -63,6 +70,8 @@ export interface HookInitrdOptions {
   readonly imageName: string;
   readonly imageVersion: string;
   readonly output: string;
+  /** Where the client helpers' builds are (<dir>/<arch>/bootfleet-nbd); default: native/build/client. */
+  readonly clientHelpersDir?: string | undefined;
   /** mtime stamped on the hook's cpio entries (seconds). */
   readonly mtime?: number | undefined;
   readonly onNote?: ((text: string) => void) | undefined;
@@ -108,18 +117,43 @@ export async function buildHookInitrd(opts: HookInitrdOptions): Promise<HookInit
   cpio.dir("bootfleet/bin");
   cpio.file("bootfleet/bin/busybox", await readFile(busybox.hostPath), 0o755);
 
-  // nbd-client with its own loader and libraries.
+  // bootfleet-nbd: static, one build per architecture; it must match the
+  // image's programs, since it runs on the image's kernel.
+  const helper =
+    machine === undefined
+      ? undefined
+      : await findClientHelper("bootfleet-nbd", machine, opts.clientHelpersDir);
+  if (helper && parseElf(helper.content).machine !== machine) {
+    throw new ImageError(
+      "CLIENT_HELPER_INVALID",
+      `${helper.path} is not built for ${DEBIAN_ARCH[machine ?? -1] ?? "this image's architecture"}: rebuild it with 'npm run build'`,
+    );
+  }
+  if (helper) {
+    cpio.dir("bootfleet/sbin");
+    cpio.file("bootfleet/sbin/bootfleet-nbd", helper.content, 0o755);
+  } else {
+    note(
+      `no bootfleet-nbd for ${DEBIAN_ARCH[machine ?? -1] ?? "this image's architecture"} (run 'npm run build'; arm64 needs gcc-aarch64-linux-gnu): ` +
+        "clients of this image use nbd-client, and their root does not survive a server restart",
+    );
+  }
+
+  // nbd-client with its own loader and libraries: the fallback for a hook
+  // without bootfleet-nbd, and what images built before it carried.
   const nbd = await findProgram(["/usr/sbin/nbd-client", "/sbin/nbd-client"], opts.root, hostRoot, machine);
-  if (!nbd) {
+  if (!nbd && !helper) {
     throw new ImageError(
       "NO_NBD_CLIENT",
       "no nbd-client for the client hook: install the nbd-client package in the image " +
         "('apt-get install nbd-client' in 'bootfleet image shell NAME', then 'bootfleet image commit NAME') or on this server",
     );
   }
-  if (nbd.from.startsWith("host:"))
-    note(`nbd-client for the hook: the server's ${nbd.path} (the image has none)`);
-  await addProgram(cpio, "nbd-client", nbd.program);
+  if (nbd) {
+    if (nbd.from.startsWith("host:"))
+      note(`nbd-client for the hook: the server's ${nbd.path} (the image has none)`);
+    await addProgram(cpio, "nbd-client", nbd.program);
+  }
 
   // Kernel modules, dependencies first.
   const modules = await collectModules(opts.modulesRoot ?? opts.root, opts.kernelVersion, REQUIRED_MODULES, [
@@ -156,7 +190,10 @@ export async function buildHookInitrd(opts: HookInitrdOptions): Promise<HookInit
   return {
     base_initrd: opts.baseInitrd ? opts.baseInitrd.slice(opts.root.replace(/\/+$/, "").length) || null : null,
     busybox: busybox.from,
-    nbd_client: nbd.from,
+    nbd_client: nbd?.from ?? "none",
+    nbd_helper: helper
+      ? `bootfleet-nbd:${helper.arch}:sha256:${createHash("sha256").update(helper.content).digest("hex")}`
+      : undefined,
     modules: modules.loadOrder.map((m) => m.name),
     modules_builtin: modules.builtin,
     modules_from: opts.modulesRoot,

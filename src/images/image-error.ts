@@ -16,6 +16,7 @@ export type ImageErrorCode =
   | "NO_MODULE"
   | "NO_NBD_CLIENT"
   | "NO_BUSYBOX"
+  | "CLIENT_HELPER_INVALID"
   | "TOOL_MISSING"
   | "TOOL_FAILED"
   | "DISK_FULL"

@@ -32,6 +32,12 @@ export interface HookInfo {
   /** Where busybox and nbd-client came from: `image:/usr/sbin/nbd-client` or `host:/bin/busybox`. */
   readonly busybox: string;
   readonly nbd_client: string;
+  /**
+   * The hook's reconnecting NBD connector, `bootfleet-nbd:<arch>:sha256:<hex>`;
+   * absent in images built before it or for an architecture without a build
+   * (their clients use nbd-client, whose device dies with the server).
+   */
+  readonly nbd_helper?: string | undefined;
   /** Kernel modules carried, in load order (built-in ones are not carried). */
   readonly modules: readonly string[];
   readonly modules_builtin: readonly string[];

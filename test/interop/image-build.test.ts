@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import {
   cpSync,
   existsSync,
@@ -190,6 +190,13 @@ describe("image build from a folder", () => {
     assert.deepEqual(cpioCat(gz, "init"), init);
     assert.deepEqual(cpioCat(gz, "bootfleet/bin/busybox"), readFileSync("/bin/busybox"));
     assert.match(cpioCat(gz, "bootfleet/sbin/nbd-client").toString(), /--library-path \/bootfleet\/lib/);
+    // bootfleet-nbd, the reconnecting NBD connector, as built for x86_64 (npm run build).
+    const helper = readFileSync(new URL("../../native/build/client/x86_64/bootfleet-nbd", import.meta.url));
+    assert.deepEqual(cpioCat(gz, "bootfleet/sbin/bootfleet-nbd"), helper);
+    assert.equal(
+      r.manifest.hook.nbd_helper,
+      `bootfleet-nbd:x86_64:sha256:${createHash("sha256").update(helper).digest("hex")}`,
+    );
     assert.match(
       cpioCat(gz, "bootfleet/hook.conf").toString(),
       new RegExp(`BOOTFLEET_IMAGE='debian@${r.version}'`),
@@ -408,8 +415,9 @@ describe("image build failures leave nothing behind", () => {
     const emptyHost = join(work, "empty-host");
     mkdirSync(emptyHost, { recursive: true });
     const data = dataDir();
+    // No bootfleet-nbd build either (an architecture without one).
     await assert.rejects(
-      build({ dataDir: data, from: bare, hostRoot: emptyHost }),
+      build({ dataDir: data, from: bare, hostRoot: emptyHost, clientHelpersDir: emptyHost }),
       rejectsWith("NO_NBD_CLIENT", /install the nbd-client package in the image/),
     );
     await assert.rejects(
@@ -417,6 +425,24 @@ describe("image build failures leave nothing behind", () => {
       rejectsWith("NO_MODULE", new RegExp(`no /lib/modules/${kernel.version} in .*--modules-from DIR`)),
     );
     await assertClean(data);
+  });
+
+  it("bootfleet-nbd alone is enough: no nbd-client anywhere, the hook goes without it", async () => {
+    const bare = join(work, "root-helper-only");
+    await makeBusyboxRoot(bare, {
+      token,
+      vmlinuz: kernel.vmlinuz,
+      kernelVersion: kernel.version,
+      withoutNbdClient: true,
+    });
+    const emptyHost = join(work, "empty-host-2");
+    mkdirSync(emptyHost, { recursive: true });
+    const r = await build({ dataDir: dataDir(), from: bare, hostRoot: emptyHost });
+    assert.equal(r.manifest.hook.nbd_client, "none");
+    assert.match(r.manifest.hook.nbd_helper ?? "", /^bootfleet-nbd:x86_64:sha256:[0-9a-f]{64}$/);
+    const files = cpioList(readFileSync(r.paths.initrd));
+    assert.ok(files.includes("bootfleet/sbin/bootfleet-nbd"));
+    assert.ok(!files.includes("bootfleet/sbin/nbd-client"));
   });
 
   it("another build of the same image running", async () => {

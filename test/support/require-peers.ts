@@ -44,6 +44,8 @@ export const PEER_PACKAGES: Readonly<Record<string, string>> = {
   debugfs: "e2fsprogs",
   mmdebstrap: "mmdebstrap",
   cpio: "cpio",
+  // the client hook's static bootfleet-nbd (scripts/build-client-helpers.mjs)
+  gcc: "gcc",
   unshare: "util-linux",
   "apt-get": "apt",
   "dpkg-deb": "dpkg",

@@ -1,29 +1,54 @@
 /** `bootfleet serve` inside a test network, and its stored events, as the whole-boot tests use them. */
-import { execFileSync } from "node:child_process";
+import { type ChildProcess, execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "../fixtures/images/debian-kernel.js";
 import type { TestNetwork } from "./test-network.js";
 
-/** Starts `bootfleet serve -c config` in `net` and waits until its HTTP service at `server`:8080 answers. */
+/**
+ * Starts `bootfleet serve -c config` in `net` (or in `opts.ns`, a host added
+ * to it) and waits until its HTTP service at `server`:8080 answers. Returns
+ * the serve process itself (`ip netns exec` execs it: same PID), for tests
+ * that stop or kill it.
+ */
 export async function startServeInNetwork(
   net: TestNetwork,
   server: string,
   config: string,
   log: string,
-): Promise<void> {
-  net.spawn(
+  opts: { readonly ns?: string } = {},
+): Promise<ChildProcess> {
+  const child = net.spawn(
     process.execPath,
     ["--import", "tsx", join(REPO_ROOT, "src/cli/main.ts"), "serve", "-c", config],
     log,
-    { cwd: REPO_ROOT },
+    { cwd: REPO_ROOT, ...(opts.ns ? { ns: opts.ns } : {}) },
   );
   const deadline = Date.now() + 60_000;
   for (;;) {
     try {
-      net.run("curl", "-sf", "-o", "/dev/null", `http://${server}:8080/api/v1/machines`);
-      return;
+      if (opts.ns)
+        execFileSync(
+          "ip",
+          [
+            "netns",
+            "exec",
+            opts.ns,
+            "curl",
+            "-sf",
+            "-o",
+            "/dev/null",
+            `http://${server}:8080/api/v1/machines`,
+          ],
+          { stdio: "pipe" },
+        );
+      else net.run("curl", "-sf", "-o", "/dev/null", `http://${server}:8080/api/v1/machines`);
+      return child;
     } catch {
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(
+          `bootfleet serve exited (${child.exitCode ?? child.signalCode}):\n${readFileSync(log, "utf8")}`,
+        );
       if (Date.now() > deadline)
         throw new Error(`bootfleet serve did not come up:\n${readFileSync(log, "utf8")}`);
       await new Promise((r) => setTimeout(r, 300));
