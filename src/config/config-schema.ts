@@ -33,6 +33,13 @@ export const DEFAULT_NBD_MAX_CONNECTIONS = 1024;
  * ends it.
  */
 export const DEFAULT_NBD_MAX_CONNECTIONS_PER_CLIENT = 16;
+/**
+ * `services.nbd.cow_hold_seconds`: how long a running machine's
+ * copy-on-write layer waits for its reconnect after its connection ended
+ * (a server restart or upgrade takes seconds; a server down over lunch,
+ * hours).
+ */
+export const DEFAULT_NBD_COW_HOLD_SECONDS = 4 * 3600;
 /** `images.keep`: versions of each image kept on disk. */
 export const DEFAULT_IMAGES_KEEP = 3;
 /** `services.http.request_timeout`: seconds a request's headers and body may take to arrive. */
@@ -214,6 +221,13 @@ export const configSchema = z.strictObject({
             .int()
             .positive()
             .default(DEFAULT_NBD_MAX_CONNECTIONS_PER_CLIENT),
+          /** 0 = a machine's layer is removed as soon as its connection ends. */
+          cow_hold_seconds: z
+            .number()
+            .int()
+            .min(0)
+            .max(30 * 86400)
+            .default(DEFAULT_NBD_COW_HOLD_SECONDS),
         })
         .prefault({}),
       syslog: z
@@ -305,5 +319,6 @@ export const knownKeys: readonly string[] = [
     "value",
     "secret",
     "read",
+    "cow_hold_seconds",
   ]),
 ];

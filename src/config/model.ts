@@ -182,6 +182,8 @@ export interface ServicesConfig {
     readonly max_connections?: number;
     /** Connections one client address holds at once. */
     readonly max_connections_per_client?: number;
+    /** How long a running machine's copy-on-write layer waits for its reconnect; 0 = not at all. */
+    readonly cow_hold_seconds: number;
   };
   readonly syslog: {
     readonly enabled: boolean;

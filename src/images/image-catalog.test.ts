@@ -12,6 +12,8 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, beforeEach, describe, it } from "node:test";
+import { EventBus } from "../events/event-bus.js";
+import { MemoryLogger } from "../logging/logger.js";
 import { CowLayers } from "../services/nbd/cow-layers.js";
 import { IN_USE_DIR, ImageCatalog, NBD_COW_DIR } from "./image-catalog.js";
 import { ImageError } from "./image-error.js";
@@ -162,7 +164,12 @@ describe("image catalog", () => {
     const c = new ImageCatalog(data);
     await c.setCurrent("debian", V4);
     // Where the NBD service keeps a machine's layer of each version.
-    const layers = new CowLayers(join(data, NBD_COW_DIR));
+    const layers = new CowLayers({
+      dir: join(data, NBD_COW_DIR),
+      holdMs: 0,
+      bus: new EventBus(),
+      log: new MemoryLogger(),
+    });
     const kept = (v: string) => layers.keptPath(`debian@${v}`, "52:54:00:12:34:56");
     for (const v of [V1, V2, V3, V4]) {
       mkdirSync(join(kept(v), ".."), { recursive: true });

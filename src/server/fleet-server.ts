@@ -39,6 +39,7 @@ import { IdentityMismatchLog } from "../identity/identity-mismatch-log.js";
 import type { Logger } from "../logging/logger.js";
 import { EventRecorder } from "../store/event-recorder.js";
 import { EventRetention } from "../store/event-retention.js";
+import { machineStateFor } from "../store/machine-state-for.js";
 import { openStore as openBackend } from "../store/open-store.js";
 import type { Store } from "../store/store.js";
 
@@ -256,7 +257,9 @@ export class FleetServer {
             // get (defaults, network, address layer; no host, no MAC match).
             const m = resolver.resolve({ mac: mac ?? "", ip: client.address });
             if (!m.nbd.cow.value) return undefined;
-            return { keepKey: mac !== undefined && m.nbd.cow_keep.value ? mac : undefined };
+            // A layer belongs to a machine: none proven, the source refuses.
+            if (mac === undefined) return {};
+            return m.nbd.cow_keep.value ? { keepKey: mac } : { holdKey: mac };
           },
           onRefused: (client, name, reason) =>
             mismatches.report({
@@ -273,10 +276,24 @@ export class FleetServer {
           cowDir: join(config.server.data_dir, NBD_COW_DIR),
           maxConnections: svc.nbd.max_connections,
           maxConnectionsPerClient: svc.nbd.max_connections_per_client,
+          cowHoldMs: svc.nbd.cow_hold_seconds * 1000,
         },
       });
       const addr = await nbd.start();
-      this.services.push({ name: "nbd", where: `tcp ${addr.address}:${addr.port}`, stop: () => nbd.stop() });
+      // A machine that fetches its kernel, or whose hook reports the initrd
+      // stage, boots anew from the image: the layer its last boot wrote is
+      // not for this one.
+      const unsubscribe = bus.subscribe((e) => {
+        if (e.mac && machineStateFor(e, "up") === "loading") nbd.machineBooted(e.mac);
+      });
+      this.services.push({
+        name: "nbd",
+        where: `tcp ${addr.address}:${addr.port}`,
+        stop: async () => {
+          unsubscribe();
+          await nbd.stop();
+        },
+      });
     }
 
     if (svc.syslog.enabled) {

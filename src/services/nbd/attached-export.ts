@@ -55,9 +55,11 @@ export class AttachedExport {
       flags |= NBD_FLAG_READ_ONLY | NBD_FLAG_CAN_MULTI_CONN;
     } else {
       flags |= NBD_FLAG_SEND_FLUSH | NBD_FLAG_SEND_FUA | NBD_FLAG_SEND_TRIM | NBD_FLAG_SEND_WRITE_ZEROES;
-      // A private layer per connection differs between connections; a shared
-      // (kept) layer or the file itself does not.
-      if (!cow || handle.cow?.keepKey !== undefined) flags |= NBD_FLAG_CAN_MULTI_CONN;
+      // A private layer per connection differs between connections; a
+      // machine's layer (held or kept, shared by its connections) or the
+      // file itself does not.
+      if (!cow || handle.cow?.keepKey !== undefined || handle.cow?.holdKey !== undefined)
+        flags |= NBD_FLAG_CAN_MULTI_CONN;
     }
     return flags;
   }

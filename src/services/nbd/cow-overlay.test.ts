@@ -35,7 +35,7 @@ async function readAll(o: CowOverlay): Promise<Buffer> {
 
 describe("CowOverlay", () => {
   it("reads the base until written, then the written bytes, with unaligned writes merged", async () => {
-    const o = await CowOverlay.open(base, { path: join(dir, "a.cow"), keep: false });
+    const o = await CowOverlay.open(base, { path: join(dir, "a.cow"), persistent: false });
     assert.deepEqual(await readAll(o), baseBytes);
     const model = Buffer.from(baseBytes);
     const writes: [number, number][] = [
@@ -66,7 +66,7 @@ describe("CowOverlay", () => {
   });
 
   it("writes zeroes (whole blocks as a map change) and reports them as holes", async () => {
-    const o = await CowOverlay.open(base, { path: join(dir, "z.cow"), keep: false });
+    const o = await CowOverlay.open(base, { path: join(dir, "z.cow"), persistent: false });
     await o.writeZeroes(100, 3 * 4096, false);
     const model = Buffer.from(baseBytes);
     model.fill(0, 100, 100 + 3 * 4096);
@@ -87,14 +87,38 @@ describe("CowOverlay", () => {
     await o.close();
   });
 
+  it("a persistent layer's answered writes are on disk without FLUSH or close (a server killed with SIGKILL)", async () => {
+    const path = join(dir, "killed.cow");
+    const o = await CowOverlay.open(base, { path, persistent: true });
+    const model = Buffer.from(baseBytes);
+    const data = randomBytes(3 * 4096 + 100);
+    await o.write(data, 0, data.length, 4096 + 50);
+    data.copy(model, 4096 + 50);
+    await o.writeZeroes(6 * 4096, 2 * 4096, false);
+    model.fill(0, 6 * 4096, 8 * 4096);
+    // Zeroed, then written again: the map must say "data" for block 7.
+    await o.write(Buffer.alloc(10, "w"), 0, 10, 7 * 4096 + 1);
+    model.fill("w", 7 * 4096 + 1, 7 * 4096 + 11);
+    // Another process opening the files now sees what this one answered,
+    // as the next server does after a kill: nothing flushed, nothing closed.
+    const next = await CowOverlay.open(base, { path, persistent: true });
+    assert.deepEqual(await readAll(next), model);
+    assert.deepEqual(next.extents(6 * 4096, 2 * 4096, 4), [
+      { length: 4096, flags: NBD_STATE_HOLE | NBD_STATE_ZERO },
+      { length: 4096, flags: 0 },
+    ]);
+    await next.close();
+    await o.close();
+  });
+
   it("keeps a layer: its writes come back after close and reopen", async () => {
     const path = join(dir, "kept.cow");
-    const o = await CowOverlay.open(base, { path, keep: true });
+    const o = await CowOverlay.open(base, { path, persistent: true });
     const data = Buffer.alloc(5000, "k");
     await o.write(data, 0, 5000, 20000);
     await o.writeZeroes(0, 8192, false);
     await o.close();
-    const again = await CowOverlay.open(base, { path, keep: true });
+    const again = await CowOverlay.open(base, { path, persistent: true });
     const model = Buffer.from(baseBytes);
     data.copy(model, 20000);
     model.fill(0, 0, 8192);
@@ -102,7 +126,7 @@ describe("CowOverlay", () => {
     await again.close();
     // A map that does not match the export (a different size) starts a fresh layer.
     await writeFile(`${path}.map`, Buffer.from("garbage"));
-    const fresh = await CowOverlay.open(base, { path, keep: true });
+    const fresh = await CowOverlay.open(base, { path, persistent: true });
     assert.deepEqual(await readAll(fresh), baseBytes);
     await fresh.close();
   });

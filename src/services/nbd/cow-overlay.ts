@@ -1,29 +1,31 @@
 /**
  * A private copy-on-write layer over a read-only export. Writes go to a
- * sparse file of the export's size, at the same offsets; two in-memory
- * bitmaps say, per 4 KiB block, whether it lives in that file ("data") or
- * reads as zeroes ("zero", after WRITE_ZEROES or TRIM); any other block is
- * read from the base. The base file is never written.
+ * sparse file of the export's size, at the same offsets; two bitmaps say,
+ * per 4 KiB block, whether it lives in that file ("data") or reads as
+ * zeroes ("zero", after WRITE_ZEROES or TRIM); any other block is read from
+ * the base. The base file is never written.
  *
- * Kept layers (per machine) save the bitmaps beside the file at every FLUSH
- * and at close, written to a temporary name and renamed, so a crash leaves
- * the map of the last flush: what proto.md promises for unflushed writes.
+ * A layer that outlives its connection (held for a running machine, or
+ * kept) has its bitmaps in a map file beside it (cow-map-file.ts), changed
+ * in place before each write is answered: the data and the map of every
+ * acknowledged write are in the kernel's page cache, so a server killed
+ * with SIGKILL and started again gives the client back every byte it was
+ * told was written. FLUSH (and FUA) makes the data, then the map, durable.
  *
  * Writes run one at a time: a write that covers part of a block reads the
  * rest of it first (read-modify-write), and two such writes in one block
  * must not interleave. Reads run freely beside them; proto.md gives no
  * order between requests in flight.
  */
-import { open, readFile, rename, unlink, writeFile } from "node:fs/promises";
+import { open, unlink } from "node:fs/promises";
 import type { NbdExtent } from "../../protocols/nbd/nbd-transmission.js";
 import { NBD_STATE_HOLE, NBD_STATE_ZERO } from "../../protocols/nbd/nbd-constants.js";
 import { BlockBitmap } from "./block-bitmap.js";
+import { CowMapFile, type OpenedCowMap } from "./cow-map-file.js";
 import { fdatasyncFd, preadFd, pwriteFd } from "./fd-promises.js";
 import type { NbdExportHandle } from "./nbd-export-source.js";
 
 export const COW_BLOCK_BYTES = 4096;
-const MAP_MAGIC = Buffer.from("BFCOWMAP");
-const MAP_HEADER_BYTES = 8 + 4 + 8;
 
 enum BlockState {
   Base = 0,
@@ -52,10 +54,15 @@ async function writeFully(fd: number, buffer: Buffer, offset: number, length: nu
 }
 
 export interface CowOverlayOptions {
-  /** The layer's data file. Its bitmaps go to `<path>.map` when kept. */
+  /** The layer's data file. Its map is `<path>.map` when persistent. */
   readonly path: string;
-  /** Keep the file and its map after close (per-machine layer); otherwise it is removed at once. */
-  readonly keep: boolean;
+  /**
+   * The layer outlives this connection and this process (a machine's held
+   * or kept layer): the file keeps its name, the map is written as it
+   * changes, and an existing layer is reopened. Otherwise the file is
+   * unlinked at once and the layer lives only as long as it is open.
+   */
+  readonly persistent: boolean;
 }
 
 export class CowOverlay {
@@ -63,19 +70,17 @@ export class CowOverlay {
   readonly #base: NbdExportHandle;
   readonly #fd: number;
   readonly #close: () => Promise<void>;
-  readonly #path: string;
-  readonly #keep: boolean;
+  readonly #map: CowMapFile | undefined;
   readonly #data: BlockBitmap;
   readonly #zero: BlockBitmap;
   #writes: Promise<unknown> = Promise.resolve();
-  #dirtyMap = false;
   #closed = false;
 
   private constructor(
     base: NbdExportHandle,
     fd: number,
     close: () => Promise<void>,
-    options: CowOverlayOptions,
+    map: CowMapFile | undefined,
     data: BlockBitmap,
     zero: BlockBitmap,
   ) {
@@ -83,49 +88,57 @@ export class CowOverlay {
     this.#base = base;
     this.#fd = fd;
     this.#close = close;
-    this.#path = options.path;
-    this.#keep = options.keep;
+    this.#map = map;
     this.#data = data;
     this.#zero = zero;
   }
 
   /**
-   * Opens (or, when kept, reopens) the layer for `base`. A kept layer whose
-   * map is missing or does not match the export's size starts empty.
+   * Opens (or, when persistent, reopens) the layer for `base`. A persistent
+   * layer whose map is missing or does not match the export's size starts
+   * empty.
    */
   static async open(base: NbdExportHandle, options: CowOverlayOptions): Promise<CowOverlay> {
     const blocks = Math.ceil(base.size / COW_BLOCK_BYTES);
-    let data = new BlockBitmap(blocks);
-    let zero = new BlockBitmap(blocks);
-    let reuse = false;
-    if (options.keep) {
-      const saved = await readFile(`${options.path}.map`).catch(() => null);
-      const bytes = data.bits.length;
-      if (
-        saved &&
-        saved.length === MAP_HEADER_BYTES + 2 * bytes &&
-        saved.subarray(0, 8).equals(MAP_MAGIC) &&
-        saved.readUInt32BE(8) === COW_BLOCK_BYTES &&
-        saved.readBigUInt64BE(12) === BigInt(base.size)
-      ) {
-        data = new BlockBitmap(
-          blocks,
-          new Uint8Array(saved.subarray(MAP_HEADER_BYTES, MAP_HEADER_BYTES + bytes)),
-        );
-        zero = new BlockBitmap(blocks, new Uint8Array(saved.subarray(MAP_HEADER_BYTES + bytes)));
-        reuse = true;
+    if (!options.persistent) {
+      const file = await open(options.path, "w+");
+      try {
+        await file.truncate(base.size);
+        // A discarded layer needs no name: unlinking now means nothing is left behind, even after a crash.
+        await unlink(options.path);
+      } catch (err) {
+        await file.close();
+        throw err;
       }
+      return new CowOverlay(
+        base,
+        file.fd,
+        () => file.close(),
+        undefined,
+        new BlockBitmap(blocks),
+        new BlockBitmap(blocks),
+      );
     }
-    const file = await open(options.path, reuse ? "r+" : "w+");
+    // The data file first: a map describes blocks of a file that exists.
+    const existing = await open(options.path, "r+").catch(() => null);
+    const file = existing ?? (await open(options.path, "w+"));
+    let opened: OpenedCowMap;
     try {
-      await file.truncate(base.size);
-      // A discarded layer needs no name: unlinking now means nothing is left behind, even after a crash.
-      if (!options.keep) await unlink(options.path);
+      opened = await CowMapFile.open(`${options.path}.map`, base.size, COW_BLOCK_BYTES, existing !== null);
     } catch (err) {
       await file.close();
       throw err;
     }
-    return new CowOverlay(base, file.fd, () => file.close(), options, data, zero);
+    try {
+      // A new map means no block of the old data file is valid: start it empty too.
+      if (!opened.reused) await file.truncate(0);
+      await file.truncate(base.size);
+    } catch (err) {
+      await opened.map.close().catch(() => {});
+      await file.close();
+      throw err;
+    }
+    return new CowOverlay(base, file.fd, () => file.close(), opened.map, opened.data, opened.zero);
   }
 
   #state(block: number): BlockState {
@@ -190,27 +203,30 @@ export class CowOverlay {
     return out;
   }
 
-  /** FLUSH: the layer's data, then its map, on disk. */
+  /** FLUSH: the layer's data, then its map, on stable storage. */
   flush(): Promise<void> {
-    return this.#serial(async () => {
-      await fdatasyncFd(this.#fd);
-      if (this.#keep) await this.#saveMap();
-    });
+    return this.#serial(() => this.#sync());
   }
 
-  /** Waits for writes, saves the map of a kept layer, closes the file. Does not release the base. */
+  /** Waits for writes, makes a persistent layer durable, closes its files. Does not release the base. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     await this.#writes.catch(() => {});
     try {
-      if (this.#keep) {
-        await fdatasyncFd(this.#fd);
-        await this.#saveMap();
-      }
+      if (this.#map) await this.#sync();
     } finally {
-      await this.#close();
+      try {
+        await this.#map?.close();
+      } finally {
+        await this.#close();
+      }
     }
+  }
+
+  async #sync(): Promise<void> {
+    await fdatasyncFd(this.#fd);
+    await this.#map?.sync();
   }
 
   #serial<T>(op: () => Promise<T>): Promise<T> {
@@ -238,9 +254,17 @@ export class CowOverlay {
       data.copy(whole, position - start, offset, offset + length);
       await writeFully(this.#fd, whole, 0, whole.length, start);
     }
-    this.#data.fill(first, last, true);
-    this.#zero.fill(first, last, false);
-    this.#dirtyMap = true;
+    // "data" is set before "zero" is cleared: a map cut between the two
+    // (data and zero both set) reads as data, the new bytes.
+    // Rewriting blocks the layer holds already changes no map byte.
+    if (!allSet(this.#data, first, last)) {
+      this.#data.fill(first, last, true);
+      await this.#map?.record("data", this.#data, first, last);
+    }
+    if (anySet(this.#zero, first, last)) {
+      this.#zero.fill(first, last, false);
+      await this.#map?.record("zero", this.#zero, first, last);
+    }
   }
 
   async #zeroRange(position: number, length: number, noHole: boolean, partialToo: boolean): Promise<void> {
@@ -264,9 +288,12 @@ export class CowOverlay {
       );
       return;
     }
-    this.#data.fill(firstWhole, endWhole - 1, false);
+    // "zero" is set before "data" is cleared: a map cut between the two
+    // reads as data, the bytes from before this request.
     this.#zero.fill(firstWhole, endWhole - 1, true);
-    this.#dirtyMap = true;
+    await this.#map?.record("zero", this.#zero, firstWhole, endWhole - 1);
+    this.#data.fill(firstWhole, endWhole - 1, false);
+    await this.#map?.record("data", this.#data, firstWhole, endWhole - 1);
   }
 
   async #writeZeroBytes(position: number, length: number): Promise<void> {
@@ -275,16 +302,14 @@ export class CowOverlay {
       await this.#write(chunk, 0, Math.min(chunk.length, position + length - p), p);
     }
   }
+}
 
-  async #saveMap(): Promise<void> {
-    if (!this.#dirtyMap) return;
-    const header = Buffer.allocUnsafe(MAP_HEADER_BYTES);
-    MAP_MAGIC.copy(header, 0);
-    header.writeUInt32BE(COW_BLOCK_BYTES, 8);
-    header.writeBigUInt64BE(BigInt(this.size), 12);
-    const tmp = `${this.#path}.map.tmp`;
-    await writeFile(tmp, Buffer.concat([header, this.#data.bits, this.#zero.bits]));
-    await rename(tmp, `${this.#path}.map`);
-    this.#dirtyMap = false;
-  }
+function allSet(bitmap: BlockBitmap, first: number, last: number): boolean {
+  for (let b = first; b <= last; b++) if (!bitmap.get(b)) return false;
+  return true;
+}
+
+function anySet(bitmap: BlockBitmap, first: number, last: number): boolean {
+  for (let b = first; b <= last; b++) if (bitmap.get(b)) return true;
+  return false;
 }

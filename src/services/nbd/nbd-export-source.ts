@@ -18,14 +18,25 @@ export interface NbdClientInfo {
   readonly port: number;
 }
 
-/** A private copy-on-write layer over a read-only export, one per client. */
+/**
+ * A private copy-on-write layer over a read-only export, one per client.
+ * With neither key the layer is the connection's own, discarded when it ends.
+ */
 export interface NbdCowSetting {
   /**
-   * Present: the layer is kept across disconnects under this key (the
-   * machine's MAC, or its IP), per export version. Absent: the layer is
-   * discarded when the connection ends.
+   * Present: the layer is kept across disconnects and restarts under this
+   * key (the machine's MAC), per export version, until the version is
+   * removed (`nbd.cow_keep`).
    */
   readonly keepKey?: string | undefined;
+  /**
+   * Present (and no keepKey): the layer belongs to this machine (its MAC)
+   * and is held while the machine runs: after its connection ends (the
+   * server restarted, crashed or lost the network) it waits for the
+   * machine's reconnect, until the machine boots again or the hold time
+   * runs out (`nbd.cow`).
+   */
+  readonly holdKey?: string | undefined;
 }
 
 export interface NbdExportInfo {

@@ -3,7 +3,8 @@
  * ran one nbd-server per image, each on its own port. Exports come from
  * an NbdExportSource; each connection holds its own open file, so a client
  * keeps the version it connected to until it reconnects. Read-only by
- * default, with an optional private copy-on-write layer per client.
+ * default, with an optional private copy-on-write layer per client, which
+ * a running machine gets back when it reconnects (cow-layers.ts).
  *
  * The listener is handed in (a `net.Server`, listening or not) or made from
  * listen options; port 0 in tests.
@@ -19,6 +20,7 @@ import { join } from "node:path";
 import {
   DEFAULT_NBD_MAX_CONNECTIONS,
   DEFAULT_NBD_MAX_CONNECTIONS_PER_CLIENT,
+  DEFAULT_NBD_COW_HOLD_SECONDS,
   DEFAULT_NBD_PORT,
 } from "../../config/config-schema.js";
 import { plainIpv4 } from "../../config/net-address.js";
@@ -47,6 +49,8 @@ export interface NbdServiceOptions {
   readonly maxConnectionsPerClient: number;
   /** Where copy-on-write layers live (`<data_dir>/nbd-cow` in production). */
   readonly cowDir: string;
+  /** How long a machine's copy-on-write layer waits for its reconnect (`services.nbd.cow_hold_seconds`), in ms. */
+  readonly cowHoldMs: number;
 }
 
 export const defaultNbdServiceOptions: NbdServiceOptions = Object.freeze({
@@ -60,6 +64,7 @@ export const defaultNbdServiceOptions: NbdServiceOptions = Object.freeze({
   maxConnections: DEFAULT_NBD_MAX_CONNECTIONS,
   maxConnectionsPerClient: DEFAULT_NBD_MAX_CONNECTIONS_PER_CLIENT,
   cowDir: join(tmpdir(), "bootfleet-nbd-cow"),
+  cowHoldMs: DEFAULT_NBD_COW_HOLD_SECONDS * 1000,
 });
 
 export interface NbdServiceDeps {
@@ -172,7 +177,13 @@ export class NbdService {
     this.#log = deps.logger.child({ service: "nbd" });
     this.#ownsServer = deps.server === undefined;
     this.#server = deps.server ?? createServer();
-    this.#cow = new CowLayers(this.#o.cowDir);
+    this.#cow = new CowLayers({
+      dir: this.#o.cowDir,
+      holdMs: this.#o.cowHoldMs,
+      bus: deps.bus,
+      log: this.#log,
+      clock: deps.clock,
+    });
     this.#refusals = new RateLimitedLog({ logger: this.#log, what: "refused connections" });
   }
 
@@ -180,10 +191,16 @@ export class NbdService {
     return this.#o;
   }
 
-  /** Starts accepting; listens first when the server is not listening yet. Resolves the bound address. */
+  /**
+   * Starts accepting; listens first when the server is not listening yet.
+   * Resolves the bound address. Machines' copy-on-write layers a previous
+   * run left are taken up first, so a client reconnecting at once finds its
+   * writes.
+   */
   async start(): Promise<AddressInfo> {
     if (!this.#running) {
       this.#running = true;
+      await this.#cow.recover();
       this.#server.on("connection", this.#onConnection);
       this.#server.on("error", this.#onError);
       if (!this.#server.listening) {
@@ -222,9 +239,19 @@ export class NbdService {
     clearTimeout(deadline);
     // Connections release their exports after their sockets close.
     while (this.#connections.size > 0) await new Promise((resolve) => setImmediate(resolve));
+    // Held layers stay on disk for the next start.
+    await this.#cow.close();
     this.#server.off("error", this.#onError);
     this.#refusals.close();
     await closed;
+  }
+
+  /**
+   * The machine `mac` starts a new boot: its held copy-on-write layers are
+   * removed (a new boot starts from the image, not from the last one's writes).
+   */
+  machineBooted(mac: string): void {
+    this.#cow.machineBooted(mac);
   }
 
   stats(): NbdServiceStats {
