@@ -5,6 +5,7 @@
  * from api-errors.ts, the document is openapi.ts. Client stage reports, the
  * one write taken without the token, are in stage-report-routes.ts.
  */
+import type { ServerResponse } from "node:http";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { InspectableBootPlanner } from "../boot/fleet-boot-planner.js";
@@ -238,6 +239,15 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     return { events: rows.map(eventView) };
   });
 
+  // An event stream never ends by itself: when the server stops, end the
+  // open ones first, or closing would wait for every admin page to close.
+  // EventSource reconnects with Last-Event-ID and misses nothing.
+  const streams = new Set<ServerResponse>();
+  app.addHook("preClose", (done) => {
+    for (const res of streams) res.end();
+    done();
+  });
+
   app.get<{ Querystring: Record<string, unknown> }>("/events/stream", async (req, reply) => {
     const q = req.query;
     const lastEventId = req.headers["last-event-id"];
@@ -249,6 +259,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     const mac = macParam(q);
     const type = strParam(q, "type");
     reply.hijack();
+    streams.add(reply.raw);
     try {
       await streamEvents(reply.raw, {
         store,
@@ -267,6 +278,8 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
         reply.raw.writeHead(e.status, { "Content-Type": "application/json; charset=utf-8" });
         reply.raw.end(JSON.stringify(e.toJSON()));
       } else reply.raw.end();
+    } finally {
+      streams.delete(reply.raw);
     }
   });
 }

@@ -3,10 +3,17 @@
  */
 import type { Command, Option } from "commander";
 import { createLogger } from "../logging/create-logger.js";
-import { FleetServer, openStore } from "../server/fleet-server.js";
+import { FleetServer, openStore, STOP_GRACE_MS } from "../server/fleet-server.js";
 import type { EventRow } from "../store/store.js";
 import { configPath, loadFleetConfig } from "./config-option.js";
 import { refuseForeignConfig } from "./local-network-report.js";
+
+/**
+ * How long `serve` may take to stop: the services' grace for transfers
+ * (STOP_GRACE_MS) plus writing what is queued, inside the 30 s a service
+ * manager waits before it kills (packaging/bootfleet.service).
+ */
+const STOP_DEADLINE_MS = STOP_GRACE_MS + 15_000;
 
 export function registerRuntimeCommands(program: Command, configOption: () => Option): void {
   program
@@ -26,11 +33,29 @@ export function registerRuntimeCommands(program: Command, configOption: () => Op
       );
       for (const s of server.services) logger.info({ where: s.where }, `${s.name} listening`);
       let stopping = false;
+      // SIGTERM (systemctl stop/restart) or SIGINT (Ctrl-C): stop cleanly and
+      // exit 0, so a restart loses no lease and no event. A second signal,
+      // or a stop that hangs, ends the process at once; nothing
+      // acknowledged is lost to that either (leases and copy-on-write
+      // writes are on disk before they are answered).
       const stop = async (signal: string) => {
-        if (stopping) return;
+        if (stopping) {
+          logger.warn({ signal }, "stopping now, without waiting for transfers under way");
+          process.exit(1);
+        }
         stopping = true;
         logger.info({ signal }, "stopping");
-        await server.stop();
+        setTimeout(() => {
+          logger.error({ after_ms: STOP_DEADLINE_MS }, "stopping took too long; exiting");
+          process.exit(1);
+        }, STOP_DEADLINE_MS).unref();
+        try {
+          await server.stop();
+        } catch (e) {
+          logger.error({ err: (e as Error).message }, "stopping failed");
+          process.exit(1);
+        }
+        logger.info({}, "stopped");
         process.exit(0);
       };
       process.on("SIGINT", () => void stop("SIGINT"));

@@ -199,7 +199,15 @@ export class FleetServer {
         where: `tcp ${svc.http.bind}:${port}`,
         stop: async () => {
           wol.close();
-          await app.close();
+          // Downloads under way (a kernel, an image fetched into a client's
+          // RAM) get the grace to finish; then their connections are cut
+          // and the clients fetch again from the server started next.
+          const cut = setTimeout(() => app.server.closeAllConnections(), STOP_GRACE_MS);
+          try {
+            await app.close();
+          } finally {
+            clearTimeout(cut);
+          }
         },
       });
     }
@@ -241,8 +249,11 @@ export class FleetServer {
         name: "tftp",
         where: `udp ${socket.address().address}:${socket.address().port} root ${svc.tftp.root}, ${transferWorkersText(workers)}`,
         stop: async () => {
-          tftp.close();
+          // No new transfers; those under way get the grace to finish, then
+          // are cut (the firmware asks again, RFC 1350 section 2).
           socket.close();
+          await until(() => tftp.stats().active === 0, STOP_GRACE_MS);
+          tftp.close();
         },
       });
     }
@@ -291,7 +302,7 @@ export class FleetServer {
         where: `tcp ${addr.address}:${addr.port}`,
         stop: async () => {
           unsubscribe();
-          await nbd.stop();
+          await nbd.stop(STOP_GRACE_MS);
         },
       });
     }
@@ -340,18 +351,40 @@ export class FleetServer {
     }
   }
 
+  /**
+   * Stops every service at once (each finishes or cuts what is under way
+   * within STOP_GRACE_MS; a lease being granted is written first), then
+   * writes the events still queued, then closes the store: nothing a client
+   * was told, and no event, is lost to a restart.
+   */
   async stop(): Promise<void> {
-    for (const s of this.services.reverse()) {
-      try {
-        await s.stop();
-      } catch (e) {
-        this.#logger.warn({ service: s.name, err: (e as Error).message }, "service did not stop cleanly");
-      }
-    }
+    const services = this.services.splice(0);
+    await Promise.all(
+      services.map(async (s) => {
+        try {
+          await s.stop();
+        } catch (e) {
+          this.#logger.warn({ service: s.name, err: (e as Error).message }, "service did not stop cleanly");
+        }
+      }),
+    );
     await this.retention.close();
     await this.recorder.close();
     await this.store.close();
   }
+}
+
+/**
+ * How long a stopping server lets transfers under way (HTTP downloads, TFTP
+ * transfers, NBD requests) finish before it cuts them: well inside the 30 s
+ * a service manager waits (packaging/bootfleet.service, TimeoutStopSec).
+ */
+export const STOP_GRACE_MS = 5000;
+
+/** Resolves when `done()` is true, checked every 50 ms, or after `ms`. */
+async function until(done: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
 }
 
 export function openStore(config: FleetConfig): Store {

@@ -34,6 +34,8 @@ export class DhcpIntakeQueue<T> {
   #discovers: T[] = [];
   #inFlight = 0;
   #scheduled = false;
+  #closed = false;
+  #idle: (() => void)[] = [];
 
   constructor(options: IntakeOptions<T>) {
     this.#o = options;
@@ -44,6 +46,7 @@ export class DhcpIntakeQueue<T> {
   }
 
   push(item: T, discover: boolean): void {
+    if (this.#closed) return;
     if (discover) {
       if (this.#discovers.length >= this.#o.maxDiscovers) {
         this.#discovers.shift();
@@ -56,8 +59,21 @@ export class DhcpIntakeQueue<T> {
     this.#schedule();
   }
 
+  /**
+   * Takes nothing more, drops what waits (its clients retransmit, RFC 2131
+   * §4.1) and resolves when the exchanges under way have finished: their
+   * leases are in the store before the service says it has stopped.
+   */
+  close(): Promise<void> {
+    this.#closed = true;
+    this.#urgent = [];
+    this.#discovers = [];
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
   #schedule(): void {
-    if (this.#scheduled) return;
+    if (this.#scheduled || this.#closed) return;
     this.#scheduled = true;
     setImmediate(() => {
       this.#scheduled = false;
@@ -91,6 +107,7 @@ export class DhcpIntakeQueue<T> {
         .finally(() => {
           this.#inFlight--;
           if (this.waiting > 0) this.#schedule();
+          if (this.#inFlight === 0) for (const resolve of this.#idle.splice(0)) resolve();
         });
     }
   }

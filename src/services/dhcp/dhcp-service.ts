@@ -153,6 +153,7 @@ export class DhcpService {
     );
   }
 
+  /** Closes the sockets, then waits for the packets being handled (their lease writes) to finish. */
   async stop(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
@@ -160,6 +161,7 @@ export class DhcpService {
     this.#main = null;
     this.#proxy = null;
     this.#byAddress.clear();
+    await this.#intake.close();
   }
 
   #attach(socket: DhcpUdpSocket, listener: DhcpListener, localAddress?: string): void {
