@@ -100,6 +100,7 @@ export function effectiveConfigView(m: ResolvedMachine, options: ConfigViewOptio
     files: Object.fromEntries(Object.entries(m.files).map(([path, v]) => [path, fileView(v, options)])),
     dhcp,
     nbd: { cow: valued(m.nbd.cow), cow_keep: valued(m.nbd.cow_keep) },
+    root: valued(m.root),
     ...(hidden ? { redacted: REDACTED_HINT } : {}),
   };
 }
@@ -124,6 +125,7 @@ export function bootView(result: PlanResult): Record<string, unknown> {
       kernel: e.kernel.url,
       initrds: e.initrds.map((f) => f.url),
       cmdline: e.args.join(" "),
+      root: e.root,
     })),
     menu: p.menu,
     warnings: p.warnings,

@@ -40,6 +40,12 @@ export interface BootEntry {
   readonly initrds: readonly BootFile[];
   /** Kernel arguments, without the loader's own (`initrd=`, `BOOTIF=`). */
   readonly args: readonly string[];
+  /**
+   * Where the client's root lives: over NBD from this server (`nbd`, with a
+   * private copy-on-write layer: `nbd-cow`), or fetched into RAM at boot
+   * (`ram`: the client needs no server once it is up).
+   */
+  readonly root: "nbd" | "nbd-cow" | "ram";
 }
 
 export interface MenuPlan {

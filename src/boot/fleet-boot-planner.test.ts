@@ -254,6 +254,47 @@ test("planner: a layer archive holds a machine's secrets only for an address pro
   );
 });
 
+test("planner: root: ram puts the image's squashfs URL, sha256 and size on the command line instead of NBD; without a manifest digest it stays on NBD, with a warning", () => {
+  const digest = { bytes: 123_456_789, sha256: "ab".repeat(32) };
+  const withDigest = fakeImages();
+  for (const list of withDigest.versions.values())
+    for (const [i, image] of list.entries()) list[i] = { ...image, root: digest };
+  const plan = (images: ReturnType<typeof fakeImages>, cow: boolean) => {
+    const r = goldenResolver().add("52:54:00:00:00:44", (f) =>
+      resolved(f, {
+        root: v<"nbd" | "ram">("ram", "group", "kiosk"),
+        nbd: { cow: v(cow, "group", "kiosk"), cow_keep: v(false, "builtin", "builtin") },
+      }),
+    );
+    const p = planner({ resolver: r, images }).plan({ mac: "52:54:00:00:00:44" });
+    return { entry: p!.entries[0]!, warnings: p!.warnings };
+  };
+
+  const ram = plan(withDigest, false);
+  assert.equal(ram.entry.root, "ram");
+  assert.deepEqual(
+    ram.entry.args.filter((a) => /^bootfleet\.(root|nbd|cow)/.test(a)),
+    [
+      "bootfleet.root=ram",
+      "bootfleet.root_url=http://198.18.50.1:8080/images/debian/2024.06.01/root.squashfs",
+      `bootfleet.root_sha256=${"ab".repeat(32)}`,
+      "bootfleet.root_bytes=123456789",
+    ],
+  );
+  assert.deepEqual(ram.warnings, []);
+  assert.match(plan(withDigest, true).warnings.join("\n"), /nbd\.cow does nothing with root: ram/);
+
+  const nbd = plan(fakeImages(), true);
+  assert.equal(nbd.entry.root, "nbd-cow");
+  assert.ok(nbd.entry.args.includes("bootfleet.nbd=198.18.50.1:10809/debian@2024.06.01"));
+  assert.ok(nbd.entry.args.includes("bootfleet.cow=1"));
+  assert.ok(!nbd.entry.args.some((a) => a.startsWith("bootfleet.root")));
+  assert.match(
+    nbd.warnings.join("\n"),
+    /root: ram, but debian@2024\.06\.01 has no manifest .*: served over NBD/,
+  );
+});
+
 test("planner: a layer's servers reach the client as bootfleet.servers, this server first unless placed", () => {
   const args = (servers: readonly string[] | undefined) => {
     const r = goldenResolver().add("52:54:00:00:00:44", (f) =>

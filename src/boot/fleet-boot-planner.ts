@@ -256,19 +256,29 @@ export class FleetBootPlanner implements InspectableBootPlanner {
     const file = (name: string, url: string, tftpPath: string): BootFile => ({ name, url, tftpPath });
     const layersUrl = `${base}/boot/${machine.mac}/layers.cpio`;
 
-    const args: string[] = [
-      `bootfleet.server=${server}`,
-      `bootfleet.nbd=${server}:${services.nbd.port}/${image.name}@${image.version}`,
-      `bootfleet.http=${base}`,
-      `bootfleet.mac=${machine.mac}`,
-    ];
+    const root = this.#root(machine, image, warnings);
+    const args: string[] = [`bootfleet.server=${server}`];
+    if (root === "ram") {
+      // The hook fetches the image's squashfs into a tmpfs and checks it
+      // against the manifest before mounting it: after that the client
+      // reads nothing from any server.
+      args.push(
+        "bootfleet.root=ram",
+        `bootfleet.root_url=${base}/${imagePath}/root.squashfs`,
+        `bootfleet.root_sha256=${image.root!.sha256}`,
+        `bootfleet.root_bytes=${image.root!.bytes}`,
+      );
+    } else {
+      args.push(`bootfleet.nbd=${server}:${services.nbd.port}/${image.name}@${image.version}`);
+    }
+    args.push(`bootfleet.http=${base}`, `bootfleet.mac=${machine.mac}`);
     if (machine.hostname) {
       if (isSafeHostname(machine.hostname)) args.push(`bootfleet.hostname=${machine.hostname}`);
       else
         warnings.push(`hostname ${JSON.stringify(machine.hostname)} is not a valid host name; not passed on`);
     }
     args.push(`bootfleet.layers=${layersUrl}`);
-    if (machine.nbd.cow.value) args.push("bootfleet.cow=1");
+    if (root === "nbd-cow") args.push("bootfleet.cow=1");
     // The layer's servers hold the same image version: the hook tries them in
     // turn for the NBD root (also on every reconnect) and its HTTP fetches.
     // This server comes first unless the list places it.
@@ -307,6 +317,7 @@ export class FleetBootPlanner implements InspectableBootPlanner {
         file("layers.cpio", layersUrl, `boot/${macWithHyphens(machine.mac)}/layers.cpio`),
       ],
       args,
+      root,
     };
     // initrd=... and BOOTIF=01-... (about 70 bytes) are added by the loader or the renderer.
     const length = args.join(" ").length + 80;
@@ -314,6 +325,23 @@ export class FleetBootPlanner implements InspectableBootPlanner {
       warnings.push(`kernel command line for ${image.name} is about ${length} bytes; x86 kernels keep 2048`);
     }
     return entry;
+  }
+
+  /** How this machine gets `image`'s root; a RAM root the image cannot give falls back to NBD, with a warning. */
+  #root(machine: ResolvedMachine, image: BootImage, warnings: string[]): BootEntry["root"] {
+    const nbd = machine.nbd.cow.value ? "nbd-cow" : "nbd";
+    if (machine.root.value !== "ram") return nbd;
+    if (!image.root) {
+      warnings.push(
+        `root: ram, but ${image.name}@${image.version} has no manifest with its squashfs's sha256 to check a download against: served over NBD`,
+      );
+      return nbd;
+    }
+    if (machine.nbd.cow.value)
+      warnings.push(
+        "nbd.cow does nothing with root: ram (the root is in the client's RAM, not on this server)",
+      );
+    return "ram";
   }
 
   #chain(facts: MachineFacts, machine: ResolvedMachine, arch: ClientArch, warnings: string[]): ChainStep {

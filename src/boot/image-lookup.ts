@@ -16,6 +16,11 @@ export interface BootImage {
   readonly initrd: string;
   /** Absolute path of the read-only root (root.squashfs), served over NBD. */
   readonly squashfs: string;
+  /**
+   * root.squashfs's size and sha256 from the version's manifest, when it
+   * has one: a client that fetches its root into RAM checks them.
+   */
+  readonly root?: { readonly bytes: number; readonly sha256: string } | undefined;
 }
 
 export interface ImageLookup {

@@ -21,6 +21,7 @@ const LOCATED_KEYS = [
   "kernel_args",
   "console",
   "menu",
+  "root",
   "servers",
   "routers",
   "dns",
@@ -71,6 +72,7 @@ export function checkLayer(ctx: LayerContext, raw: RawLayer | Partial<RawLayer>,
     files: Object.keys(files).length ? files : undefined,
     dhcp,
     nbd: raw.nbd,
+    root: raw.root,
     servers: raw.servers ? checkAddressList(ctx, [...path, "servers"], raw.servers) : undefined,
   }) as LayerSpec;
 }

@@ -98,6 +98,8 @@ const menu = z.strictObject({
 });
 
 const nbdLayer = z.strictObject({ cow: z.boolean().optional(), cow_keep: z.boolean().optional() });
+/** Where a client's root lives: served over NBD (the default), or fetched into RAM at boot. */
+const rootMode = z.enum(["nbd", "ram"]);
 
 /** What defaults, networks, groups, hosts and addresses may all set. */
 export const layerShape = {
@@ -111,6 +113,7 @@ export const layerShape = {
   files: z.record(z.string(), fileEntry).optional(),
   dhcp: dhcpOptions.optional(),
   nbd: nbdLayer.optional(),
+  root: rootMode.optional(),
   servers: stringList.optional(),
 };
 
@@ -149,6 +152,7 @@ const image = z.strictObject({
   kernel_args: z.string().optional(),
   description: z.string().optional(),
   nbd: nbdLayer.optional(),
+  root: rootMode.optional(),
 });
 
 const enabled = { enabled: z.boolean().default(true) };

@@ -60,6 +60,7 @@ export function explainMachine(m: ResolvedMachine, cwd = process.cwd()): Explana
   add("console", m.console);
   add("menu", m.menu, (x) => JSON.stringify(x));
   for (const [i, k] of m.kernel_args.entries()) add(`kernel_args[${i}]`, k);
+  add("root", m.root);
   add("nbd.cow", m.nbd.cow);
   add("nbd.cow_keep", m.nbd.cow_keep);
   add("servers", m.servers, (x) => (x as readonly string[]).join(", "));

@@ -42,6 +42,9 @@ export interface LayerFile {
 }
 
 /** What any layer (defaults, network, group, host, address) may set. */
+/** Where a client's root lives: over NBD from the server, or fetched into its RAM at boot. */
+export type RootMode = "nbd" | "ram";
+
 export interface LayerSpec {
   readonly image?: string | undefined;
   readonly boot_unknown?: boolean | undefined;
@@ -69,6 +72,12 @@ export interface LayerSpec {
   readonly dhcp?: DhcpLayerOptions | undefined;
   /** NBD: private copy-on-write layer per client. */
   readonly nbd?: { readonly cow?: boolean; readonly cow_keep?: boolean } | undefined;
+  /**
+   * Where the client's root lives: `nbd` (served by this server while the
+   * client runs) or `ram` (the image fetched into RAM at boot, checked
+   * against its manifest: the client needs no server once it is up).
+   */
+  readonly root?: RootMode | undefined;
   /**
    * Every server holding the machine's image version, in the order the
    * client tries them for its NBD root and the hook's HTTP fetches
@@ -138,6 +147,8 @@ export interface ImageSpec {
   readonly kernel_args?: string | undefined;
   readonly description?: string | undefined;
   readonly nbd?: { readonly cow?: boolean; readonly cow_keep?: boolean } | undefined;
+  /** The image's default for `root:`, under every layer's. */
+  readonly root?: RootMode | undefined;
   readonly at: SourceLocation;
 }
 
@@ -293,6 +304,7 @@ export interface ResolvedMachine {
     readonly [K in keyof DhcpLayerOptions]?: Valued<NonNullable<DhcpLayerOptions[K]>>;
   };
   readonly nbd: { readonly cow: Valued<boolean>; readonly cow_keep: Valued<boolean> };
+  readonly root: Valued<RootMode>;
   /** The most specific layer's `servers:` list, when any layer has one. */
   readonly servers?: Valued<readonly string[]> | undefined;
 }

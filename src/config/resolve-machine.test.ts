@@ -317,3 +317,54 @@ describe("diskless-scripts layering from a layers/ tree", () => {
     assert.equal(all.files["/etc/base-only"]?.origin.layer, "defaults");
   });
 });
+
+describe("root: nbd or ram", () => {
+  const yaml = `
+server: { address: 198.18.0.1 }
+images: { debian: {}, kiosk: { root: ram } }
+defaults: { image: debian, boot_unknown: true }
+groups:
+  kiosks:
+    match: { hostname: "kiosk-*" }
+    image: kiosk
+  lab:
+    match: { hostname: "lab-*" }
+    root: ram
+hosts:
+  kiosk-1: { mac: "52:54:00:00:16:01" }
+  kiosk-2: { mac: "52:54:00:00:16:02", root: nbd }
+  lab-1: { mac: "52:54:00:00:16:03" }
+`;
+  const rr = new FleetResolver(loadConfigFromString(yaml, "/fleet/bootfleet.yaml"));
+  const root = (mac: string) => rr.resolve({ mac }).root;
+
+  it("is nbd by default, an image's default under every layer, a layer's value above it; explain names where", () => {
+    assert.deepEqual(
+      [
+        root("02:00:00:00:00:99"),
+        root("52:54:00:00:16:01"),
+        root("52:54:00:00:16:02"),
+        root("52:54:00:00:16:03"),
+      ].map((v) => [v.value, v.origin.layer]),
+      [
+        ["nbd", "builtin"],
+        ["ram", "defaults"],
+        ["nbd", "host"],
+        ["ram", "group"],
+      ],
+    );
+    const text = formatExplanation(explainMachine(rr.resolve({ mac: "52:54:00:00:16:03" }), "/fleet"));
+    assert.match(text, /^root\s+ram\s+group lab\s+bootfleet\.yaml:\d+:\d+$/m);
+  });
+
+  it("anything but nbd or ram is a located error", () => {
+    assert.throws(
+      () =>
+        loadConfigFromString(
+          "server: { address: 198.18.0.1 }\ndefaults:\n  root: disk\n",
+          "/fleet/bootfleet.yaml",
+        ),
+      /bootfleet\.yaml:3:\d+.*root/,
+    );
+  });
+});

@@ -31,6 +31,7 @@ import type {
   Origin,
   ResolvedMachine,
   Resolver,
+  RootMode,
   SourceLocation,
   Valued,
 } from "./model.js";
@@ -152,6 +153,7 @@ export class FleetResolver implements Resolver {
     let menu: ResolvedMachine["menu"];
     let cow: Valued<boolean> = { value: false, origin: BUILTIN };
     let cowKeep: Valued<boolean> = { value: false, origin: BUILTIN };
+    let root: Valued<RootMode> = { value: "nbd", origin: BUILTIN };
     const kernelArgs: Valued<string>[] = [];
     const settings: Record<string, Valued<string>> = {};
     // Per "settings.KEY" and "files.PATH": the last `secret:` a layer wrote, and what is secret so far.
@@ -186,6 +188,7 @@ export class FleetResolver implements Resolver {
         kernelArgs.push({ value: spec.kernel_args, origin: k("kernel_args") });
       if (spec.nbd?.cow !== undefined) cow = { value: spec.nbd.cow, origin: k("nbd.cow") };
       if (spec.nbd?.cow_keep !== undefined) cowKeep = { value: spec.nbd.cow_keep, origin: k("nbd.cow_keep") };
+      if (spec.root !== undefined) root = { value: spec.root, origin: k("root") };
       for (const [key, v] of Object.entries(spec.settings ?? {})) {
         const secret = secretOf(`settings.${key}`, spec.secret_settings?.[key], secretByName(key));
         settings[key] = { value: v, origin: k(`settings.${key}`), ...(secret ? { secret } : {}) };
@@ -210,6 +213,9 @@ export class FleetResolver implements Resolver {
     const imageSpec = image ? this.#config.images[image.value] : undefined;
     if (imageSpec?.nbd?.cow !== undefined && cow.origin.layer === "builtin")
       cow = { value: imageSpec.nbd.cow, origin: origin("defaults", `image ${imageSpec.name}`, imageSpec.at) };
+    // An image small enough for RAM (a kiosk's) can say so once, for every machine booting it.
+    if (imageSpec?.root !== undefined && root.origin.layer === "builtin")
+      root = { value: imageSpec.root, origin: origin("defaults", `image ${imageSpec.name}`, imageSpec.at) };
 
     return {
       ...who,
@@ -224,6 +230,7 @@ export class FleetResolver implements Resolver {
       files,
       dhcp: dhcp as ResolvedMachine["dhcp"],
       nbd: { cow, cow_keep: cowKeep },
+      root,
       servers,
     };
   }

@@ -55,6 +55,6 @@ function unionHint(path: KeyPath): string | undefined {
   if (top === "groups" || top === "hosts" || top === "addresses")
     return "each entry is a mapping of keys (image, settings, files, ...)";
   if (top === "images")
-    return "an image is a mapping (version, kernel_args, description, nbd) or empty; `keep` is a number";
+    return "an image is a mapping (version, kernel_args, description, nbd, root) or empty; `keep` is a number";
   return "a single value or a list of values";
 }

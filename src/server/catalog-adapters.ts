@@ -2,9 +2,10 @@
  * Glue between the image catalog (src/images/) and what the planner, the
  * HTTP API and the NBD service ask of images. The planner's lookup is
  * synchronous (a DHCP answer must not wait on the disk's promise queue):
- * it reads the `current` symlink with readlinkSync, a single syscall.
+ * it reads the `current` symlink with readlinkSync, a single syscall, and a
+ * version's manifest once.
  */
-import { existsSync, readlinkSync } from "node:fs";
+import { existsSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { ImageVersionMissing, type ImageAdmin, type ImageInfo } from "../api/image-admin.js";
 import type { BootImage, ImageLookup } from "../boot/image-lookup.js";
@@ -12,13 +13,34 @@ import type { FleetConfig } from "../config/model.js";
 import { CURRENT_LINK, type ImageCatalog } from "../images/image-catalog.js";
 import { ImageError } from "../images/image-error.js";
 
+/** Versions whose manifest is kept in memory; more are read again. */
+const MAX_CACHED_MANIFESTS = 1000;
+
 export function catalogImageLookup(catalog: ImageCatalog): ImageLookup {
+  // A version's manifest never changes once the version exists: read once.
+  const roots = new Map<string, BootImage["root"]>();
+  const rootOf = (name: string, version: string, manifest: string): BootImage["root"] => {
+    const key = `${name}@${version}`;
+    if (roots.has(key)) return roots.get(key);
+    let root: BootImage["root"];
+    try {
+      const m = JSON.parse(readFileSync(manifest, "utf8")) as { size?: unknown; sha256?: unknown };
+      if (typeof m.size === "number" && typeof m.sha256 === "string" && /^[0-9a-f]{64}$/.test(m.sha256))
+        root = { bytes: m.size, sha256: m.sha256 };
+    } catch {
+      // No manifest (an image store from before manifests): no RAM root for it.
+    }
+    if (roots.size >= MAX_CACHED_MANIFESTS) roots.clear();
+    roots.set(key, root);
+    return root;
+  };
   return {
     get(name: string, version: string): BootImage | null {
       try {
         const p = catalog.versionPaths(name, version);
         if (!existsSync(p.kernel) || !existsSync(p.rootfs)) return null;
-        return { name, version, kernel: p.kernel, initrd: p.initrd, squashfs: p.rootfs };
+        const root = rootOf(name, version, p.manifest);
+        return { name, version, kernel: p.kernel, initrd: p.initrd, squashfs: p.rootfs, root };
       } catch {
         return null;
       }

@@ -33,6 +33,7 @@ export function configRows(config) {
     "console",
     "menu",
     "kernel_args",
+    "root",
     "nbd",
     "dhcp",
     "settings",

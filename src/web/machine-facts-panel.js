@@ -7,6 +7,13 @@ import { element } from "./element.js";
 import { formatAgo, formatTime } from "./format-units.js";
 import { stateBadge } from "./state-badge.js";
 
+/** Where the machine's root lives (the boot plan's `root`). */
+const ROOTS = {
+  nbd: "NBD from this server",
+  "nbd-cow": "NBD from this server, with its own copy-on-write layer",
+  ram: "in its RAM, fetched at boot: runs without the server",
+};
+
 export class MachineFactsPanel {
   #facts = element("dl", { class: "facts" });
   #node;
@@ -44,6 +51,7 @@ export class MachineFactsPanel {
           ? `${boot.loader ?? ""} · ${boot.boot_file ?? ""} (${boot.arch ?? "?"})`
           : `not answered${boot.reason ? `: ${boot.reason}` : ""}`,
       ],
+      ["Root", ROOTS[boot.entries?.[0]?.root] ?? "—"],
     ];
     this.#facts.replaceChildren(...pairs.flatMap(([k, v]) => [element("dt", {}, k), element("dd", {}, v)]));
   }
