@@ -5,6 +5,10 @@
  *
  *   bootfleet.server=IP              the server
  *   bootfleet.nbd=IP:PORT/EXPORT     root image over NBD, EXPORT = <image>@<version>
+ *   bootfleet.root=ram               instead of nbd= (config root: ram), with
+ *   bootfleet.root_url=URL           the image version's root.squashfs on the HTTP service,
+ *   bootfleet.root_sha256=HEX        its sha256 and
+ *   bootfleet.root_bytes=N           its size from the manifest: fetched into RAM and checked
  *   bootfleet.http=URL               base URL of the HTTP service
  *   bootfleet.mac=MAC                the booting interface
  *   bootfleet.hostname=NAME          when the config or DHCP gives one

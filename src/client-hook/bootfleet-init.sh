@@ -6,8 +6,8 @@
 # bootfleet-nbd (static, src/client-hook/bootfleet-nbd.c) and/or the image's
 # nbd-client with its libraries under /bootfleet/lib, and the kernel modules
 # it needs under /bootfleet/modules. It runs under busybox sh, brings
-# the network up, mounts the image read-only over NBD with a writable overlay
-# on top, lays the machine's own files over it, reports every stage to the
+# the network up, mounts the image read-only over NBD (or from a copy it
+# fetched into RAM) with a writable overlay on top, lays the machine's own files over it, reports every stage to the
 # bootfleet server, and switch_roots to the image's init. On any failure it
 # says why on the console, reports stage "failed", and opens a rescue shell
 # instead of letting the kernel panic.
@@ -28,6 +28,16 @@
 #   bootfleet.nbd=IP:PORT/EXPORT  the root image over NBD. EXPORT is <image>@<version>
 #                                 (e.g. debian@20261124-153000) or <image> for its current
 #                                 version. IP defaults to bootfleet.server, PORT to 10809.
+#   bootfleet.root=ram            instead of NBD (config root: ram): the image's squashfs is
+#                                 fetched over HTTP into a tmpfs, checked, and loop-mounted
+#                                 read-only under the same overlay; once up the client
+#                                 needs no server (live-boot's toram, Warewulf)
+#   bootfleet.root_url=URL        where to fetch it (/images/<name>/<version>/root.squashfs)
+#   bootfleet.root_sha256=HEX     its sha256, from the image version's manifest
+#   bootfleet.root_bytes=N        its size, from the manifest: checked against the RAM
+#                                 before the fetch
+#   bootfleet.ram_reserve_mb=MB   RAM the running system needs beside a RAM root (default
+#                                 128; a setting BOOTFLEET_RAM_RESERVE_MB puts it here)
 #   bootfleet.http=http://IP:PORT the server's HTTP service: stages are POSTed as JSON
 #                                 {"stage":...,"detail":{...}} to
 #                                 <http>/api/v1/machines/<mac>/events
@@ -88,6 +98,11 @@ BF_INIT=
 BF_TIMEOUT=30
 BF_DEBUG=
 BF_COW=
+BF_ROOT=
+BF_ROOT_URL=
+BF_ROOT_SHA256=
+BF_ROOT_BYTES=
+BF_RAM_RESERVE_MB=128
 BOOTIF_MAC=
 IP_PARAM=
 KERNEL_INIT=
@@ -205,6 +220,11 @@ parse_cmdline() {
       bootfleet.timeout=*) BF_TIMEOUT=${arg#*=} ;;
       bootfleet.debug | bootfleet.debug=*) BF_DEBUG=1 ;;
       bootfleet.cow=*) BF_COW=${arg#*=} ;;
+      bootfleet.root=*) BF_ROOT=${arg#*=} ;;
+      bootfleet.root_url=*) BF_ROOT_URL=${arg#*=} ;;
+      bootfleet.root_sha256=*) BF_ROOT_SHA256=${arg#*=} ;;
+      bootfleet.root_bytes=*) BF_ROOT_BYTES=${arg#*=} ;;
+      bootfleet.ram_reserve_mb=*) BF_RAM_RESERVE_MB=${arg#*=} ;;
       BOOTIF=*) BOOTIF_MAC=${arg#*=} ;;
       ip=*) IP_PARAM=${arg#*=} ;;
       init=*) KERNEL_INIT=${arg#*=} ;;
@@ -212,6 +232,7 @@ parse_cmdline() {
   done
   set +f
   case "$BF_TIMEOUT" in '' | *[!0-9]*) BF_TIMEOUT=30 ;; esac
+  case "$BF_RAM_RESERVE_MB" in '' | *[!0-9]*) BF_RAM_RESERVE_MB=128 ;; esac
   case "$BF_NBD_TIMEOUT" in '' | 0 | *[!0-9]*) BF_NBD_TIMEOUT=15 ;; esac
   case "$BF_NBD_DEAD_TIMEOUT" in '' | 0 | *[!0-9]*) BF_NBD_DEAD_TIMEOUT=86400 ;; esac
   # Addresses only, space-separated from here on; anything else is dropped
@@ -290,6 +311,32 @@ http_get() {
     if timeout "${3:-60}" wget -q -O "$2" "$u" 2>/dev/null; then return 0; fi
   done
   return 1
+}
+
+# mem_available [MEMINFO]: bytes the kernel can give without swapping
+# (MemAvailable, else MemFree on kernels before 3.14).
+mem_available() {
+  kb=$(sed -n 's/^MemAvailable: *\([0-9]*\) kB$/\1/p' "${1:-/proc/meminfo}")
+  [ -n "$kb" ] || kb=$(sed -n 's/^MemFree: *\([0-9]*\) kB$/\1/p' "${1:-/proc/meminfo}")
+  echo $((${kb:-0} * 1024))
+}
+
+# ram_fits BYTES AVAILABLE RESERVE_MB: a root of BYTES in a tmpfs still
+# leaves RESERVE_MB MiB of AVAILABLE for the system that runs from it.
+ram_fits() {
+  [ $(($1 + $3 * 1048576)) -le "$2" ]
+}
+
+# http://HOST:PORT/images/NAME/VERSION/root.squashfs -> NAME@VERSION (the
+# image version, named as an NBD export would be).
+image_of_url() {
+  rest=${1#*/images/}
+  [ "$rest" != "$1" ] || return 1
+  name=${rest%%/*}
+  rest=${rest#*/}
+  version=${rest%%/*}
+  [ -n "$name" ] && [ -n "$version" ] && [ "$version" != "$rest" ] || return 1
+  printf '%s@%s' "$name" "$version"
 }
 
 # ip=CLIENT:SERVER:GW:NETMASK:HOST:DEV:AUTOCONF -> IP_CLIENT IP_GW IP_PREFIX IP_HOST IP_DEV
@@ -519,10 +566,64 @@ connect_nbd_client() {
   done
 }
 
+RAM_ROOT_DIR=/bootfleet/ram
+RAM_ROOT_FILE=$RAM_ROOT_DIR/root.squashfs
+
+# A root that needs no server once the client is up (config root: ram, the
+# way live-boot's toram and Warewulf run): the image's squashfs is fetched
+# over HTTP into a tmpfs and checked against the size and sha256 of the
+# image version's manifest before anything mounts it. From then on the
+# client reads nothing from any server: a restart, upgrade or outage of the
+# server does not touch it. The RAM it takes is checked first, so a machine
+# too small for the image stops here saying so instead of running out of
+# memory later.
+fetch_root_to_ram() {
+  [ -n "$BF_ROOT_URL" ] || fail root "bootfleet.root=ram without bootfleet.root_url="
+  case "$BF_ROOT_SHA256" in
+    *[!0-9a-f]* | '') fail root "bootfleet.root_sha256=$BF_ROOT_SHA256 is not a sha256" ;;
+  esac
+  [ ${#BF_ROOT_SHA256} -eq 64 ] || fail root "bootfleet.root_sha256=$BF_ROOT_SHA256 is not a sha256"
+  case "$BF_ROOT_BYTES" in '' | *[!0-9]*) fail root "bootfleet.root_bytes=$BF_ROOT_BYTES is not a size" ;; esac
+  NBD_EXPORT=$(image_of_url "$BF_ROOT_URL") || NBD_EXPORT=$BF_ROOT_URL
+  NBD_BYTES=$BF_ROOT_BYTES
+  mib=$(((BF_ROOT_BYTES + 1048575) / 1048576))
+  avail=$(mem_available)
+  if ! ram_fits "$BF_ROOT_BYTES" "$avail" "$BF_RAM_RESERVE_MB"; then
+    fail root "image $NBD_EXPORT ($mib MiB) does not fit in this machine's RAM: $((avail / 1048576)) MiB free, and the system needs $BF_RAM_RESERVE_MB MiB beside it (bootfleet.ram_reserve_mb); give the machine more memory or boot it with root: nbd"
+  fi
+  $BB mkdir -p "$RAM_ROOT_DIR"
+  mount -t tmpfs -o "size=$((BF_ROOT_BYTES + 1048576)),mode=0700" tmpfs "$RAM_ROOT_DIR" ||
+    fail root "cannot mount a tmpfs of $mib MiB for the image"
+  msg "fetching the root into RAM: $BF_ROOT_URL ($mib MiB)"
+  # At least 1 MiB/s, and 2 minutes for the server to answer.
+  secs=$((120 + mib))
+  attempt=0
+  until http_get "$BF_ROOT_URL" "$RAM_ROOT_FILE" "$secs"; do
+    attempt=$((attempt + 1))
+    [ "$attempt" -lt 3 ] || fail root "cannot fetch $BF_ROOT_URL ($attempt attempts)"
+    msg "fetching $BF_ROOT_URL failed; again in 2 s"
+    sleep 2
+  done
+  got=$(wc -c <"$RAM_ROOT_FILE")
+  [ "$got" = "$BF_ROOT_BYTES" ] ||
+    fail root "$BF_ROOT_URL is $got bytes, its manifest says $BF_ROOT_BYTES: not this image version"
+  sum=$(sha256sum "$RAM_ROOT_FILE" | cut -d' ' -f1)
+  [ "$sum" = "$BF_ROOT_SHA256" ] ||
+    fail root "$BF_ROOT_URL has sha256 $sum, its manifest says $BF_ROOT_SHA256: not this image version, or damaged"
+  ROOT_SERVER=${BF_ROOT_URL#http://}
+  ROOT_SERVER=${ROOT_SERVER%%/*}
+  msg "root in RAM: $NBD_EXPORT, $mib MiB, sha256 checked"
+}
+
 mount_root() {
   $BB mkdir -p /bootfleet/ro /bootfleet/rw
-  mount -t squashfs -o ro /dev/nbd0 /bootfleet/ro ||
-    fail mount "cannot mount /dev/nbd0 (export $NBD_EXPORT) as squashfs: $(dmesg | tail -n 3)"
+  if [ "$BF_ROOT" = ram ]; then
+    mount -t squashfs -o ro,loop "$RAM_ROOT_FILE" /bootfleet/ro ||
+      fail mount "cannot mount $RAM_ROOT_FILE (image $NBD_EXPORT) as squashfs: $(dmesg | tail -n 3)"
+  else
+    mount -t squashfs -o ro /dev/nbd0 /bootfleet/ro ||
+      fail mount "cannot mount /dev/nbd0 (export $NBD_EXPORT) as squashfs: $(dmesg | tail -n 3)"
+  fi
   UPPER=tmpfs
   if [ -n "$BF_SCRATCH" ]; then
     dev=
@@ -631,6 +732,7 @@ configure_root() {
     echo "BOOTFLEET_HTTP=$(shquote "$BF_HTTP")"
     echo "BOOTFLEET_MAC=$(shquote "$BF_MAC")"
     echo "BOOTFLEET_EXPORT=$(shquote "$NBD_EXPORT")"
+    echo "BOOTFLEET_ROOT=$(shquote "${BF_ROOT:-nbd}")"
     echo "BOOTFLEET_IFACE=$(shquote "$IFACE")"
     echo "BOOTFLEET_ADDRESS=$(shquote "$ADDR")"
     echo "BOOTFLEET_UPPER=$(shquote "$UPPER")"
@@ -665,9 +767,13 @@ main() {
   load_modules
   setup_network
   report initrd "$(jobj ip "$ADDR" iface "$IFACE" kernel "$(uname -r)" image "${BOOTFLEET_IMAGE:-}" hook_version "${BOOTFLEET_HOOK_VERSION:-}")"
-  connect_nbd
+  if [ "$BF_ROOT" = ram ]; then
+    fetch_root_to_ram
+  else
+    connect_nbd
+  fi
   mount_root
-  report root-mounted "$(jobj export "$NBD_EXPORT" server "$NBD_HOST:$NBD_PORT" bytes "$NBD_BYTES" upper "$UPPER")"
+  report root-mounted "$(jobj export "$NBD_EXPORT" server "${ROOT_SERVER:-$NBD_HOST:$NBD_PORT}" bytes "$NBD_BYTES" upper "$UPPER" root "${BF_ROOT:-nbd}")"
   set_hostname
   apply_layers
   configure_root

@@ -136,4 +136,38 @@ eval "got=$v"
 printf '%s\\n' "$got"`);
     assert.equal(out, "x'; touch /tmp/pwned; echo $(id)\n");
   });
+
+  it("reads a RAM root's parameters; the reserve defaults to 128 MiB and must be a number", () => {
+    const out =
+      sh(`parse_cmdline 'bootfleet.root=ram bootfleet.root_url=http://198.18.0.1:8080/images/kiosk/20261124-153000/root.squashfs bootfleet.root_sha256=${"ab".repeat(32)} bootfleet.root_bytes=52428800 bootfleet.ram_reserve_mb=x'
+printf '%s\\n' "$BF_ROOT" "$BF_ROOT_URL" "$BF_ROOT_SHA256" "$BF_ROOT_BYTES" "$BF_RAM_RESERVE_MB"`);
+    assert.deepEqual(out.split("\n").slice(0, -1), [
+      "ram",
+      "http://198.18.0.1:8080/images/kiosk/20261124-153000/root.squashfs",
+      "ab".repeat(32),
+      "52428800",
+      "128",
+    ]);
+  });
+
+  it("checks a RAM root against the memory the kernel can give, keeping the reserve for the system", () => {
+    const out = sh(`dir=$(mktemp -d)
+printf 'MemTotal:        1000000 kB\\nMemFree:          300000 kB\\nMemAvailable:     600000 kB\\n' >"$dir/a"
+printf 'MemTotal:        1000000 kB\\nMemFree:          300000 kB\\n' >"$dir/b"
+mem_available "$dir/a"; mem_available "$dir/b"
+rm -r "$dir"
+avail=$((600000 * 1024))
+ram_fits $((400 * 1048576)) $avail 128 && echo fits || echo no
+ram_fits $((500 * 1048576)) $avail 128 && echo fits || echo no
+ram_fits $((500 * 1048576)) $avail 0 && echo fits || echo no`);
+    assert.equal(out, `${600000 * 1024}\n${300000 * 1024}\nfits\nno\nfits\n`);
+  });
+
+  it("names the image version of a root URL as an NBD export would", () => {
+    const out =
+      sh(`for u in http://198.18.0.1:8080/images/kiosk/20261124-153000/root.squashfs http://h/images/kiosk http://h/boot/x; do
+  image_of_url "$u" && echo || echo bad
+done`);
+    assert.equal(out, "kiosk@20261124-153000\nbad\nbad\n");
+  });
 });

@@ -40,7 +40,11 @@ import { type ResolvedProgram, resolveProgram } from "./shared-library-resolver.
 
 /** Without these the client cannot mount its root: a kernel lacking them is refused at build. */
 export const REQUIRED_MODULES: readonly string[] = ["nbd", "squashfs", "overlay"];
-/** NIC drivers (QEMU's virtio and e1000, common Intel) and what a scratch disk needs. */
+/**
+ * NIC drivers (QEMU's virtio and e1000, common Intel), what a scratch disk
+ * needs, and loop for a root fetched into RAM (`root: ram` mounts the
+ * squashfs file).
+ */
 export const OPTIONAL_MODULES: readonly string[] = [
   "virtio_pci",
   "virtio_net",
@@ -54,6 +58,7 @@ export const OPTIONAL_MODULES: readonly string[] = [
   "ata_piix",
   "nvme",
   "ext4",
+  "loop",
 ];
 
 export interface HookInitrdOptions {

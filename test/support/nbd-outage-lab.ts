@@ -31,7 +31,6 @@ import { TestNetwork } from "./test-network.js";
 export const SUBNET = "198.18.70";
 export const SERVER_1 = `${SUBNET}.1`;
 export const SERVER_2 = `${SUBNET}.2`;
-const CONTROL = `${SERVER_1}:9000`;
 const IMAGE = "outage";
 const MAC = "52:54:00:70:00:01";
 
@@ -47,12 +46,19 @@ export interface OutageLabOptions {
   readonly kernelArgs?: string | undefined;
   /** List both servers in the layer's `servers:` (default true). */
   readonly twoServers?: boolean | undefined;
+  /** More keys for the config's `defaults:` layer, as YAML lines indented by two spaces. */
+  readonly layer?: string | undefined;
+  /** The lab's /24, as its first three octets (default SUBNET): each test file its own. */
+  readonly subnet?: string | undefined;
   readonly tag: string;
 }
 
 export class OutageLab {
   readonly work: string;
   readonly net: TestNetwork;
+  readonly subnet: string;
+  readonly server1: string;
+  readonly server2: string;
   /** path in the client's root -> sha256 (hex) of the image's file. */
   readonly digests = new Map<string, string>();
   readonly sets = new Map<string, string[]>();
@@ -62,9 +68,17 @@ export class OutageLab {
   #cmd = 0;
   #serveRuns = 0;
 
-  private constructor(work: string, net: TestNetwork) {
+  private constructor(work: string, net: TestNetwork, subnet: string) {
     this.work = work;
     this.net = net;
+    this.subnet = subnet;
+    this.server1 = `${subnet}.1`;
+    this.server2 = `${subnet}.2`;
+  }
+
+  /** The control channel: busybox httpd on the first server's address, not bootfleet. */
+  get #control(): string {
+    return `${this.server1}:9000`;
   }
 
   /** Builds the image and the network; nothing runs yet. close() undoes it, also after a failure. */
@@ -92,9 +106,10 @@ export class OutageLab {
         vmlinuz: kernel.vmlinuz,
         kernelVersion: kernel.version,
       });
-      writeFileSync(join(root, "sbin/init"), guestInit(), { mode: 0o755 });
-      net = TestNetwork.create({ tag: o.tag, bridgeAddress: `${SERVER_1}/24` });
-      const lab = new OutageLab(work, net);
+      const subnet = o.subnet ?? SUBNET;
+      writeFileSync(join(root, "sbin/init"), guestInit(`${subnet}.1:9000`), { mode: 0o755 });
+      net = TestNetwork.create({ tag: o.tag, bridgeAddress: `${subnet}.1/24` });
+      const lab = new OutageLab(work, net, subnet);
       for (const set of o.sets) {
         mkdirSync(join(root, "data", set), { recursive: true });
         const files: string[] = [];
@@ -111,7 +126,7 @@ export class OutageLab {
       rmSync(root, { recursive: true, force: true });
       // The second server holds the same image version: a copy of the store.
       cpSync(join(work, "var1", "images"), join(work, "var2", "images"), { recursive: true });
-      lab.#writeConfigs(o.kernelArgs, o.twoServers ?? true);
+      lab.#writeConfigs(o.kernelArgs, o.twoServers ?? true, o.layer);
       return lab;
     } catch (e) {
       net?.close();
@@ -120,26 +135,27 @@ export class OutageLab {
     }
   }
 
-  #writeConfigs(kernelArgs: string | undefined, twoServers: boolean): void {
+  #writeConfigs(kernelArgs: string | undefined, twoServers: boolean, extra: string | undefined): void {
+    const { server1, server2, subnet } = this;
     const layer = `defaults:
   image: ${IMAGE}
   console: ttyS0
-${twoServers ? `  servers: [${SERVER_1}, ${SERVER_2}]\n` : ""}${kernelArgs ? `  kernel_args: "${kernelArgs}"\n` : ""}`;
+${twoServers ? `  servers: [${server1}, ${server2}]\n` : ""}${kernelArgs ? `  kernel_args: "${kernelArgs}"\n` : ""}${extra ? `${extra.trimEnd()}\n` : ""}`;
     writeFileSync(
       join(this.work, "serve1.yaml"),
-      `server: { address: ${SERVER_1}, data_dir: ${join(this.work, "var1")} }
+      `server: { address: ${server1}, data_dir: ${join(this.work, "var1")} }
 services:
   dhcp: { mode: full, lease_time: 600 }
   http: { port: 8080 }
 networks:
-  - subnet: ${SUBNET}.0/24
-    pool: ${SUBNET}.100-${SUBNET}.149
-    routers: [${SERVER_1}]
+  - subnet: ${subnet}.0/24
+    pool: ${subnet}.100-${subnet}.149
+    routers: [${server1}]
 ${layer}`,
     );
     writeFileSync(
       join(this.work, "serve2.yaml"),
-      `server: { address: ${SERVER_2}, data_dir: ${join(this.work, "var2")} }
+      `server: { address: ${server2}, data_dir: ${join(this.work, "var2")} }
 services:
   dhcp: { mode: "off" }
   tftp: { enabled: false }
@@ -152,7 +168,7 @@ ${layer}`,
   async startServer1(): Promise<void> {
     this.#serve1 = await startServeInNetwork(
       this.net,
-      SERVER_1,
+      this.server1,
       join(this.work, "serve1.yaml"),
       join(this.work, `serve1-${this.#serveRuns++}.log`),
     );
@@ -160,10 +176,10 @@ ${layer}`,
 
   /** The second server, in its own namespace on the same bridge. */
   async startServer2(): Promise<void> {
-    this.#host2 ??= this.net.addHost("s2", `${SERVER_2}/24`);
+    this.#host2 ??= this.net.addHost("s2", `${this.server2}/24`);
     await startServeInNetwork(
       this.net,
-      SERVER_2,
+      this.server2,
       join(this.work, "serve2.yaml"),
       join(this.work, "serve2.log"),
       {
@@ -188,7 +204,11 @@ ${layer}`,
   async boot(timeoutMs = 8 * 60_000): Promise<string> {
     const control = join(this.work, "control");
     mkdirSync(control, { recursive: true });
-    this.net.spawn("busybox", ["httpd", "-f", "-p", CONTROL, "-h", control], join(this.work, "httpd.log"));
+    this.net.spawn(
+      "busybox",
+      ["httpd", "-f", "-p", this.#control, "-h", control],
+      join(this.work, "httpd.log"),
+    );
     this.#vm = QemuMachine.start({
       net: this.net,
       mac: MAC,
@@ -261,7 +281,7 @@ ${layer}`,
  * Every program is busybox, already mapped by this shell, so the loop keeps
  * going while the NBD root has no server (only file reads wait).
  */
-function guestInit(): string {
+function guestInit(control: string): string {
   return `#!/bin/sh
 B=/bin/busybox
 echo "IMAGE TOKEN TOKEN-OUTAGE"
@@ -274,7 +294,7 @@ echo "CTRL READY"
 n=1
 while :; do
   # (busybox 1.35's wget -T crashes: timeout(1) bounds it instead.)
-  cmd=$($B timeout 5 $B wget -q -O - "http://${CONTROL}/$n" 2>/dev/null) || { $B sleep 0.3; continue; }
+  cmd=$($B timeout 5 $B wget -q -O - "http://${control}/$n" 2>/dev/null) || { $B sleep 0.3; continue; }
   echo "CMD $n $cmd"
   case "$cmd" in
     drop) $B sync; echo 3 >/proc/sys/vm/drop_caches ;;
@@ -282,6 +302,7 @@ while :; do
     dmesg) $B dmesg | $B grep -iE 'error|nbd|squashfs|bootfleet' | $B sed 's/^/KMSG /' ;;
     nbdclient\\ *) set -- \${cmd#nbdclient }; /usr/sbin/nbd-client "$@" 2>&1 | $B sed 's/^/OUT /' ;;
     dd\\ *) set -- \${cmd#dd }; $B dd "$@" of=/dev/null 2>/tmp/dd.err; r=$?; $B sed 's/^/OUT /' /tmp/dd.err; echo "OUT rc=$r" ;;
+    sh\\ *) $B sh -c "\${cmd#sh }" >/tmp/sh.out 2>&1; r=$?; $B sed 's/^/OUT /' /tmp/sh.out; echo "OUT rc=$r" ;;
     off) $B poweroff -f ;;
   esac
   echo "CMD $n DONE"
