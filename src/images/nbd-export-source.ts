@@ -7,7 +7,10 @@
  * reading the version it connected to after `image use` switches `current`
  * or the version is replaced; and the version is marked in use in the
  * catalog (acquire on open, release when the connection ends), so
- * `image rm` and pruning refuse it while the client runs.
+ * `image rm` and pruning refuse it while the client runs. A machine's
+ * copy-on-write layer holds the file it was opened with, so the version
+ * stays in use while the layer waits for the machine's reconnect (a server
+ * restart or a lost network must not let a prune take the client's image).
  *
  * A copy-on-write layer belongs to a machine, and which machine a client is
  * comes only from its address through `machineAt` (the identity module:
