@@ -20,7 +20,7 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { peerEnv, requireNbdPeers } from "../fixtures/nbd/nbd-harness.js";
@@ -74,6 +74,13 @@ function writeImage(dataDir: string): void {
   execFileSync("ln", ["-s", VERSION, join(dataDir, "images", "debian", "current")]);
 }
 
+/** Resident memory of a process (VmRSS), in bytes. */
+function rssOf(pid: number): number {
+  const kb = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+  assert.ok(kb, `no VmRSS for ${pid}`);
+  return Number(kb) * 1024;
+}
+
 function randomMac(i: number): string {
   return [0x02, 0x80, (i >> 16) & 255, (i >> 8) & 255, i & 255, 0x01]
     .map((b) => b.toString(16).padStart(2, "0"))
@@ -86,6 +93,7 @@ describe("identity from evidence the server controls, against bootfleet serve", 
   let dataDir: string;
   let attacker: string;
   let victim: string;
+  let servePid: number;
 
   /** A command in a namespace: exit status, stdout and stderr (never throws). */
   const run = (ns: string, cmd: string, ...args: string[]) => {
@@ -140,7 +148,7 @@ describe("identity from evidence the server controls, against bootfleet serve", 
     writeImage(dataDir);
     config = lab.writeConfig(CONFIG(dataDir));
     attacker = lab.net.addHost("attacker", `${ATTACKER_IP}/24`);
-    await startServeInNetwork(lab.net, SERVER, config, join(lab.dir, "serve.log"));
+    servePid = (await startServeInNetwork(lab.net, SERVER, config, join(lab.dir, "serve.log"))).pid!;
     // The victim gets its address the way a booting machine does: DHCP from bootfleet.
     victim = lab.client("victim", VICTIM);
     const u = lab.clientScript("udhcpc-victim", "udhcpc");
@@ -266,5 +274,79 @@ describe("identity from evidence the server controls, against bootfleet serve", 
       assert.ok(own.includes(PASSWORD), `${url}: the victim gets its password`);
       assert.ok(own.includes(FILE_SECRET), `${url}: the victim gets its secret file`);
     }
+  });
+  it("a fuzz of stage reports from 50 addresses: only clean answers, bounded machines, memory back after", async (t) => {
+    const MiB = 1024 * 1024;
+    const before = api("/machines").machines.length;
+    const baseline = rssOf(servePid);
+    // The attacker takes 50 addresses of the segment: each gets its own burst.
+    const dev = run(attacker, "ip", "-o", "-4", "addr", "show", "to", ATTACKER_IP)
+      .stdout.toString()
+      .split(/\s+/)[1]!;
+    const sources: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      const address = `198.18.80.${160 + i}`;
+      assert.equal(run(attacker, "ip", "addr", "add", `${address}/24`, "dev", dev).status, 0);
+      sources.push(address);
+    }
+    // Mutated reports: good ones for random MACs, bad MACs, bad JSON, odd
+    // stages and details, bodies at and over the 16 KiB limit.
+    const script = `
+      import http from "node:http";
+      const sources = ${JSON.stringify(sources)};
+      let seed = 15;
+      const rnd = (n) => ((seed = (seed * 1103515245 + 12345) >>> 0) % n);
+      const mac = () => Array.from({ length: 6 }, (_, i) => (i === 0 ? 2 : rnd(256)).toString(16).padStart(2, "0")).join(":");
+      const bodies = [
+        () => JSON.stringify({ stage: "initrd" }),
+        () => JSON.stringify({ stage: "x".repeat(rnd(300)), detail: { a: rnd(1e9) } }),
+        () => JSON.stringify({ stage: "failed", detail: { why: "y".repeat(rnd(20000)) } }),
+        () => "{" + "[1,".repeat(rnd(500)),
+        () => Buffer.from(Array.from({ length: rnd(2000) }, () => rnd(256))).toString("latin1"),
+        () => JSON.stringify({ stage: ["array"], detail: "not an object" }),
+      ];
+      const paths = [() => mac(), () => mac(), () => "zz:" + mac(), () => "%00", () => "a".repeat(rnd(3000))];
+      const codes = {};
+      const started = Date.now();
+      let next = 0;
+      const one = (i) => new Promise((resolve) => {
+        const body = bodies[rnd(bodies.length)]();
+        const req = http.request({
+          host: "${SERVER}", port: 8080, method: "POST", localAddress: sources[i % sources.length],
+          path: "/api/v1/machines/" + encodeURIComponent(paths[rnd(paths.length)]()) + "/events",
+          headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+        }, (res) => { res.resume(); res.on("end", () => { codes[res.statusCode] = (codes[res.statusCode] ?? 0) + 1; resolve(); }); });
+        req.on("error", (e) => { codes[e.code] = (codes[e.code] ?? 0) + 1; resolve(); });
+        req.end(body);
+      });
+      const worker = async () => { while (next < 4000) await one(next++); };
+      await Promise.all(Array.from({ length: 16 }, worker));
+      console.log(JSON.stringify({ codes, seconds: (Date.now() - started) / 1000 }));`;
+    const r = run(attacker, process.execPath, "--input-type=module", "-e", script);
+    assert.equal(r.status, 0, r.stderr);
+    const { codes, seconds } = JSON.parse(r.stdout.toString()) as {
+      codes: Record<string, number>;
+      seconds: number;
+    };
+    const unexpected = Object.keys(codes).filter(
+      (c) => !["202", "400", "403", "404", "413", "414", "429"].includes(c),
+    );
+    assert.deepEqual(unexpected, [], `answers other than refusals and acceptance: ${JSON.stringify(codes)}`);
+    // At most 64 new machines at once, then one per 10 s, however many addresses report.
+    const created = api("/machines").machines.length - before;
+    assert.ok(
+      created <= 64 + Math.ceil(seconds / 10) + 1,
+      `${created} machines from the fuzz: ${JSON.stringify(codes)}`,
+    );
+    // Still serving, and what the fuzz cost in memory is bounded once it is over.
+    assert.equal(report(victim, VICTIM, "up").code, 202);
+    const left = rssOf(servePid);
+    t.diagnostic(
+      `${JSON.stringify(codes)} in ${seconds} s; ${created} machines created; RSS ${(baseline / MiB).toFixed(0)} -> ${(left / MiB).toFixed(0)} MiB`,
+    );
+    assert.ok(
+      left - baseline < 64 * MiB,
+      `RSS ${(baseline / MiB).toFixed(0)} MiB before the fuzz, ${(left / MiB).toFixed(0)} MiB after (bound +64 MiB)`,
+    );
   });
 });
