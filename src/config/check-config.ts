@@ -8,6 +8,7 @@ import { resolve } from "node:path";
 import { checkAddressLayers } from "./check-address-layers.js";
 import type { CheckContext, LayerContext } from "./check-context.js";
 import { checkGroupMembers, checkGroups } from "./check-groups.js";
+import { checkHa } from "./check-ha.js";
 import { checkHosts } from "./check-hosts.js";
 import { checkImages } from "./check-images.js";
 import { checkLayer } from "./check-layer.js";
@@ -54,6 +55,7 @@ export function checkConfig(raw: RawConfig, inputs: CheckInputs): FleetConfig {
   const addresses = checkAddressLayers(raw.addresses, networks, tree, ctx);
   const networksWithTrees = withNetworkTrees(networks, tree, problems);
   const store = checkStore(raw.store, base);
+  const ha = checkHa(raw.ha, store, base);
   const services = checkServices(raw.services, networks, server.data_dir, inputs.env, base);
   const defaults = {
     ...withTreeFiles(checkLayer(ctx, raw.defaults, ["defaults"]), tree.base),
@@ -66,6 +68,7 @@ export function checkConfig(raw: RawConfig, inputs: CheckInputs): FleetConfig {
     server,
     services,
     store,
+    ...(ha ? { ha } : {}),
     events: raw.events,
     images,
     images_keep: keep,

@@ -48,6 +48,10 @@ export const DEFAULT_HTTP_REQUEST_TIMEOUT_S = 30;
 export const DEFAULT_HTTP_IDLE_TIMEOUT_S = 60;
 /** `events.keep_days`: days boot events are kept in the store. */
 export const DEFAULT_EVENTS_KEEP_DAYS = 30;
+/** `ha.failover_after`: seconds a peer's heartbeat may be old before its clients are taken over (Kea's max-response-delay, 10 s here). */
+export const DEFAULT_HA_FAILOVER_AFTER_S = 10;
+/** `ha.heartbeat`: seconds between this server's heartbeats in the store (Kea's heartbeat-delay). */
+export const DEFAULT_HA_HEARTBEAT_S = 1;
 /** The iPXE binaries served over TFTP and HTTP: where Debian's ipxe package installs them. Not a config key. */
 export const DEFAULT_IPXE_DIR = "/usr/lib/ipxe";
 /**
@@ -260,6 +264,17 @@ export const configSchema = z.strictObject({
   store: z
     .strictObject({ driver: z.enum(["sqlite", "postgres"]).default("sqlite"), url: z.string().optional() })
     .prefault({}),
+  /** Several servers on one PostgreSQL store (docs/ha.md); absent: this server alone. */
+  ha: z
+    .strictObject({
+      mode: z.enum(["load-balancing", "hot-standby"]),
+      this_server: z.string().min(1),
+      /** Every server, this one included; the first is the primary (hot-standby). */
+      peers: z.array(z.string().min(1)).min(2),
+      failover_after: z.number().positive().max(3600).default(DEFAULT_HA_FAILOVER_AFTER_S),
+      heartbeat: z.number().positive().max(600).default(DEFAULT_HA_HEARTBEAT_S),
+    })
+    .optional(),
   /** image name -> spec; the key `keep` is the number of versions kept. */
   images: z.record(z.string(), z.union([z.number().int(), z.null(), image])).default({}),
   networks: z.array(network).default([]),
@@ -313,6 +328,10 @@ export const knownKeys: readonly string[] = [
     "request_timeout",
     "idle_timeout",
     "keep_days",
+    "this_server",
+    "peers",
+    "failover_after",
+    "heartbeat",
     "token",
     "driver",
     "url",

@@ -214,6 +214,19 @@ export interface ServicesConfig {
   };
 }
 
+/** `ha:`, modelled on Kea's High Availability (docs/ha.md). */
+export interface HaConfig {
+  /** load-balancing: each server answers its half of the clients (RFC 3074 hash); hot-standby: the first live peer answers all. */
+  readonly mode: "load-balancing" | "hot-standby";
+  readonly this_server: string;
+  /** Every server, this one included, in priority order. */
+  readonly peers: readonly string[];
+  /** Seconds a peer's heartbeat may be old before the survivors answer its clients. */
+  readonly failover_after: number;
+  /** Seconds between heartbeats. */
+  readonly heartbeat: number;
+}
+
 export interface FleetConfig {
   /** Absolute path of the config file; relative paths in it are relative to its folder. */
   readonly file: string;
@@ -224,6 +237,8 @@ export interface FleetConfig {
   };
   readonly services: ServicesConfig;
   readonly store: { readonly driver: "sqlite" | "postgres"; readonly url?: string | undefined };
+  /** Several servers sharing this fleet through the PostgreSQL store; absent: one server. */
+  readonly ha?: HaConfig | undefined;
   /** Event retention; absent: DEFAULT_EVENTS_KEEP_DAYS. */
   readonly events?: { readonly keep_days: number } | undefined;
   readonly images: Readonly<Record<string, ImageSpec>>;

@@ -19,6 +19,7 @@ import { layersWithLoader } from "../boot/loader-layers.js";
 import { DEBIAN_SYSLINUX_DIRS, missingSyslinuxFiles } from "../boot/syslinux-files.js";
 import { ImageCatalog, NBD_COW_DIR } from "../images/image-catalog.js";
 import { CatalogExportSource } from "../images/nbd-export-source.js";
+import { openHa } from "../ha/open-ha.js";
 import { DhcpService } from "../services/dhcp/dhcp-service.js";
 import { createAdminHttp } from "./admin-http.js";
 import { FileCache } from "../services/file-cache/file-cache.js";
@@ -33,7 +34,7 @@ import { DEFAULT_EVENTS_KEEP_DAYS, DEFAULT_IPXE_DIR } from "../config/config-sch
 import { MachineOverrides } from "../config/machine-overrides.js";
 import type { FleetConfig } from "../config/model.js";
 import { FleetResolver } from "../config/resolve-machine.js";
-import { EventBus } from "../events/event-bus.js";
+import { EventBus, systemClock } from "../events/event-bus.js";
 import { ClientIdentity } from "../identity/client-identity.js";
 import { IdentityMismatchLog } from "../identity/identity-mismatch-log.js";
 import type { Logger } from "../logging/logger.js";
@@ -331,6 +332,17 @@ export class FleetServer {
     }
 
     if (svc.dhcp.mode !== "off") {
+      // Several servers on one PostgreSQL (docs/ha.md): shared leases, HA scope.
+      const ha =
+        svc.dhcp.mode === "full"
+          ? await openHa(config, store, logger.child({ part: "ha" }), systemClock)
+          : null;
+      if (ha)
+        this.services.push({
+          name: `ha (${ha.config.mode})`,
+          where: ha.config.this_server,
+          stop: () => ha.close(),
+        });
       const dhcp = new DhcpService({
         config,
         resolver,
@@ -340,6 +352,8 @@ export class FleetServer {
         logger,
         // Proxy mode: the exchanges another server answers prove who is where.
         onBinding: (binding) => identity.observe(binding),
+        leases: ha?.leases,
+        scope: ha?.scope,
       });
       await dhcp.start();
       const ports = dhcp.ports;

@@ -152,6 +152,19 @@ const MIGRATIONS: readonly MigrationSource[] = [
       CREATE INDEX events_at ON events (at);
     `,
   },
+  {
+    version: 5,
+    name: "heartbeats of servers sharing the store",
+    sql: (t) => `
+      -- High availability (docs/ha.md): each server writes its heartbeat
+      -- here, and its peers take over its clients when it grows old.
+      CREATE TABLE ha_servers (
+        name  TEXT PRIMARY KEY,
+        mode  TEXT NOT NULL,
+        beat  ${t.epochMs} NOT NULL
+      )${t.keyedTable};
+    `,
+  },
 ];
 
 /** The migrations in the dialect's SQL, oldest first. */

@@ -52,6 +52,10 @@ export interface DhcpHandlerOptions {
   readonly declineHoldMs?: number | undefined;
   /** Proxy mode: told of each address a client is seen taking from the other DHCP server. */
   readonly onBinding?: ((binding: DhcpBinding) => void) | undefined;
+  /** Several servers on one PostgreSQL: the shared book (shared-lease-book.ts); default: this server's own. */
+  readonly leases?: LeaseBook | undefined;
+  /** High availability: whether this server answers a client now (src/ha/ha-scope.ts); default: every client. */
+  readonly scope?: { serves(mac: string): boolean } | undefined;
 }
 
 export class DhcpHandler {
@@ -64,13 +68,14 @@ export class DhcpHandler {
   readonly #full: FullExchange;
   readonly #proxy: ProxyExchange;
   readonly #onBinding: ((binding: DhcpBinding) => void) | undefined;
+  readonly #scope: { serves(mac: string): boolean } | undefined;
 
   constructor(options: DhcpHandlerOptions) {
     const dhcp = options.config.services.dhcp;
     this.#mode = dhcp.mode;
     this.#logger = options.logger;
     this.networks = planServedNetworks(options.config, options.addresses);
-    this.leases = new LeaseBook(options.store, options.clock);
+    this.leases = options.leases ?? new LeaseBook(options.store, options.clock);
     this.#drops = new DropLog({ counters: this.counters, logger: options.logger });
     const serverPort = options.serverPort ?? dhcp.port;
     const shared = {
@@ -96,6 +101,7 @@ export class DhcpHandler {
     });
     this.#proxy = new ProxyExchange(shared);
     this.#onBinding = options.onBinding;
+    this.#scope = options.scope;
   }
 
   /** Loads the stored leases; call before the first handle(). */
@@ -141,6 +147,8 @@ export class DhcpHandler {
         if (binding) this.#onBinding?.(binding);
         return await this.#proxy.handle(msg, inbound);
       }
+      // A client of an HA peer's half (docs/ha.md): the peer answers it.
+      if (this.#scope && !this.#scope.serves(macOf(msg))) return this.#drops.ignore("ha-peer");
       if (this.#mode === "full" && inbound.listener === "dhcp") return await this.#full.handle(msg, inbound);
       return this.#drops.ignore("listener-off");
     } catch (err) {

@@ -62,6 +62,9 @@ export interface DhcpServiceDeps {
   readonly expireEveryMs?: number | undefined;
   /** Proxy mode: each address a client is seen taking from the other DHCP server (the identity module keeps it). */
   readonly onBinding?: DhcpHandlerOptions["onBinding"];
+  /** Several servers on one PostgreSQL: the shared lease book and this server's HA scope. */
+  readonly leases?: DhcpHandlerOptions["leases"];
+  readonly scope?: DhcpHandlerOptions["scope"];
 }
 
 export class DhcpService {
@@ -90,6 +93,8 @@ export class DhcpService {
       serverPort: port,
       clientPort: deps.clientPort,
       onBinding: deps.onBinding,
+      leases: deps.leases,
+      scope: deps.scope,
     });
     this.#intake = new DhcpIntakeQueue<DhcpInbound>({
       maxInFlight: 64,

@@ -18,6 +18,7 @@ import { type DhcpEvents, factsDetail } from "./dhcp-events.js";
 import { buildReply } from "./dhcp-reply.js";
 import type { DropLog } from "./drop-log.js";
 import type { LeaseBook } from "./lease-book.js";
+import { LeaseTakenError } from "./lease-taken-error.js";
 import { machineFactsFromPacket } from "./machine-facts-from-packet.js";
 import type { NetworkLocator } from "./network-locator.js";
 import type { ReplyRouter } from "./reply-router.js";
@@ -243,7 +244,13 @@ export class FullExchange {
       expires: now + leaseSeconds * 1000,
     };
     // Durable before the ACK leaves (see lease-book.ts).
-    await this.#leases.commit(row);
+    try {
+      await this.#leases.commit(row);
+    } catch (err) {
+      // Another server sharing the lease table bound it first (docs/ha.md).
+      if (err instanceof LeaseTakenError) return [this.#nak(msg, net, mac, ip, "address in use")];
+      throw err;
+    }
     const boot = this.#boot({ ...facts, ip });
     const data = buildReply({
       type: DhcpMessageType.ACK,
@@ -278,16 +285,18 @@ export class FullExchange {
       { mac, ip, network: net.cidr },
       "dhcp: client declined an address (in use by another host?)",
     );
-    await this.#leases.commit({
-      ip,
-      mac,
-      network: net.cidr,
-      state: "declined",
-      hostname: row?.hostname ?? null,
-      clientId: row?.clientId ?? clientIdOf(msg),
-      start: now,
-      expires: now + this.#declineHoldMs,
-    });
+    await this.#leases
+      .commit({
+        ip,
+        mac,
+        network: net.cidr,
+        state: "declined",
+        hostname: row?.hostname ?? null,
+        clientId: row?.clientId ?? clientIdOf(msg),
+        start: now,
+        expires: now + this.#declineHoldMs,
+      })
+      .catch(unlessTaken);
   }
 
   /** RFC 2131 §4.3.4: the client gives the address back; it stays this MAC's first choice. */
@@ -296,7 +305,7 @@ export class FullExchange {
     this.#events.publish("dhcp.release", mac, ip, {});
     const row = this.#leases.byIp(ip);
     if (!row || row.mac !== mac || row.state !== "bound" || !this.#locate.forClient(msg, inbound)) return;
-    await this.#leases.commit({ ...row, state: "released", expires: this.#clock.now() });
+    await this.#leases.commit({ ...row, state: "released", expires: this.#clock.now() }).catch(unlessTaken);
   }
 
   /** RFC 2131 §4.3.5: options only, no lease, no yiaddr, unicast to ciaddr. */
@@ -363,6 +372,11 @@ export class FullExchange {
   #leaseSeconds(machine: ResolvedMachine): number {
     return machine.dhcp.lease_time?.value ?? this.#config.lease_time;
   }
+}
+
+/** A decline or release of an address another server has since bound to another MAC is moot. */
+function unlessTaken(err: unknown): void {
+  if (!(err instanceof LeaseTakenError)) throw err;
 }
 
 function clientIdOf(msg: DhcpMessage): string | null {

@@ -27,22 +27,49 @@
  *
  * The index is changed synchronously before any store write is awaited, so
  * two packets handled concurrently never pick the same free address.
+ *
+ * With several servers on one PostgreSQL (docs/ha.md) the index is a cache
+ * of the shared table and the database decides: writes go through a
+ * LeaseSink that may refuse an address another server bound first
+ * (LeaseTakenError, carrying the winner's row), and rows the other servers
+ * wrote arrive through absorb() (shared-lease-book.ts).
  */
 import type { Clock } from "../../events/event-bus.js";
 import { numberToIpv4 } from "../../protocols/ipv4-address.js";
 import type { LeaseRow, Store } from "../../store/store.js";
+import { LeaseTakenError } from "./lease-taken-error.js";
 import { LeaseWriter } from "./lease-writer.js";
 import type { ServedNetwork } from "./served-network.js";
 
 export type AllocationFailure = "exhausted" | "cap";
+
+/** Where the book's writes go: the store (lease-writer.ts) or the shared arbiter (lease-claim-sink.ts). */
+export interface LeaseSink {
+  /** Resolves once the row is stored; rejects with LeaseTakenError when another MAC holds the address. */
+  write(row: LeaseRow): Promise<void>;
+  /** Drops the row of `mac` at `ip` (the MAC moved to its reserved address). */
+  forget(row: LeaseRow): Promise<void>;
+}
+
+export interface LeaseBookOptions {
+  /** Default: the store, through the group-commit writer. */
+  readonly sink?: LeaseSink | undefined;
+  /**
+   * This server's share of each pool, as (index, count): the free-address
+   * search starts at index/count of the pool, so servers sharing one pool
+   * pick different addresses and rarely race for one.
+   */
+  readonly share?: { readonly index: number; readonly count: number } | undefined;
+}
 
 const bound = (row: LeaseRow, now: number) => row.state === "bound" && row.expires > now;
 const offered = (row: LeaseRow, now: number) => row.state === "offered" && row.expires > now;
 
 export class LeaseBook {
   readonly #store: Store;
-  readonly #writer: LeaseWriter;
+  readonly #sink: LeaseSink;
   readonly #clock: Clock;
+  readonly #share: { readonly index: number; readonly count: number };
   readonly #byIp = new Map<string, LeaseRow>();
   /** `${network} ${mac}` -> that MAC's lease in that network. */
   readonly #byMac = new Map<string, LeaseRow>();
@@ -51,10 +78,11 @@ export class LeaseBook {
   /** network -> pool index to start the next free-address search at. */
   readonly #cursor = new Map<string, number>();
 
-  constructor(store: Store, clock: Clock) {
+  constructor(store: Store, clock: Clock, options: LeaseBookOptions = {}) {
     this.#store = store;
-    this.#writer = new LeaseWriter(store);
+    this.#sink = options.sink ?? storeSink(store);
     this.#clock = clock;
+    this.#share = options.share ?? { index: 0, count: 1 };
   }
 
   /** Reads every stored lease back (at start, after a restart or a crash). */
@@ -128,7 +156,7 @@ export class LeaseBook {
   freeAddress(net: ServedNetwork, mac: string): string | AllocationFailure {
     if (this.bindings(net) >= net.maxLeases) return "cap";
     const size = net.poolSize;
-    const start = this.#cursor.get(net.cidr) ?? 0;
+    const start = this.#cursor.get(net.cidr) ?? Math.floor((size * this.#share.index) / this.#share.count);
     let reusable: string | undefined;
     let offer: { ip: string; index: number } | undefined;
     for (let k = 0; k < size; k++) {
@@ -184,9 +212,24 @@ export class LeaseBook {
   }
 
   /**
+   * Takes in a row another server wrote (it is newer than what the index
+   * holds for that address), so this server neither offers an address bound
+   * elsewhere nor refuses a renewal the other server granted.
+   */
+  absorb(row: LeaseRow): void {
+    const mine = this.#byIp.get(row.ip);
+    // A running offer of ours is only a hint; a stored row of the same MAC
+    // written no later than ours is not news.
+    if (mine && mine.state !== "offered" && mine.mac === row.mac && mine.start > row.start) return;
+    this.#index(row);
+  }
+
+  /**
    * Writes a lease (bound, released, declined) to the store and the index.
    * Resolves once the store has it; on a store failure the index is put back
-   * and the error thrown, so no ACK goes out for an unrecorded binding.
+   * and the error thrown, so no ACK goes out for an unrecorded binding. When
+   * the shared arbiter refuses the address, the index takes the winner's row
+   * and the LeaseTakenError is thrown for the exchange to NAK.
    */
   async commit(row: LeaseRow): Promise<void> {
     const before = this.#byIp.get(row.ip);
@@ -194,18 +237,20 @@ export class LeaseBook {
     const previousOfMac = this.#byMac.get(key);
     this.#index(row);
     try {
-      await this.#writer.write(row);
+      await this.#sink.write(row);
       // The MAC moved to another address (a new reservation): free the old one.
       if (row.state === "bound" && previousOfMac && previousOfMac.ip !== row.ip) {
         if (this.#byIp.get(previousOfMac.ip) === previousOfMac) {
           this.#byIp.delete(previousOfMac.ip);
           this.#bound.get(previousOfMac.network)?.delete(previousOfMac.ip);
-          await this.#store.deleteLease(previousOfMac.ip);
+          await this.#sink.forget(previousOfMac);
         }
       }
     } catch (err) {
       if (this.#byIp.get(row.ip) === row) {
-        if (before) this.#index(before);
+        // Refused by the shared table: the index learns who holds the address.
+        const restore = (err instanceof LeaseTakenError ? err.holder : null) ?? before;
+        if (restore) this.#index(restore);
         else {
           this.#byIp.delete(row.ip);
           this.#bound.get(row.network)?.delete(row.ip);
@@ -246,6 +291,15 @@ export class LeaseBook {
     if (row.state === "bound") set.add(row.ip);
     else set.delete(row.ip);
   }
+}
+
+/** The single-server sink: group-committed store writes. */
+function storeSink(store: Store): LeaseSink {
+  const writer = new LeaseWriter(store);
+  return {
+    write: (row) => writer.write(row),
+    forget: (row) => store.deleteLease(row.ip),
+  };
 }
 
 function poolAddress(net: ServedNetwork, index: number): number {
