@@ -1,7 +1,8 @@
 /**
  * Many DHCP clients from one socket, for tests with several servers: run
  * inside a client namespace whose interface has an address outside the
- * pools (so broadcasts have a route), with `node --import tsx`. Every
+ * pools and a default route (Linux sends 255.255.255.255 only where a route
+ * leads), with `node --import tsx`. Every
  * packet sets the broadcast flag (RFC 2131 §4.1), so every server's reply
  * comes back to port 68 whoever sent it. Clients behave as udhcpc does:
  * DISCOVER until an OFFER, REQUEST it, start over after a NAK or a silence,
@@ -68,6 +69,7 @@ const byXid = new Map(clients.map((c) => [c.xid, c]));
 const socket = createSocket({ type: "udp4", reuseAddr: true });
 await new Promise<void>((r) => socket.bind(68, "0.0.0.0", () => r()));
 socket.setBroadcast(true);
+socket.on("error", (err) => process.stderr.write(`dhcp-client-swarm: ${err.message}\n`));
 
 const send = (c: Client, buf: Buffer) => {
   c.sentAt = Date.now();
