@@ -170,6 +170,14 @@ export class FleetServer {
     // One memory budget for the boot files TFTP and HTTP send: a kernel
     // fetched over both is read and kept once.
     const fileCache = new FileCache();
+    // Several servers on one PostgreSQL (docs/ha.md): shared leases, HA scope, fleet-wide live view.
+    const ha = await openHa(config, store, this.recorder, logger.child({ part: "ha" }), systemClock);
+    if (ha)
+      this.services.push({
+        name: `ha (${ha.config.mode})`,
+        where: ha.config.this_server,
+        stop: () => ha.close(),
+      });
 
     if (svc.http.enabled) {
       // The admin page's wake, sent three times like other WoL senders.
@@ -188,7 +196,7 @@ export class FleetServer {
         metrics: metrics.registry,
         webRoot: webRoot(),
         fileCache,
-        onPersisted: (l) => this.recorder.onPersisted(l),
+        onPersisted: (l) => (ha ? ha.events.onPersisted(l) : this.recorder.onPersisted(l)),
         overrides: this.overrides,
         wake: wolWakeSender(wol),
       });
@@ -332,17 +340,6 @@ export class FleetServer {
     }
 
     if (svc.dhcp.mode !== "off") {
-      // Several servers on one PostgreSQL (docs/ha.md): shared leases, HA scope.
-      const ha =
-        svc.dhcp.mode === "full"
-          ? await openHa(config, store, logger.child({ part: "ha" }), systemClock)
-          : null;
-      if (ha)
-        this.services.push({
-          name: `ha (${ha.config.mode})`,
-          where: ha.config.this_server,
-          stop: () => ha.close(),
-        });
       const dhcp = new DhcpService({
         config,
         resolver,
@@ -352,8 +349,8 @@ export class FleetServer {
         logger,
         // Proxy mode: the exchanges another server answers prove who is where.
         onBinding: (binding) => identity.observe(binding),
-        leases: ha?.leases,
-        scope: ha?.scope,
+        leases: svc.dhcp.mode === "full" ? ha?.leases : undefined,
+        scope: svc.dhcp.mode === "full" ? ha?.scope : undefined,
       });
       await dhcp.start();
       const ports = dhcp.ports;

@@ -142,6 +142,15 @@ describe("two servers, one PostgreSQL, load-balancing HA", () => {
       ),
     ]);
 
+    // Server b's live view, followed from its own namespace for the whole first wave.
+    const streamB = join(dir, "stream-b.log");
+    net!.spawn(
+      "curl",
+      ["-sN", "--max-time", "150", "http://198.18.93.2:8080/api/v1/events/stream"],
+      streamB,
+      { ns: nsB },
+    );
+
     // Wave 1: both servers up; each answers its half of the clients.
     const wave1 = swarm(nsClients, "wave1", [
       "dora",
@@ -158,6 +167,22 @@ describe("two servers, one PostgreSQL, load-balancing HA", () => {
     assertNoAddressTwice(acks1);
     const byServer = (server: string) => acks1.filter((r) => r.server === server).length;
     assert.ok(byServer("198.18.93.1") > 0 && byServer("198.18.93.2") > 0, "both servers answered clients");
+    // b's live view shows the ACKs server a sent too (the fleet's events, not only its own).
+    const ackedByA = new Set(acks1.filter((r) => r.server === "198.18.93.1").map((r) => r.mac));
+    const streamedAcks = () =>
+      new Set(
+        textOf(streamB)
+          .split("\n")
+          .filter((l) => l.startsWith("data: "))
+          .map((l) => JSON.parse(l.slice(6)) as { type?: string; mac?: string })
+          .filter((e) => e.type === "dhcp.ack" && e.mac !== undefined)
+          .map((e) => e.mac!),
+      );
+    await waitUntil(
+      () => [...ackedByA].every((mac) => streamedAcks().has(mac)),
+      "server b's event stream to show every ACK server a sent",
+      30_000,
+    );
 
     // Wave 2: server a is killed (SIGKILL, by PID) once a third of the clients are bound.
     const wave2 = swarm(nsClients, "wave2", [
