@@ -1,11 +1,12 @@
 /**
- * Two `bootfleet serve` on one PostgreSQL, in load-balancing HA (docs/ha.md),
- * and 200 DHCP clients (test/support/dhcp-client-swarm.ts, each MAC its own
+ * Two `bootfleet serve` on one PostgreSQL in HA (docs/ha.md). Load-balancing
+ * with 200 DHCP clients (test/support/dhcp-client-swarm.ts, each MAC its own
  * client): no address is ever handed to two MACs, checked in the clients'
  * replies and in the database, and every client gets a lease, also when one
- * server is killed with SIGKILL while clients are still arriving. After the
+ * server is killed with SIGKILL while clients are still arriving; after the
  * kill, the survivor renews the leases the dead server granted, for their
- * MACs only.
+ * MACs only. Hot-standby: only the primary answers until it is killed, then
+ * the standby does.
  *
  * Network: 198.18.93.0/24, used by no other test. Server a in the network's
  * namespace on the bridge (198.18.93.1), server b in a host joined to it
@@ -40,23 +41,71 @@ interface Reply {
 }
 
 let cluster: PostgresCluster | undefined;
+/** The running test's network and folder (tests run one after the other). */
 let net: TestNetwork | undefined;
-let dir: string;
+let dir = "";
 
 before(async () => {
   requirePeers(["ip", "curl"], { root: true });
-  dir = mkdtempSync(join(tmpdir(), "bf-ha-storm-"));
   cluster = await PostgresCluster.start("ha-storm");
-  net = TestNetwork.create({ tag: "ha", bridgeAddress: "198.18.93.1/24" });
 });
 
 after(async () => {
-  net?.close();
+  closeLab();
   await cluster?.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
-function serverConfig(name: string, address: string, url: string): string {
+function closeLab(): void {
+  net?.close();
+  net = undefined;
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  dir = "";
+}
+
+interface Pair {
+  readonly url: string;
+  readonly nsB: string;
+  readonly nsClients: string;
+  readonly serveA: ChildProcess;
+}
+
+/** A fresh database, network and folder; servers a and b in `mode`, both answering. */
+async function startPair(mode: "load-balancing" | "hot-standby"): Promise<Pair> {
+  dir = mkdtempSync(join(tmpdir(), "bf-ha-storm-"));
+  net = TestNetwork.create({ tag: "ha", bridgeAddress: "198.18.93.1/24" });
+  const url = await cluster!.database();
+  const nsB = net.addHost("b", "198.18.93.2/24");
+  const nsClients = net.addHost("cl", "198.18.93.250/24");
+  // A route for the clients' limited broadcasts (255.255.255.255), which
+  // Linux refuses to send (ENETUNREACH) from a namespace with none.
+  execFileSync("ip", ["netns", "exec", nsClients, "ip", "route", "add", "default", "via", "198.18.93.1"]);
+  const [serveA] = await Promise.all([
+    startServeInNetwork(
+      net,
+      "198.18.93.1",
+      serverConfig("a", "198.18.93.1", url, mode),
+      join(dir, "serve-a.log"),
+    ),
+    startServeInNetwork(
+      net,
+      "198.18.93.2",
+      serverConfig("b", "198.18.93.2", url, mode),
+      join(dir, "serve-b.log"),
+      {
+        ns: nsB,
+      },
+    ),
+  ]);
+  return { url, nsB, nsClients, serveA };
+}
+
+async function killServer(child: ChildProcess): Promise<void> {
+  const exited = new Promise((r) => child.once("exit", r));
+  process.kill(child.pid!, "SIGKILL");
+  await exited;
+}
+
+function serverConfig(name: string, address: string, url: string, mode: string): string {
   const data = join(dir, name);
   mkdirSync(data, { recursive: true });
   const file = join(dir, `${name}.yaml`);
@@ -69,7 +118,7 @@ services:
   nbd: { enabled: false }
   syslog: { enabled: false }
 store: { driver: postgres, url: "${url}" }
-ha: { mode: load-balancing, this_server: ${name}, peers: [a, b], failover_after: 4, heartbeat: 0.5 }
+ha: { mode: ${mode}, this_server: ${name}, peers: [a, b], failover_after: 4, heartbeat: 0.5 }
 networks:
   - subnet: 198.18.93.0/24
     pool: 198.18.93.10-198.18.93.249
@@ -122,129 +171,154 @@ describe("two servers, one PostgreSQL, load-balancing HA", () => {
   test("200 clients: no address twice, every client a lease, also across kill -9 of one server", {
     timeout: 420_000,
   }, async () => {
-    const url = await cluster!.database();
-    const nsB = net!.addHost("b", "198.18.93.2/24");
-    const nsClients = net!.addHost("cl", "198.18.93.250/24");
-    // A route for the clients' limited broadcasts (255.255.255.255), which
-    // Linux refuses to send (ENETUNREACH) from a namespace with none.
-    execFileSync("ip", ["netns", "exec", nsClients, "ip", "route", "add", "default", "via", "198.18.93.1"]);
-    const logA = join(dir, "serve-a.log");
-    const [serveA] = await Promise.all([
-      startServeInNetwork(net!, "198.18.93.1", serverConfig("a", "198.18.93.1", url), logA),
-      startServeInNetwork(
-        net!,
-        "198.18.93.2",
-        serverConfig("b", "198.18.93.2", url),
-        join(dir, "serve-b.log"),
-        {
-          ns: nsB,
-        },
-      ),
-    ]);
-
-    // Server b's live view, followed from its own namespace for the whole first wave.
-    const streamB = join(dir, "stream-b.log");
-    net!.spawn(
-      "curl",
-      ["-sN", "--max-time", "150", "http://198.18.93.2:8080/api/v1/events/stream"],
-      streamB,
-      { ns: nsB },
-    );
-
-    // Wave 1: both servers up; each answers its half of the clients.
-    const wave1 = swarm(nsClients, "wave1", [
-      "dora",
-      "--macs",
-      "02:93:01:00",
-      "--count",
-      String(CLIENTS_PER_WAVE),
-      "--deadline-ms",
-      "120000",
-    ]);
-    await assertAllAnswered(wave1.log, CLIENTS_PER_WAVE);
-    const acks1 = replies(wave1.log).filter((r) => r.type === "ack");
-    assert.equal(new Set(acks1.map((r) => r.mac)).size, CLIENTS_PER_WAVE);
-    assertNoAddressTwice(acks1);
-    const byServer = (server: string) => acks1.filter((r) => r.server === server).length;
-    assert.ok(byServer("198.18.93.1") > 0 && byServer("198.18.93.2") > 0, "both servers answered clients");
-    // b's live view shows the ACKs server a sent too (the fleet's events, not only its own).
-    const ackedByA = new Set(acks1.filter((r) => r.server === "198.18.93.1").map((r) => r.mac));
-    const streamedAcks = () =>
-      new Set(
-        textOf(streamB)
-          .split("\n")
-          .filter((l) => l.startsWith("data: "))
-          .map((l) => JSON.parse(l.slice(6)) as { type?: string; mac?: string })
-          .filter((e) => e.type === "dhcp.ack" && e.mac !== undefined)
-          .map((e) => e.mac!),
-      );
-    await waitUntil(
-      () => [...ackedByA].every((mac) => streamedAcks().has(mac)),
-      "server b's event stream to show every ACK server a sent",
-      30_000,
-    );
-
-    // Wave 2: server a is killed (SIGKILL, by PID) once a third of the clients are bound.
-    const wave2 = swarm(nsClients, "wave2", [
-      "dora",
-      "--macs",
-      "02:93:02:00",
-      "--count",
-      String(CLIENTS_PER_WAVE),
-      "--deadline-ms",
-      "120000",
-    ]);
-    await waitUntil(
-      () => replies(wave2.log).filter((r) => r.type === "ack").length >= CLIENTS_PER_WAVE / 3,
-      "a third of the second wave bound",
-      120_000,
-    );
-    const exited = new Promise((r) => serveA.once("exit", r));
-    process.kill(serveA.pid!, "SIGKILL");
-    await exited;
-    await assertAllAnswered(wave2.log, CLIENTS_PER_WAVE);
-    const acks2 = replies(wave2.log).filter((r) => r.type === "ack");
-    assert.equal(new Set(acks2.map((r) => r.mac)).size, CLIENTS_PER_WAVE);
-    assertNoAddressTwice([...acks1, ...acks2]);
-
-    // The survivor honours what the dead server granted: INIT-REBOOT of
-    // its clients is ACKed with their address, another MAC asking for one is NAKed.
-    const granted = acks1.filter((r) => r.server === "198.18.93.1").slice(0, 10);
-    const intruder = `02:93:03:00:00:01=${granted[0]!.ip}`;
-    const wave3 = swarm(nsClients, "wave3", [
-      "reboot",
-      "--pairs",
-      [...granted.map((r) => `${r.mac}=${r.ip}`), intruder].join(","),
-    ]);
-    await assertAllAnswered(wave3.log, granted.length + 1);
-    const answers = replies(wave3.log);
-    for (const g of granted) {
-      const r = answers.find((x) => x.mac === g.mac);
-      assert.deepEqual(r && { type: r.type, ip: r.ip, server: r.server }, {
-        type: "ack",
-        ip: g.ip,
-        server: "198.18.93.2",
-      });
-    }
-    assert.equal(answers.find((x) => x.mac === "02:93:03:00:00:01")?.type, "nak");
-
-    // The database agrees: one row per address (its key), one bound address per MAC,
-    // and no address acknowledged to two MACs in either server's recorded events.
-    const db = new pg.Client({ connectionString: url });
-    await db.connect();
     try {
-      const bound = await db.query<{ n: number; macs: number }>(
-        "SELECT count(*)::int AS n, count(DISTINCT mac)::int AS macs FROM leases WHERE state = 'bound'",
+      const { url, nsB, nsClients, serveA } = await startPair("load-balancing");
+
+      // Server b's live view, followed from its own namespace for the whole first wave.
+      const streamB = join(dir, "stream-b.log");
+      net!.spawn(
+        "curl",
+        ["-sN", "--max-time", "150", "http://198.18.93.2:8080/api/v1/events/stream"],
+        streamB,
+        { ns: nsB },
       );
-      assert.deepEqual(bound.rows[0], { n: 2 * CLIENTS_PER_WAVE, macs: 2 * CLIENTS_PER_WAVE });
-      const twice = await db.query(
-        `SELECT ip, array_agg(DISTINCT mac) AS macs FROM events
+
+      // Wave 1: both servers up; each answers its half of the clients.
+      const wave1 = swarm(nsClients, "wave1", [
+        "dora",
+        "--macs",
+        "02:93:01:00",
+        "--count",
+        String(CLIENTS_PER_WAVE),
+        "--deadline-ms",
+        "120000",
+      ]);
+      await assertAllAnswered(wave1.log, CLIENTS_PER_WAVE);
+      const acks1 = replies(wave1.log).filter((r) => r.type === "ack");
+      assert.equal(new Set(acks1.map((r) => r.mac)).size, CLIENTS_PER_WAVE);
+      assertNoAddressTwice(acks1);
+      const byServer = (server: string) => acks1.filter((r) => r.server === server).length;
+      assert.ok(byServer("198.18.93.1") > 0 && byServer("198.18.93.2") > 0, "both servers answered clients");
+      // b's live view shows the ACKs server a sent too (the fleet's events, not only its own).
+      const ackedByA = new Set(acks1.filter((r) => r.server === "198.18.93.1").map((r) => r.mac));
+      const streamedAcks = () =>
+        new Set(
+          textOf(streamB)
+            .split("\n")
+            .filter((l) => l.startsWith("data: "))
+            .map((l) => JSON.parse(l.slice(6)) as { type?: string; mac?: string })
+            .filter((e) => e.type === "dhcp.ack" && e.mac !== undefined)
+            .map((e) => e.mac!),
+        );
+      await waitUntil(
+        () => [...ackedByA].every((mac) => streamedAcks().has(mac)),
+        "server b's event stream to show every ACK server a sent",
+        30_000,
+      );
+
+      // Wave 2: server a is killed (SIGKILL, by PID) once a third of the clients are bound.
+      const wave2 = swarm(nsClients, "wave2", [
+        "dora",
+        "--macs",
+        "02:93:02:00",
+        "--count",
+        String(CLIENTS_PER_WAVE),
+        "--deadline-ms",
+        "120000",
+      ]);
+      await waitUntil(
+        () => replies(wave2.log).filter((r) => r.type === "ack").length >= CLIENTS_PER_WAVE / 3,
+        "a third of the second wave bound",
+        120_000,
+      );
+      await killServer(serveA);
+      await assertAllAnswered(wave2.log, CLIENTS_PER_WAVE);
+      const acks2 = replies(wave2.log).filter((r) => r.type === "ack");
+      assert.equal(new Set(acks2.map((r) => r.mac)).size, CLIENTS_PER_WAVE);
+      assertNoAddressTwice([...acks1, ...acks2]);
+
+      // The survivor honours what the dead server granted: INIT-REBOOT of
+      // its clients is ACKed with their address, another MAC asking for one is NAKed.
+      const granted = acks1.filter((r) => r.server === "198.18.93.1").slice(0, 10);
+      const intruder = `02:93:03:00:00:01=${granted[0]!.ip}`;
+      const wave3 = swarm(nsClients, "wave3", [
+        "reboot",
+        "--pairs",
+        [...granted.map((r) => `${r.mac}=${r.ip}`), intruder].join(","),
+      ]);
+      await assertAllAnswered(wave3.log, granted.length + 1);
+      const answers = replies(wave3.log);
+      for (const g of granted) {
+        const r = answers.find((x) => x.mac === g.mac);
+        assert.deepEqual(r && { type: r.type, ip: r.ip, server: r.server }, {
+          type: "ack",
+          ip: g.ip,
+          server: "198.18.93.2",
+        });
+      }
+      assert.equal(answers.find((x) => x.mac === "02:93:03:00:00:01")?.type, "nak");
+
+      // The database agrees: one row per address (its key), one bound address per MAC,
+      // and no address acknowledged to two MACs in either server's recorded events.
+      const db = new pg.Client({ connectionString: url });
+      await db.connect();
+      try {
+        const bound = await db.query<{ n: number; macs: number }>(
+          "SELECT count(*)::int AS n, count(DISTINCT mac)::int AS macs FROM leases WHERE state = 'bound'",
+        );
+        assert.deepEqual(bound.rows[0], { n: 2 * CLIENTS_PER_WAVE, macs: 2 * CLIENTS_PER_WAVE });
+        const twice = await db.query(
+          `SELECT ip, array_agg(DISTINCT mac) AS macs FROM events
            WHERE type = 'dhcp.ack' AND ip IS NOT NULL GROUP BY ip HAVING count(DISTINCT mac) > 1`,
-      );
-      assert.deepEqual(twice.rows, []);
+        );
+        assert.deepEqual(twice.rows, []);
+      } finally {
+        await db.end();
+      }
+      assert.match(textOf(join(dir, "serve-b.log")), /ha: peer silent, answering its clients/);
     } finally {
-      await db.end();
+      closeLab();
     }
-    assert.match(textOf(join(dir, "serve-b.log")), /ha: peer silent, answering its clients/);
+  });
+});
+
+describe("two servers, one PostgreSQL, hot-standby HA", () => {
+  test("the primary answers every client; after kill -9 the standby does, with no address twice", {
+    timeout: 420_000,
+  }, async () => {
+    try {
+      const { url, nsClients, serveA } = await startPair("hot-standby");
+      const wave1 = swarm(nsClients, "standby1", ["dora", "--macs", "02:93:11:00", "--count", "50"]);
+      await assertAllAnswered(wave1.log, 50);
+      const acks1 = replies(wave1.log).filter((r) => r.type === "ack");
+      assert.deepEqual(
+        [...new Set(replies(wave1.log).map((r) => r.server))],
+        ["198.18.93.1"],
+        "only the primary answered",
+      );
+
+      await killServer(serveA);
+      const wave2 = swarm(nsClients, "standby2", ["dora", "--macs", "02:93:12:00", "--count", "50"]);
+      await assertAllAnswered(wave2.log, 50);
+      const acks2 = replies(wave2.log).filter((r) => r.type === "ack");
+      assert.deepEqual(
+        [...new Set(acks2.map((r) => r.server))],
+        ["198.18.93.2"],
+        "the standby answered after the kill",
+      );
+      assertNoAddressTwice([...acks1, ...acks2]);
+      const db = new pg.Client({ connectionString: url });
+      await db.connect();
+      try {
+        const bound = await db.query<{ n: number; macs: number }>(
+          "SELECT count(*)::int AS n, count(DISTINCT mac)::int AS macs FROM leases WHERE state = 'bound'",
+        );
+        assert.deepEqual(bound.rows[0], { n: 100, macs: 100 });
+      } finally {
+        await db.end();
+      }
+    } finally {
+      closeLab();
+    }
   });
 });

@@ -50,6 +50,8 @@ const MIGRATIONS = sqlMigrations("postgres");
 
 /** Serialises schema changes across servers starting at once ("bootfleet" in ASCII). */
 const MIGRATION_LOCK = 0x626f6f74666c;
+/** Serialises event inserts across servers (see addEvents). */
+const EVENTS_LOCK = MIGRATION_LOCK + 1;
 
 const MACHINE_COLUMNS = 'mac, ip, hostname, arch, state, first_seen AS "firstSeen", last_seen AS "lastSeen"';
 const LEASE_COLUMNS = 'ip, mac, network, state, hostname, client_id AS "clientId", start, expires';
@@ -328,12 +330,18 @@ class PostgresStore implements Store {
   }
 
   async addEvent(event: NewEvent): Promise<number> {
-    return this.#addEvent(this.#pool, event);
+    const [id] = await this.addEvents([event]);
+    return id!;
   }
 
   async addEvents(events: readonly NewEvent[]): Promise<readonly number[]> {
     if (events.length === 0) return [];
     return this.#tx(async (c) => {
+      // Servers sharing the store insert events one transaction at a time,
+      // so ids are taken in commit order: an event stream that has sent id
+      // N never later finds a smaller id committed by another server (it
+      // follows afterId, and would skip it for good).
+      await c.query("SELECT pg_advisory_xact_lock($1)", [EVENTS_LOCK]);
       const ids: number[] = [];
       for (const e of events) ids.push(await this.#addEvent(c, e));
       return ids;
