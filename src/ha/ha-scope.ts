@@ -3,7 +3,11 @@
  * (its "scopes"):
  * - load-balancing: a client belongs to peers[hash % peers.length], the
  *   hash being RFC 3074's over its MAC (Kea: `lb_hash % active_servers`), so
- *   every server agrees on the split without talking; when the owner's
+ *   every server agrees on the split without talking. Kea hashes option 61
+ *   first when present; the MAC here, because leases are keyed by chaddr
+ *   (lease-book.ts) and a netbooting NIC sends a different option 61 from
+ *   its PXE ROM, iPXE and its OS, which would move it between servers
+ *   mid-boot. When the owner's
  *   heartbeat is older than failover_after, the next live peer in the list
  *   answers its clients too.
  * - hot-standby: the first live peer in the list answers every client.
