@@ -19,7 +19,7 @@ import { layersWithLoader } from "../boot/loader-layers.js";
 import { DEBIAN_SYSLINUX_DIRS, missingSyslinuxFiles } from "../boot/syslinux-files.js";
 import { ImageCatalog, NBD_COW_DIR } from "../images/image-catalog.js";
 import { CatalogExportSource } from "../images/nbd-export-source.js";
-import { openHa } from "../ha/open-ha.js";
+import { type Ha, openHa } from "../ha/open-ha.js";
 import { DhcpService } from "../services/dhcp/dhcp-service.js";
 import { createAdminHttp } from "./admin-http.js";
 import { FileCache } from "../services/file-cache/file-cache.js";
@@ -77,6 +77,8 @@ export class FleetServer {
   /** Refusals for want of identity, one event per machine and source per minute. */
   readonly mismatches: IdentityMismatchLog;
   readonly #logger: Logger;
+  /** Several servers on one PostgreSQL (docs/ha.md); null for one server. */
+  #ha: Ha | null = null;
   readonly recorder: EventRecorder;
   /** Deletes events older than `events.keep_days`, hourly. */
   readonly retention: EventRetention;
@@ -171,13 +173,9 @@ export class FleetServer {
     // fetched over both is read and kept once.
     const fileCache = new FileCache();
     // Several servers on one PostgreSQL (docs/ha.md): shared leases, HA scope, fleet-wide live view.
+    // Closed in stop() after the services: DHCP finishes its lease claims first.
     const ha = await openHa(config, store, this.recorder, logger.child({ part: "ha" }), systemClock);
-    if (ha)
-      this.services.push({
-        name: `ha (${ha.config.mode})`,
-        where: ha.config.this_server,
-        stop: () => ha.close(),
-      });
+    this.#ha = ha;
 
     if (svc.http.enabled) {
       // The admin page's wake, sent three times like other WoL senders.
@@ -379,6 +377,7 @@ export class FleetServer {
         }
       }),
     );
+    await this.#ha?.close();
     await this.retention.close();
     await this.recorder.close();
     await this.store.close();
