@@ -1,105 +1,28 @@
 /**
- * The shared store suite against a real PostgreSQL (Debian's postgresql):
- * initdb into a temp dir, postgres listening only on a unix socket in that
- * dir (no TCP at all), one fresh database per test, stopped by PID after.
- * root cannot run postgres, so as root the server runs as the `postgres`
- * user the Debian package creates.
+ * The shared store suite against a real PostgreSQL (Debian's postgresql,
+ * started by test/support/postgres-cluster.ts: a unix socket in a temp dir,
+ * no TCP at all), one fresh database per test, stopped by PID after.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir, userInfo } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import pg from "pg";
-import { sqlMigrations } from "../../src/store/sql-migrations.js";
 import { openPostgresStore } from "../../src/store/postgres/postgres-store.js";
+import { sqlMigrations } from "../../src/store/sql-migrations.js";
 import { runStoreSuite } from "../../src/store/store-suite.js";
+import { PostgresCluster } from "../support/postgres-cluster.js";
 
-function postgresBin(name: string): string {
-  const base = "/usr/lib/postgresql";
-  const versions = existsSync(base)
-    ? readdirSync(base)
-        .filter((v) => existsSync(join(base, v, "bin", name)))
-        .sort((a, b) => Number(b) - Number(a))
-    : [];
-  if (versions.length === 0) {
-    throw new Error(`${name} not found under ${base}: install the Debian package 'postgresql'`);
-  }
-  return join(base, versions[0]!, "bin", name);
-}
-
-/** uid/gid to run the server as: ourselves, or `postgres` when we are root. */
-function serverIds(): { uid: number; gid: number } {
-  const me = userInfo();
-  if (me.uid !== 0) return { uid: me.uid, gid: me.gid };
-  const id = (flag: string) => {
-    const r = spawnSync("id", [flag, "postgres"], { encoding: "utf8" });
-    if (r.status !== 0) throw new Error("no 'postgres' user: install the Debian package 'postgresql'");
-    return Number(r.stdout.trim());
-  };
-  return { uid: id("-u"), gid: id("-g") };
-}
-
-const dir = mkdtempSync(join(tmpdir(), `bf-pg-${process.pid}-`));
-const dataDir = join(dir, "data");
-const port = 20000 + Math.floor(Math.random() * 20000); // names the socket file only
-const user = "bootfleet";
-let server: ChildProcess | undefined;
-let admin: pg.Pool | undefined;
-
-const urlFor = (db: string) => `postgresql://${user}@/${db}?host=${encodeURIComponent(dir)}&port=${port}`;
+let cluster: PostgresCluster | undefined;
 
 before(async () => {
-  const ids = serverIds();
-  chownSync(dir, ids.uid, ids.gid);
-  const env = { ...process.env, LC_ALL: "C", HOME: dir };
-  const init = spawnSync(
-    postgresBin("initdb"),
-    ["-D", dataDir, "-U", user, "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync"],
-    { uid: ids.uid, gid: ids.gid, env, encoding: "utf8" },
-  );
-  if (init.status !== 0) throw new Error(`initdb failed (${init.status}): ${init.stderr}`);
-  server = spawn(
-    postgresBin("postgres"),
-    ["-D", dataDir, "-k", dir, "-p", String(port), "-c", "listen_addresses=", "-c", "fsync=off"],
-    { uid: ids.uid, gid: ids.gid, env, stdio: ["ignore", "ignore", "pipe"] },
-  );
-  let stderr = "";
-  server.stderr?.on("data", (d: Buffer) => {
-    stderr += d.toString();
-  });
-  // Ready when a connection succeeds; bounded wait.
-  admin = new pg.Pool({ connectionString: urlFor("postgres"), max: 1 });
-  admin.on("error", () => {});
-  for (let i = 0; ; i++) {
-    try {
-      await admin.query("SELECT 1");
-      break;
-    } catch (err) {
-      if (i >= 150 || server.exitCode !== null)
-        throw new Error(`postgres did not start: ${String(err)}\n${stderr}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  cluster = await PostgresCluster.start("store");
 });
 
 after(async () => {
-  await admin?.end().catch(() => {});
-  if (server?.pid !== undefined && server.exitCode === null) {
-    const exited = new Promise((r) => server!.once("exit", r));
-    process.kill(server.pid, "SIGINT"); // fast shutdown
-    await exited;
-  }
-  rmSync(dir, { recursive: true, force: true });
+  await cluster?.stop();
 });
 
-let n = 0;
-async function freshDatabase(): Promise<string> {
-  const db = `bf_${++n}`;
-  await admin!.query(`CREATE DATABASE ${db}`);
-  return urlFor(db);
-}
+/** One fresh database per test. */
+const freshDatabase = (): Promise<string> => cluster!.database();
 
 runStoreSuite(
   "postgres",

@@ -2,9 +2,9 @@
  * A throwaway PostgreSQL for tests (Debian's postgresql): initdb into a temp
  * dir, the server listening only on a unix socket in that dir (no TCP at
  * all), stopped by PID in stop(). root cannot run postgres, so as root the
- * server runs as the `postgres` user the Debian package creates. The same
- * steps as test/interop/store-postgres.test.ts, for tests that run several
- * bootfleet processes on one database.
+ * server runs as the `postgres` user the Debian package creates. Used by the
+ * store suite and by tests that run several bootfleet processes on one
+ * database.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
