@@ -18,13 +18,14 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { requirePeers } from "../support/require-peers.js";
 import { startServeInNetwork } from "../support/serve-in-network.js";
 import { TestNetwork } from "../support/test-network.js";
+import { writeImageVersion } from "../support/image-on-disk.js";
 
 const SERVER = "198.18.52.1";
 const OTHER = "198.18.52.66";
@@ -60,16 +61,6 @@ hosts:
       /etc/motd: "welcome to the lab\\n"
 `;
 
-/** One image version on disk, as the catalog keeps it, with `current` pointing at it. */
-function writeImage(dataDir: string): void {
-  const dir = join(dataDir, "images", "debian", VERSION);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "vmlinuz"), Buffer.alloc(4096, 1));
-  writeFileSync(join(dir, "initrd.img"), Buffer.alloc(4096, 2));
-  writeFileSync(join(dir, "root.squashfs"), "hsqs");
-  symlinkSync(VERSION, join(dataDir, "images", "debian", "current"));
-}
-
 describe("secrets against bootfleet serve, asked by another machine on the segment", () => {
   let net: TestNetwork;
   let other: string;
@@ -98,7 +89,7 @@ describe("secrets against bootfleet serve, asked by another machine on the segme
     requirePeers(["curl"]);
     tmp = mkdtempSync(join(tmpdir(), `bf-secrets-curl-${process.pid}-`));
     const dataDir = join(tmp, "var");
-    writeImage(dataDir);
+    writeImageVersion(dataDir, "debian", VERSION, "hsqs");
     writeFileSync(join(tmp, "bootfleet.yaml"), CONFIG(dataDir));
     net = TestNetwork.create({ tag: "secrets", bridgeAddress: `${SERVER}/24` });
     other = net.addHost("other", `${OTHER}/24`);

@@ -19,8 +19,8 @@
  * namespaces; they and every process started are removed in `after`.
  */
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { peerEnv, requireNbdPeers } from "../fixtures/nbd/nbd-harness.js";
@@ -28,6 +28,7 @@ import { requirePeers } from "../support/require-peers.js";
 import { startServeInNetwork, storedEvents } from "../support/serve-in-network.js";
 import { waitUntil } from "../support/wait-until.js";
 import { DhcpLab, waitForText } from "./dhcp-lab.js";
+import { writeImageVersion } from "../support/image-on-disk.js";
 
 const SERVER = "198.18.80.1";
 const VICTIM_IP = "198.18.80.10";
@@ -63,16 +64,6 @@ hosts:
       /etc/secret: { content: "${FILE_SECRET}\\n", mode: "0600" }
       /etc/motd: "welcome to the lab\\n"
 `;
-
-/** One image version on disk, as the catalog keeps it, `current` pointing at it. */
-function writeImage(dataDir: string): void {
-  const dir = join(dataDir, "images", "debian", VERSION);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "vmlinuz"), Buffer.alloc(4096, 1));
-  writeFileSync(join(dir, "initrd.img"), Buffer.alloc(4096, 2));
-  writeFileSync(join(dir, "root.squashfs"), Buffer.alloc(1024 * 1024, 0x5a));
-  execFileSync("ln", ["-s", VERSION, join(dataDir, "images", "debian", "current")]);
-}
 
 /** Resident memory of a process (VmRSS), in bytes. */
 function rssOf(pid: number): number {
@@ -145,7 +136,7 @@ describe("identity from evidence the server controls, against bootfleet serve", 
     requireNbdPeers(["nbdsh"]);
     lab = new DhcpLab("ident", 1, `${SERVER}/24`);
     dataDir = join(lab.dir, "var");
-    writeImage(dataDir);
+    writeImageVersion(dataDir, "debian", VERSION, Buffer.alloc(1024 * 1024, 0x5a));
     config = lab.writeConfig(CONFIG(dataDir));
     attacker = lab.net.addHost("attacker", `${ATTACKER_IP}/24`);
     servePid = (await startServeInNetwork(lab.net, SERVER, config, join(lab.dir, "serve.log"))).pid!;
