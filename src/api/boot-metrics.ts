@@ -159,7 +159,7 @@ export function createBootMetrics(bus: EventBus, options: BootMetricsOptions = {
           tftpBytes.inc(num(d.bytes));
           tftpTransfers.inc({ result: "done" });
         } else if (what === "error") {
-          // A flood's summary event stands for `repeated` refused requests (tftp-service.ts).
+          // A flood's summary event stands for `repeated` refused requests (tftp-refusal-reporter.ts).
           tftpTransfers.inc({ result: "error" }, d.repeated === undefined ? 1 : num(d.repeated));
         }
         break;
