@@ -23,6 +23,8 @@ import {
   type LayerDraft,
 } from "../config-draft.js";
 import type { ImportProblem } from "../import-problem.js";
+import { NESTING_LIMIT } from "../nesting-limit.js";
+import { toHostname } from "../to-hostname.js";
 import type { LtsEntry, LtsParseResult, LtsSection } from "./lts-conf-parser.js";
 
 type Selector =
@@ -44,7 +46,7 @@ export function importLtsConf(parsed: LtsParseResult, draft: ConfigDraft, proble
 
   // Sections other sections include become groups; who includes whom.
   const includedBy = new Map<LtsSection, LtsSection[]>();
-  const includes = new Map<LtsSection, LtsSection[]>();
+  const includes = new Map<LtsSection, LtsReference[]>();
   for (const s of parsed.sections) {
     for (const e of s.entries) {
       if (!REFERENCE_KEYS.has(e.key.toUpperCase())) continue;
@@ -60,8 +62,8 @@ export function importLtsConf(parsed: LtsParseResult, draft: ConfigDraft, proble
           continue;
         }
         if (target === s) continue;
-        includedBy.set(target, [...(includedBy.get(target) ?? []), s]);
-        includes.set(s, [...(includes.get(s) ?? []), target]);
+        listIn(includedBy, target).push(s);
+        listIn(includes, s).push({ target, entry: e });
       }
     }
   }
@@ -69,11 +71,35 @@ export function importLtsConf(parsed: LtsParseResult, draft: ConfigDraft, proble
   // Groups for included sections, dependencies first (a section's includes before it).
   const groupOf = new Map<LtsSection, GroupDraft>();
   const visiting = new Set<LtsSection>();
-  const placeGroup = (s: LtsSection) => {
-    if (groupOf.has(s) || visiting.has(s)) return;
-    visiting.add(s);
-    for (const dep of includes.get(s) ?? []) if (includedBy.has(dep)) placeGroup(dep);
-    groupOf.set(s, draft.group(uniqueGroupName(draft, s.name), s.at));
+  const placeGroup = (root: LtsSection) => {
+    if (groupOf.has(root) || visiting.has(root)) return;
+    // Depth first with a stack of our own: a chain of LIKEs thousands long must not overflow the call stack.
+    const stack: { readonly s: LtsSection; readonly deps: readonly LtsReference[]; next: number }[] = [];
+    const enter = (s: LtsSection) => {
+      visiting.add(s);
+      stack.push({ s, deps: includes.get(s) ?? [], next: 0 });
+    };
+    enter(root);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const ref = top.deps[top.next++];
+      if (ref === undefined) {
+        stack.pop();
+        groupOf.set(top.s, draft.group(draft.freeGroupName(top.s.name), top.s.at));
+        continue;
+      }
+      if (!includedBy.has(ref.target) || groupOf.has(ref.target) || visiting.has(ref.target)) continue;
+      if (stack.length >= NESTING_LIMIT) {
+        problems.push({
+          severity: "error",
+          at: ref.entry.valueAt,
+          message: `${ref.entry.key} chain deeper than ${NESTING_LIMIT} sections: [${root.name}] reaches [${ref.target.name}] through ${stack.length} others`,
+          hint: `bootfleet follows LIKE and INCLUDE ${NESTING_LIMIT} sections deep; include the settings directly`,
+        });
+        continue;
+      }
+      enter(ref.target);
+    }
   };
   for (const s of parsed.sections) if (includedBy.has(s)) placeGroup(s);
 
@@ -118,20 +144,54 @@ export function importLtsConf(parsed: LtsParseResult, draft: ConfigDraft, proble
 
   // Each included section's group matches the sections that include it, directly or through others.
   for (const [target, group] of groupOf) {
-    const members = new Set<LtsSection>();
-    const walk = (s: LtsSection) => {
-      for (const m of includedBy.get(s) ?? []) {
-        if (members.has(m)) continue;
-        members.add(m);
-        walk(m);
-      }
-    };
-    walk(target);
+    const members = includersOf(target, includedBy);
     const own = selectorOf(target, parsed.format);
     if (own.kind !== "host") addToMatch(group, own, draft, target);
     for (const m of members) addToMatch(group, selectorOf(m, parsed.format), draft, m);
     group.header.push(`included (LIKE/INCLUDE) by: ${[...members].map((m) => `[${m.name}]`).join(", ")}`);
   }
+}
+
+/** A LIKE= or INCLUDE= naming another section. */
+interface LtsReference {
+  readonly target: LtsSection;
+  readonly entry: LtsEntry;
+}
+
+function listIn<K, V>(map: Map<K, V[]>, key: K): V[] {
+  let list = map.get(key);
+  if (!list) {
+    list = [];
+    map.set(key, list);
+  }
+  return list;
+}
+
+/**
+ * The sections that include `target`, directly or through others, in the
+ * order a depth-first walk meets them, at most NESTING_LIMIT levels up
+ * (deeper chains are refused when the groups are placed).
+ */
+function includersOf(
+  target: LtsSection,
+  includedBy: ReadonlyMap<LtsSection, readonly LtsSection[]>,
+): Set<LtsSection> {
+  const members = new Set<LtsSection>();
+  const stack: { readonly list: readonly LtsSection[]; next: number }[] = [
+    { list: includedBy.get(target) ?? [], next: 0 },
+  ];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    const m = top.list[top.next++];
+    if (m === undefined) {
+      stack.pop();
+      continue;
+    }
+    if (members.has(m)) continue;
+    members.add(m);
+    if (stack.length < NESTING_LIMIT) stack.push({ list: includedBy.get(m) ?? [], next: 0 });
+  }
+  return members;
 }
 
 function applyEntry(
@@ -221,8 +281,8 @@ function layerFor(
       }
       const known = draft.findHostByMac(selector.mac);
       if (known) return known;
-      const g = draft.group(uniqueGroupName(draft, `mac-${selector.mac.replaceAll(":", "")}`), section.at);
-      g.match.mac.push(selector.mac);
+      const g = draft.group(draft.freeGroupName(`mac-${selector.mac.replaceAll(":", "")}`), section.at);
+      g.match.add("mac", selector.mac);
       g.header.push(
         `[${section.name}] names a MAC but no HOSTNAME: a group, so that the machine keeps the name DHCP gives it`,
       );
@@ -234,13 +294,12 @@ function layerFor(
         if (!h.ip) h.ip = selector.ip;
         return h;
       }
-      for (const h of draft.hosts.values()) if (h.ip === selector.ip) return h;
-      return draft.address(selector.ip);
+      return draft.findHostByIp(selector.ip) ?? draft.address(selector.ip);
     }
     case "mac-glob":
     case "ip-glob":
     case "hostname-glob": {
-      const g = draft.group(uniqueGroupName(draft, section.name), section.at);
+      const g = draft.group(draft.freeGroupName(section.name), section.at);
       addToMatch(g, selector, draft, section);
       return g;
     }
@@ -255,8 +314,7 @@ function hostNamed(
 ): HostDraft {
   const existing = draft.findHost(name);
   if (existing) return existing;
-  let clean = name.replace(/[^A-Za-z0-9.-]+/g, "-").replace(/^-+|-+$/g, "");
-  if (clean === "") clean = "host";
+  const clean = toHostname(name);
   const h = new HostDraft(clean, section.at);
   if (clean !== name) {
     problems.push({
@@ -272,34 +330,31 @@ function hostNamed(
 }
 
 function addToMatch(group: GroupDraft, selector: Selector, draft: ConfigDraft, section: LtsSection): void {
-  const push = (list: string[], v: string) => {
-    if (!list.includes(v)) list.push(v);
-  };
   switch (selector.kind) {
     case "host":
-      push(group.match.hosts, (draft.findHost(selector.name) ?? { name: selector.name }).name);
+      group.match.add("hosts", (draft.findHost(selector.name) ?? { name: selector.name }).name);
       return;
     case "mac": {
       const host = draft.findHostByMac(selector.mac);
       const named = section.entries.find((e) => e.key.toUpperCase() === "HOSTNAME");
-      if (host) push(group.match.hosts, host.name);
+      if (host) group.match.add("hosts", host.name);
       else if (named && draft.findHost(named.value))
-        push(group.match.hosts, draft.findHost(named.value)!.name);
-      else push(group.match.mac, selector.mac);
+        group.match.add("hosts", draft.findHost(named.value)!.name);
+      else group.match.add("mac", selector.mac);
       return;
     }
     case "ip":
-      push(group.match.ip, selector.ip);
+      group.match.add("ip", selector.ip);
       return;
     case "mac-glob":
-      push(group.match.mac, selector.glob);
+      group.match.add("mac", selector.glob);
       return;
     case "ip-glob": {
       const m = /^(\d+)\.(\d+)\.(\d+)\.\*$/.exec(selector.glob) ?? /^(\d+)\.(\d+)\.\*$/.exec(selector.glob);
       if (m) {
         const octets = m.slice(1, 4).filter((x) => x !== undefined);
         const prefix = octets.length * 8;
-        push(group.match.ip, `${[...octets, ...Array(4 - octets.length).fill("0")].join(".")}/${prefix}`);
+        group.match.add("ip", `${[...octets, ...Array(4 - octets.length).fill("0")].join(".")}/${prefix}`);
       } else {
         group.notes.push({
           at: section.at,
@@ -309,7 +364,7 @@ function addToMatch(group: GroupDraft, selector: Selector, draft: ConfigDraft, s
       return;
     }
     case "hostname-glob":
-      push(group.match.hostname, selector.glob);
+      group.match.add("hostname", selector.glob);
       return;
     case "defaults":
     case "server":
@@ -319,9 +374,4 @@ function addToMatch(group: GroupDraft, selector: Selector, draft: ConfigDraft, s
       });
       return;
   }
-}
-
-function uniqueGroupName(draft: ConfigDraft, name: string): string {
-  if (!draft.groups.has(name)) return name;
-  for (let i = 2; ; i++) if (!draft.groups.has(`${name}-${i}`)) return `${name}-${i}`;
 }
