@@ -88,14 +88,14 @@ export class LayerDraft {
     return Object.keys(this.values).length === 0;
   }
 
-  /** Takes the values of `from` that this layer does not set (deep), with their comments. */
-  fillFrom(from: LayerDraft): void {
+  /** Takes the values of `from` that this layer does not set (deep), with their comments unless told not to. */
+  fillFrom(from: LayerDraft, withComments = true): void {
     const walk = (o: Record<string, unknown>, path: string[]) => {
       for (const [k, v] of Object.entries(o)) {
         const p = [...path, k];
         if (v && typeof v === "object" && !Array.isArray(v)) walk(v as Record<string, unknown>, p);
         else if (this.get(p) === undefined) {
-          const c = from.comments.get(p.join("\u0000"));
+          const c = withComments ? from.comments.get(p.join("\u0000")) : undefined;
           this.set(p, v, c ? { before: c.before, inline: c.inline.join(" /") || undefined } : undefined);
         }
       }

@@ -8,6 +8,7 @@
 import { broadcastOf, formatIpv4, parseCidr, parseIpv4 } from "../config/net-address.js";
 import type { SourceLocation } from "../config/model.js";
 import { AddressRanges } from "./address-ranges.js";
+import { briefList } from "./brief-list.js";
 import { ADDRESS_RANK, type ConfigDraft, type PoolDraft } from "./config-draft.js";
 import type { ImportProblem } from "./import-problem.js";
 
@@ -101,6 +102,7 @@ function checkHosts(draft: ConfigDraft, problems: ImportProblem[]): void {
       .filter((c) => c !== null)
       .map((c) => ({ first: c.network, last: broadcastOf(c) })),
   );
+  const subnets = briefList(draft.networks.map((x) => x.subnet));
   const byIp = new Map<string, string>();
   const byMac = new Map<string, string>();
   for (const host of draft.hosts.values()) {
@@ -128,7 +130,7 @@ function checkHosts(draft: ConfigDraft, problems: ImportProblem[]): void {
         hint: "add the network, or fix the address",
       });
       host.notes.push({
-        why: `not mapped: ip ${host.ip} is outside every network (${draft.networks.map((x) => x.subnet).join(", ")})`,
+        why: `not mapped: ip ${host.ip} is outside every network (${subnets})`,
       });
       host.ip = undefined;
       continue;
