@@ -14,7 +14,7 @@
  * it; groups come before hosts, addresses and later groups in bootfleet's
  * layer order, which is the same thing.
  */
-import { normalizeMac, parseIpv4 } from "../../config/net-address.js";
+import { compileGlob, normalizeMac, parseIpv4 } from "../../config/net-address.js";
 import {
   ADDRESS_RANK,
   type ConfigDraft,
@@ -35,7 +35,8 @@ type Selector =
   | { readonly kind: "ip"; readonly ip: string }
   | { readonly kind: "mac-glob"; readonly glob: string }
   | { readonly kind: "ip-glob"; readonly glob: string }
-  | { readonly kind: "hostname-glob"; readonly glob: string };
+  | { readonly kind: "hostname-glob"; readonly glob: string }
+  | { readonly kind: "bad-glob"; readonly reason: string };
 
 const REFERENCE_KEYS = new Set(["LIKE", "INCLUDE"]);
 
@@ -118,7 +119,14 @@ export function importLtsConf(parsed: LtsParseResult, draft: ConfigDraft, proble
       ...section.comments,
       section.name ? `${file}:${section.at.line}: [${section.name}]` : `${file}: settings before any section`,
     ];
-    if (selector.kind === "server") {
+    if (selector.kind === "server" || (selector.kind === "bad-glob" && !groupOf.has(section))) {
+      if (selector.kind === "bad-glob")
+        problems.push({
+          severity: "warning",
+          at: section.at,
+          message: `[${section.name}] is not a pattern bootfleet can match: ${selector.reason}`,
+          hint: "patterns use * ? and [a-z]; LTSP reads it as a name no machine has",
+        });
       draft.notes.push({
         at: section.at,
         source: [
@@ -127,7 +135,10 @@ export function importLtsConf(parsed: LtsParseResult, draft: ConfigDraft, proble
           ...section.entries.flatMap((e) => [...e.comments.map((c) => `#${c}`), e.raw]),
           ...section.closingComments.map((c) => `#${c}`),
         ].join("\n"),
-        why: "not mapped: [server] settings are for the LTSP server itself, which bootfleet replaces",
+        why:
+          selector.kind === "server"
+            ? "not mapped: [server] settings are for the LTSP server itself, which bootfleet replaces"
+            : `not mapped: [${section.name}] matches no machine (${selector.reason})`,
       });
       continue;
     }
@@ -147,7 +158,12 @@ export function importLtsConf(parsed: LtsParseResult, draft: ConfigDraft, proble
     const members = includersOf(target, includedBy);
     const own = selectorOf(target, parsed.format);
     if (own.kind !== "host") addToMatch(group, own, draft, target);
-    for (const m of members) addToMatch(group, selectorOf(m, parsed.format), draft, m);
+    for (const m of members) {
+      const selector = selectorOf(m, parsed.format);
+      // A member that is itself included is a group, not a host of that name; its includers are members too.
+      if (selector.kind === "host" && groupOf.has(m)) continue;
+      addToMatch(group, selector, draft, m);
+    }
     group.header.push(`included (LIKE/INCLUDE) by: ${[...members].map((m) => `[${m.name}]`).join(", ")}`);
   }
 }
@@ -250,6 +266,8 @@ function selectorOf(section: LtsSection, format: "lts" | "ltsp"): Selector {
   if (mac) return { kind: "mac", mac };
   if (parseIpv4(name) !== null) return { kind: "ip", ip: name };
   if (/[*?[]/.test(name)) {
+    const compiled = compileGlob(name, true);
+    if (typeof compiled === "string") return { kind: "bad-glob", reason: compiled };
     if (/^[0-9a-fA-F:*?[\]-]+$/.test(name) && name.includes(":"))
       return { kind: "mac-glob", glob: name.toLowerCase() };
     if (/^[0-9.*?[\]-]+$/.test(name) && name.includes(".")) return { kind: "ip-glob", glob: name };
@@ -269,6 +287,7 @@ function layerFor(
   switch (selector.kind) {
     case "defaults":
     case "server":
+    case "bad-glob":
       return draft.defaults;
     case "host":
       return hostNamed(draft, selector.name, section, problems);
@@ -331,15 +350,16 @@ function hostNamed(
 
 function addToMatch(group: GroupDraft, selector: Selector, draft: ConfigDraft, section: LtsSection): void {
   switch (selector.kind) {
-    case "host":
-      group.match.add("hosts", (draft.findHost(selector.name) ?? { name: selector.name }).name);
-      return;
-    case "mac": {
-      const host = draft.findHostByMac(selector.mac);
-      const named = section.entries.find((e) => e.key.toUpperCase() === "HOSTNAME");
+    case "host": {
+      const host = hostCalled(draft, selector.name);
       if (host) group.match.add("hosts", host.name);
-      else if (named && draft.findHost(named.value))
-        group.match.add("hosts", draft.findHost(named.value)!.name);
+      else group.match.add("hostname", selector.name);
+      return;
+    }
+    case "mac": {
+      const named = section.entries.find((e) => e.key.toUpperCase() === "HOSTNAME");
+      const host = draft.findHostByMac(selector.mac) ?? (named ? hostCalled(draft, named.value) : undefined);
+      if (host) group.match.add("hosts", host.name);
       else group.match.add("mac", selector.mac);
       return;
     }
@@ -366,6 +386,12 @@ function addToMatch(group: GroupDraft, selector: Selector, draft: ConfigDraft, s
     case "hostname-glob":
       group.match.add("hostname", selector.glob);
       return;
+    case "bad-glob":
+      group.notes.push({
+        at: section.at,
+        why: `not mapped: [${section.name}] is not a pattern bootfleet can match (${selector.reason})`,
+      });
+      return;
     case "defaults":
     case "server":
       group.notes.push({
@@ -374,4 +400,9 @@ function addToMatch(group: GroupDraft, selector: Selector, draft: ConfigDraft, s
       });
       return;
   }
+}
+
+/** The host a section or HOSTNAME= names: as written, or as hostNamed cleaned it. */
+function hostCalled(draft: ConfigDraft, name: string): HostDraft | undefined {
+  return draft.findHost(name) ?? draft.findHost(toHostname(name));
 }
