@@ -79,7 +79,7 @@ export function checkImportText(file: string, text: string): ImportProblem[] {
     problems.push({
       severity: "warning",
       at: oddSpace.at,
-      message: `${describeSpace(oddSpace.char)} read as a space (${oddSpace.count} in this file)`,
+      message: `${describeSpace(oddSpace.char)} read as a space (${oddSpace.count} whitespace characters other than ASCII's in this file)`,
       hint: "the daemon that reads this file may take it for part of a word; replace it with a plain space",
     });
   return problems;

@@ -22,6 +22,7 @@ import {
   HostDraft,
   type LayerDraft,
 } from "../config-draft.js";
+import { briefList } from "../brief-list.js";
 import type { ImportProblem } from "../import-problem.js";
 import { NESTING_LIMIT } from "../nesting-limit.js";
 import { toHostname } from "../to-hostname.js";
@@ -94,7 +95,7 @@ export function importLtsConf(parsed: LtsParseResult, draft: ConfigDraft, proble
         problems.push({
           severity: "error",
           at: ref.entry.valueAt,
-          message: `${ref.entry.key} chain deeper than ${NESTING_LIMIT} sections: [${root.name}] reaches [${ref.target.name}] through ${stack.length} others`,
+          message: `${ref.entry.key} chain deeper than ${NESTING_LIMIT} sections, from [${root.name}] to [${ref.target.name}]`,
           hint: `bootfleet follows LIKE and INCLUDE ${NESTING_LIMIT} sections deep; include the settings directly`,
         });
         continue;
@@ -164,7 +165,7 @@ export function importLtsConf(parsed: LtsParseResult, draft: ConfigDraft, proble
       if (selector.kind === "host" && groupOf.has(m)) continue;
       addToMatch(group, selector, draft, m);
     }
-    group.header.push(`included (LIKE/INCLUDE) by: ${[...members].map((m) => `[${m.name}]`).join(", ")}`);
+    group.header.push(`included (LIKE/INCLUDE) by: ${briefList([...members].map((m) => `[${m.name}]`))}`);
   }
 }
 
