@@ -3,7 +3,7 @@
  * wiring over src/migrate/. main.ts calls registerMigrateCommands(program,
  * loadConfig) with the loader every other verb uses.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { type Command, Option } from "commander";
 import type { FleetConfig } from "../config/model.js";
 import { IMPORT_FORMATS, type ImportFormat } from "../migrate/detect-format.js";
@@ -11,8 +11,15 @@ import { exportDhcpd } from "../migrate/export-dhcpd.js";
 import { exportDnsmasq } from "../migrate/export-dnsmasq.js";
 import { exportKea } from "../migrate/export-kea.js";
 import { exportPlan } from "../migrate/export-plan.js";
-import { importConfig } from "../migrate/import-config.js";
+import { type ImportInput, importConfig } from "../migrate/import-config.js";
 import { formatImportProblem, ImportError } from "../migrate/import-problem.js";
+import { readImportFiles } from "../migrate/read-import-files.js";
+
+/** An import that stops: every error with file:line:column, and what to do. */
+function refuse(e: ImportError, advice: string): void {
+  process.stderr.write(`${e.message}\n${e.problems.length} error(s); nothing was written.\n${advice}\n`);
+  process.exitCode = 1;
+}
 
 export const EXPORT_KINDS = ["dhcpd", "dnsmasq", "kea"] as const;
 type ExportKind = (typeof EXPORT_KINDS)[number];
@@ -51,30 +58,24 @@ export function registerMigrateCommands(
     .option("--partial", "write a config even when the inputs have errors (each error becomes a comment)")
     .option("-f, --force", "overwrite the output file")
     .action(async (files: string[], opts: ImportOpts) => {
-      const inputs = files.map((file) => {
-        try {
-          return { file, text: readFileSync(file, "utf8"), format: opts.format };
-        } catch (e) {
-          throw Object.assign(
-            new Error(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`),
-            {
-              hint: "check the path",
-            },
-          );
-        }
-      });
       if (opts.output && existsSync(opts.output) && !opts.force)
         throw Object.assign(new Error(`${opts.output} exists`), {
           hint: "pass --force to overwrite it, or choose another -o",
         });
+      let inputs: ImportInput[];
       let result: ReturnType<typeof importConfig>;
+      try {
+        inputs = readImportFiles(files, opts.format);
+      } catch (e) {
+        if (!(e instanceof ImportError)) throw e;
+        refuse(e, "  (pass configuration files: each path must be a readable text file)");
+        return;
+      }
       try {
         result = importConfig(inputs, { serverAddress: opts.serverAddress, partial: opts.partial });
       } catch (e) {
         if (!(e instanceof ImportError)) throw e;
-        process.stderr.write(`${e.message}\n${e.problems.length} error(s); nothing was written.\n`);
-        process.stderr.write("  (fix them, or pass --partial to import what can be read)\n");
-        process.exitCode = 1;
+        refuse(e, "  (fix them, or pass --partial to import what can be read)");
         return;
       }
       for (const p of result.problems) process.stderr.write(`${formatImportProblem(p)}\n`);

@@ -27,7 +27,7 @@ export const BOOT_FILE_NAMES = {
    * own per-machine script), or anything else (pxelinux.0, a kernel, ...).
    */
   classify(file: string): "chain" | "script" | "other" {
-    const base = file.replace(/.*\//, "").toLowerCase();
+    const base = file.slice(file.lastIndexOf("/") + 1).toLowerCase();
     if (/^(https?|tftp):\/\//i.test(file) || base.endsWith(".ipxe")) return "script";
     if (/\.(kpxe|kkpxe|kkkpxe)$/.test(base)) return "chain";
     if (

@@ -9,6 +9,8 @@
  * it belonged (the host, group or network it was written in).
  */
 import type { SourceLocation } from "../config/model.js";
+import { HostDirectory, type HostKey } from "./host-directory.js";
+import { NameAllocator } from "./name-allocator.js";
 
 /** A comment block in the output: where it came from, the original text, and why it is a comment. */
 export interface Note {
@@ -42,11 +44,12 @@ export class LayerDraft {
   ): void {
     let o = this.values;
     for (const k of path.slice(0, -1)) {
-      const next = o[k];
-      if (next === undefined || typeof next !== "object" || next === null || Array.isArray(next)) o[k] = {};
-      o = o[k] as Record<string, unknown>;
+      let next = ownValue(o, k);
+      if (next === undefined || typeof next !== "object" || next === null || Array.isArray(next))
+        setOwnValue(o, k, (next = {}));
+      o = next as Record<string, unknown>;
     }
-    o[path[path.length - 1]!] = value;
+    setOwnValue(o, path[path.length - 1]!, value);
     if (comments) this.comment(path, comments);
   }
 
@@ -54,7 +57,7 @@ export class LayerDraft {
     let o: unknown = this.values;
     for (const k of path) {
       if (o === undefined || o === null || typeof o !== "object") return undefined;
-      o = (o as Record<string, unknown>)[k];
+      o = ownValue(o as Record<string, unknown>, k);
     }
     return o;
   }
@@ -85,20 +88,33 @@ export class LayerDraft {
     return Object.keys(this.values).length === 0;
   }
 
-  /** Takes the values of `from` that this layer does not set (deep), with their comments. */
-  fillFrom(from: LayerDraft): void {
+  /** Takes the values of `from` that this layer does not set (deep), with their comments unless told not to. */
+  fillFrom(from: LayerDraft, withComments = true): void {
     const walk = (o: Record<string, unknown>, path: string[]) => {
       for (const [k, v] of Object.entries(o)) {
         const p = [...path, k];
         if (v && typeof v === "object" && !Array.isArray(v)) walk(v as Record<string, unknown>, p);
         else if (this.get(p) === undefined) {
-          const c = from.comments.get(p.join("\u0000"));
+          const c = withComments ? from.comments.get(p.join("\u0000")) : undefined;
           this.set(p, v, c ? { before: c.before, inline: c.inline.join(" /") || undefined } : undefined);
         }
       }
     };
     walk(from.values, []);
   }
+}
+
+/**
+ * Keys come from the inputs (an lts.conf setting may be called `constructor`
+ * or `__proto__`): only a layer's own properties are read, and every key is
+ * written as an own property, never through the prototype's setters.
+ */
+function ownValue(o: Record<string, unknown>, key: string): unknown {
+  return Object.hasOwn(o, key) ? o[key] : undefined;
+}
+
+function setOwnValue(o: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(o, key, { value, writable: true, enumerable: true, configurable: true });
 }
 
 export interface PoolDraft {
@@ -120,16 +136,31 @@ export class NetworkDraft extends LayerDraft {
   }
 }
 
-export interface MatchDraft {
-  readonly hosts: string[];
-  readonly mac: string[];
-  readonly ip: string[];
-  readonly hostname: string[];
+export type MatchKind = "hosts" | "mac" | "ip" | "hostname";
+
+/** A group's match lists, each value once (a group of 25,000 hosts adds each member in constant time). */
+export class MatchDraft {
+  readonly hosts: readonly string[] = [];
+  readonly mac: readonly string[] = [];
+  readonly ip: readonly string[] = [];
+  readonly hostname: readonly string[] = [];
+  readonly #seen: Readonly<Record<MatchKind, Set<string>>> = {
+    hosts: new Set(),
+    mac: new Set(),
+    ip: new Set(),
+    hostname: new Set(),
+  };
+
+  add(kind: MatchKind, value: string): void {
+    if (this.#seen[kind].has(value)) return;
+    this.#seen[kind].add(value);
+    (this[kind] as string[]).push(value);
+  }
 }
 
 export class GroupDraft extends LayerDraft {
   readonly name: string;
-  readonly match: MatchDraft = { hosts: [], mac: [], ip: [], hostname: [] };
+  readonly match = new MatchDraft();
   readonly at: SourceLocation | undefined;
 
   constructor(name: string, at: SourceLocation | undefined) {
@@ -140,17 +171,46 @@ export class GroupDraft extends LayerDraft {
 }
 
 export class HostDraft extends LayerDraft {
-  name: string;
-  mac: string | undefined;
-  ip: string | undefined;
+  readonly name: string;
   readonly at: SourceLocation | undefined;
   readonly macComments: string[] = [];
   readonly ipComments: string[] = [];
+  #mac: string | undefined;
+  #ip: string | undefined;
+  /** The draft's host directory once the host is added, told when the MAC or address changes. */
+  #directory: HostDirectory | undefined;
 
   constructor(name: string, at: SourceLocation | undefined) {
     super();
     this.name = name;
     this.at = at;
+  }
+
+  get mac(): string | undefined {
+    return this.#mac;
+  }
+
+  set mac(mac: string | undefined) {
+    this.#setKey("mac", this.#mac, mac);
+    this.#mac = mac;
+  }
+
+  get ip(): string | undefined {
+    return this.#ip;
+  }
+
+  set ip(ip: string | undefined) {
+    this.#setKey("ip", this.#ip, ip);
+    this.#ip = ip;
+  }
+
+  /** Called by the directory the host is added to. */
+  listenForKeys(directory: HostDirectory): void {
+    this.#directory = directory;
+  }
+
+  #setKey(key: HostKey, from: string | undefined, to: string | undefined): void {
+    if (from !== to) this.#directory?.keyChanged(this, key, from, to);
   }
 
   /** Another declaration of the same machine (from another file): its values fill in what this one lacks. */
@@ -211,7 +271,7 @@ export class ConfigDraft {
   /** Notes about the whole file (global statements with no home in the model). */
   readonly notes: Note[] = [];
   readonly addressCandidates: AddressCandidate[] = [];
-  interfaces: string[] = [];
+  readonly #interfaces = new Set<string>();
   readonly services: {
     dhcp: Record<string, unknown>;
     tftp: Record<string, unknown>;
@@ -219,10 +279,27 @@ export class ConfigDraft {
   readonly serviceComments = new Map<string, ValueComments>();
   readonly defaults = new LayerDraft();
   readonly networks: NetworkDraft[] = [];
+  readonly #networkBySubnet = new Map<string, NetworkDraft>();
   readonly groups = new Map<string, GroupDraft>();
-  readonly hosts = new Map<string, HostDraft>();
+  readonly #groupNames = new NameAllocator((name) => this.groups.has(name));
+  readonly #hosts = new HostDirectory();
   readonly addresses = new Map<string, AddressDraft>();
   readonly images = new Map<string, ImageDraft>();
+  readonly #imageNames = new NameAllocator((name) => this.images.has(name));
+
+  /** The interfaces to serve on, each once, in the order the inputs named them. */
+  get interfaces(): readonly string[] {
+    return [...this.#interfaces];
+  }
+
+  addInterface(name: string): void {
+    this.#interfaces.add(name);
+  }
+
+  /** By name, in the order they were added. */
+  get hosts(): ReadonlyMap<string, HostDraft> {
+    return this.#hosts.all;
+  }
 
   proposeServerAddress(address: string, rank: number, why: string, at?: SourceLocation): void {
     this.addressCandidates.push({ address, rank, why, at });
@@ -247,10 +324,11 @@ export class ConfigDraft {
   }
 
   network(subnet: string, at?: SourceLocation): NetworkDraft {
-    let n = this.networks.find((x) => x.subnet === subnet);
+    let n = this.#networkBySubnet.get(subnet);
     if (!n) {
       n = new NetworkDraft(subnet, at);
       this.networks.push(n);
+      this.#networkBySubnet.set(subnet, n);
     }
     return n;
   }
@@ -265,26 +343,34 @@ export class ConfigDraft {
     return g;
   }
 
+  /** A free group name: `name`, else `name-2`, `name-3`, ... */
+  freeGroupName(name: string): string {
+    return this.#groupNames.free(name);
+  }
+
   /** Host names compare like DNS names: case-insensitively. */
   findHost(name: string): HostDraft | undefined {
-    const lower = name.toLowerCase();
-    for (const h of this.hosts.values()) if (h.name.toLowerCase() === lower) return h;
-    return undefined;
+    return this.#hosts.byName(name);
   }
 
+  /** The first host declared with this MAC. */
   findHostByMac(mac: string): HostDraft | undefined {
-    for (const h of this.hosts.values()) if (h.mac === mac) return h;
-    return undefined;
+    return this.#hosts.byKey("mac", mac);
   }
 
+  /** The first host declared with this address. */
+  findHostByIp(ip: string): HostDraft | undefined {
+    return this.#hosts.byKey("ip", ip);
+  }
+
+  /** Adds a host whose name no other host has (findHost, freeHostName). */
   addHost(host: HostDraft): void {
-    this.hosts.set(host.name, host);
+    this.#hosts.add(host);
   }
 
   /** A free host name: `name`, else `name-2`, `name-3`, ... */
   freeHostName(name: string): string {
-    if (!this.findHost(name)) return name;
-    for (let i = 2; ; i++) if (!this.findHost(`${name}-${i}`)) return `${name}-${i}`;
+    return this.#hosts.freeName(name);
   }
 
   address(ip: string): AddressDraft {
@@ -294,6 +380,11 @@ export class ConfigDraft {
       this.addresses.set(ip, a);
     }
     return a;
+  }
+
+  /** A free image name: `name`, else `name-2`, `name-3`, ... */
+  freeImageName(name: string): string {
+    return this.#imageNames.free(name);
   }
 
   image(name: string): ImageDraft {

@@ -6,9 +6,14 @@
  * a comment on every line that could not be mapped.
  *
  * Errors (the input is malformed) stop the import unless `partial` is set;
- * then the config is written anyway, with each error in its header.
+ * then the config is written anyway, with each error in its header. An
+ * input that is no text (checkImportText) is not parsed at all. Every
+ * parser and importer runs in time and memory linear in its input, and
+ * nesting is followed NESTING_LIMIT levels deep, so no input makes an
+ * import hang or run out of stack or heap.
  */
 import type { Document } from "yaml";
+import { checkImportText } from "./check-import-text.js";
 import { ConfigDraft } from "./config-draft.js";
 import { detectFormat, type ImportFormat } from "./detect-format.js";
 import { importDhcpdConf } from "./dhcpd/dhcpd-conf-import.js";
@@ -48,6 +53,9 @@ export function importConfig(inputs: readonly ImportInput[], options: ImportOpti
   const formats: { file: string; format: ImportFormat }[] = [];
   for (const input of inputs) {
     draft.sources.push(input.file);
+    const checked = checkImportText(input.file, input.text);
+    problems.push(...checked);
+    if (checked.some((p) => p.severity === "error")) continue;
     const format = input.format ?? detectFormat(input.file, input.text);
     if (!format) {
       problems.push({

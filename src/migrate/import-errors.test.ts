@@ -40,8 +40,8 @@ describe("dhcpd.conf errors", () => {
     ].join("\n");
     const errors = errorsOf("dhcpd.conf", text);
     assert.deepEqual(errors, [
-      "dhcpd.conf:1:25: error: missing ';' after '28800'\n  hint: every dhcpd.conf statement ends with ';' (seed 000: the most common mistake)",
-      "dhcpd.conf:4:38: error: missing ';' after '52:54:00:12:34:56'\n  hint: every dhcpd.conf statement ends with ';' (seed 000: the most common mistake)",
+      "dhcpd.conf:1:25: error: missing ';' after '28800'\n  hint: every dhcpd.conf statement ends with ';' (a forgotten ';' at the end of a line is the most common mistake)",
+      "dhcpd.conf:4:38: error: missing ';' after '52:54:00:12:34:56'\n  hint: every dhcpd.conf statement ends with ';' (a forgotten ';' at the end of a line is the most common mistake)",
     ]);
   });
 

@@ -160,7 +160,8 @@ export function renderDraft(
     .map((x) => x.n);
   doc.commentBefore = commentText([...header, ...notes.flatMap((n) => ["", ...noteLines(n)])]);
   styleNodes(doc);
-  for (const a of attach) applyComments(doc, a);
+  const nodes = new NodeIndex(doc);
+  for (const a of attach) applyComments(nodes, a);
   return doc;
 }
 
@@ -184,8 +185,7 @@ function layerComments(layer: LayerDraft, prefix: Path, attach: Attach[]): void 
 export function noteLines(n: Note): string[] {
   const where = n.at ? `${n.at.file}:${n.at.line}: ` : "";
   const lines = n.why.split("\n").map((l, i) => (i === 0 ? `${where}${l}` : `  ${l}`));
-  if (n.source !== undefined)
-    for (const l of n.source.split("\n")) lines.push(`  | ${l.replace(/\s+$/, "")}`);
+  if (n.source !== undefined) for (const l of n.source.split("\n")) lines.push(`  | ${l.trimEnd()}`);
   return lines;
 }
 
@@ -212,14 +212,53 @@ function styleNodes(doc: Document): void {
   visit(doc.contents, undefined);
 }
 
-function applyComments(doc: Document, a: Attach): void {
+/**
+ * The document's nodes by path. Every host, group and value gets its
+ * comments by path; YAMLMap.get looks a key up by walking the map's pairs,
+ * which for 25,000 hosts is 25,000 walks of 25,000 pairs, so each map's
+ * pairs are indexed by key once, when a path first goes through it.
+ */
+class NodeIndex {
+  readonly #doc: Document;
+  readonly #pairs = new Map<YAMLMap, Map<string, Pair>>();
+
+  constructor(doc: Document) {
+    this.#doc = doc;
+  }
+
+  /** The node at `path` (the document's contents for []). */
+  node(path: Path): unknown {
+    let node: unknown = this.#doc.contents;
+    for (const key of path) {
+      if (isMap(node)) node = this.pair(node, key)?.value;
+      else if (isSeq(node) && typeof key === "number") node = node.items[key];
+      else return undefined;
+    }
+    return node;
+  }
+
+  /** The pair of `map` whose key reads as `key`. */
+  pair(map: YAMLMap, key: string | number): Pair | undefined {
+    let pairs = this.#pairs.get(map);
+    if (!pairs) {
+      pairs = new Map();
+      for (const p of map.items) {
+        const k = isScalar(p.key) ? String(p.key.value) : undefined;
+        if (k !== undefined && !pairs.has(k)) pairs.set(k, p as Pair);
+      }
+      this.#pairs.set(map, pairs);
+    }
+    return pairs.get(String(key));
+  }
+}
+
+function applyComments(nodes: NodeIndex, a: Attach): void {
   const before = (a.before ?? []).flatMap((l) => l.split("\n"));
   const inline = (a.inline ?? []).map((l) => l.replace(/\s+/g, " ").trim()).filter((l) => l !== "");
   if (before.length === 0 && inline.length === 0) return;
   const parentPath = a.path.slice(0, -1);
   const last = a.path[a.path.length - 1]!;
-  const parent = parentPath.length ? doc.getIn(parentPath, true) : doc.contents;
-  const node = doc.getIn(a.path, true) as Node | undefined;
+  const parent = nodes.node(parentPath);
   if (isSeq(parent) && typeof last === "number") {
     // A list item: comments go before it ("- ..."), or, in a flow list, before the list's key.
     const seq = parent as YAMLSeq;
@@ -229,19 +268,18 @@ function applyComments(doc: Document, a: Attach): void {
       if (isScalar(item) && !seq.flow) {
         item.commentBefore = joinComment(item.commentBefore, commentText(before));
         if (inline.length) item.comment = joinComment(item.comment, ` ${inline.join(" / ")}`);
-      } else applyComments(doc, { path: parentPath, before: [...before, ...inline] });
+      } else applyComments(nodes, { path: parentPath, before: [...before, ...inline] });
       return;
     }
     item.commentBefore = joinComment(item.commentBefore, commentText([...before, ...inline]));
     return;
   }
   if (!isMap(parent)) return;
-  const pair = (parent as YAMLMap).items.find(
-    (p) => isScalar(p.key) && String(p.key.value) === String(last),
-  ) as Pair<Scalar, Node> | undefined;
+  const pair = nodes.pair(parent as YAMLMap, last) as Pair<Scalar, Node> | undefined;
   if (!pair) return;
   if (!isScalar(pair.key)) pair.key = new Scalar(pair.key);
   const key = pair.key as Scalar;
+  const node = pair.value;
   if (node && isScalar(node)) {
     if (before.length) key.commentBefore = joinComment(key.commentBefore, commentText(before));
     if (inline.length) node.comment = joinComment(node.comment, ` ${inline.join(" / ")}`);

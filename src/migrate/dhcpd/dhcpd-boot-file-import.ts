@@ -8,6 +8,7 @@
  */
 import { parseIpv4 } from "../../config/net-address.js";
 import { ADDRESS_RANK, type ConfigDraft } from "../config-draft.js";
+import { NESTING_LIMIT } from "../nesting-limit.js";
 import { DhcpdIfChain, describeConditions } from "./dhcpd-if-chain.js";
 import type { DhcpdImportReport } from "./dhcpd-import-report.js";
 import type { DhcpdScope } from "./dhcpd-scope.js";
@@ -66,6 +67,19 @@ export class DhcpdBootFileImport {
    * itself as a comment.
    */
   ifChain(st: DhcpdStatement, scope: DhcpdScope, apply: (st: DhcpdStatement) => void): void {
+    if (DhcpdIfChain.countBranches(st, NESTING_LIMIT + 1) > NESTING_LIMIT) {
+      this.#report.warn(
+        st.at,
+        `an if chain of more than ${NESTING_LIMIT} branches is not read`,
+        "set dhcp.filename on the group or host each branch is for",
+      );
+      scope.notes.push({
+        at: st.at,
+        source: this.#report.source(st),
+        why: `not mapped: bootfleet reads if chains of up to ${NESTING_LIMIT} branches`,
+      });
+      return;
+    }
     const chain = new DhcpdIfChain(st, this.#archOptionNames);
     const chosen = chain.bootFileLeaf();
     const source = this.#report.source(st);

@@ -8,6 +8,7 @@ import { describe, it } from "node:test";
 import { loadConfigFromString } from "../../config/load-config.js";
 import type { FleetConfig } from "../../config/model.js";
 import { importConfig } from "../import-config.js";
+import { ImportError } from "../import-problem.js";
 
 function load(text: string): { config: FleetConfig; yaml: string } {
   const r = importConfig([{ file: "dhcpd.conf", text }], { serverAddress: "10.0.0.1" });
@@ -89,6 +90,72 @@ describe("dhcpd.conf import", () => {
     assert.match(
       yaml,
       /not mapped: bootfleet has one pool per network[^\n]*\n\s*#\s*\| allow members of "pxe";/,
+    );
+  });
+
+  it("keywords a plain object answers (constructor, __proto__, toString) are unknown statements, kept with their own name", () => {
+    const { yaml } = load(["constructor;", "__proto__ x;", "toString { }", "local-port 1067;"].join("\n"));
+    assert.match(yaml, /dhcpd\.conf:1: not mapped: bootfleet has no equivalent of 'constructor'/);
+    assert.match(yaml, /dhcpd\.conf:2: not mapped: bootfleet has no equivalent of '__proto__'/);
+    assert.match(yaml, /dhcpd\.conf:3: not mapped: bootfleet has no 'toString' block/);
+    assert.doesNotMatch(yaml, /function|native code/);
+    // The reason says the need, not where it was first seen.
+    assert.match(
+      yaml,
+      /dhcpd\.conf:4: not mapped: set services\.dhcp\.port \(Etherboot ROMs built with DPORT=1067 ask on port 1067, beside the site's DHCP server\)/,
+    );
+    assert.doesNotMatch(yaml, /seed/);
+  });
+
+  it("a global subnet-mask that is no address is an error at its column, not an exception at the end of the file", () => {
+    let error: unknown;
+    try {
+      importConfig([{ file: "dhcpd.conf", text: "option subnet-mask 255.255.x.0;\n" }], {
+        serverAddress: "10.0.0.1",
+      });
+    } catch (e) {
+      error = e;
+    }
+    assert.ok(error instanceof ImportError, String(error));
+    assert.deepEqual(
+      error.problems.map((p) => `${p.at.line}:${p.at.column} ${p.message}`),
+      ["1:20 option subnet-mask: '255.255.x.0' is not an IPv4 address"],
+    );
+  });
+
+  it("a shared-network's comments go with its first subnet, once", () => {
+    const comment = "# the lab's two subnets share one wire";
+    const subnets = Array.from({ length: 50 }, (_, i) => `  subnet 10.0.${i}.0 netmask 255.255.255.0 { }`);
+    const { config, yaml } = load(
+      [comment, "shared-network lab {", '  option domain-name "lab.example";', ...subnets, "}"].join("\n"),
+    );
+    assert.equal(yaml.split(comment.slice(2)).length - 1, 1);
+    assert.match(
+      yaml,
+      /dhcpd\.conf:2: in shared-network lab, with 10\.0\.0\.0\/24 \(its comments are there\)/,
+    );
+    assert.ok(config.networks.every((n) => n.dhcp?.domain === "lab.example"));
+  });
+
+  it("a range outside its subnet is an error at its column (dhcpd refuses it too)", () => {
+    let error: unknown;
+    try {
+      importConfig(
+        [
+          {
+            file: "dhcpd.conf",
+            text: "subnet 10.0.0.0 netmask 255.255.255.0 {\n  range 10.0.1.10 10.0.1.20;\n}\n",
+          },
+        ],
+        { serverAddress: "10.0.0.1" },
+      );
+    } catch (e) {
+      error = e;
+    }
+    assert.ok(error instanceof ImportError, String(error));
+    assert.deepEqual(
+      error.problems.map((p) => `${p.at.line}:${p.at.column} ${p.message}`),
+      ["2:9 range: 10.0.1.10 is not in subnet 10.0.0.0/24"],
     );
   });
 });

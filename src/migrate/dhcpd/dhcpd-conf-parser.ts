@@ -11,10 +11,17 @@
  */
 import type { SourceLocation } from "../../config/model.js";
 import type { ImportProblem } from "../import-problem.js";
+import { NESTING_LIMIT } from "../nesting-limit.js";
 import { DhcpdCommentQueue } from "./dhcpd-comment-queue.js";
 import { DHCPD_GRAMMAR, type DhcpdBlockKind } from "./dhcpd-grammar.js";
 import type { DhcpdStatement } from "./dhcpd-statement.js";
-import { type DhcpdToken, pointAfterToken, tokenizeDhcpdConf, tokenText } from "./dhcpd-tokenizer.js";
+import {
+  type DhcpdToken,
+  isBlank,
+  pointAfterToken,
+  tokenizeDhcpdConf,
+  tokenText,
+} from "./dhcpd-tokenizer.js";
 
 export interface DhcpdParseResult {
   readonly file: string;
@@ -75,6 +82,9 @@ class DhcpdParser {
   #block(stack: readonly Frame[]): { statements: DhcpdStatement[]; closing: string[]; closed: boolean } {
     const frame = stack[stack.length - 1]!;
     const statements: DhcpdStatement[] = [];
+    // The else branches of the last statement, when it is an if: appended in place, so that a chain of
+    // n branches costs n, not n * n copies.
+    let branches: DhcpdStatement[] | undefined;
     for (;;) {
       const tok = this.#peek();
       if (tok === undefined) {
@@ -122,12 +132,11 @@ class DhcpdParser {
         const prev = statements[statements.length - 1];
         const kw = st.head[0]?.text.toLowerCase();
         if ((kw === "else" || kw === "elsif") && prev && isIfChain(prev) && !endsWithElse(prev)) {
-          statements[statements.length - 1] = {
-            ...prev,
-            elseBranches: [...(prev.elseBranches ?? []), st],
-            end: st.end,
-          };
+          branches ??= [];
+          branches.push(st);
+          statements[statements.length - 1] = { ...prev, elseBranches: branches, end: st.end };
         } else {
+          branches = undefined;
           if (kw === "else" || kw === "elsif")
             this.#error(
               st.at,
@@ -164,6 +173,15 @@ class DhcpdParser {
       }
       if (tok.kind === "punct" && tok.text === "{") {
         this.#pos++;
+        if (stack.length > NESTING_LIMIT) {
+          this.#error(
+            tok.at,
+            `blocks nested more than ${NESTING_LIMIT} deep`,
+            "dhcpd.conf nests a few levels (a host in a group in a subnet); this block and what it holds are not read",
+          );
+          this.#skipBlock();
+          return undefined;
+        }
         const trailing = this.#comments.takeTrailing(tok.at.line);
         const kind = DHCPD_GRAMMAR.blockKind(head[0]?.text.toLowerCase());
         const inner = this.#block([...stack, { kind, opener: tok, head }]);
@@ -208,11 +226,23 @@ class DhcpdParser {
     }
   }
 
+  /** Past the '}' that closes the block just opened (or to the end of the file), without descending into it. */
+  #skipBlock(): void {
+    let depth = 1;
+    while (depth > 0) {
+      const tok = this.#peek();
+      if (tok === undefined) return;
+      this.#pos++;
+      if (tok.kind === "punct" && tok.text === "{") depth++;
+      else if (tok.kind === "punct" && tok.text === "}") depth--;
+    }
+  }
+
   #missingSemicolon(last: DhcpdToken): void {
     this.#error(
       pointAfterToken(last),
       `missing ';' after '${tokenText(last)}'`,
-      "every dhcpd.conf statement ends with ';' (seed 000: the most common mistake)",
+      "every dhcpd.conf statement ends with ';' (a forgotten ';' at the end of a line is the most common mistake)",
     );
   }
 
@@ -255,7 +285,7 @@ function startsLine(text: string, offset: number): boolean {
   for (let i = offset - 1; i >= 0; i--) {
     const c = text[i]!;
     if (c === "\n") return true;
-    if (c !== " " && c !== "\t" && c !== "\r") return false;
+    if (!isBlank(c)) return false;
   }
   return true;
 }

@@ -5,6 +5,7 @@
  * have no names; bootfleet's need one: group-1, group-2, ... unless the
  * file wrote one after the keyword.
  */
+import { basename } from "node:path";
 import type { ConfigDraft } from "../config-draft.js";
 import type { DhcpdImportReport } from "./dhcpd-import-report.js";
 import type { DhcpdScope, DhcpdWalk } from "./dhcpd-scope.js";
@@ -36,7 +37,7 @@ export class DhcpdGroupImport {
       name = `group-${this.#unnamed}`;
     }
     // A name already taken (another file's group-1, or a name written twice) gets this file's name added.
-    while (this.#draft.groups.has(name)) name = `${name}-${this.#file.replace(/.*\//, "")}`;
+    if (this.#draft.groups.has(name)) name = this.#draft.freeGroupName(`${name}-${basename(this.#file)}`);
     const group = this.#draft.group(name, st.at);
     group.header.push(
       ...st.comments,

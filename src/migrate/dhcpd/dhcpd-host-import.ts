@@ -9,6 +9,7 @@
  */
 import { describeBadMac, normalizeMac, parseIpv4 } from "../../config/net-address.js";
 import { type ConfigDraft, HostDraft } from "../config-draft.js";
+import { toHostname } from "../to-hostname.js";
 import type { DhcpdImportReport } from "./dhcpd-import-report.js";
 import type { DhcpdScope, DhcpdWalk } from "./dhcpd-scope.js";
 import { type DhcpdStatement, keywordOf, pointAfter, valueComments, valueItems } from "./dhcpd-statement.js";
@@ -49,15 +50,14 @@ export class DhcpdHostImport {
     );
     const given = hostNameSt?.head[2]?.text;
     let name = given ?? declName;
-    const host = new HostDraft(name, st.at);
-    host.header.push(
+    const header = [
       ...st.comments,
       `${this.#file}:${st.at.line}: host ${declName}${st.trailing !== undefined ? ` #${st.trailing}` : ""}`,
-    );
+    ];
     if (given && given !== declName)
-      host.header.push(`named after its option host-name "${given}" (dhcpd's declaration name: ${declName})`);
+      header.push(`named after its option host-name "${given}" (dhcpd's declaration name: ${declName})`);
     if (hostNameSt)
-      host.header.push(
+      header.push(
         ...hostNameSt.comments,
         ...(hostNameSt.trailing !== undefined ? [hostNameSt.trailing] : []),
       );
@@ -68,7 +68,7 @@ export class DhcpdHostImport {
         `'${name}' is not a valid hostname; imported as '${clean}'`,
         "letters, digits and '-' (RFC 1123)",
       );
-      host.header.push(`renamed from '${name}': hostnames are letters, digits and '-' (RFC 1123)`);
+      header.push(`renamed from '${name}': hostnames are letters, digits and '-' (RFC 1123)`);
       name = clean;
     }
     if (this.#declared.has(name.toLowerCase())) {
@@ -78,12 +78,13 @@ export class DhcpdHostImport {
         `host ${name} is declared twice; the second is imported as ${free}`,
         'dhcpd itself refuses this file ("host ... already exists"): give each host its own name',
       );
-      host.header.push(
+      header.push(
         `second 'host ${name}' in ${this.#file} (dhcpd refuses it: "already exists"), renamed to ${free}`,
       );
       name = free;
     }
-    host.name = name;
+    const host = new HostDraft(name, st.at);
+    host.header.push(...header);
     walk(st.block ?? [], { ...scope, kind: "host", layer: host, notes: host.notes, host });
     report.keepComments(st.closingComments, host.notes, `at the end of host ${declName}`);
     this.#declared.add(name.toLowerCase());
@@ -104,7 +105,7 @@ export class DhcpdHostImport {
     const existing = this.#draft.findHost(name);
     if (existing) existing.absorb(host);
     else this.#draft.addHost(host);
-    for (const g of scope.groups) if (!g.match.hosts.includes(name)) g.match.hosts.push(name);
+    for (const g of scope.groups) g.match.add("hosts", name);
   }
 
   /** `hardware ethernet MAC;` */
@@ -180,13 +181,4 @@ export class DhcpdHostImport {
     scope.host.ipComments.push(...c.before, ...(c.inline !== undefined ? [c.inline] : []));
     if (items.length > 1) report.note(scope, st, `only ${first} is mapped: a bootfleet host has one address`);
   }
-}
-
-/** RFC 1123 label characters; anything else becomes '-'. */
-function toHostname(name: string): string {
-  const t = name
-    .replace(/[^A-Za-z0-9.-]+/g, "-")
-    .replace(/^-+|-+$/g, "")
-    .replace(/\.-|-\./g, ".");
-  return t || "host";
 }

@@ -25,6 +25,26 @@ export interface DhcpdIfLeaf {
 }
 
 export class DhcpdIfChain {
+  /**
+   * The branches of an if chain, nested ifs' included, counted up to
+   * `atMost`. Each leaf carries the negations of the branches before it,
+   * so a chain is only read when it is short enough for that to stay small.
+   */
+  static countBranches(st: DhcpdStatement, atMost: number): number {
+    let count = 0;
+    const visit = (chain: DhcpdStatement): void => {
+      for (const branch of [chain, ...(chain.elseBranches ?? [])]) {
+        if (++count >= atMost) return;
+        for (const s of branch.block ?? []) {
+          if (s.block && keywordOf(s) === "if") visit(s);
+          if (count >= atMost) return;
+        }
+      }
+    };
+    visit(st);
+    return Math.min(count, atMost);
+  }
+
   readonly leaves: readonly DhcpdIfLeaf[];
   /** The names option 93 goes by in this file. */
   readonly #archNames: ReadonlySet<string>;

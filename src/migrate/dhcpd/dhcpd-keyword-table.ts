@@ -8,31 +8,38 @@
  */
 import type { DhcpOptionType } from "../dhcp-option-table.js";
 
-/** Why a statement or block is kept as a comment rather than mapped, by keyword (lower case). */
-const NOT_MAPPED: Record<string, string> = {
-  "ddns-update-style": "bootfleet does no dynamic DNS updates",
-  "ddns-updates": "bootfleet does no dynamic DNS updates",
-  "ddns-domainname": "bootfleet does no dynamic DNS updates",
-  "ddns-hostname": "bootfleet does no dynamic DNS updates",
-  "get-lease-hostnames": "bootfleet does not look up lease addresses in DNS",
-  "max-lease-time":
-    "bootfleet leases for services.dhcp.lease_time (or a layer's dhcp.lease_time) whatever a client asks",
-  "min-lease-time":
-    "bootfleet leases for services.dhcp.lease_time (or a layer's dhcp.lease_time) whatever a client asks",
-  "log-facility": "bootfleet logs through its own logger (pino)",
-  "one-lease-per-client": "bootfleet keeps one lease per MAC",
-  "ping-check": "bootfleet does not ping an address before offering it",
-  "update-static-leases": "bootfleet does no dynamic DNS updates",
-  "lease-file-name": "bootfleet keeps leases in its store (services: store)",
-  "pid-file-name": "bootfleet has no PID file",
-  "local-port": "set services.dhcp.port (seed 000's port 1067 trick)",
-  "server-name": "bootfleet fills the sname field itself",
-  failover: "bootfleet has no dhcpd failover protocol; see store: postgres for several servers",
-  class: "bootfleet has no classes; groups match by hostname, MAC (OUI globs) or address",
-  subclass: "bootfleet has no classes; groups match by hostname, MAC (OUI globs) or address",
-  key: "bootfleet does no dynamic DNS updates",
-  zone: "bootfleet does no dynamic DNS updates",
-};
+/**
+ * Why a statement or block is kept as a comment rather than mapped, by
+ * keyword (lower case). A Map, since keywords come from the file: a plain
+ * object would answer `constructor` with Object's constructor.
+ */
+const NOT_MAPPED: ReadonlyMap<string, string> = new Map(
+  Object.entries({
+    "ddns-update-style": "bootfleet does no dynamic DNS updates",
+    "ddns-updates": "bootfleet does no dynamic DNS updates",
+    "ddns-domainname": "bootfleet does no dynamic DNS updates",
+    "ddns-hostname": "bootfleet does no dynamic DNS updates",
+    "get-lease-hostnames": "bootfleet does not look up lease addresses in DNS",
+    "max-lease-time":
+      "bootfleet leases for services.dhcp.lease_time (or a layer's dhcp.lease_time) whatever a client asks",
+    "min-lease-time":
+      "bootfleet leases for services.dhcp.lease_time (or a layer's dhcp.lease_time) whatever a client asks",
+    "log-facility": "bootfleet logs through its own logger (pino)",
+    "one-lease-per-client": "bootfleet keeps one lease per MAC",
+    "ping-check": "bootfleet does not ping an address before offering it",
+    "update-static-leases": "bootfleet does no dynamic DNS updates",
+    "lease-file-name": "bootfleet keeps leases in its store (services: store)",
+    "pid-file-name": "bootfleet has no PID file",
+    "local-port":
+      "set services.dhcp.port (Etherboot ROMs built with DPORT=1067 ask on port 1067, beside the site's DHCP server)",
+    "server-name": "bootfleet fills the sname field itself",
+    failover: "bootfleet has no dhcpd failover protocol; see store: postgres for several servers",
+    class: "bootfleet has no classes; groups match by hostname, MAC (OUI globs) or address",
+    subclass: "bootfleet has no classes; groups match by hostname, MAC (OUI globs) or address",
+    key: "bootfleet does no dynamic DNS updates",
+    zone: "bootfleet does no dynamic DNS updates",
+  }),
+);
 
 /** Statements bootfleet does without being told: kept as a comment that says so. */
 const MAPPED_BY_DESIGN: ReadonlyMap<string, string> = new Map([
@@ -83,7 +90,7 @@ const DECLARATION_TYPES: ReadonlyMap<string, DhcpOptionType> = new Map([
 export const DHCPD_KEYWORD_TABLE = {
   /** Why `keyword` is not mapped, when bootfleet has a reason of its own. */
   notMapped(keyword: string): string | undefined {
-    return NOT_MAPPED[keyword];
+    return NOT_MAPPED.get(keyword);
   },
   /** What bootfleet already does for `keyword`, when it is built in. */
   mappedByDesign(keyword: string): string | undefined {

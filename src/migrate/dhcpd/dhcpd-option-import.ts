@@ -7,6 +7,7 @@
  * anyway: they are kept only where they say something else.
  */
 import { formatIpv4, parseIpv4 } from "../../config/net-address.js";
+import { briefList } from "../brief-list.js";
 import type { ConfigDraft } from "../config-draft.js";
 import {
   DHCP_OPTION_TABLE,
@@ -124,7 +125,8 @@ export class DhcpdOptionImport {
           );
           return;
         }
-      } else if (scope.kind === "global") {
+      } else if (scope.kind === "global" && items.length === 1 && parseIpv4(items[0]!) !== null) {
+        // Whether every network derives the same is known once all are read.
         this.#globalDerived.push({ st, code, value: items[0]! });
         return;
       }
@@ -174,13 +176,24 @@ export class DhcpdOptionImport {
   /** Global subnet-mask / broadcast-address: a comment when every network's own says the same, else dhcp.options. */
   resolveGlobalDerived(): void {
     const networks = this.#draft.networks;
+    const subnets = briefList(networks.map((n) => n.subnet));
+    // What the networks derive, per option code: one value when they all agree.
+    const derived = new Map<number, ReadonlySet<string>>();
+    const derivedBy = (code: number): ReadonlySet<string> => {
+      let values = derived.get(code);
+      if (!values) {
+        values = new Set(networks.map((n) => (code === 1 ? maskOf(n.subnet) : broadcastOf(n.subnet))));
+        derived.set(code, values);
+      }
+      return values;
+    };
     for (const { st, code, value } of this.#globalDerived) {
-      const derived = networks.map((n) => (code === 1 ? maskOf(n.subnet) : broadcastOf(n.subnet)));
-      if (networks.length > 0 && derived.every((d) => d === value)) {
+      const values = derivedBy(code);
+      if (values.size === 1 && values.has(value)) {
         this.#report.note(
           globalScope(this.#draft),
           st,
-          `mapped by design: bootfleet sends ${value} from each network's subnet (${networks.map((n) => n.subnet).join(", ")})`,
+          `mapped by design: bootfleet sends ${value} from each network's subnet (${subnets})`,
         );
         continue;
       }

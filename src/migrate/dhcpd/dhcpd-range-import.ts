@@ -5,7 +5,7 @@
  * the rest as comments. Whether the file had a range at all decides
  * between full and proxy mode (dhcpd-conf-import.ts).
  */
-import { parseIpv4 } from "../../config/net-address.js";
+import { cidrContains, formatIpv4, parseCidr, parseIpv4 } from "../../config/net-address.js";
 import { LayerDraft } from "../config-draft.js";
 import type { DhcpdImportReport } from "./dhcpd-import-report.js";
 import type { DhcpdScope } from "./dhcpd-scope.js";
@@ -56,8 +56,20 @@ export class DhcpdRangeImport {
       report.note(scope, st, "not mapped: a range belongs in a subnet (or a pool in one)");
       return;
     }
-    this.#sawRange = true;
     const [lo, hi] = first! <= last! ? [first!, last!] : [last!, first!];
+    const cidr = parseCidr(network.subnet);
+    const outside = cidr ? [lo, hi].find((n) => !cidrContains(cidr, n)) : undefined;
+    if (outside !== undefined) {
+      // dhcpd refuses it too: "bad range, address ... not in subnet ...".
+      report.error(
+        st.head[1]!.at,
+        `range: ${formatIpv4(outside)} is not in subnet ${network.subnet}`,
+        "a range lies inside the subnet it is declared in",
+      );
+      report.note(scope, st, "not mapped: outside its subnet");
+      return;
+    }
+    this.#sawRange = true;
     const c = valueComments(st);
     network.pools.push({
       first: lo,

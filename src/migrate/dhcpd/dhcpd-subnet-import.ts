@@ -104,9 +104,16 @@ export class DhcpdSubnetImport {
       scope.notes.push(...shared.layer.notes);
       return;
     }
+    // The shared-network's comments go with its first subnet only: copied to each of thousands of
+    // subnets, a long comment would be written thousands of times.
+    const first = shared.networks[0]!;
     for (const net of shared.networks) {
-      net.header.unshift(...header);
-      net.fillFrom(shared.layer);
+      if (net === first) net.header.unshift(...header);
+      else
+        net.header.unshift(
+          `${this.#file}:${st.at.line}: in shared-network ${name}, with ${first.subnet} (its comments are there)`,
+        );
+      net.fillFrom(shared.layer, net === first);
     }
     shared.networks[0]!.notes.unshift(...shared.layer.notes);
     this.#report.keepComments(

@@ -37,12 +37,20 @@ export interface DhcpdTokens {
 
 const PUNCT = new Set(["{", "}", ";", ",", "(", ")", "=", "!", "~", "&", "|", "+"]);
 
-/** What ends a word. */
-const WORD_END = /[\s{};,()=!~&|+#"]/;
+const WHITESPACE = /\s/u;
 
-/** Blanks skipped between tokens (a line feed also counts the line). */
-function isBlank(c: string): boolean {
-  return c === " " || c === "\t" || c === "\r" || c === "\f" || c === "\v";
+/** What ends a word: whitespace (any, as isBlank), punctuation, a comment or a string. */
+const WORD_END = /[\s{};,()=!~&|+#"]/u;
+
+/**
+ * Blanks skipped between tokens (a line feed also counts the line): every
+ * Unicode whitespace, not only ASCII's. A no-break space (U+00A0) pasted
+ * from a web page, a line separator (U+2028) or a byte-order mark is a
+ * space here, as it is a word's end in WORD_END; otherwise it would start
+ * a word that ends before it begins.
+ */
+export function isBlank(c: string): boolean {
+  return c !== "\n" && WHITESPACE.test(c);
 }
 
 export function tokenizeDhcpdConf(text: string, file: string): DhcpdTokens {
@@ -117,7 +125,8 @@ export function tokenizeDhcpdConf(text: string, file: string): DhcpdTokens {
       i++;
       continue;
     }
-    let j = i;
+    // c is no blank, '#', '"' or punctuation, so the word holds at least c: the scan always moves on.
+    let j = i + 1;
     while (j < t.length && !WORD_END.test(t[j]!)) j++;
     tokens.push({ kind: "word", text: t.slice(i, j), at: loc(i), offset: i, end: j });
     i = j;

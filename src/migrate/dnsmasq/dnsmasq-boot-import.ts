@@ -13,11 +13,23 @@ import { BOOT_FILE_NAMES } from "../boot-file-names.js";
 import { ADDRESS_RANK, type ConfigDraft, type LayerDraft } from "../config-draft.js";
 import { type DnsmasqDirective, tagsOf, valueComments, valueFields } from "./dnsmasq-directive.js";
 import type { DnsmasqImportReport } from "./dnsmasq-import-report.js";
-import type { DnsmasqTags } from "./dnsmasq-tags.js";
+import type { DnsmasqTagMeaning, DnsmasqTags } from "./dnsmasq-tags.js";
 
 interface BootLine {
   readonly d: DnsmasqDirective;
   readonly tags: readonly string[];
+}
+
+/** A dhcp-boot line that may give its layer's boot file: the highest rank wins, the first of equals. */
+interface BootCandidate {
+  readonly d: DnsmasqDirective;
+  readonly rank: number;
+  readonly why: string;
+}
+
+/** A tag that stands for one host or network, and so for a layer. */
+function isPlace(m: DnsmasqTagMeaning | undefined): boolean {
+  return m?.kind === "host" || m?.kind === "network";
 }
 
 export class DnsmasqBootImport {
@@ -73,11 +85,18 @@ export class DnsmasqBootImport {
     );
   }
 
-  /** dhcp-boot lines: untagged ones for everyone, tagged ones by what the tag means. */
+  /**
+   * dhcp-boot lines: untagged ones for everyone, tagged ones by what the
+   * tags mean. A tag that stands for a host or network puts the line on
+   * that layer; tags that tell clients apart (iPXE, architecture, vendor
+   * class, or their negation) make it one branch of a hand-built chain, of
+   * which each layer keeps one (see the file's header).
+   */
   resolveBoots(): void {
     const report = this.#report;
     const meanings = this.#tags;
-    const global: { d: DnsmasqDirective; rank: number; why: string }[] = [];
+    const draft = this.#draft;
+    const candidates = new Map<LayerDraft, BootCandidate[]>();
     for (const { d, tags } of this.#bootLines) {
       const fields = valueFields(d);
       const file = fields[0]?.text;
@@ -98,14 +117,10 @@ export class DnsmasqBootImport {
         );
         continue;
       }
-      const positive = tags.filter((t) => !t.startsWith("!")).map((t) => meanings.get(t));
-      if (
-        tags.length > 0 &&
-        positive.length === 1 &&
-        (positive[0]?.kind === "host" || positive[0]?.kind === "network")
-      ) {
-        const layer = meanings.layerFor(tags, this.#draft)!;
-        this.#applyBoot(d, layer, file, serverAddr, fields[1]?.text, "");
+      const positive = tags.filter((t) => !t.startsWith("!"));
+      const places = positive.filter((t) => isPlace(meanings.get(t)));
+      if (tags.length === 1 && places.length === 1) {
+        this.#applyBoot(d, meanings.layerFor(tags, draft)!, file, serverAddr, fields[1]?.text, "");
         continue;
       }
       if (tags.some((t) => !meanings.has(t.replace(/^!/, "")))) {
@@ -115,43 +130,56 @@ export class DnsmasqBootImport {
         );
         continue;
       }
-      const kind = BOOT_FILE_NAMES.classify(file);
-      if (kind !== "other") {
+      if (places.length > 1) {
+        report.note(
+          d,
+          `not mapped: for clients tagged ${places.join(" and ")} at once; bootfleet gives each host and network its own boot file`,
+        );
+        continue;
+      }
+      const excluded = tags.find((t) => t.startsWith("!") && isPlace(meanings.get(t.slice(1))));
+      if (excluded !== undefined) {
+        report.note(
+          d,
+          `not mapped: for every client but those tagged ${excluded.slice(1)}; bootfleet has no layer for that, set dhcp.filename on the hosts or networks it is for`,
+        );
+        continue;
+      }
+      if (BOOT_FILE_NAMES.classify(file) !== "other") {
         report.note(
           d,
           "mapped by design: bootfleet hands out its own iPXE binaries and per-machine scripts (BIOS -> undionly.kpxe, UEFI -> ipxe.efi, iPXE -> http://<server>/boot/<mac>.ipxe)",
         );
         continue;
       }
-      const rank = positive.some((m) => m?.kind === "ipxe")
+      const clients = positive.filter((t) => !places.includes(t)).map((t) => meanings.get(t));
+      const rank = clients.some((m) => m?.kind === "ipxe")
         ? 4
-        : positive.some(
+        : clients.some(
               (m) =>
                 (m?.kind === "arch" && m.code === 0) || (m?.kind === "vendor" && /^pxeclient/i.test(m.value)),
             )
           ? 3
-          : positive.length === 0
+          : clients.length === 0
             ? 2
             : 1;
-      global.push({ d, rank, why: tags.length ? `for clients tagged ${tags.join(", ")}` : "" });
+      const layer = places.length === 1 ? meanings.layerFor(places, draft)! : draft.defaults;
+      const list = candidates.get(layer) ?? [];
+      if (list.length === 0) candidates.set(layer, list);
+      list.push({ d, rank, why: tags.length ? `for clients tagged ${tags.join(", ")}` : "" });
     }
-    global.sort((a, b) => b.rank - a.rank);
-    const chosen = global[0];
-    if (!chosen) return;
-    const fields = valueFields(chosen.d);
-    this.#applyBoot(
-      chosen.d,
-      this.#draft.defaults,
-      fields[0]!.text,
-      fields[2]?.text,
-      fields[1]?.text,
-      chosen.why,
-    );
-    for (const other of global.slice(1))
-      report.note(
-        other.d,
-        `not mapped: bootfleet keeps one boot file per layer; ${chosen.d.raw} (line ${chosen.d.at.line}) was taken`,
-      );
+    for (const [layer, list] of candidates) {
+      list.sort((a, b) => b.rank - a.rank);
+      const chosen = list[0]!;
+      const fields = valueFields(chosen.d);
+      this.#applyBoot(chosen.d, layer, fields[0]!.text, fields[2]?.text, fields[1]?.text, chosen.why);
+      for (const other of list.slice(1))
+        report.note(
+          other.d,
+          `not mapped: bootfleet keeps one boot file per layer; ${chosen.d.raw} (line ${chosen.d.at.line}) was taken`,
+          layer === draft.defaults ? draft.notes : layer.notes,
+        );
+    }
   }
 
   #applyBoot(

@@ -94,4 +94,56 @@ describe("dnsmasq import", () => {
     const { config } = load("dhcp-boot=pxe#1.0,,10.0.0.1 # trailing\n");
     assert.equal(config.defaults.dhcp?.filename, "pxe#1.0");
   });
+
+  it("dhcp-boot for a host's tag and a client tag is a branch on that host, not a TypeError", () => {
+    const r = importConfig(
+      [
+        {
+          file: "dnsmasq.conf",
+          text: [
+            "dhcp-host=52:54:00:00:00:07,192.168.67.7,pc07,set:pc07",
+            "dhcp-range=192.168.67.100,192.168.67.199,255.255.255.0",
+            "dhcp-userclass=set:ipxe,iPXE",
+            "dhcp-boot=tag:pc07,tag:!ipxe,ltsp/pc07.0,,192.168.67.1",
+            "dhcp-boot=tag:pc07,tag:ipxe,ltsp/pc07-ipxe.0",
+            "dhcp-boot=tag:pc07,tag:!nosuchtag,other.0",
+            "dhcp-boot=tag:!pc07,everyone-else.0",
+          ].join("\n"),
+        },
+      ],
+      { serverAddress: "192.168.67.1" },
+    );
+    const config = loadConfigFromString(r.yaml, "/tmp/dnsmasq.yaml");
+    const pc07 = values(config, { mac: "52:54:00:00:00:07" });
+    // Of the two branches for pc07, the one after the iPXE chain is the machine's, as for untagged lines.
+    assert.equal(pc07.get("dhcp.filename"), "ltsp/pc07-ipxe.0");
+    assert.equal(config.defaults.dhcp?.filename, undefined);
+    assert.match(
+      r.yaml,
+      /dnsmasq\.conf:4: not mapped: bootfleet keeps one boot file per layer; dhcp-boot=tag:pc07,tag:ipxe,ltsp\/pc07-ipxe\.0 \(line 5\) was taken/,
+    );
+    assert.match(
+      r.yaml,
+      /dnsmasq\.conf:6: not mapped: for clients tagged pc07, !nosuchtag, a tag this file does not define/,
+    );
+    assert.match(
+      r.yaml,
+      /dnsmasq\.conf:7: not mapped: for every client but those tagged pc07; bootfleet has no layer for that/,
+    );
+  });
+
+  it("a dhcp-host name that is no hostname is cleaned, with a located warning", () => {
+    const r = importConfig(
+      [{ file: "dnsmasq.conf", text: "dhcp-host=52:54:00:00:00:07,10.0.0.7,pc{07}.\n" }],
+      {
+        serverAddress: "10.0.0.1",
+      },
+    );
+    assert.deepEqual(
+      r.problems.map((p) => `${p.at.line}:${p.at.column} ${p.message}`),
+      ["1:38 'pc{07}.' is not a valid hostname; imported as 'pc-07'"],
+    );
+    const config = loadConfigFromString(r.yaml, "/tmp/dnsmasq.yaml");
+    assert.equal(config.hosts[0]?.name, "pc-07");
+  });
 });

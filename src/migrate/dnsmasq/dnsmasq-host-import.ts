@@ -5,8 +5,10 @@
  * with no name gets a made-up one, since bootfleet hosts have names. Its
  * set: tags stand for the host from then on.
  */
+import type { SourceLocation } from "../../config/model.js";
 import { describeBadMac, normalizeMac, parseIpv4 } from "../../config/net-address.js";
 import { type ConfigDraft, HostDraft } from "../config-draft.js";
+import { toHostname } from "../to-hostname.js";
 import { type DnsmasqDirective, directiveLine, isTagField } from "./dnsmasq-directive.js";
 import type { DnsmasqImportReport } from "./dnsmasq-import-report.js";
 import type { DnsmasqTags } from "./dnsmasq-tags.js";
@@ -29,6 +31,7 @@ export class DnsmasqHostImport {
     let mac: string | undefined;
     let ip: string | undefined;
     let name: string | undefined;
+    let nameAt: SourceLocation | undefined;
     const tags: string[] = [];
     const extra: string[] = [];
     for (const f of d.fields) {
@@ -73,8 +76,10 @@ export class DnsmasqHostImport {
         ip = t;
         continue;
       }
-      if (name === undefined) name = t;
-      else extra.push(t);
+      if (name === undefined) {
+        name = t;
+        nameAt = f.at;
+      } else extra.push(t);
     }
     if (d.fields.some((f) => f.text === "ignore")) {
       report.note(
@@ -87,7 +92,16 @@ export class DnsmasqHostImport {
       report.note(d, "not mapped: a dhcp-host without a MAC or a name (by client id only)");
       return;
     }
-    const hostName = name ?? (ip ? `host-${ip.replaceAll(".", "-")}` : `host-${mac!.replaceAll(":", "")}`);
+    let hostName = name ?? (ip ? `host-${ip.replaceAll(".", "-")}` : `host-${mac!.replaceAll(":", "")}`);
+    const clean = toHostname(hostName);
+    if (clean !== hostName) {
+      report.warn(
+        nameAt ?? d.at,
+        `'${hostName}' is not a valid hostname; imported as '${clean}'`,
+        "letters, digits and '-' (RFC 1123)",
+      );
+      hostName = clean;
+    }
     let host = this.#draft.findHost(hostName) ?? (mac ? this.#draft.findHostByMac(mac) : undefined);
     if (!host) {
       host = new HostDraft(this.#draft.freeHostName(hostName), d.at);

@@ -44,8 +44,7 @@ export class DnsmasqSettingImport {
   }
 
   interface(d: DnsmasqDirective): void {
-    for (const f of d.fields)
-      if (!this.#draft.interfaces.includes(f.text)) this.#draft.interfaces.push(f.text);
+    for (const f of d.fields) this.#draft.addInterface(f.text);
   }
 
   listenAddress(d: DnsmasqDirective): void {

@@ -177,4 +177,45 @@ describe("ltsp.conf", () => {
     );
     assert.match(r.yaml, /INCLUDE=nosuch/);
   });
+
+  it("a section included through another is in both groups, by the hosts that include them, not as a host of its name", () => {
+    const text = [
+      "[00:11:22:33:44:55]",
+      "HOSTNAME=lab1 01",
+      "INCLUDE=lab1",
+      "[lab1]",
+      "INCLUDE=printers",
+      "KEEP_SYSTEM_SERVICES=ssh",
+      "[printers]",
+      "PRINTER_0_DEVICE=/dev/usb/lp0",
+    ].join("\n");
+    const { config } = load("ltsp.conf", text);
+    // The host's name was cleaned; the groups name it as it was imported.
+    assert.deepEqual(config.groups.find((g) => g.name === "lab1")?.match.hosts, ["lab1-01"]);
+    assert.deepEqual(config.groups.find((g) => g.name === "printers")?.match.hosts, ["lab1-01"]);
+    const s = settings(config, { mac: "00:11:22:33:44:55" });
+    assert.equal(s.PRINTER_0_DEVICE, "/dev/usb/lp0");
+    assert.equal(s.KEEP_SYSTEM_SERVICES, "ssh");
+  });
+
+  it("settings called constructor or __proto__ are settings; a section that is no valid pattern is a comment", () => {
+    const r = importConfig(
+      [
+        {
+          file: "ltsp.conf",
+          text: "[clients]\nconstructor = 1\n__proto__ = 2\nconstructor = 3\n[ws0[server]\nX = 1\n",
+        },
+      ],
+      { serverAddress: "10.0.0.1" },
+    );
+    const config = loadConfigFromString(r.yaml, "/tmp/lts.yaml");
+    assert.equal(config.defaults.settings?.constructor, "3");
+    assert.match(r.yaml, /^ {4}__proto__: "2"$/m);
+    assert.match(r.yaml, /constructor is set again here; the later value wins, as in LTSP \(it was '1'\)/);
+    assert.deepEqual(
+      r.problems.map((p) => `${p.at.line}:${p.at.column} ${p.message}`),
+      ["5:1 [ws0[server] is not a pattern bootfleet can match: unclosed '[' at position 4"],
+    );
+    assert.match(r.yaml, /not mapped: \[ws0\[server\] matches no machine/);
+  });
 });

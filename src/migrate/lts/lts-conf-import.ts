@@ -14,7 +14,7 @@
  * it; groups come before hosts, addresses and later groups in bootfleet's
  * layer order, which is the same thing.
  */
-import { normalizeMac, parseIpv4 } from "../../config/net-address.js";
+import { compileGlob, normalizeMac, parseIpv4 } from "../../config/net-address.js";
 import {
   ADDRESS_RANK,
   type ConfigDraft,
@@ -22,7 +22,10 @@ import {
   HostDraft,
   type LayerDraft,
 } from "../config-draft.js";
+import { briefList } from "../brief-list.js";
 import type { ImportProblem } from "../import-problem.js";
+import { NESTING_LIMIT } from "../nesting-limit.js";
+import { toHostname } from "../to-hostname.js";
 import type { LtsEntry, LtsParseResult, LtsSection } from "./lts-conf-parser.js";
 
 type Selector =
@@ -33,7 +36,8 @@ type Selector =
   | { readonly kind: "ip"; readonly ip: string }
   | { readonly kind: "mac-glob"; readonly glob: string }
   | { readonly kind: "ip-glob"; readonly glob: string }
-  | { readonly kind: "hostname-glob"; readonly glob: string };
+  | { readonly kind: "hostname-glob"; readonly glob: string }
+  | { readonly kind: "bad-glob"; readonly reason: string };
 
 const REFERENCE_KEYS = new Set(["LIKE", "INCLUDE"]);
 
@@ -44,7 +48,7 @@ export function importLtsConf(parsed: LtsParseResult, draft: ConfigDraft, proble
 
   // Sections other sections include become groups; who includes whom.
   const includedBy = new Map<LtsSection, LtsSection[]>();
-  const includes = new Map<LtsSection, LtsSection[]>();
+  const includes = new Map<LtsSection, LtsReference[]>();
   for (const s of parsed.sections) {
     for (const e of s.entries) {
       if (!REFERENCE_KEYS.has(e.key.toUpperCase())) continue;
@@ -60,8 +64,8 @@ export function importLtsConf(parsed: LtsParseResult, draft: ConfigDraft, proble
           continue;
         }
         if (target === s) continue;
-        includedBy.set(target, [...(includedBy.get(target) ?? []), s]);
-        includes.set(s, [...(includes.get(s) ?? []), target]);
+        listIn(includedBy, target).push(s);
+        listIn(includes, s).push({ target, entry: e });
       }
     }
   }
@@ -69,11 +73,35 @@ export function importLtsConf(parsed: LtsParseResult, draft: ConfigDraft, proble
   // Groups for included sections, dependencies first (a section's includes before it).
   const groupOf = new Map<LtsSection, GroupDraft>();
   const visiting = new Set<LtsSection>();
-  const placeGroup = (s: LtsSection) => {
-    if (groupOf.has(s) || visiting.has(s)) return;
-    visiting.add(s);
-    for (const dep of includes.get(s) ?? []) if (includedBy.has(dep)) placeGroup(dep);
-    groupOf.set(s, draft.group(uniqueGroupName(draft, s.name), s.at));
+  const placeGroup = (root: LtsSection) => {
+    if (groupOf.has(root) || visiting.has(root)) return;
+    // Depth first with a stack of our own: a chain of LIKEs thousands long must not overflow the call stack.
+    const stack: { readonly s: LtsSection; readonly deps: readonly LtsReference[]; next: number }[] = [];
+    const enter = (s: LtsSection) => {
+      visiting.add(s);
+      stack.push({ s, deps: includes.get(s) ?? [], next: 0 });
+    };
+    enter(root);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const ref = top.deps[top.next++];
+      if (ref === undefined) {
+        stack.pop();
+        groupOf.set(top.s, draft.group(draft.freeGroupName(top.s.name), top.s.at));
+        continue;
+      }
+      if (!includedBy.has(ref.target) || groupOf.has(ref.target) || visiting.has(ref.target)) continue;
+      if (stack.length >= NESTING_LIMIT) {
+        problems.push({
+          severity: "error",
+          at: ref.entry.valueAt,
+          message: `${ref.entry.key} chain deeper than ${NESTING_LIMIT} sections, from [${root.name}] to [${ref.target.name}]`,
+          hint: `bootfleet follows LIKE and INCLUDE ${NESTING_LIMIT} sections deep; include the settings directly`,
+        });
+        continue;
+      }
+      enter(ref.target);
+    }
   };
   for (const s of parsed.sections) if (includedBy.has(s)) placeGroup(s);
 
@@ -92,7 +120,14 @@ export function importLtsConf(parsed: LtsParseResult, draft: ConfigDraft, proble
       ...section.comments,
       section.name ? `${file}:${section.at.line}: [${section.name}]` : `${file}: settings before any section`,
     ];
-    if (selector.kind === "server") {
+    if (selector.kind === "server" || (selector.kind === "bad-glob" && !groupOf.has(section))) {
+      if (selector.kind === "bad-glob")
+        problems.push({
+          severity: "warning",
+          at: section.at,
+          message: `[${section.name}] is not a pattern bootfleet can match: ${selector.reason}`,
+          hint: "patterns use * ? and [a-z]; LTSP reads it as a name no machine has",
+        });
       draft.notes.push({
         at: section.at,
         source: [
@@ -101,7 +136,10 @@ export function importLtsConf(parsed: LtsParseResult, draft: ConfigDraft, proble
           ...section.entries.flatMap((e) => [...e.comments.map((c) => `#${c}`), e.raw]),
           ...section.closingComments.map((c) => `#${c}`),
         ].join("\n"),
-        why: "not mapped: [server] settings are for the LTSP server itself, which bootfleet replaces",
+        why:
+          selector.kind === "server"
+            ? "not mapped: [server] settings are for the LTSP server itself, which bootfleet replaces"
+            : `not mapped: [${section.name}] matches no machine (${selector.reason})`,
       });
       continue;
     }
@@ -118,20 +156,59 @@ export function importLtsConf(parsed: LtsParseResult, draft: ConfigDraft, proble
 
   // Each included section's group matches the sections that include it, directly or through others.
   for (const [target, group] of groupOf) {
-    const members = new Set<LtsSection>();
-    const walk = (s: LtsSection) => {
-      for (const m of includedBy.get(s) ?? []) {
-        if (members.has(m)) continue;
-        members.add(m);
-        walk(m);
-      }
-    };
-    walk(target);
+    const members = includersOf(target, includedBy);
     const own = selectorOf(target, parsed.format);
     if (own.kind !== "host") addToMatch(group, own, draft, target);
-    for (const m of members) addToMatch(group, selectorOf(m, parsed.format), draft, m);
-    group.header.push(`included (LIKE/INCLUDE) by: ${[...members].map((m) => `[${m.name}]`).join(", ")}`);
+    for (const m of members) {
+      const selector = selectorOf(m, parsed.format);
+      // A member that is itself included is a group, not a host of that name; its includers are members too.
+      if (selector.kind === "host" && groupOf.has(m)) continue;
+      addToMatch(group, selector, draft, m);
+    }
+    group.header.push(`included (LIKE/INCLUDE) by: ${briefList([...members].map((m) => `[${m.name}]`))}`);
   }
+}
+
+/** A LIKE= or INCLUDE= naming another section. */
+interface LtsReference {
+  readonly target: LtsSection;
+  readonly entry: LtsEntry;
+}
+
+function listIn<K, V>(map: Map<K, V[]>, key: K): V[] {
+  let list = map.get(key);
+  if (!list) {
+    list = [];
+    map.set(key, list);
+  }
+  return list;
+}
+
+/**
+ * The sections that include `target`, directly or through others, in the
+ * order a depth-first walk meets them, at most NESTING_LIMIT levels up
+ * (deeper chains are refused when the groups are placed).
+ */
+function includersOf(
+  target: LtsSection,
+  includedBy: ReadonlyMap<LtsSection, readonly LtsSection[]>,
+): Set<LtsSection> {
+  const members = new Set<LtsSection>();
+  const stack: { readonly list: readonly LtsSection[]; next: number }[] = [
+    { list: includedBy.get(target) ?? [], next: 0 },
+  ];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    const m = top.list[top.next++];
+    if (m === undefined) {
+      stack.pop();
+      continue;
+    }
+    if (members.has(m)) continue;
+    members.add(m);
+    if (stack.length < NESTING_LIMIT) stack.push({ list: includedBy.get(m) ?? [], next: 0 });
+  }
+  return members;
 }
 
 function applyEntry(
@@ -190,6 +267,8 @@ function selectorOf(section: LtsSection, format: "lts" | "ltsp"): Selector {
   if (mac) return { kind: "mac", mac };
   if (parseIpv4(name) !== null) return { kind: "ip", ip: name };
   if (/[*?[]/.test(name)) {
+    const compiled = compileGlob(name, true);
+    if (typeof compiled === "string") return { kind: "bad-glob", reason: compiled };
     if (/^[0-9a-fA-F:*?[\]-]+$/.test(name) && name.includes(":"))
       return { kind: "mac-glob", glob: name.toLowerCase() };
     if (/^[0-9.*?[\]-]+$/.test(name) && name.includes(".")) return { kind: "ip-glob", glob: name };
@@ -209,6 +288,7 @@ function layerFor(
   switch (selector.kind) {
     case "defaults":
     case "server":
+    case "bad-glob":
       return draft.defaults;
     case "host":
       return hostNamed(draft, selector.name, section, problems);
@@ -221,8 +301,8 @@ function layerFor(
       }
       const known = draft.findHostByMac(selector.mac);
       if (known) return known;
-      const g = draft.group(uniqueGroupName(draft, `mac-${selector.mac.replaceAll(":", "")}`), section.at);
-      g.match.mac.push(selector.mac);
+      const g = draft.group(draft.freeGroupName(`mac-${selector.mac.replaceAll(":", "")}`), section.at);
+      g.match.add("mac", selector.mac);
       g.header.push(
         `[${section.name}] names a MAC but no HOSTNAME: a group, so that the machine keeps the name DHCP gives it`,
       );
@@ -234,13 +314,12 @@ function layerFor(
         if (!h.ip) h.ip = selector.ip;
         return h;
       }
-      for (const h of draft.hosts.values()) if (h.ip === selector.ip) return h;
-      return draft.address(selector.ip);
+      return draft.findHostByIp(selector.ip) ?? draft.address(selector.ip);
     }
     case "mac-glob":
     case "ip-glob":
     case "hostname-glob": {
-      const g = draft.group(uniqueGroupName(draft, section.name), section.at);
+      const g = draft.group(draft.freeGroupName(section.name), section.at);
       addToMatch(g, selector, draft, section);
       return g;
     }
@@ -255,8 +334,7 @@ function hostNamed(
 ): HostDraft {
   const existing = draft.findHost(name);
   if (existing) return existing;
-  let clean = name.replace(/[^A-Za-z0-9.-]+/g, "-").replace(/^-+|-+$/g, "");
-  if (clean === "") clean = "host";
+  const clean = toHostname(name);
   const h = new HostDraft(clean, section.at);
   if (clean !== name) {
     problems.push({
@@ -272,34 +350,32 @@ function hostNamed(
 }
 
 function addToMatch(group: GroupDraft, selector: Selector, draft: ConfigDraft, section: LtsSection): void {
-  const push = (list: string[], v: string) => {
-    if (!list.includes(v)) list.push(v);
-  };
   switch (selector.kind) {
-    case "host":
-      push(group.match.hosts, (draft.findHost(selector.name) ?? { name: selector.name }).name);
+    case "host": {
+      const host = hostCalled(draft, selector.name);
+      if (host) group.match.add("hosts", host.name);
+      else group.match.add("hostname", selector.name);
       return;
+    }
     case "mac": {
-      const host = draft.findHostByMac(selector.mac);
       const named = section.entries.find((e) => e.key.toUpperCase() === "HOSTNAME");
-      if (host) push(group.match.hosts, host.name);
-      else if (named && draft.findHost(named.value))
-        push(group.match.hosts, draft.findHost(named.value)!.name);
-      else push(group.match.mac, selector.mac);
+      const host = draft.findHostByMac(selector.mac) ?? (named ? hostCalled(draft, named.value) : undefined);
+      if (host) group.match.add("hosts", host.name);
+      else group.match.add("mac", selector.mac);
       return;
     }
     case "ip":
-      push(group.match.ip, selector.ip);
+      group.match.add("ip", selector.ip);
       return;
     case "mac-glob":
-      push(group.match.mac, selector.glob);
+      group.match.add("mac", selector.glob);
       return;
     case "ip-glob": {
       const m = /^(\d+)\.(\d+)\.(\d+)\.\*$/.exec(selector.glob) ?? /^(\d+)\.(\d+)\.\*$/.exec(selector.glob);
       if (m) {
         const octets = m.slice(1, 4).filter((x) => x !== undefined);
         const prefix = octets.length * 8;
-        push(group.match.ip, `${[...octets, ...Array(4 - octets.length).fill("0")].join(".")}/${prefix}`);
+        group.match.add("ip", `${[...octets, ...Array(4 - octets.length).fill("0")].join(".")}/${prefix}`);
       } else {
         group.notes.push({
           at: section.at,
@@ -309,7 +385,13 @@ function addToMatch(group: GroupDraft, selector: Selector, draft: ConfigDraft, s
       return;
     }
     case "hostname-glob":
-      push(group.match.hostname, selector.glob);
+      group.match.add("hostname", selector.glob);
+      return;
+    case "bad-glob":
+      group.notes.push({
+        at: section.at,
+        why: `not mapped: [${section.name}] is not a pattern bootfleet can match (${selector.reason})`,
+      });
       return;
     case "defaults":
     case "server":
@@ -321,7 +403,7 @@ function addToMatch(group: GroupDraft, selector: Selector, draft: ConfigDraft, s
   }
 }
 
-function uniqueGroupName(draft: ConfigDraft, name: string): string {
-  if (!draft.groups.has(name)) return name;
-  for (let i = 2; ; i++) if (!draft.groups.has(`${name}-${i}`)) return `${name}-${i}`;
+/** The host a section or HOSTNAME= names: as written, or as hostNamed cleaned it. */
+function hostCalled(draft: ConfigDraft, name: string): HostDraft | undefined {
+  return draft.findHost(name) ?? draft.findHost(toHostname(name));
 }

@@ -1,11 +1,9 @@
 /**
- * pxelinux.cfg labels into images and kernel arguments, and how an import
- * input's format is told.
+ * pxelinux.cfg labels into images and kernel arguments.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { loadConfigFromString } from "../../config/load-config.js";
-import { detectFormat } from "../detect-format.js";
 import { importConfig } from "../import-config.js";
 
 describe("pxelinux.cfg import", () => {
@@ -66,26 +64,19 @@ describe("pxelinux.cfg import", () => {
       "1:30 'APPEND' inside a DEFAULT line: read as a directive of its own (lines joined?)",
     ]);
   });
-});
 
-describe("format detection", () => {
-  it("by name", () => {
-    assert.equal(detectFormat("/etc/dhcp/dhcpd.conf", ""), "dhcpd");
-    assert.equal(detectFormat("/etc/dnsmasq.d/ltsp.conf.dnsmasq", ""), "dnsmasq");
-    assert.equal(detectFormat("/opt/ltsp/i386/etc/lts.conf", ""), "lts");
-    assert.equal(detectFormat("/etc/ltsp/ltsp.conf", ""), "ltsp");
-    assert.equal(detectFormat("/srv/tftp/pxelinux.cfg/01-52-54-00-12-34-56", ""), "pxelinux");
-  });
-
-  it("by content", () => {
-    assert.equal(
-      detectFormat("a.conf", "subnet 10.0.0.0 netmask 255.255.255.0 {\n range 10.0.0.5 10.0.0.9;\n}\n"),
-      "dhcpd",
+  it("a carriage return or U+2028 inside a line is whitespace, not a TypeError", () => {
+    const r = importConfig(
+      [
+        {
+          file: "pxelinux.cfg/default",
+          text: "LABEL a\nKERNEL vmlinuz\nAPPEND root=/dev/nfs\r quiet\u2028ro\nDEFAULT\ra\n",
+        },
+      ],
+      { serverAddress: "10.0.0.1" },
     );
-    assert.equal(detectFormat("a.conf", "dhcp-range=10.0.0.5,10.0.0.9\nenable-tftp\n"), "dnsmasq");
-    assert.equal(detectFormat("a.conf", "[Default]\nSERVER = 10.0.0.1\n"), "lts");
-    assert.equal(detectFormat("a.conf", "[clients]\nINCLUDE=x\n"), "ltsp");
-    assert.equal(detectFormat("default", "DEFAULT linux\nLABEL linux\n KERNEL vmlinuz\n"), "pxelinux");
-    assert.equal(detectFormat("a.txt", "hello\n"), null);
+    const config = loadConfigFromString(r.yaml, "/tmp/pxelinux.yaml");
+    assert.equal(config.images.a?.kernel_args, "quiet ro");
+    assert.equal(config.defaults.image, "a");
   });
 });

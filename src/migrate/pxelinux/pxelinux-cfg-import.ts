@@ -85,7 +85,7 @@ export function importPxelinuxCfg(
       const args = [rest.join(" "), globalAppend?.args.trim() ?? ""].filter(Boolean).join(" ");
       defaultImage = importPxelinuxImage(
         {
-          name: nfsRootName(args) ?? kernel!.replace(/.*\//, ""),
+          name: nfsRootName(args) ?? lastPathPart(kernel!),
           what: `DEFAULT ${target.split(/\s+/)[0]} (a kernel, no label of that name)`,
           kernel: kernel!,
           append: args,
@@ -134,13 +134,12 @@ export function importPxelinuxCfg(
       why: `TIMEOUT ${timeout} not mapped: there is one image, so no menu`,
     });
   }
+  const defaultLabel = labels.find((x) => defaultImage !== undefined && images.get(x) === defaultImage)?.name;
   for (const l of globalLines) {
     const why =
       l.keyword === "ipappend" || l.keyword === "sysappend"
         ? "mapped by design: bootfleet puts the address and BOOTIF on the kernel command line itself"
-        : l.keyword === "ontimeout" &&
-            defaultImage &&
-            l.args.trim() === (labels.find((x) => images.get(x) === defaultImage)?.name ?? "")
+        : l.keyword === "ontimeout" && defaultLabel !== undefined && l.args.trim() === defaultLabel
           ? "the same as DEFAULT"
           : l.keyword === "prompt" || l.keyword === "ui" || l.keyword === "menu"
             ? "not mapped: bootfleet renders its own menu (defaults.menu)"
@@ -152,6 +151,14 @@ export function importPxelinuxCfg(
 /** An image name from nfsroot=SERVER:/path: its last folder (nfsroot=10.0.0.1:/diskless/gentoo -> gentoo). */
 function nfsRootName(args: string): string | undefined {
   const nfs = /(?:^|\s)nfsroot=(?:[^:\s]+:)?([^,\s]+)/.exec(args);
-  if (nfs) return nfs[1]!.replace(/\/+$/, "").replace(/.*\//, "") || undefined;
-  return undefined;
+  if (!nfs) return undefined;
+  const path = nfs[1]!;
+  let end = path.length;
+  while (end > 0 && path[end - 1] === "/") end--;
+  return lastPathPart(path.slice(0, end)) || undefined;
+}
+
+/** What follows the last '/' (a string search: /.*\// backtracks quadratically over a long name without one). */
+function lastPathPart(path: string): string {
+  return path.slice(path.lastIndexOf("/") + 1);
 }

@@ -36,9 +36,10 @@ export function readPxelinuxLines(text: string, file: string, problems: ImportPr
     }
     // Split at directive keywords written in capitals inside the line (joined lines).
     const words = [...t.matchAll(/\S+/g)];
+    const first = words[0]![0];
     const cuts = [0];
     // Only lines whose arguments are a name or a command line can have swallowed the next line; MENU LABEL is one directive.
-    let splittable = PXELINUX_DIRECTIVE_TABLE.takesRestOfLine(words[0]![0].toLowerCase());
+    let splittable = PXELINUX_DIRECTIVE_TABLE.takesRestOfLine(first.toLowerCase());
     for (let w = 1; w < words.length; w++) {
       const word = words[w]![0];
       if (
@@ -58,10 +59,11 @@ export function readPxelinuxLines(text: string, file: string, problems: ImportPr
         problems.push({
           severity: "warning",
           at,
-          message: `'${part.split(/\s+/)[0]}' inside a ${t.split(/\s+/)[0]} line: read as a directive of its own (lines joined?)`,
+          message: `'${part.split(/\s+/)[0]}' inside a ${first} line: read as a directive of its own (lines joined?)`,
           hint: "put each pxelinux directive on its own line; pxelinux would pass these words to the kernel",
         });
-      const m = /^(\S+)\s*(.*)$/.exec(part)!;
+      // 's': the arguments may hold a carriage return or U+2028, which '.' alone does not match.
+      const m = /^(\S+)\s*(.*)$/s.exec(part)!;
       const keyword = m[1]!.toLowerCase();
       if (!PXELINUX_DIRECTIVE_TABLE.isKnown(keyword))
         problems.push({

@@ -35,13 +35,7 @@ export function importPxelinuxImage(
   problems: ImportProblem[],
 ): ImageDraft {
   const { what, kernel, append, initrd, menuLabel, at } = entry;
-  let name = imageName(entry.name);
-  if (draft.images.has(name))
-    for (let i = 2; ; i++)
-      if (!draft.images.has(`${name}-${i}`)) {
-        name = `${name}-${i}`;
-        break;
-      }
+  const name = draft.freeImageName(imageName(entry.name));
   const image = draft.image(name);
   const kept: string[] = [];
   const said: string[] = [`kernel ${kernel}`];
