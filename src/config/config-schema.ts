@@ -161,11 +161,23 @@ const image = z.strictObject({
 
 const enabled = { enabled: z.boolean().default(true) };
 
+/**
+ * What a server can do: the services it starts, and `build` (its image
+ * versions are published in a shared store for serving servers to pull).
+ */
+export const SERVER_ROLES = ["dhcp", "tftp", "http", "nbd", "syslog", "build"] as const;
+export type ServerRole = (typeof SERVER_ROLES)[number];
+
 export const configSchema = z.strictObject({
   server: z.strictObject({
     address: z.string(),
     interfaces: stringList.default([]),
     data_dir: z.string().default("./var"),
+    /**
+     * Which services this server runs, and whether it builds and publishes
+     * images for its peers (docs/ha.md); default: all of them.
+     */
+    roles: z.array(z.enum(SERVER_ROLES)).default([...SERVER_ROLES]),
   }),
   services: z
     .strictObject({
@@ -302,6 +314,7 @@ export const knownKeys: readonly string[] = [
     "address",
     "interfaces",
     "data_dir",
+    "roles",
     "dhcp",
     "tftp",
     "http",

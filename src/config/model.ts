@@ -4,6 +4,7 @@
  * administrator writes and `bootfleet explain` prints. Every object here is
  * frozen at load (see load-config.ts).
  */
+import type { ServerRole } from "./config-schema.js";
 
 /** Where a value was written: file, 1-based line and column. */
 export interface SourceLocation {
@@ -234,6 +235,8 @@ export interface FleetConfig {
     readonly address: string;
     readonly interfaces: readonly string[];
     readonly data_dir: string; // absolute
+    /** The services this server starts, and `build`: it publishes its image versions. */
+    readonly roles: readonly ServerRole[];
   };
   readonly services: ServicesConfig;
   readonly store: { readonly driver: "sqlite" | "postgres"; readonly url?: string | undefined };

@@ -30,7 +30,7 @@ import { loadNativeUdp, type NativeUdp } from "../services/tftp/native-udp.js";
 import { TftpService } from "../services/tftp/tftp-service.js";
 import { WolSender, type WolSocket } from "../wol/wol-sender.js";
 import { catalogImageAdmin, catalogImageLookup } from "./catalog-adapters.js";
-import { DEFAULT_EVENTS_KEEP_DAYS, DEFAULT_IPXE_DIR } from "../config/config-schema.js";
+import { DEFAULT_EVENTS_KEEP_DAYS, DEFAULT_IPXE_DIR, type ServerRole } from "../config/config-schema.js";
 import { MachineOverrides } from "../config/machine-overrides.js";
 import type { FleetConfig } from "../config/model.js";
 import { FleetResolver } from "../config/resolve-machine.js";
@@ -139,6 +139,8 @@ export class FleetServer {
     const { config, bus, store, resolver, identity, mismatches } = this;
     const logger = this.#logger;
     const svc = config.services;
+    // `server.roles`: a build server or a file server of a split fleet runs only its part.
+    const runs = (role: ServerRole) => config.server.roles.includes(role);
     const catalog = new ImageCatalog(config.server.data_dir);
     const images = catalogImageLookup(catalog);
     const planner = new FleetBootPlanner({
@@ -177,7 +179,7 @@ export class FleetServer {
     const ha = await openHa(config, store, this.recorder, logger.child({ part: "ha" }), systemClock);
     this.#ha = ha;
 
-    if (svc.http.enabled) {
+    if (runs("http") && svc.http.enabled) {
       // The admin page's wake, sent three times like other WoL senders.
       const wol = new WolSender({ createSocket: wolSocket, repeat: 3 });
       const app = createAdminHttp({
@@ -219,7 +221,7 @@ export class FleetServer {
       });
     }
 
-    if (svc.tftp.enabled) {
+    if (runs("tftp") && svc.tftp.enabled) {
       mkdirSync(svc.tftp.root, { recursive: true });
       // Before binding: io "native" without the addon stops the start here.
       const workers = tftpWorkers(svc.tftp, local, logger);
@@ -265,7 +267,7 @@ export class FleetServer {
       });
     }
 
-    if (svc.nbd.enabled) {
+    if (runs("nbd") && svc.nbd.enabled) {
       const nbd = new NbdService({
         listen: { host: svc.nbd.bind, port: svc.nbd.port },
         source: new CatalogExportSource(catalog, {
@@ -314,7 +316,7 @@ export class FleetServer {
       });
     }
 
-    if (svc.syslog.enabled) {
+    if (runs("syslog") && svc.syslog.enabled) {
       const udp = await bindUdp(svc.syslog.bind, svc.syslog.port, "syslog");
       const tcp = await listenTcp(svc.syslog.bind, svc.syslog.port, "syslog");
       const syslog = new SyslogService({
@@ -337,7 +339,7 @@ export class FleetServer {
       });
     }
 
-    if (svc.dhcp.mode !== "off") {
+    if (runs("dhcp") && svc.dhcp.mode !== "off") {
       const dhcp = new DhcpService({
         config,
         resolver,
