@@ -165,6 +165,33 @@ const MIGRATIONS: readonly MigrationSource[] = [
       )${t.keyedTable};
     `,
   },
+  {
+    version: 6,
+    name: "image versions published by build servers, and which servers hold them",
+    sql: (t) => `
+      -- Split roles (docs/ha.md): a build server publishes each version it
+      -- builds with its manifest (the sha256 of every file) and the HTTP
+      -- base it serves the files from; serving servers pull it, check it
+      -- and add their row to image_holders. SQLite (one server) keeps both
+      -- empty.
+      CREATE TABLE published_images (
+        name      TEXT NOT NULL,
+        version   TEXT NOT NULL,
+        built_by  TEXT NOT NULL,
+        url       TEXT NOT NULL,
+        manifest  ${t.json} NOT NULL,
+        at        ${t.epochMs} NOT NULL,
+        PRIMARY KEY (name, version)
+      );
+      CREATE TABLE image_holders (
+        name      TEXT NOT NULL,
+        version   TEXT NOT NULL,
+        server    TEXT NOT NULL,
+        at        ${t.epochMs} NOT NULL,
+        PRIMARY KEY (name, version, server)
+      );
+    `,
+  },
 ];
 
 /** The migrations in the dialect's SQL, oldest first. */
