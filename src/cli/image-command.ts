@@ -12,6 +12,9 @@ import { commitImage } from "../images/commit-image.js";
 import { ImageCatalog } from "../images/image-catalog.js";
 import { imageShell } from "../images/image-shell.js";
 import { formatBytes, formatImageListing, listImages } from "../images/list-images.js";
+import { formatPublishedListing, listPublished } from "../images/list-published.js";
+import { openPublishedImages, publisherOf } from "../images/open-published-images.js";
+import { publishImage } from "../images/publish-image.js";
 import { ProgressBar } from "../images/progress-reporter.js";
 import { removeImage } from "../images/remove-image.js";
 import { useImage } from "../images/use-image.js";
@@ -51,6 +54,24 @@ function report(r: BuildImageResult, activated: boolean): string {
       : `  not made current: 'bootfleet image use ${r.name} ${r.version}'\n`) +
     (r.pruned.length ? `  removed old version(s): ${r.pruned.join(", ")}\n` : "")
   );
+}
+
+/**
+ * On a build server with a shared store, the version the fleet should boot
+ * is published for the serving servers to pull (docs/ha.md); on SQLite or
+ * on a server without the build role, nothing. Returns the line to print.
+ */
+async function publishForPeers(config: FleetConfig, name: string, version: string): Promise<string> {
+  if (!config.server.roles.includes("build")) return "";
+  const store = await openPublishedImages(config);
+  if (!store) return "";
+  try {
+    const publisher = publisherOf(config);
+    await publishImage(new ImageCatalog(resolve(config.server.data_dir)), store, publisher, name, version);
+    return `  published for the other servers, served from ${publisher.url}\n`;
+  } finally {
+    await store.close();
+  }
 }
 
 /**
@@ -115,6 +136,7 @@ export function registerImageCommands(
       };
       const r = await buildImage(opts, progress);
       process.stdout.write(report(r, flags.use));
+      if (flags.use) process.stdout.write(await publishForPeers(config, r.name, r.version));
     });
 
   sub("commit")
@@ -152,6 +174,7 @@ export function registerImageCommands(
           new ProgressBar(process.stderr),
         );
         process.stdout.write(report(r, flags.use));
+        if (flags.use) process.stdout.write(await publishForPeers(config, r.name, r.version));
       },
     );
 
@@ -161,7 +184,24 @@ export function registerImageCommands(
     .action(async (flags: { config?: string; json?: boolean }) => {
       const config = await loadConfig(flags.config);
       const images = await listImages(catalogOf(config));
-      process.stdout.write(flags.json ? `${JSON.stringify(images, null, 2)}\n` : formatImageListing(images));
+      const store = await openPublishedImages(config);
+      if (!store) {
+        process.stdout.write(
+          flags.json ? `${JSON.stringify(images, null, 2)}\n` : formatImageListing(images),
+        );
+        return;
+      }
+      // A shared store: also what the build servers published and who holds it.
+      try {
+        const published = await listPublished(store);
+        process.stdout.write(
+          flags.json
+            ? `${JSON.stringify({ images, published }, null, 2)}\n`
+            : `${formatImageListing(images)}\npublished in the store:\n${formatPublishedListing(published)}`,
+        );
+      } finally {
+        await store.close();
+      }
     });
 
   sub("use")
@@ -176,6 +216,7 @@ export function registerImageCommands(
           ? `${name} already boots ${version}\n`
           : `${name} now boots ${version}${r.previous ? ` (was ${r.previous})` : ""}\n`,
       );
+      process.stdout.write(await publishForPeers(config, name, version));
     });
 
   sub("rm")

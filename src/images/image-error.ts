@@ -20,7 +20,8 @@ export type ImageErrorCode =
   | "TOOL_MISSING"
   | "TOOL_FAILED"
   | "DISK_FULL"
-  | "MANIFEST_INVALID";
+  | "MANIFEST_INVALID"
+  | "PULL_FAILED";
 
 export class ImageError extends Error {
   readonly code: ImageErrorCode;

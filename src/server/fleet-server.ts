@@ -19,6 +19,10 @@ import { layersWithLoader } from "../boot/loader-layers.js";
 import { DEBIAN_SYSLINUX_DIRS, missingSyslinuxFiles } from "../boot/syslinux-files.js";
 import { ImageCatalog, NBD_COW_DIR } from "../images/image-catalog.js";
 import { CatalogExportSource } from "../images/nbd-export-source.js";
+import { ImagePuller } from "../images/image-puller.js";
+import { openPublishedImages, publisherOf } from "../images/open-published-images.js";
+import { publishCurrentVersions } from "../images/publish-image.js";
+import type { PublishedImages } from "../images/published-images.js";
 import { type Ha, openHa } from "../ha/open-ha.js";
 import { DhcpService } from "../services/dhcp/dhcp-service.js";
 import { createAdminHttp } from "./admin-http.js";
@@ -79,6 +83,9 @@ export class FleetServer {
   readonly #logger: Logger;
   /** Several servers on one PostgreSQL (docs/ha.md); null for one server. */
   #ha: Ha | null = null;
+  /** Image publishing between the servers of a split fleet (docs/ha.md); null on SQLite. */
+  #published: PublishedImages | null = null;
+  #puller: ImagePuller | null = null;
   readonly recorder: EventRecorder;
   /** Deletes events older than `events.keep_days`, hourly. */
   readonly retention: EventRetention;
@@ -179,6 +186,7 @@ export class FleetServer {
     const ha = await openHa(config, store, this.recorder, logger.child({ part: "ha" }), systemClock);
     this.#ha = ha;
 
+    let httpPort = svc.http.port;
     if (runs("http") && svc.http.enabled) {
       // The admin page's wake, sent three times like other WoL senders.
       const wol = new WolSender({ createSocket: wolSocket, repeat: 3 });
@@ -202,6 +210,7 @@ export class FleetServer {
       });
       await app.listen({ host: svc.http.bind, port: svc.http.port });
       const port = (app.server.address() as AddressInfo).port;
+      httpPort = port;
       if (svc.http.port === 0) planner.setHttpBase(`http://${config.server.address}:${port}`);
       this.services.push({
         name: "http",
@@ -360,6 +369,36 @@ export class FleetServer {
         stop: () => dhcp.stop(),
       });
     }
+
+    await this.#startPublishing(catalog, runs, httpPort);
+  }
+
+  /**
+   * Split roles on a shared store: a build server publishes its images'
+   * current versions (those built while the store was away too; `image
+   * build` publishes new ones); a server that serves images and builds none
+   * pulls what the build servers publish.
+   */
+  async #startPublishing(
+    catalog: ImageCatalog,
+    runs: (role: ServerRole) => boolean,
+    httpPort: number,
+  ): Promise<void> {
+    const serves = runs("http") || runs("nbd");
+    if (!runs("build") && !serves) return;
+    const published = await openPublishedImages(this.config);
+    if (!published) return;
+    this.#published = published;
+    const logger = this.#logger.child({ part: "images" });
+    const publisher = publisherOf(this.config, httpPort);
+    if (runs("build")) {
+      const done = await publishCurrentVersions(catalog, published, publisher);
+      if (done.length > 0) logger.info({ versions: done, url: publisher.url }, "images published");
+      return;
+    }
+    const puller = new ImagePuller({ catalog, published, server: publisher.server, logger });
+    this.#puller = puller;
+    await puller.start();
   }
 
   /**
@@ -379,6 +418,8 @@ export class FleetServer {
         }
       }),
     );
+    await this.#puller?.stop();
+    await this.#published?.close();
     await this.#ha?.close();
     await this.retention.close();
     await this.recorder.close();
