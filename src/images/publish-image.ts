@@ -3,6 +3,7 @@
  * version it holds, with its manifest and the HTTP base its files are
  * served from, recorded in the shared store for serving servers to pull.
  */
+import { readFile } from "node:fs/promises";
 import type { ImageCatalog } from "./image-catalog.js";
 import type { PublishedImages } from "./published-images.js";
 
@@ -23,12 +24,14 @@ export async function publishImage(
 ): Promise<void> {
   // Read from the version's own folder: what pullers check is what was built.
   const manifest = await catalog.manifest(name, version);
+  const manifestText = await readFile(catalog.versionPaths(name, version).manifest, "utf8");
   await published.publish({
     name,
     version,
     builtBy: publisher.server,
     url: publisher.url,
     manifest,
+    manifestText,
     at: now,
   });
 }

@@ -15,6 +15,8 @@ export interface PublishedImage {
   readonly url: string;
   /** The build's manifest: the sha256 of every file a copy is checked against. */
   readonly manifest: ImageManifest;
+  /** manifest.json as the build wrote it, so every copy of the version is the same bytes. */
+  readonly manifestText: string;
   /** When it was last published, milliseconds since the epoch. */
   readonly at: number;
 }

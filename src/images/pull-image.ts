@@ -67,7 +67,7 @@ export async function pullImage(opts: PullImageOptions): Promise<boolean> {
             `(${got.size} bytes, sha256 ${got.sha256}; published ${f.size} bytes, sha256 ${f.sha256})`,
         );
     }
-    await writeFile(join(temp, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+    await writeFile(join(temp, MANIFEST_FILE), image.manifestText);
     const dir = catalog.versionPaths(name, version).dir;
     try {
       await rename(temp, dir);

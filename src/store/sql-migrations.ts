@@ -179,7 +179,9 @@ const MIGRATIONS: readonly MigrationSource[] = [
         version   TEXT NOT NULL,
         built_by  TEXT NOT NULL,
         url       TEXT NOT NULL,
-        manifest  ${t.json} NOT NULL,
+        -- The manifest.json file as built, byte for byte (jsonb would
+        -- reorder its keys): pullers write it as they got it.
+        manifest  TEXT NOT NULL,
         at        ${t.epochMs} NOT NULL,
         PRIMARY KEY (name, version)
       );

@@ -20,7 +20,7 @@ interface PublishedRow {
   readonly version: string;
   readonly built_by: string;
   readonly url: string;
-  readonly manifest: ImageManifest;
+  readonly manifest: string;
   readonly at: string | number;
 }
 
@@ -43,7 +43,7 @@ export class PostgresPublishedImages implements PublishedImages {
         `INSERT INTO published_images (name, version, built_by, url, manifest, at)
          VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (name, version) DO UPDATE SET built_by = excluded.built_by, url = excluded.url, at = excluded.at`,
-        [image.name, image.version, image.builtBy, image.url, JSON.stringify(image.manifest), image.at],
+        [image.name, image.version, image.builtBy, image.url, image.manifestText, image.at],
       );
       await c.query(
         `INSERT INTO image_holders (name, version, server, at) VALUES ($1, $2, $3, $4)
@@ -71,7 +71,8 @@ export class PostgresPublishedImages implements PublishedImages {
       version: row.version,
       builtBy: row.built_by,
       url: row.url,
-      manifest: row.manifest,
+      manifest: JSON.parse(row.manifest) as ImageManifest,
+      manifestText: row.manifest,
       at: Number(row.at),
     }));
   }
