@@ -21,6 +21,8 @@ export interface ImagePullerOptions {
   /** This server's name in image_holders. */
   readonly server: string;
   readonly logger: Logger;
+  /** Versions kept of each image (`images.keep`), as a build keeps them; older ones not in use are removed. */
+  readonly keep: number;
   readonly pollMs?: number | undefined;
   readonly fetch?: typeof fetch | undefined;
 }
@@ -96,6 +98,9 @@ export class ImagePuller {
         // Switched only now: the version is complete and checked.
         if ((await catalog.current(p.name)) !== p.version) {
           await catalog.setCurrent(p.name, p.version);
+          // As a build does: a file server's disk holds `keep` versions, not every one ever published.
+          for (const old of await catalog.prune(p.name, this.#opts.keep))
+            await published.release(p.name, old, server);
           logger.info(
             log,
             pulled ? "images: pulled and switched to a published version" : "images: switched",

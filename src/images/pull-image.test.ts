@@ -170,7 +170,10 @@ class MemoryPublished implements PublishedImages {
   async hold(name: string, version: string, server: string, at: number) {
     this.holding.push({ name, version, server, at });
   }
-  async release() {}
+  readonly released: string[] = [];
+  async release(_name: string, version: string) {
+    this.released.push(version);
+  }
   async holders() {
     return this.holding;
   }
@@ -182,7 +185,7 @@ describe("ImagePuller", () => {
   it("switches to the latest published version once it is complete; a corrupt one is refused and not switched to", async () => {
     const store = new MemoryPublished();
     const logger = new MemoryLogger();
-    const puller = new ImagePuller({ catalog, published: store, server: "file-1", logger });
+    const puller = new ImagePuller({ catalog, published: store, server: "file-1", logger, keep: 3 });
     await puller.start();
     await store.publish(published(VERSION));
     puller.wake();
@@ -200,6 +203,27 @@ describe("ImagePuller", () => {
     assert.equal(await catalog.current(NAME), VERSION, "the good version stays current");
     assert.deepEqual(await catalog.versions(NAME), [VERSION]);
     assert.ok(logger.records.some((r) => r.msg === "images: pull refused; the current version stays"));
+    await puller.stop();
+  });
+
+  it("keeps images.keep versions after a switch, and drops its holder rows for the others", async () => {
+    const store = new MemoryPublished();
+    const puller = new ImagePuller({
+      catalog,
+      published: store,
+      server: "file-1",
+      logger: new MemoryLogger(),
+      keep: 1,
+    });
+    await puller.start();
+    for (const v of [VERSION, "20261202-140000"]) {
+      await store.publish(published(v));
+      puller.wake();
+      await puller.idle();
+    }
+    assert.deepEqual(await catalog.versions(NAME), ["20261202-140000"]);
+    assert.equal(await catalog.current(NAME), "20261202-140000");
+    assert.deepEqual(store.released, [VERSION]);
     await puller.stop();
   });
 });

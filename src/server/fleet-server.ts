@@ -396,7 +396,13 @@ export class FleetServer {
       if (done.length > 0) logger.info({ versions: done, url: publisher.url }, "images published");
       return;
     }
-    const puller = new ImagePuller({ catalog, published, server: publisher.server, logger });
+    const puller = new ImagePuller({
+      catalog,
+      published,
+      server: publisher.server,
+      logger,
+      keep: this.config.images_keep,
+    });
     this.#puller = puller;
     await puller.start();
   }
