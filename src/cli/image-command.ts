@@ -74,6 +74,20 @@ async function publishForPeers(config: FleetConfig, name: string, version: strin
   }
 }
 
+/** After `image rm`: on a shared store, this server no longer holds what it removed. */
+async function forgetHeld(config: FleetConfig, name: string, version: string | undefined): Promise<void> {
+  const store = await openPublishedImages(config);
+  if (!store) return;
+  try {
+    const me = publisherOf(config).server;
+    for (const h of await store.holders())
+      if (h.server === me && h.name === name && (version === undefined || h.version === version))
+        await store.release(h.name, h.version, me);
+  } finally {
+    await store.close();
+  }
+}
+
 /**
  * `loadConfig` gets the -c value when `configOption` is given (main.ts's
  * `loadFleetConfig` and `configOption` fit); without it, the caller's own
@@ -226,6 +240,7 @@ export function registerImageCommands(
     .action(async (name: string, version: string | undefined, flags: { config?: string }) => {
       const config = await loadConfig(flags.config);
       await removeImage(catalogOf(config), name, version);
+      await forgetHeld(config, name, version);
       process.stdout.write(version ? `removed ${name} version ${version}\n` : `removed image ${name}\n`);
     });
 

@@ -108,10 +108,15 @@ async function download(
       done(null, chunk);
     },
   });
-  await pipeline(
-    Readable.fromWeb(res.body as import("node:stream/web").ReadableStream<Uint8Array>),
-    count,
-    createWriteStream(path),
-  );
+  try {
+    await pipeline(
+      Readable.fromWeb(res.body as import("node:stream/web").ReadableStream<Uint8Array>),
+      count,
+      createWriteStream(path),
+    );
+  } catch (e) {
+    // A connection cut mid-file, or this disk full: the pull fails, to be tried again.
+    throw new ImageError("PULL_FAILED", `${url}: transfer failed: ${(e as Error).message}`, { cause: e });
+  }
   return { size, sha256: hash.digest("hex") };
 }
