@@ -212,6 +212,8 @@ export interface ServicesConfig {
      */
     readonly read?: "open" | "token" | undefined;
   };
+  /** IPv6 router advertisements with router lifetime 0 on the served interfaces (services/ra). */
+  readonly ra: { readonly enabled: boolean };
 }
 
 /** `ha:`, modelled on Kea's High Availability (docs/ha.md). */

@@ -22,6 +22,7 @@ import { CatalogExportSource } from "../images/nbd-export-source.js";
 import { type Ha, openHa } from "../ha/open-ha.js";
 import { DhcpService } from "../services/dhcp/dhcp-service.js";
 import { createAdminHttp } from "./admin-http.js";
+import { localAddresses } from "../services/dhcp/local-addresses.js";
 import { FileCache } from "../services/file-cache/file-cache.js";
 import { NbdService } from "../services/nbd/nbd-service.js";
 import { SyslogService } from "../services/syslog/syslog-service.js";
@@ -30,6 +31,7 @@ import { loadNativeUdp, type NativeUdp } from "../services/tftp/native-udp.js";
 import { TftpService } from "../services/tftp/tftp-service.js";
 import { WolSender, type WolSocket } from "../wol/wol-sender.js";
 import { catalogImageAdmin, catalogImageLookup } from "./catalog-adapters.js";
+import { advertisedInterfaces, startRouterAdvertisements } from "./router-advertisements.js";
 import { DEFAULT_EVENTS_KEEP_DAYS, DEFAULT_IPXE_DIR } from "../config/config-schema.js";
 import { MachineOverrides } from "../config/machine-overrides.js";
 import type { FleetConfig } from "../config/model.js";
@@ -357,6 +359,16 @@ export class FleetServer {
         where: `udp ${ports.dhcp}${ports.proxy ? ` and ${ports.proxy}` : ""}`,
         stop: () => dhcp.stop(),
       });
+    }
+
+    if (svc.ra.enabled) {
+      const advertiser = startRouterAdvertisements(advertisedInterfaces(config, localAddresses()), logger);
+      if (advertiser)
+        this.services.push({
+          name: "ra",
+          where: `icmpv6 ${advertiser.interfaceNames.join(", ")} (router lifetime 0)`,
+          stop: async () => advertiser.close(),
+        });
     }
   }
 
