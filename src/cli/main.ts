@@ -8,6 +8,7 @@ import { ConfigError } from "../config/config-error.js";
 import { explainMachine, formatExplanation } from "../config/explain-machine.js";
 import { normalizeMac, parseIpv4 } from "../config/net-address.js";
 import { FleetResolver } from "../config/resolve-machine.js";
+import { describeChain } from "../boot/describe-chain.js";
 import { FleetBootPlanner } from "../boot/fleet-boot-planner.js";
 import { ImageCatalog } from "../images/image-catalog.js";
 import { catalogImageLookup } from "../server/catalog-adapters.js";
@@ -47,8 +48,10 @@ program
   .argument("<machine>", "MAC address, hostname or IP address")
   .addOption(configOption())
   .option("--json", "print JSON")
-  .option("--arch <n>", "PXE client architecture to plan for (0 BIOS, 7 UEFI x64, 11 ARM64)", (v) =>
-    Number(v),
+  .option(
+    "--arch <n>",
+    "PXE client architecture to plan for (0 BIOS, 7 UEFI x64, 11 ARM64, 16 UEFI x64 HTTP boot)",
+    (v) => Number(v),
   )
   .option("--ipxe", "plan as if iPXE is already running")
   .action(
@@ -90,6 +93,7 @@ program
         : null;
       const explanation = {
         ...explainMachine(resolved),
+        ...(decision.plan ? { chain: describeChain(decision.plan) } : {}),
         boot,
         ...(decision.plan ? {} : { not_booted: decision.reason }),
       };
