@@ -2,12 +2,14 @@
  * A virtual PC for whole-boot tests: QEMU under TCG (KVM does not work for
  * these guests here), serial console to a file, network through a tap of a
  * TestNetwork. Firmware is QEMU's own: SeaBIOS with the NIC's iPXE option
- * ROM, or OVMF (UEFI) with its own PXE stack when `romfile=` is emptied.
+ * ROM, or OVMF (UEFI) with its own PXE stack when `romfile=` is emptied;
+ * "uefi-http" is OVMF with its PXE turned off, so the first network boot
+ * option it tries is its own UEFI HTTP boot (IPv4).
  */
 import { existsSync, readFileSync } from "node:fs";
 import type { TestNetwork } from "./test-network.js";
 
-export type Firmware = "bios" | "uefi";
+export type Firmware = "bios" | "uefi" | "uefi-http";
 
 export interface QemuMachineOptions {
   readonly net: TestNetwork;
@@ -56,6 +58,13 @@ export class QemuMachine {
       // romfile= empty: no iPXE ROM, so OVMF's own PXE (SNP + PXE base code) boots.
       args.push("-drive", `if=pflash,format=raw,readonly=on,file=${OVMF_CODE}`);
       args.push("-device", `virtio-net-pci,netdev=n0,mac=${o.mac},romfile=`);
+      if (o.firmware === "uefi-http") {
+        // OVMF lists PXEv4, PXEv6, HTTPv4, HTTPv6 for a NIC and tries them in
+        // that order; its fw_cfg knobs (OvmfPkg/RUNTIME_CONFIG.md) drop both
+        // PXE entries, so no TFTP is tried at all.
+        args.push("-fw_cfg", "name=opt/org.tianocore/IPv4PXESupport,string=no");
+        args.push("-fw_cfg", "name=opt/org.tianocore/IPv6PXESupport,string=no");
+      }
     }
     const child = o.net.spawn("qemu-system-x86_64", args, o.qemuLog);
     return new QemuMachine(o.serialLog, child.pid);
