@@ -15,7 +15,13 @@ import { fakeImages, fleetConfig, goldenResolver } from "../../test/fixtures/boo
 import type { FleetConfig } from "../config/model.js";
 import { MemoryLogger } from "../logging/logger.js";
 import { FleetBootPlanner } from "./fleet-boot-planner.js";
-import { DEBIAN_GRUB_BINARIES, type GrubBinaries, grubBinary, missingGrubFiles } from "./grub-files.js";
+import {
+  DEBIAN_GRUB_BINARIES,
+  type GrubBinaries,
+  grubBinary,
+  missingArm64Loader,
+  missingGrubFiles,
+} from "./grub-files.js";
 import { layersWithLoader } from "./loader-layers.js";
 import { renderGrubDispatch } from "./render-grub.js";
 
@@ -144,4 +150,26 @@ test("layersWithLoader and missingGrubFiles: the start-up warning for `loader: g
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("missingArm64Loader: one start-up line naming the package, unless iPXE's ARM64 build or Debian's GRUB is there", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "bf-arm64-loader-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const grub = join(dir, "grubnetaa64.efi.signed");
+  const binaries = {
+    "grubnetaa64.efi": { path: grub, debianPackage: "grub-efi-arm64-signed", arch: "arm64" },
+  };
+  const tftp = join(dir, "tftp");
+  mkdirSync(tftp);
+  const line = missingArm64Loader(dir, binaries, tftp);
+  assert.match(line ?? "", /^ARM64 UEFI machines get no answer: ipxe-arm64\.efi is not in /);
+  assert.match(
+    line ?? "",
+    /'dpkg --add-architecture arm64 && apt-get update && apt-get install --no-install-recommends grub-efi-arm64-signed:arm64'/,
+  );
+  writeFileSync(grub, "GRUB");
+  assert.equal(missingArm64Loader(dir, binaries, tftp), null);
+  rmSync(grub);
+  writeFileSync(join(dir, "ipxe-arm64.efi"), "IPXE");
+  assert.equal(missingArm64Loader(dir, binaries, tftp), null);
 });

@@ -9,6 +9,8 @@ import { explainMachine, formatExplanation } from "../config/explain-machine.js"
 import { normalizeMac, parseIpv4 } from "../config/net-address.js";
 import { FleetResolver } from "../config/resolve-machine.js";
 import { describeChain } from "../boot/describe-chain.js";
+import { DEBIAN_GRUB_BINARIES } from "../boot/grub-files.js";
+import { DEFAULT_IPXE_DIR } from "../config/config-schema.js";
 import { FleetBootPlanner } from "../boot/fleet-boot-planner.js";
 import { ImageCatalog } from "../images/image-catalog.js";
 import { catalogImageLookup } from "../server/catalog-adapters.js";
@@ -76,10 +78,13 @@ program
       }
       const facts = { mac, ip: host?.ip, hostname: host?.name, arch: opts.arch, ipxe: opts.ipxe };
       const resolved = resolver.resolve(facts);
+      // The first stages serve hands out, so explain names the same chain (GRUB for ARM64 without iPXE's build).
       const planner = new FleetBootPlanner({
         config,
         resolver,
         images: catalogImageLookup(new ImageCatalog(config.server.data_dir)),
+        ipxeDir: DEFAULT_IPXE_DIR,
+        grubBinaries: DEBIAN_GRUB_BINARIES,
       });
       const decision = planner.decide({ ...facts, arch: facts.arch ?? 0 });
       const boot = decision.plan

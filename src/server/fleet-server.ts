@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { createBootMetrics } from "../api/boot-metrics.js";
 import { wolWakeSender } from "../api/wol-wake-sender.js";
 import { FleetBootPlanner } from "../boot/fleet-boot-planner.js";
-import { DEBIAN_GRUB_BINARIES, missingGrubFiles } from "../boot/grub-files.js";
+import { DEBIAN_GRUB_BINARIES, missingArm64Loader, missingGrubFiles } from "../boot/grub-files.js";
 import { layersWithLoader } from "../boot/loader-layers.js";
 import { DEBIAN_SYSLINUX_DIRS, missingSyslinuxFiles } from "../boot/syslinux-files.js";
 import { ImageCatalog, NBD_COW_DIR } from "../images/image-catalog.js";
@@ -254,6 +254,9 @@ export class FleetServer {
       if (pxelinuxAt.length > 0)
         for (const problem of missingSyslinuxFiles(DEBIAN_SYSLINUX_DIRS, svc.tftp.root))
           logger.warn({ loader: "pxelinux", set_in: pxelinuxAt }, problem);
+      // No first stage for ARM64 on this server: say so now, naming the package.
+      const arm64 = missingArm64Loader(DEFAULT_IPXE_DIR, DEBIAN_GRUB_BINARIES, svc.tftp.root);
+      if (arm64 !== null) logger.warn({ arch: "uefi-arm64" }, arm64);
       this.services.push({
         name: "tftp",
         where: `udp ${socket.address().address}:${socket.address().port} root ${svc.tftp.root}, ${transferWorkersText(workers)}`,
