@@ -4,12 +4,13 @@
  * TestNetwork. Firmware is QEMU's own: SeaBIOS with the NIC's iPXE option
  * ROM, or OVMF (UEFI) with its own PXE stack when `romfile=` is emptied;
  * "uefi-http" is OVMF with its PXE turned off, so the first network boot
- * option it tries is its own UEFI HTTP boot (IPv4).
+ * option it tries is its own UEFI HTTP boot (IPv4); "uefi-arm64" is
+ * qemu-system-aarch64's virt machine with Debian's AAVMF and its own PXE.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync } from "node:fs";
 import type { TestNetwork } from "./test-network.js";
 
-export type Firmware = "bios" | "uefi" | "uefi-http";
+export type Firmware = "bios" | "uefi" | "uefi-http" | "uefi-arm64";
 
 export interface QemuMachineOptions {
   readonly net: TestNetwork;
@@ -22,6 +23,9 @@ export interface QemuMachineOptions {
 }
 
 const OVMF_CODE = "/usr/share/OVMF/OVMF_CODE.fd";
+/** Debian's qemu-efi-aarch64: code and a variable store template, 64 MiB each as the virt machine's flash wants. */
+const AAVMF_CODE = "/usr/share/AAVMF/AAVMF_CODE.fd";
+const AAVMF_VARS = "/usr/share/AAVMF/AAVMF_VARS.fd";
 
 export class QemuMachine {
   readonly #serialLog: string;
@@ -50,6 +54,19 @@ export class QemuMachine {
       "-boot",
       "n",
     ];
+    if (o.firmware === "uefi-arm64") {
+      for (const f of [AAVMF_CODE, AAVMF_VARS])
+        if (!existsSync(f)) throw new Error(`${f} missing: install Debian's qemu-efi-aarch64 package`);
+      // AAVMF writes its boot options to the variable store: a copy per machine, beside its serial log.
+      const vars = `${o.serialLog}.vars.fd`;
+      copyFileSync(AAVMF_VARS, vars);
+      args.push("-machine", "virt", "-cpu", "cortex-a57");
+      args.push("-drive", `if=pflash,format=raw,readonly=on,file=${AAVMF_CODE}`);
+      args.push("-drive", `if=pflash,format=raw,file=${vars}`);
+      args.push("-device", `virtio-net-pci,netdev=n0,mac=${o.mac},romfile=`);
+      const child = o.net.spawn("qemu-system-aarch64", args, o.qemuLog);
+      return new QemuMachine(o.serialLog, child.pid);
+    }
     if (o.firmware === "bios") {
       // e1000 with QEMU's iPXE ROM (pxe-e1000.rom from qemu-system-data).
       args.push("-device", `e1000,netdev=n0,mac=${o.mac}`);
