@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { fakeImages, fleetConfig, goldenResolver } from "../../test/fixtures/boot/fleet-fixture.js";
+import {
+  fakeImages,
+  fleetConfig,
+  goldenResolver,
+  resolved,
+  v,
+} from "../../test/fixtures/boot/fleet-fixture.js";
 import { describeChain } from "./describe-chain.js";
 import { FleetBootPlanner } from "./fleet-boot-planner.js";
 
@@ -35,6 +41,18 @@ describe("describeChain", () => {
       new RegExp(
         `^iPXE -> http://198\\.18\\.50\\.1:8080/boot/${mac}\\.ipxe over HTTP -> kernel and initrds over HTTP`,
       ),
+    );
+  });
+
+  it("names the Secure Boot chain: shim signed by Microsoft, GRUB by Debian, the kernel verified through shim", () => {
+    const mac2 = "52:54:00:00:00:51";
+    const r = goldenResolver().add(mac2, (f) => resolved(f, { loader: v("shim", "host", "sb-1") }));
+    const p = new FleetBootPlanner({ config: fleetConfig(), resolver: r, images: fakeImages() });
+    const plan = p.plan({ mac: mac2, arch: 7 });
+    assert.ok(plan);
+    assert.match(
+      describeChain(plan),
+      /^UEFI x64 PXE -> shimx64\.efi over TFTP \(shim, signed by Microsoft\) -> grubx64\.efi over TFTP \(GRUB, signed by Debian\) -> grub\/grub\.cfg over TFTP -> grub\/grub\.cfg-01-52-54-00-00-00-51 over TFTP -> kernel \(signed, verified through shim\) and initrds over TFTP -> client hook/,
     );
   });
 });

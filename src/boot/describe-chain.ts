@@ -27,6 +27,13 @@ export function describeChain(plan: BootPlan): string {
   } else if (chain.loader === "ipxe") {
     steps.push(firmware(plan), fetched(chain.bootFile), "iPXE", `${chain.configPath} over HTTP`);
     steps.push("kernel and initrds over HTTP");
+  } else if (chain.loader === "grub" && chain.bootFile === "shimx64.efi") {
+    steps.push(firmware(plan), `${fetched(chain.bootFile)} (shim, signed by Microsoft)`);
+    steps.push("grubx64.efi over TFTP (GRUB, signed by Debian)", "grub/grub.cfg over TFTP");
+    steps.push(
+      `${chain.configPath} over TFTP`,
+      "kernel (signed, verified through shim) and initrds over TFTP",
+    );
   } else if (chain.loader === "grub") {
     steps.push(firmware(plan), `${fetched(chain.bootFile)} (GRUB)`, "grub/grub.cfg over TFTP");
     steps.push(`${chain.configPath} over TFTP`, "kernel and initrds over TFTP");

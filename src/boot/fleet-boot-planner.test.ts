@@ -351,3 +351,28 @@ test("planner: ARM64 UEFI gets Debian's GRUB when iPXE has no ARM64 build here, 
   );
   assert.equal(planner({ ipxeDir, grubBinaries }).dhcpBoot({ mac, arch: 0 })?.bootFile, "undionly.kpxe");
 });
+
+test("planner: loader shim boots UEFI x64 through Debian's shim and network GRUB, for Secure Boot", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "bf-planner-shim-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const grub = join(dir, "grubnetx64.efi.signed");
+  writeFileSync(grub, "GRUB");
+  const grubBinaries = {
+    "shimx64.efi": { path: join(dir, "shimx64.efi.signed"), debianPackage: "shim-signed" },
+    "grubx64.efi": { path: grub, debianPackage: "grub-efi-amd64-signed" },
+  };
+  const mac = "52:54:00:00:00:51";
+  const r = goldenResolver().add(mac, (f) => resolved(f, { loader: v("shim", "host", "sb-1") }));
+  const p = planner({ resolver: r, grubBinaries });
+  const uefi = p.plan({ mac, arch: 7 });
+  assert.deepEqual(
+    [uefi?.chain.loader, uefi?.dhcp.bootFile, uefi?.chain.configPath, uefi?.warnings],
+    ["grub", "shimx64.efi", "grub/grub.cfg-01-52-54-00-00-00-51", []],
+  );
+  // What shim asks for next is the same signed network GRUB.
+  assert.equal((await p.generatedFile("grubx64.efi", { ip: "198.18.50.9" }))?.body.toString(), "GRUB");
+  assert.equal(p.plan({ mac, arch: 0 })?.dhcp.bootFile, "undionly.kpxe", "BIOS has no Secure Boot: iPXE");
+  const arm = p.plan({ mac, arch: 11 });
+  assert.equal(arm?.dhcp.bootFile, "grubnetaa64.efi");
+  assert.match(arm?.warnings.join("\n") ?? "", /loader shim is offered to UEFI x64 machines only/);
+});

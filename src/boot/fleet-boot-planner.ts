@@ -12,6 +12,7 @@
  *   any,      UEFI HTTP boot (16, 19)          -> http URL of the iPXE binary (no TFTP at all)
  *   pxelinux, BIOS (also under a NIC's iPXE ROM) -> pxelinux.0, then pxelinux.cfg/01-<mac>
  *   grub,     UEFI x64 / ARM64                 -> grubnetx64.efi / grubnetaa64.efi, then grub/grub.cfg-01-<mac>
+ *   shim,     UEFI x64 (Secure Boot)           -> shimx64.efi -> grubx64.efi (the same network GRUB), as grub
  *                                                 (Debian's images read grub/grub.cfg, which sources it)
  * pxelinux on UEFI and GRUB on BIOS fall back to iPXE, with a warning in the plan.
  * A first stage that is not on this server is never named: with `ipxeDir`
@@ -21,10 +22,10 @@
 import { existsSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import type { FleetConfig, MachineFacts, ResolvedMachine, Resolver } from "../config/model.js";
+import type { FleetConfig, LoaderName, MachineFacts, ResolvedMachine, Resolver } from "../config/model.js";
 import { type Clock, systemClock } from "../events/event-bus.js";
 import type { Logger } from "../logging/logger.js";
-import type { BootEntry, BootFile, BootPlan, ChainStep, LoaderKind, MenuPlan } from "./boot-plan.js";
+import type { BootEntry, BootFile, BootPlan, ChainStep, MenuPlan } from "./boot-plan.js";
 import type { BootPlanner, DhcpBootSpec, FileRequester, GeneratedFile } from "./boot-planner.js";
 import { type ClientArch, clientArch } from "./client-arch.js";
 import { DhcpOptionError, encodeOptionValue, parseOptionCode } from "./dhcp-option-value.js";
@@ -32,7 +33,7 @@ import { type BootImage, type ImageLookup, isSafeImageName } from "./image-looku
 import { COMMAND_LINE_LIMIT, consoleArgs, isSafeHostname, kernelParam, splitArgs } from "./kernel-cmdline.js";
 import { buildLayerInitrd } from "./layer-initrd.js";
 import { macWithHyphens, parseMac } from "./mac-address.js";
-import { type GrubBinaries, grubBinary, missingGrubLine } from "./grub-files.js";
+import { type GrubBinaries, grubBinary, missingGrubLine, SHIM_X64 } from "./grub-files.js";
 import { renderGrubConfig, renderGrubDispatch } from "./render-grub.js";
 import { renderIpxeScript } from "./render-ipxe.js";
 import { renderPxelinuxConfig } from "./render-pxelinux.js";
@@ -375,7 +376,7 @@ export class FleetBootPlanner implements InspectableBootPlanner {
       configPath: `grub/grub.cfg-01-${hy}`,
     });
     let step: ChainStep;
-    const wanted: LoaderKind = machine.loader.value;
+    const wanted: LoaderName = machine.loader.value;
     if (wanted === "pxelinux" && arch.firmware === "bios") {
       // Before the iPXE test: on BIOS the planner never chains iPXE for a
       // pxelinux machine, so an iPXE here is the NIC's own ROM (QEMU's, many
@@ -393,7 +394,15 @@ export class FleetBootPlanner implements InspectableBootPlanner {
       const binary = this.#ipxeBinary(arch);
       if (!this.#ipxeInstalled(binary)) return this.#noIpxe(binary, arch);
       step = ipxeStep(`${this.#httpBase}/ipxe/${binary}`);
-    } else if (wanted === "grub" && arch.firmware === "uefi") {
+    } else if (wanted === "shim" && arch.firmware === "uefi" && arch.cpu === "x86_64") {
+      // Secure Boot: the firmware trusts Microsoft's signature on Debian's
+      // shim; shim asks the same TFTP folder for grubx64.efi and trusts
+      // Debian's signature on it (the network GRUB, see grub-files.ts), and
+      // GRUB asks shim to verify the kernel. The initrds are not verified.
+      step = { loader: "grub", bootFile: SHIM_X64, nextServer, configPath: `grub/grub.cfg-01-${hy}` };
+    } else if ((wanted === "grub" || wanted === "shim") && arch.firmware === "uefi") {
+      if (wanted === "shim")
+        warnings.push(`loader shim is offered to UEFI x64 machines only; GRUB boots this ${arch.label} one`);
       step = grubStep();
     } else {
       const binary = this.#ipxeBinary(arch);

@@ -59,7 +59,13 @@ test("grubBinary: the names DHCP hands out, nothing else (no prototype keys, no 
     "/usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed",
   );
   assert.equal(grubBinary("grubnetaa64.efi", DEBIAN_GRUB_BINARIES)?.debianPackage, "grub-efi-arm64-signed");
-  for (const p of ["constructor", "__proto__", "toString", "grub/grubnetx64.efi", "grubx64.efi", ""])
+  // What shim asks for next (loader: shim) is the same signed network GRUB.
+  assert.equal(
+    grubBinary("grubx64.efi", DEBIAN_GRUB_BINARIES)?.path,
+    grubBinary("grubnetx64.efi", DEBIAN_GRUB_BINARIES)?.path,
+  );
+  assert.equal(grubBinary("shimx64.efi", DEBIAN_GRUB_BINARIES)?.debianPackage, "shim-signed");
+  for (const p of ["constructor", "__proto__", "toString", "grub/grubnetx64.efi", "grubx64.efi.signed", ""])
     assert.equal(grubBinary(p, DEBIAN_GRUB_BINARIES), null, p);
 });
 

@@ -32,8 +32,18 @@ export interface GrubBinary {
 /** By the boot file name DHCP hands out: where Debian installs it. */
 export type GrubBinaries = Readonly<Record<string, GrubBinary>>;
 
+/** `loader: shim`'s first stage: Debian's shim, signed by Microsoft (the key UEFI firmware trusts out of the box). */
+export const SHIM_X64 = "shimx64.efi";
+
 export const DEBIAN_GRUB_BINARIES: GrubBinaries = Object.freeze({
   "grubnetx64.efi": {
+    path: "/usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed",
+    debianPackage: "grub-efi-amd64-signed",
+  },
+  [SHIM_X64]: { path: "/usr/lib/shim/shimx64.efi.signed", debianPackage: "shim-signed" },
+  // The name shim asks the TFTP folder it came from for (its DEFAULT_LOADER):
+  // the same signed network GRUB, which shim verifies against Debian's key.
+  "grubx64.efi": {
     path: "/usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed",
     debianPackage: "grub-efi-amd64-signed",
   },
@@ -88,11 +98,19 @@ export function missingArm64Loader(ipxeDir: string, binaries: GrubBinaries, tftp
  * images come from an arm64 package that an amd64 server rarely has, and the
  * planner logs it when an ARM64 machine asks.
  */
-export function missingGrubFiles(binaries: GrubBinaries, tftpRoot: string): string[] {
+export function missingGrubFiles(
+  binaries: GrubBinaries,
+  tftpRoot: string,
+  names = ["grubnetx64.efi"],
+): string[] {
   const missing: string[] = [];
-  const name = "grubnetx64.efi";
-  const binary = grubBinary(name, binaries);
-  if (binary && !existsSync(binary.path) && !existsSync(join(tftpRoot, name)))
-    missing.push(missingGrubLine(name, binary, tftpRoot));
+  for (const name of names) {
+    const binary = grubBinary(name, binaries);
+    if (binary && !existsSync(binary.path) && !existsSync(join(tftpRoot, name)))
+      missing.push(missingGrubLine(name, binary, tftpRoot));
+  }
   return missing;
 }
+
+/** What `loader: shim` machines fetch: shim, then the GRUB it asks for. */
+export const SHIM_CHAIN_FILES: readonly string[] = [SHIM_X64, "grubx64.efi"];

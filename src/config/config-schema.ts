@@ -109,7 +109,7 @@ const rootMode = z.enum(["nbd", "ram"]);
 export const layerShape = {
   image: z.string().optional(),
   boot_unknown: z.boolean().optional(),
-  loader: z.enum(["ipxe", "pxelinux", "grub"]).optional(),
+  loader: z.enum(["ipxe", "pxelinux", "grub", "shim"]).optional(),
   kernel_args: z.string().optional(),
   console: z.string().optional(),
   menu: menu.optional(),

@@ -41,6 +41,9 @@ export interface LayerFile {
   readonly secret?: boolean | undefined;
 }
 
+/** `loader:` values: which first stages a machine is handed (boot-planner.ts says how). */
+export type LoaderName = "ipxe" | "pxelinux" | "grub" | "shim";
+
 /** What any layer (defaults, network, group, host, address) may set. */
 /** Where a client's root lives: over NBD from the server, or fetched into its RAM at boot. */
 export type RootMode = "nbd" | "ram";
@@ -48,8 +51,8 @@ export type RootMode = "nbd" | "ram";
 export interface LayerSpec {
   readonly image?: string | undefined;
   readonly boot_unknown?: boolean | undefined;
-  /** Boot loader chain: ipxe (default), pxelinux, grub. */
-  readonly loader?: "ipxe" | "pxelinux" | "grub" | undefined;
+  /** Boot loader chain: ipxe (default), pxelinux, grub, shim (shim -> GRUB, for Secure Boot). */
+  readonly loader?: LoaderName | undefined;
   /** Extra kernel command line, appended after bootfleet's own. */
   readonly kernel_args?: string | undefined;
   readonly console?: string | undefined;
@@ -311,7 +314,7 @@ export interface ResolvedMachine {
   readonly groups: readonly string[];
   readonly image?: Valued<string> | undefined;
   readonly boot_unknown: Valued<boolean>;
-  readonly loader: Valued<"ipxe" | "pxelinux" | "grub">;
+  readonly loader: Valued<LoaderName>;
   readonly kernel_args: readonly Valued<string>[]; // every layer's, in order
   readonly console?: Valued<string> | undefined;
   readonly menu?: Valued<NonNullable<LayerSpec["menu"]>> | undefined;

@@ -14,7 +14,12 @@ import { fileURLToPath } from "node:url";
 import { createBootMetrics } from "../api/boot-metrics.js";
 import { wolWakeSender } from "../api/wol-wake-sender.js";
 import { FleetBootPlanner } from "../boot/fleet-boot-planner.js";
-import { DEBIAN_GRUB_BINARIES, missingArm64Loader, missingGrubFiles } from "../boot/grub-files.js";
+import {
+  DEBIAN_GRUB_BINARIES,
+  missingArm64Loader,
+  missingGrubFiles,
+  SHIM_CHAIN_FILES,
+} from "../boot/grub-files.js";
 import { layersWithLoader } from "../boot/loader-layers.js";
 import { DEBIAN_SYSLINUX_DIRS, missingSyslinuxFiles } from "../boot/syslinux-files.js";
 import { ImageCatalog, NBD_COW_DIR } from "../images/image-catalog.js";
@@ -249,6 +254,11 @@ export class FleetServer {
       if (grubAt.length > 0)
         for (const problem of missingGrubFiles(DEBIAN_GRUB_BINARIES, svc.tftp.root))
           logger.warn({ loader: "grub", set_in: grubAt }, problem);
+      // `loader: shim` without shim-signed (or its GRUB): say so now, not at the first boot.
+      const shimAt = layersWithLoader(config, "shim");
+      if (shimAt.length > 0)
+        for (const problem of missingGrubFiles(DEBIAN_GRUB_BINARIES, svc.tftp.root, [...SHIM_CHAIN_FILES]))
+          logger.warn({ loader: "shim", set_in: shimAt }, problem);
       // `loader: pxelinux` without pxelinux installed: say so now, not at the first boot.
       const pxelinuxAt = layersWithLoader(config, "pxelinux");
       if (pxelinuxAt.length > 0)
