@@ -138,10 +138,10 @@ describe("ndp codec: decode", () => {
   });
 
   it("garbage raises only NdpDecodeError", () => {
-    let seed = 19;
+    let state = 19;
     const next = () => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed >> 16;
+      state = (state * 1103515245 + 12345) & 0x7fffffff;
+      return state >> 16;
     };
     for (let i = 0; i < 5000; i++) {
       const buf = Buffer.alloc(next() % 80);
