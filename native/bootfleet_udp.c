@@ -20,6 +20,22 @@
  *       the CPU between polls; 0 when nothing came, -1 when a yield ran
  *       another task (the CPU is shared: sleep instead)
  *   wakerCreate() -> eventfd;  wake(efd);  wakerDrain(efd)
+ *
+ * And a raw ICMPv6 socket for the router advertisement service (see
+ * src/services/ra/native-icmp6.ts: Node has no raw sockets), in the same
+ * addon so there is one thing to build:
+ *
+ *   icmp6Open(interface, hopLimit, types, groups) -> [fd, ifindex]
+ *       non-blocking raw ICMPv6 socket bound to the interface, passing only
+ *       the ICMPv6 types listed, sending with that hop limit (unicast and
+ *       multicast), joined to the multicast groups listed there
+ *   icmp6Send(fd, address, ifindex, bytes) -> bytes sent, or -errno
+ *       (the kernel fills in the ICMPv6 checksum, RFC 3542 §3.1)
+ *   icmp6Watch(fd, callback(bytes, source, hopLimit)) -> handle
+ *       a thread waits for messages and queues them to the callback on the
+ *       JS thread (at most ICMP6_QUEUE waiting; more are dropped)
+ *   icmp6Unwatch(handle)    stops that thread; queued messages are dropped
+ *   close(fd)
  */
 #define _GNU_SOURCE /* RUSAGE_THREAD */
 #define NAPI_VERSION 8
@@ -27,9 +43,14 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
+#include <netinet/icmp6.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -311,6 +332,255 @@ static napi_value js_waker_drain(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* ---- raw ICMPv6 ---------------------------------------------------------- */
+
+/* Messages waiting for the JS thread, per watched socket: a flood is dropped here, not queued. */
+#define ICMP6_QUEUE 64
+/* Largest message read; longer ones (jumbo frames) are cut and dropped. */
+#define ICMP6_MAX_BYTES 9216
+
+struct icmp6_message {
+  size_t length;
+  int hop_limit;
+  char source[INET6_ADDRSTRLEN];
+  unsigned char bytes[];
+};
+
+struct icmp6_watch {
+  int fd;
+  int stop_fd;
+  int running;
+  pthread_t thread;
+  napi_threadsafe_function tsfn;
+};
+
+static int set_int_option(int fd, int level, int name, int value) {
+  return setsockopt(fd, level, name, &value, sizeof value);
+}
+
+static napi_value close_and_fail(napi_env env, int fd, const char *what) {
+  int e = errno;
+  close(fd);
+  errno = e;
+  return fail(env, what);
+}
+
+static napi_value js_icmp6_open(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  char name[64];
+  size_t name_len;
+  int32_t hop_limit;
+  uint32_t types, groups;
+  if (!get_args(env, info, 4, argv) || !get_int(env, argv[1], &hop_limit)) return NULL;
+  if (napi_get_value_string_utf8(env, argv[0], name, sizeof name, &name_len) != napi_ok || name_len == 0 ||
+      name_len >= IF_NAMESIZE || napi_get_array_length(env, argv[2], &types) != napi_ok ||
+      napi_get_array_length(env, argv[3], &groups) != napi_ok || hop_limit < 1 || hop_limit > 255) {
+    napi_throw_type_error(env, NULL,
+                          "bootfleet_udp.icmp6Open: expected an interface name, a hop limit, types and groups");
+    return NULL;
+  }
+  unsigned ifindex = if_nametoindex(name);
+  if (ifindex == 0) return fail(env, "if_nametoindex");
+  struct icmp6_filter filter;
+  ICMP6_FILTER_SETBLOCKALL(&filter);
+  for (uint32_t i = 0; i < types; i++) {
+    napi_value v;
+    int32_t type;
+    if (napi_get_element(env, argv[2], i, &v) != napi_ok || !get_int(env, v, &type)) return NULL;
+    if (type < 0 || type > 255) {
+      napi_throw_range_error(env, NULL, "bootfleet_udp.icmp6Open: an ICMPv6 type is 0-255");
+      return NULL;
+    }
+    ICMP6_FILTER_SETPASS(type, &filter);
+  }
+  int fd = socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMPV6);
+  if (fd < 0) return fail(env, "socket(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6)");
+  if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, name, name_len) < 0) return close_and_fail(env, fd, "SO_BINDTODEVICE");
+  if (setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &filter, sizeof filter) < 0)
+    return close_and_fail(env, fd, "ICMP6_FILTER");
+  if (set_int_option(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, hop_limit) < 0 ||
+      set_int_option(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, hop_limit) < 0)
+    return close_and_fail(env, fd, "IPV6_UNICAST_HOPS/IPV6_MULTICAST_HOPS");
+  if (set_int_option(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, (int)ifindex) < 0)
+    return close_and_fail(env, fd, "IPV6_MULTICAST_IF");
+  /* Our own multicasts are not messages for us. */
+  if (set_int_option(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0) < 0)
+    return close_and_fail(env, fd, "IPV6_MULTICAST_LOOP");
+  if (set_int_option(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1) < 0)
+    return close_and_fail(env, fd, "IPV6_RECVHOPLIMIT");
+  for (uint32_t i = 0; i < groups; i++) {
+    napi_value v;
+    struct sockaddr_storage group;
+    socklen_t group_len;
+    if (napi_get_element(env, argv[3], i, &v) != napi_ok || !parse_address(env, v, 0, &group, &group_len) ||
+        group.ss_family != AF_INET6) {
+      close(fd);
+      napi_throw_type_error(env, NULL, "bootfleet_udp.icmp6Open: a group is an IPv6 multicast address");
+      return NULL;
+    }
+    struct ipv6_mreq mreq = {.ipv6mr_multiaddr = ((struct sockaddr_in6 *)&group)->sin6_addr,
+                             .ipv6mr_interface = ifindex};
+    if (setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mreq, sizeof mreq) < 0)
+      return close_and_fail(env, fd, "IPV6_JOIN_GROUP");
+  }
+  napi_value out;
+  napi_create_array_with_length(env, 2, &out);
+  napi_set_element(env, out, 0, int_value(env, fd));
+  napi_set_element(env, out, 1, int_value(env, ifindex));
+  return out;
+}
+
+static napi_value js_icmp6_send(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  int32_t fd, ifindex;
+  void *data;
+  size_t length;
+  struct sockaddr_storage to;
+  socklen_t to_len;
+  if (!get_args(env, info, 4, argv) || !get_int(env, argv[0], &fd) || !get_int(env, argv[2], &ifindex) ||
+      !get_bytes(env, argv[3], &data, &length))
+    return NULL;
+  if (!parse_address(env, argv[1], 0, &to, &to_len) || to.ss_family != AF_INET6) {
+    napi_throw_type_error(env, NULL, "bootfleet_udp.icmp6Send: expected an IPv6 address");
+    return NULL;
+  }
+  /* Link-local and link-scope multicast destinations name their link by index. */
+  ((struct sockaddr_in6 *)&to)->sin6_scope_id = (uint32_t)ifindex;
+  ssize_t n = sendto(fd, data, length, MSG_DONTWAIT, (struct sockaddr *)&to, to_len);
+  return int_value(env, n < 0 ? -errno : n);
+}
+
+/* On the JS thread: hands one message to the callback; with env NULL (the queue dropped at unwatch) only frees it. */
+static void icmp6_deliver(napi_env env, napi_value callback, void *context, void *data) {
+  struct icmp6_message *m = data;
+  if (env != NULL && callback != NULL) {
+    napi_value argv[3], undefined;
+    void *copy;
+    napi_create_buffer_copy(env, m->length, m->bytes, &copy, &argv[0]);
+    napi_create_string_utf8(env, m->source, NAPI_AUTO_LENGTH, &argv[1]);
+    argv[2] = int_value(env, m->hop_limit);
+    napi_get_undefined(env, &undefined);
+    napi_call_function(env, undefined, callback, 3, argv, NULL);
+  }
+  free(m);
+}
+
+/* Reads every message waiting on the socket and queues each for the JS thread. */
+static void icmp6_read_all(struct icmp6_watch *w, unsigned char *buffer) {
+  for (;;) {
+    struct sockaddr_in6 from;
+    union {
+      struct cmsghdr align;
+      char bytes[CMSG_SPACE(sizeof(int))];
+    } control;
+    struct iovec iov = {.iov_base = buffer, .iov_len = ICMP6_MAX_BYTES};
+    struct msghdr msg = {.msg_name = &from,
+                         .msg_namelen = sizeof from,
+                         .msg_iov = &iov,
+                         .msg_iovlen = 1,
+                         .msg_control = control.bytes,
+                         .msg_controllen = sizeof control.bytes};
+    ssize_t n = recvmsg(w->fd, &msg, MSG_DONTWAIT);
+    if (n < 0) return; /* EAGAIN: all read; anything else is read again at the next poll */
+    if (msg.msg_flags & MSG_TRUNC) continue;
+    int hop_limit = -1;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c))
+      if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT) memcpy(&hop_limit, CMSG_DATA(c), sizeof hop_limit);
+    struct icmp6_message *m = malloc(sizeof *m + (size_t)n);
+    if (m == NULL) continue;
+    m->length = (size_t)n;
+    m->hop_limit = hop_limit;
+    inet_ntop(AF_INET6, &from.sin6_addr, m->source, sizeof m->source);
+    memcpy(m->bytes, buffer, (size_t)n);
+    if (napi_call_threadsafe_function(w->tsfn, m, napi_tsfn_nonblocking) != napi_ok) free(m);
+  }
+}
+
+static void *icmp6_watch_thread(void *arg) {
+  struct icmp6_watch *w = arg;
+  unsigned char *buffer = malloc(ICMP6_MAX_BYTES);
+  if (buffer == NULL) return NULL;
+  struct pollfd fds[2] = {{.fd = w->fd, .events = POLLIN}, {.fd = w->stop_fd, .events = POLLIN}};
+  for (;;) {
+    int n = poll(fds, 2, -1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 || fds[1].revents != 0 || (fds[0].revents & POLLNVAL)) break;
+    if (fds[0].revents != 0) icmp6_read_all(w, buffer);
+  }
+  free(buffer);
+  return NULL;
+}
+
+static void icmp6_stop(struct icmp6_watch *w) {
+  if (!w->running) return;
+  uint64_t one = 1;
+  if (write(w->stop_fd, &one, sizeof one) < 0) { /* an eventfd write only fails on overflow */ }
+  pthread_join(w->thread, NULL);
+  close(w->stop_fd);
+  napi_release_threadsafe_function(w->tsfn, napi_tsfn_abort);
+  w->running = 0;
+}
+
+static void icmp6_watch_finalize(napi_env env, void *data, void *hint) {
+  icmp6_stop(data);
+  free(data);
+}
+
+static napi_value js_icmp6_watch(napi_env env, napi_callback_info info) {
+  napi_value argv[2], name, handle;
+  int32_t fd;
+  napi_valuetype type;
+  if (!get_args(env, info, 2, argv) || !get_int(env, argv[0], &fd)) return NULL;
+  if (napi_typeof(env, argv[1], &type) != napi_ok || type != napi_function) {
+    napi_throw_type_error(env, NULL, "bootfleet_udp.icmp6Watch: expected a callback");
+    return NULL;
+  }
+  struct icmp6_watch *w = calloc(1, sizeof *w);
+  if (w == NULL) return fail(env, "calloc");
+  w->fd = fd;
+  w->stop_fd = eventfd(0, EFD_CLOEXEC);
+  if (w->stop_fd < 0) {
+    free(w);
+    return fail(env, "eventfd");
+  }
+  napi_create_string_utf8(env, "bootfleet_udp.icmp6Watch", NAPI_AUTO_LENGTH, &name);
+  if (napi_create_threadsafe_function(env, argv[1], NULL, name, ICMP6_QUEUE, 1, NULL, NULL, NULL, icmp6_deliver,
+                                      &w->tsfn) != napi_ok) {
+    close(w->stop_fd);
+    free(w);
+    napi_throw_error(env, NULL, "bootfleet_udp.icmp6Watch: napi_create_threadsafe_function failed");
+    return NULL;
+  }
+  int e = pthread_create(&w->thread, NULL, icmp6_watch_thread, w);
+  if (e != 0) {
+    napi_release_threadsafe_function(w->tsfn, napi_tsfn_abort);
+    close(w->stop_fd);
+    free(w);
+    errno = e;
+    return fail(env, "pthread_create");
+  }
+  w->running = 1;
+  if (napi_create_external(env, w, icmp6_watch_finalize, NULL, &handle) != napi_ok) {
+    icmp6_stop(w);
+    free(w);
+    napi_throw_error(env, NULL, "bootfleet_udp.icmp6Watch: napi_create_external failed");
+    return NULL;
+  }
+  return handle;
+}
+
+static napi_value js_icmp6_unwatch(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  void *w;
+  if (!get_args(env, info, 1, argv)) return NULL;
+  if (napi_get_value_external(env, argv[0], &w) != napi_ok) {
+    napi_throw_type_error(env, NULL, "bootfleet_udp.icmp6Unwatch: expected a handle from icmp6Watch");
+    return NULL;
+  }
+  icmp6_stop(w);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"open", NULL, js_open, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -325,6 +595,10 @@ static napi_value init(napi_env env, napi_value exports) {
       {"wakerCreate", NULL, js_waker_create, NULL, NULL, NULL, napi_enumerable, NULL},
       {"wake", NULL, js_wake, NULL, NULL, NULL, napi_enumerable, NULL},
       {"wakerDrain", NULL, js_waker_drain, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"icmp6Open", NULL, js_icmp6_open, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"icmp6Send", NULL, js_icmp6_send, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"icmp6Watch", NULL, js_icmp6_watch, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"icmp6Unwatch", NULL, js_icmp6_unwatch, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -66,12 +66,60 @@ function missingDebianPackages(pkgs) {
   });
 }
 
+/** Other machines' packages (`name:arm64`, files only) need dpkg to know their architecture. */
+function foreignArchitectures(pkgs) {
+  let native = "";
+  let known = [];
+  try {
+    native = execFileSync("dpkg", ["--print-architecture"], { encoding: "utf8" }).trim();
+    known = execFileSync("dpkg", ["--print-foreign-architectures"], { encoding: "utf8" }).split(/\s+/);
+  } catch {}
+  const wanted = pkgs.map((p) => /:([a-z0-9]+)$/.exec(p)?.[1]).filter((a) => a && a !== native);
+  return [...new Set(wanted)].filter((a) => !known.includes(a));
+}
+
+/** Seconds apt-get and dpkg wait for another apt or dpkg (unattended upgrades, a second shell) to finish. */
+const DPKG_LOCK_WAIT_S = 600;
+
+/** dpkg itself has no lock timeout: retry while another dpkg or apt holds its lock. */
+function runWaitingForDpkgLock(cmd, args) {
+  const deadline = Date.now() + DPKG_LOCK_WAIT_S * 1000;
+  for (;;) {
+    const r = spawnSync(cmd, args, { cwd: root, encoding: "utf8" });
+    if (r.status === 0) return;
+    const locked = /lock/i.test(`${r.stderr}`);
+    if (!locked || Date.now() > deadline) {
+      process.stderr.write(
+        `${r.stderr ?? ""}\nbootstrap: '${cmd} ${args.join(" ")}' failed with exit code ${r.status}\n`,
+      );
+      process.exit(r.status ?? 1);
+    }
+    spawnSync("sleep", ["2"]);
+  }
+}
+
 function ensureDebianPackages(pkgs, why) {
   const missing = missingDebianPackages(pkgs);
   if (missing.length === 0) return;
   step(`installing Debian packages for ${why}: ${missing.join(" ")}`);
   const sudo = process.getuid?.() === 0 ? [] : ["sudo"];
-  const apt = (args) => (sudo.length ? run("sudo", ["apt-get", ...args]) : run("apt-get", args));
+  const lockWait = ["-o", `DPkg::Lock::Timeout=${DPKG_LOCK_WAIT_S}`];
+  const apt = (args) =>
+    sudo.length ? run("sudo", ["apt-get", ...lockWait, ...args]) : run("apt-get", [...lockWait, ...args]);
+  const foreign = foreignArchitectures(missing);
+  if (foreign.length > 0) {
+    step(
+      `adding the ${foreign.join(", ")} architecture to dpkg (for other machines' files; nothing of it runs here)`,
+    );
+    for (const a of foreign)
+      runWaitingForDpkgLock(sudo.length ? "sudo" : "dpkg", [
+        ...(sudo.length ? ["dpkg"] : []),
+        "--add-architecture",
+        a,
+      ]);
+    // The new architecture's package lists.
+    apt(["update", "-q"]);
+  }
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
   // Package lists are absent on a fresh machine; update once.
   const lists = "/var/lib/apt/lists";
@@ -96,7 +144,15 @@ function ensureDebianPackages(pkgs, why) {
   });
   const r = spawnSync(
     sudo.length ? "sudo" : "apt-get",
-    [...(sudo.length ? ["apt-get"] : []), "install", "-y", "-q", "--no-install-recommends", ...missing],
+    [
+      ...(sudo.length ? ["apt-get"] : []),
+      ...lockWait,
+      "install",
+      "-y",
+      "-q",
+      "--no-install-recommends",
+      ...missing,
+    ],
     {
       cwd: root,
       stdio: "inherit",

@@ -36,7 +36,7 @@ function giveUp(message) {
   process.exit(1);
 }
 
-{
+function buildClientHelpers() {
   const helpers = spawnSync(
     process.execPath,
     [join(root, "scripts", "build-client-helpers.mjs"), ...(optional ? ["--optional"] : [])],
@@ -44,6 +44,7 @@ function giveUp(message) {
   );
   if (helpers.status !== 0) process.exit(helpers.status ?? 1);
 }
+buildClientHelpers();
 
 if (process.platform !== "linux") giveUp("the addon uses epoll and eventfd, which only Linux has");
 if (existsSync(out) && sources.every((s) => statSync(s).mtimeMs <= statSync(out).mtimeMs)) process.exit(0);
@@ -85,3 +86,5 @@ if (r.status !== 0)
     `node-gyp failed (exit ${r.status}); a C compiler, make and python3 are needed (Debian: apt-get install build-essential python3)`,
   );
 if (!existsSync(out)) giveUp(`node-gyp finished but ${out} is missing`);
+// `node-gyp rebuild` starts by deleting native/build, the helpers' builds with it.
+buildClientHelpers();

@@ -9,6 +9,7 @@ import type { DhcpBootSpec } from "./boot-planner.js";
 import type { ClientArch } from "./client-arch.js";
 import type { BootImage } from "./image-lookup.js";
 
+/** The loader that reads the generated config: `loader: shim` is GRUB too, started by shim. */
 export type LoaderKind = "ipxe" | "pxelinux" | "grub";
 
 export interface ChainStep {

@@ -313,3 +313,66 @@ test("planner: a layer's servers reach the client as bootfleet.servers, this ser
   assert.deepEqual(servers(args(["198.18.50.1"])), []);
   assert.deepEqual(servers(args(undefined)), []);
 });
+
+test("planner: ARM64 UEFI gets Debian's GRUB when iPXE has no ARM64 build here, and never a file that is missing", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "bf-planner-arm64-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const ipxeDir = join(dir, "ipxe");
+  mkdirSync(ipxeDir);
+  writeFileSync(join(ipxeDir, "undionly.kpxe"), "UNDI");
+  const grub = join(dir, "grubnetaa64.efi.signed");
+  writeFileSync(grub, "GRUB");
+  const grubBinaries = {
+    "grubnetaa64.efi": { path: grub, debianPackage: "grub-efi-arm64-signed", arch: "arm64" },
+  };
+  const mac = "52:54:00:12:34:56";
+
+  const withGrub = planner({ ipxeDir, grubBinaries }).plan({ mac, arch: 11 });
+  assert.equal(withGrub?.chain.loader, "grub");
+  assert.equal(withGrub?.dhcp.bootFile, "grubnetaa64.efi");
+  assert.equal(withGrub?.chain.configPath, "grub/grub.cfg-01-52-54-00-12-34-56");
+  assert.ok(withGrub?.warnings.some((w) => /ipxe-arm64\.efi is not installed/.test(w)));
+
+  writeFileSync(join(ipxeDir, "ipxe-arm64.efi"), "IPXE");
+  assert.equal(planner({ ipxeDir, grubBinaries }).plan({ mac, arch: 11 })?.dhcp.bootFile, "ipxe-arm64.efi");
+  rmSync(join(ipxeDir, "ipxe-arm64.efi"));
+
+  rmSync(grub);
+  const neither = planner({ ipxeDir, grubBinaries }).decide({ mac, arch: 11 });
+  assert.equal(neither.plan, null);
+  assert.match(
+    neither.reason ?? "",
+    /ipxe-arm64\.efi is not in .*no ARM64 build.*dpkg --add-architecture arm64 .*grub-efi-arm64-signed:arm64/,
+  );
+  assert.match(planner({ ipxeDir, grubBinaries }).decide({ mac, arch: 19 }).reason ?? "", /over PXE/);
+  assert.match(
+    planner({ ipxeDir, grubBinaries }).decide({ mac, arch: 7 }).reason ?? "",
+    /ipxe\.efi is not in .*install Debian's ipxe package/,
+  );
+  assert.equal(planner({ ipxeDir, grubBinaries }).dhcpBoot({ mac, arch: 0 })?.bootFile, "undionly.kpxe");
+});
+
+test("planner: loader shim boots UEFI x64 through Debian's shim and network GRUB, for Secure Boot", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "bf-planner-shim-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const grub = join(dir, "grubnetx64.efi.signed");
+  writeFileSync(grub, "GRUB");
+  const grubBinaries = {
+    "shimx64.efi": { path: join(dir, "shimx64.efi.signed"), debianPackage: "shim-signed" },
+    "grubx64.efi": { path: grub, debianPackage: "grub-efi-amd64-signed" },
+  };
+  const mac = "52:54:00:00:00:51";
+  const r = goldenResolver().add(mac, (f) => resolved(f, { loader: v("shim", "host", "sb-1") }));
+  const p = planner({ resolver: r, grubBinaries });
+  const uefi = p.plan({ mac, arch: 7 });
+  assert.deepEqual(
+    [uefi?.chain.loader, uefi?.dhcp.bootFile, uefi?.chain.configPath, uefi?.warnings],
+    ["grub", "shimx64.efi", "grub/grub.cfg-01-52-54-00-00-00-51", []],
+  );
+  // What shim asks for next is the same signed network GRUB.
+  assert.equal((await p.generatedFile("grubx64.efi", { ip: "198.18.50.9" }))?.body.toString(), "GRUB");
+  assert.equal(p.plan({ mac, arch: 0 })?.dhcp.bootFile, "undionly.kpxe", "BIOS has no Secure Boot: iPXE");
+  const arm = p.plan({ mac, arch: 11 });
+  assert.equal(arm?.dhcp.bootFile, "grubnetaa64.efi");
+  assert.match(arm?.warnings.join("\n") ?? "", /loader shim is offered to UEFI x64 machines only/);
+});

@@ -7,19 +7,25 @@
  *   iPXE already running (user class "iPXE")  -> http://<server>:<port>/boot/<mac>.ipxe
  *   ipxe,     BIOS (0)                         -> undionly.kpxe (uses the ROM's UNDI driver)
  *   ipxe,     UEFI x64 (7, 9)                  -> ipxe.efi, or snponly.efi (firmware's driver)
- *   ipxe,     UEFI ARM64 (11)                  -> ipxe-arm64.efi / snponly-arm64.efi
+ *   ipxe,     UEFI ARM64 (11)                  -> ipxe-arm64.efi / snponly-arm64.efi when installed; else
+ *                                                 grubnetaa64.efi (Debian's ipxe package has no ARM64 build)
  *   any,      UEFI HTTP boot (16, 19)          -> http URL of the iPXE binary (no TFTP at all)
  *   pxelinux, BIOS (also under a NIC's iPXE ROM) -> pxelinux.0, then pxelinux.cfg/01-<mac>
  *   grub,     UEFI x64 / ARM64                 -> grubnetx64.efi / grubnetaa64.efi, then grub/grub.cfg-01-<mac>
+ *   shim,     UEFI x64 (Secure Boot)           -> shimx64.efi -> grubx64.efi (the same network GRUB), as grub
  *                                                 (Debian's images read grub/grub.cfg, which sources it)
  * pxelinux on UEFI and GRUB on BIOS fall back to iPXE, with a warning in the plan.
+ * A first stage that is not on this server is never named: with `ipxeDir`
+ * given, a missing iPXE binary means GRUB (ARM64) or no answer, with the
+ * reason naming the Debian package to install.
  */
+import { existsSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import type { FleetConfig, MachineFacts, ResolvedMachine, Resolver } from "../config/model.js";
+import type { FleetConfig, LoaderName, MachineFacts, ResolvedMachine, Resolver } from "../config/model.js";
 import { type Clock, systemClock } from "../events/event-bus.js";
 import type { Logger } from "../logging/logger.js";
-import type { BootEntry, BootFile, BootPlan, ChainStep, LoaderKind, MenuPlan } from "./boot-plan.js";
+import type { BootEntry, BootFile, BootPlan, ChainStep, MenuPlan } from "./boot-plan.js";
 import type { BootPlanner, DhcpBootSpec, FileRequester, GeneratedFile } from "./boot-planner.js";
 import { type ClientArch, clientArch } from "./client-arch.js";
 import { DhcpOptionError, encodeOptionValue, parseOptionCode } from "./dhcp-option-value.js";
@@ -27,7 +33,7 @@ import { type BootImage, type ImageLookup, isSafeImageName } from "./image-looku
 import { COMMAND_LINE_LIMIT, consoleArgs, isSafeHostname, kernelParam, splitArgs } from "./kernel-cmdline.js";
 import { buildLayerInitrd } from "./layer-initrd.js";
 import { macWithHyphens, parseMac } from "./mac-address.js";
-import { type GrubBinaries, grubBinary, missingGrubLine } from "./grub-files.js";
+import { type GrubBinaries, grubBinary, missingGrubLine, SHIM_X64 } from "./grub-files.js";
 import { renderGrubConfig, renderGrubDispatch } from "./render-grub.js";
 import { renderIpxeScript } from "./render-ipxe.js";
 import { renderPxelinuxConfig } from "./render-pxelinux.js";
@@ -88,6 +94,9 @@ export const IPXE_BINARIES: readonly string[] = [
 ];
 
 const FACTS_MEMORY = 4096;
+
+/** Debian's signed network GRUB for ARM64 (grub-efi-arm64-signed): the ARM64 first stage Debian ships. */
+export const ARM64_GRUB = "grubnetaa64.efi";
 
 export class FleetBootPlanner implements InspectableBootPlanner {
   readonly #config: FleetConfig;
@@ -222,6 +231,7 @@ export class FleetBootPlanner implements InspectableBootPlanner {
         : null;
 
     const chain = this.#chain(facts, machine, arch, warnings);
+    if (typeof chain === "string") return no(chain);
     const dhcp: DhcpBootSpec = {
       nextServer: chain.nextServer,
       bootFile: chain.bootFile,
@@ -344,7 +354,13 @@ export class FleetBootPlanner implements InspectableBootPlanner {
     return "ram";
   }
 
-  #chain(facts: MachineFacts, machine: ResolvedMachine, arch: ClientArch, warnings: string[]): ChainStep {
+  /** The chain, or why this machine has none (its first stage is not on this server). */
+  #chain(
+    facts: MachineFacts,
+    machine: ResolvedMachine,
+    arch: ClientArch,
+    warnings: string[],
+  ): ChainStep | string {
     const hy = macWithHyphens(machine.mac);
     const nextServer = machine.dhcp.next_server?.value ?? this.#config.server.address;
     const ipxeStep = (bootFile: string): ChainStep => ({
@@ -353,8 +369,14 @@ export class FleetBootPlanner implements InspectableBootPlanner {
       nextServer,
       configPath: `boot/${machine.mac}.ipxe`,
     });
+    const grubStep = (): ChainStep => ({
+      loader: "grub",
+      bootFile: arch.cpu === "arm64" ? ARM64_GRUB : "grubnetx64.efi",
+      nextServer,
+      configPath: `grub/grub.cfg-01-${hy}`,
+    });
     let step: ChainStep;
-    const wanted: LoaderKind = machine.loader.value;
+    const wanted: LoaderName = machine.loader.value;
     if (wanted === "pxelinux" && arch.firmware === "bios") {
       // Before the iPXE test: on BIOS the planner never chains iPXE for a
       // pxelinux machine, so an iPXE here is the NIC's own ROM (QEMU's, many
@@ -369,14 +391,29 @@ export class FleetBootPlanner implements InspectableBootPlanner {
     } else if (arch.httpBoot) {
       if (wanted !== "ipxe")
         warnings.push(`loader ${wanted} is not offered to UEFI HTTP boot clients; chaining iPXE`);
-      step = ipxeStep(`${this.#httpBase}/ipxe/${this.#ipxeBinary(arch)}`);
-    } else if (wanted === "grub" && arch.firmware === "uefi") {
-      const bootFile = arch.cpu === "arm64" ? "grubnetaa64.efi" : "grubnetx64.efi";
-      step = { loader: "grub", bootFile, nextServer, configPath: `grub/grub.cfg-01-${hy}` };
+      const binary = this.#ipxeBinary(arch);
+      if (!this.#ipxeInstalled(binary)) return this.#noIpxe(binary, arch);
+      step = ipxeStep(`${this.#httpBase}/ipxe/${binary}`);
+    } else if (wanted === "shim" && arch.firmware === "uefi" && arch.cpu === "x86_64") {
+      // Secure Boot: the firmware trusts Microsoft's signature on Debian's
+      // shim; shim asks the same TFTP folder for grubx64.efi and trusts
+      // Debian's signature on it (the network GRUB, see grub-files.ts), and
+      // GRUB asks shim to verify the kernel. The initrds are not verified.
+      step = { loader: "grub", bootFile: SHIM_X64, nextServer, configPath: `grub/grub.cfg-01-${hy}` };
+    } else if ((wanted === "grub" || wanted === "shim") && arch.firmware === "uefi") {
+      if (wanted === "shim")
+        warnings.push(`loader shim is offered to UEFI x64 machines only; GRUB boots this ${arch.label} one`);
+      step = grubStep();
     } else {
-      if (wanted !== "ipxe")
-        warnings.push(`loader ${wanted} does not boot ${arch.label} machines; chaining iPXE`);
-      step = ipxeStep(this.#ipxeBinary(arch));
+      const binary = this.#ipxeBinary(arch);
+      if (this.#ipxeInstalled(binary)) {
+        if (wanted !== "ipxe")
+          warnings.push(`loader ${wanted} does not boot ${arch.label} machines; chaining iPXE`);
+        step = ipxeStep(binary);
+      } else if (arch.cpu === "arm64" && this.#grubInstalled(ARM64_GRUB)) {
+        warnings.push(`${binary} is not installed (Debian's ipxe package has no ARM64 build); GRUB boots it`);
+        step = grubStep();
+      } else return this.#noIpxe(binary, arch);
     }
     const override = machine.dhcp.filename?.value;
     // The config's `filename` (a boot file an existing setup names per host, as
@@ -384,6 +421,26 @@ export class FleetBootPlanner implements InspectableBootPlanner {
     // over a running iPXE: that would loop it back into the same binary.
     if (override && !facts.ipxe) step = { ...step, bootFile: override };
     return step;
+  }
+
+  /** Whether an iPXE binary can be handed out; without `ipxeDir` nobody can tell, so it counts as there. */
+  #ipxeInstalled(name: string): boolean {
+    return this.#ipxeDir === undefined || existsSync(join(this.#ipxeDir, name));
+  }
+
+  #grubInstalled(name: string): boolean {
+    const grub = grubBinary(name, this.#grubBinaries);
+    return grub !== null && existsSync(grub.path);
+  }
+
+  /** Why a machine whose iPXE binary is missing gets no answer, naming what to install. */
+  #noIpxe(binary: string, arch: ClientArch): string {
+    const where = `${binary} is not in ${this.#ipxeDir}`;
+    if (arch.cpu !== "arm64") return `${where}: install Debian's ipxe package`;
+    const grub = grubBinary(ARM64_GRUB, this.#grubBinaries);
+    if (arch.httpBoot)
+      return `${where} (Debian's ipxe package has no ARM64 build) and UEFI HTTP boot is offered iPXE only: boot ARM64 machines over PXE, where GRUB (${ARM64_GRUB}) can take its place`;
+    return `${where} (Debian's ipxe package has no ARM64 build), nor is GRUB: ${grub ? missingGrubLine(ARM64_GRUB, grub) : `no path known for ${ARM64_GRUB}`}`;
   }
 
   #ipxeBinary(arch: ClientArch): string {

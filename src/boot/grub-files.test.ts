@@ -15,7 +15,13 @@ import { fakeImages, fleetConfig, goldenResolver } from "../../test/fixtures/boo
 import type { FleetConfig } from "../config/model.js";
 import { MemoryLogger } from "../logging/logger.js";
 import { FleetBootPlanner } from "./fleet-boot-planner.js";
-import { DEBIAN_GRUB_BINARIES, type GrubBinaries, grubBinary, missingGrubFiles } from "./grub-files.js";
+import {
+  DEBIAN_GRUB_BINARIES,
+  type GrubBinaries,
+  grubBinary,
+  missingArm64Loader,
+  missingGrubFiles,
+} from "./grub-files.js";
 import { layersWithLoader } from "./loader-layers.js";
 import { renderGrubDispatch } from "./render-grub.js";
 
@@ -53,7 +59,13 @@ test("grubBinary: the names DHCP hands out, nothing else (no prototype keys, no 
     "/usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed",
   );
   assert.equal(grubBinary("grubnetaa64.efi", DEBIAN_GRUB_BINARIES)?.debianPackage, "grub-efi-arm64-signed");
-  for (const p of ["constructor", "__proto__", "toString", "grub/grubnetx64.efi", "grubx64.efi", ""])
+  // What shim asks for next (loader: shim) is the same signed network GRUB.
+  assert.equal(
+    grubBinary("grubx64.efi", DEBIAN_GRUB_BINARIES)?.path,
+    grubBinary("grubnetx64.efi", DEBIAN_GRUB_BINARIES)?.path,
+  );
+  assert.equal(grubBinary("shimx64.efi", DEBIAN_GRUB_BINARIES)?.debianPackage, "shim-signed");
+  for (const p of ["constructor", "__proto__", "toString", "grub/grubnetx64.efi", "grubx64.efi.signed", ""])
     assert.equal(grubBinary(p, DEBIAN_GRUB_BINARIES), null, p);
 });
 
@@ -144,4 +156,26 @@ test("layersWithLoader and missingGrubFiles: the start-up warning for `loader: g
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("missingArm64Loader: one start-up line naming the package, unless iPXE's ARM64 build or Debian's GRUB is there", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "bf-arm64-loader-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const grub = join(dir, "grubnetaa64.efi.signed");
+  const binaries = {
+    "grubnetaa64.efi": { path: grub, debianPackage: "grub-efi-arm64-signed", arch: "arm64" },
+  };
+  const tftp = join(dir, "tftp");
+  mkdirSync(tftp);
+  const line = missingArm64Loader(dir, binaries, tftp);
+  assert.match(line ?? "", /^ARM64 UEFI machines get no answer: ipxe-arm64\.efi is not in /);
+  assert.match(
+    line ?? "",
+    /'dpkg --add-architecture arm64 && apt-get update && apt-get install --no-install-recommends grub-efi-arm64-signed:arm64'/,
+  );
+  writeFileSync(grub, "GRUB");
+  assert.equal(missingArm64Loader(dir, binaries, tftp), null);
+  rmSync(grub);
+  writeFileSync(join(dir, "ipxe-arm64.efi"), "IPXE");
+  assert.equal(missingArm64Loader(dir, binaries, tftp), null);
 });

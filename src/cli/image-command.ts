@@ -118,7 +118,10 @@ export function registerImageCommands(
     .option("--include <packages>", "debootstrap: more packages, comma-separated (repeatable)", collect)
     .option("--mirror <url>", "debootstrap: Debian mirror (default http://deb.debian.org/debian)")
     .option("--variant <variant>", "debootstrap: the tool's --variant")
-    .option("--arch <arch>", "debootstrap: Debian architecture (default: this server's)")
+    .option(
+      "--arch <arch>",
+      "Debian architecture of the clients, e.g. arm64: debootstrap builds it (default: this server's); a folder or file must hold it",
+    )
     .option("--kernel <version>", "which kernel of the image's /boot (default: the newest)")
     .option(
       "--modules-from <dir>",

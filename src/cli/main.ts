@@ -8,6 +8,9 @@ import { ConfigError } from "../config/config-error.js";
 import { explainMachine, formatExplanation } from "../config/explain-machine.js";
 import { normalizeMac, parseIpv4 } from "../config/net-address.js";
 import { FleetResolver } from "../config/resolve-machine.js";
+import { describeChain } from "../boot/describe-chain.js";
+import { DEBIAN_GRUB_BINARIES } from "../boot/grub-files.js";
+import { DEFAULT_IPXE_DIR } from "../config/config-schema.js";
 import { FleetBootPlanner } from "../boot/fleet-boot-planner.js";
 import { ImageCatalog } from "../images/image-catalog.js";
 import { catalogImageLookup } from "../server/catalog-adapters.js";
@@ -47,8 +50,10 @@ program
   .argument("<machine>", "MAC address, hostname or IP address")
   .addOption(configOption())
   .option("--json", "print JSON")
-  .option("--arch <n>", "PXE client architecture to plan for (0 BIOS, 7 UEFI x64, 11 ARM64)", (v) =>
-    Number(v),
+  .option(
+    "--arch <n>",
+    "PXE client architecture to plan for (0 BIOS, 7 UEFI x64, 11 ARM64, 16 UEFI x64 HTTP boot)",
+    (v) => Number(v),
   )
   .option("--ipxe", "plan as if iPXE is already running")
   .action(
@@ -73,10 +78,13 @@ program
       }
       const facts = { mac, ip: host?.ip, hostname: host?.name, arch: opts.arch, ipxe: opts.ipxe };
       const resolved = resolver.resolve(facts);
+      // The first stages serve hands out, so explain names the same chain (GRUB for ARM64 without iPXE's build).
       const planner = new FleetBootPlanner({
         config,
         resolver,
         images: catalogImageLookup(new ImageCatalog(config.server.data_dir)),
+        ipxeDir: DEFAULT_IPXE_DIR,
+        grubBinaries: DEBIAN_GRUB_BINARIES,
       });
       const decision = planner.decide({ ...facts, arch: facts.arch ?? 0 });
       const boot = decision.plan
@@ -90,6 +98,7 @@ program
         : null;
       const explanation = {
         ...explainMachine(resolved),
+        ...(decision.plan ? { chain: describeChain(decision.plan) } : {}),
         boot,
         ...(decision.plan ? {} : { not_booted: decision.reason }),
       };

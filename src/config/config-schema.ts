@@ -109,7 +109,7 @@ const rootMode = z.enum(["nbd", "ram"]);
 export const layerShape = {
   image: z.string().optional(),
   boot_unknown: z.boolean().optional(),
-  loader: z.enum(["ipxe", "pxelinux", "grub"]).optional(),
+  loader: z.enum(["ipxe", "pxelinux", "grub", "shim"]).optional(),
   kernel_args: z.string().optional(),
   console: z.string().optional(),
   menu: menu.optional(),
@@ -265,8 +265,19 @@ export const configSchema = z.strictObject({
           read: z.enum(["open", "token"]).default(DEFAULT_API_READ),
         })
         .prefault({}),
+      /**
+       * IPv6 router advertisements that say "no router here" (router
+       * lifetime 0), so iPXE stops waiting ~15 s for a router at every
+       * boot. Default: on where bootfleet answers DHCP (full or proxy);
+       * turn it off on a segment that has a real IPv6 router.
+       */
+      ra: z.strictObject({ enabled: z.boolean().optional() }).prefault({}),
     })
-    .prefault({}),
+    .prefault({})
+    .transform((services) => ({
+      ...services,
+      ra: { enabled: services.ra.enabled ?? services.dhcp.mode !== "off" },
+    })),
   events: z
     .strictObject({
       /** Boot events older than this many days are deleted (checked hourly). */
@@ -321,6 +332,7 @@ export const knownKeys: readonly string[] = [
     "nbd",
     "syslog",
     "api",
+    "ra",
     "mode",
     "port",
     "proxy_port",

@@ -29,6 +29,8 @@ export interface Explanation {
   /** What DHCP would hand it, when a planner is there to ask. */
   /** Why DHCP would not answer it, when it would not. */
   readonly not_booted?: string | undefined;
+  /** The loaders and transfers from the firmware to the root, in one line (describeChain). */
+  readonly chain?: string | undefined;
   readonly boot?:
     | {
         readonly nextServer: string;
@@ -114,6 +116,7 @@ export function formatExplanation(e: Explanation): string {
     if (e.boot === null)
       lines.push(`boot     not answered: ${e.not_booted ?? "boot_unknown is false, or no image"}`);
     else {
+      if (e.chain) lines.push(`chain    ${e.chain}`);
       lines.push(`boot     next-server ${e.boot.nextServer}  file ${e.boot.bootFile}`);
       for (const [code, v] of Object.entries(e.boot.options)) lines.push(`         option ${code} = ${v}`);
     }

@@ -204,6 +204,26 @@ describe("loadConfig on good configs", () => {
     }
   });
 
+  it("services.ra is on where bootfleet answers DHCP, off with DHCP off, and as written otherwise", () => {
+    const ra = (services: string) =>
+      loadConfigFromString(`server: { address: 198.18.0.1 }\nservices:\n${services}`, "ra.yaml").services.ra
+        .enabled;
+    assert.equal(ra("  http: { port: 8080 }\n"), true, "proxy, the default mode");
+    assert.equal(ra("  dhcp: { mode: off }\n"), false);
+    assert.equal(ra("  dhcp: { mode: proxy }\n  ra: { enabled: false }\n"), false, "beside a real router");
+    assert.equal(ra("  dhcp: { mode: off }\n  ra: { enabled: true }\n"), true);
+    try {
+      loadConfigFromString(
+        "server: { address: 198.18.0.1 }\nservices:\n  ra: { enabled: yes please }\n",
+        "ra.yaml",
+      );
+      assert.fail("enabled: yes please loaded");
+    } catch (e) {
+      assert.ok(e instanceof ConfigError, String(e));
+      assert.equal(e.problems[0]!.path, "services.ra.enabled");
+    }
+  });
+
   it("services.tftp.io takes auto, native or node, and says so otherwise", () => {
     const ok = loadConfigFromString(
       "server: { address: 198.18.0.1 }\nservices:\n  tftp: { io: node }\n",

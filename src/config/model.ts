@@ -42,6 +42,9 @@ export interface LayerFile {
   readonly secret?: boolean | undefined;
 }
 
+/** `loader:` values: which first stages a machine is handed (boot-planner.ts says how). */
+export type LoaderName = "ipxe" | "pxelinux" | "grub" | "shim";
+
 /** What any layer (defaults, network, group, host, address) may set. */
 /** Where a client's root lives: over NBD from the server, or fetched into its RAM at boot. */
 export type RootMode = "nbd" | "ram";
@@ -49,8 +52,8 @@ export type RootMode = "nbd" | "ram";
 export interface LayerSpec {
   readonly image?: string | undefined;
   readonly boot_unknown?: boolean | undefined;
-  /** Boot loader chain: ipxe (default), pxelinux, grub. */
-  readonly loader?: "ipxe" | "pxelinux" | "grub" | undefined;
+  /** Boot loader chain: ipxe (default), pxelinux, grub, shim (shim -> GRUB, for Secure Boot). */
+  readonly loader?: LoaderName | undefined;
   /** Extra kernel command line, appended after bootfleet's own. */
   readonly kernel_args?: string | undefined;
   readonly console?: string | undefined;
@@ -213,6 +216,8 @@ export interface ServicesConfig {
      */
     readonly read?: "open" | "token" | undefined;
   };
+  /** IPv6 router advertisements with router lifetime 0 on the served interfaces (services/ra). */
+  readonly ra: { readonly enabled: boolean };
 }
 
 /** `ha:`, modelled on Kea's High Availability (docs/ha.md). */
@@ -312,7 +317,7 @@ export interface ResolvedMachine {
   readonly groups: readonly string[];
   readonly image?: Valued<string> | undefined;
   readonly boot_unknown: Valued<boolean>;
-  readonly loader: Valued<"ipxe" | "pxelinux" | "grub">;
+  readonly loader: Valued<LoaderName>;
   readonly kernel_args: readonly Valued<string>[]; // every layer's, in order
   readonly console?: Valued<string> | undefined;
   readonly menu?: Valued<NonNullable<LayerSpec["menu"]>> | undefined;

@@ -26,6 +26,7 @@ import type {
   Host,
   LayerKind,
   LayerSpec,
+  LoaderName,
   MachineFacts,
   Network,
   Origin,
@@ -147,7 +148,7 @@ export class FleetResolver implements Resolver {
   ): ResolvedMachine {
     let image: Valued<string> | undefined;
     let bootUnknown: Valued<boolean> = { value: true, origin: BUILTIN };
-    let loader: Valued<"ipxe" | "pxelinux" | "grub"> = { value: "ipxe", origin: BUILTIN };
+    let loader: Valued<LoaderName> = { value: "ipxe", origin: BUILTIN };
     let consoleArg: Valued<string> | undefined;
     let servers: Valued<readonly string[]> | undefined;
     let menu: ResolvedMachine["menu"];

@@ -57,7 +57,10 @@ export interface BuildImageOptions {
   readonly mirror?: string | undefined;
   /** debootstrap: the tool's --variant. */
   readonly variant?: string | undefined;
-  /** debootstrap: Debian architecture (default: the server's). */
+  /**
+   * Debian architecture of the clients: debootstrap bootstraps it (default:
+   * the server's); a folder or file must hold programs of it.
+   */
   readonly arch?: string | undefined;
   /** debootstrap: do not add the kernel and nbd-client packages. */
   readonly noDefaultPackages?: boolean | undefined;
@@ -217,6 +220,15 @@ export async function buildImage(
       output: out.initrd,
       onNote: (t) => progress.note(t),
     });
+    // A folder or file of another architecture's programs (an arm64 root
+    // unpacked on an amd64 server) builds as it is; --arch makes sure it is
+    // the one meant, before the squash.
+    if (opts.arch !== undefined && hook.arch !== opts.arch)
+      throw new ImageError(
+        "SOURCE_INVALID",
+        `--arch ${opts.arch}, but the programs in ${root} are built for ${hook.arch}: ` +
+          `give a root of ${opts.arch} packages (apt-get download PACKAGE:${opts.arch} and dpkg -x unpack them without running them)`,
+      );
 
     // 4. The squashfs.
     if (from.kind === "file" && from.format === "squashfs") {

@@ -14,7 +14,12 @@ import { fileURLToPath } from "node:url";
 import { createBootMetrics } from "../api/boot-metrics.js";
 import { wolWakeSender } from "../api/wol-wake-sender.js";
 import { FleetBootPlanner } from "../boot/fleet-boot-planner.js";
-import { DEBIAN_GRUB_BINARIES, missingGrubFiles } from "../boot/grub-files.js";
+import {
+  DEBIAN_GRUB_BINARIES,
+  missingArm64Loader,
+  missingGrubFiles,
+  SHIM_CHAIN_FILES,
+} from "../boot/grub-files.js";
 import { layersWithLoader } from "../boot/loader-layers.js";
 import { DEBIAN_SYSLINUX_DIRS, missingSyslinuxFiles } from "../boot/syslinux-files.js";
 import { ImageCatalog, NBD_COW_DIR } from "../images/image-catalog.js";
@@ -26,6 +31,7 @@ import type { PublishedImages } from "../images/published-images.js";
 import { type Ha, openHa } from "../ha/open-ha.js";
 import { DhcpService } from "../services/dhcp/dhcp-service.js";
 import { createAdminHttp } from "./admin-http.js";
+import { localAddresses } from "../services/dhcp/local-addresses.js";
 import { FileCache } from "../services/file-cache/file-cache.js";
 import { NbdService } from "../services/nbd/nbd-service.js";
 import { SyslogService } from "../services/syslog/syslog-service.js";
@@ -35,6 +41,7 @@ import { TftpService } from "../services/tftp/tftp-service.js";
 import { WolSender, type WolSocket } from "../wol/wol-sender.js";
 import { catalogImageAdmin, catalogImageLookup } from "./catalog-adapters.js";
 import { DEFAULT_EVENTS_KEEP_DAYS, DEFAULT_IPXE_DIR, type ServerRole } from "../config/config-schema.js";
+import { advertisedInterfaces, startRouterAdvertisements } from "./router-advertisements.js";
 import { MachineOverrides } from "../config/machine-overrides.js";
 import type { FleetConfig } from "../config/model.js";
 import { FleetResolver } from "../config/resolve-machine.js";
@@ -258,11 +265,19 @@ export class FleetServer {
       if (grubAt.length > 0)
         for (const problem of missingGrubFiles(DEBIAN_GRUB_BINARIES, svc.tftp.root))
           logger.warn({ loader: "grub", set_in: grubAt }, problem);
+      // `loader: shim` without shim-signed (or its GRUB): say so now, not at the first boot.
+      const shimAt = layersWithLoader(config, "shim");
+      if (shimAt.length > 0)
+        for (const problem of missingGrubFiles(DEBIAN_GRUB_BINARIES, svc.tftp.root, [...SHIM_CHAIN_FILES]))
+          logger.warn({ loader: "shim", set_in: shimAt }, problem);
       // `loader: pxelinux` without pxelinux installed: say so now, not at the first boot.
       const pxelinuxAt = layersWithLoader(config, "pxelinux");
       if (pxelinuxAt.length > 0)
         for (const problem of missingSyslinuxFiles(DEBIAN_SYSLINUX_DIRS, svc.tftp.root))
           logger.warn({ loader: "pxelinux", set_in: pxelinuxAt }, problem);
+      // No first stage for ARM64 on this server: say so now, naming the package.
+      const arm64 = missingArm64Loader(DEFAULT_IPXE_DIR, DEBIAN_GRUB_BINARIES, svc.tftp.root);
+      if (arm64 !== null) logger.warn({ arch: "uefi-arm64" }, arm64);
       this.services.push({
         name: "tftp",
         where: `udp ${socket.address().address}:${socket.address().port} root ${svc.tftp.root}, ${transferWorkersText(workers)}`,
@@ -368,6 +383,16 @@ export class FleetServer {
         where: `udp ${ports.dhcp}${ports.proxy ? ` and ${ports.proxy}` : ""}`,
         stop: () => dhcp.stop(),
       });
+    }
+
+    if (svc.ra.enabled && runs("dhcp")) {
+      const advertiser = startRouterAdvertisements(advertisedInterfaces(config, localAddresses()), logger);
+      if (advertiser)
+        this.services.push({
+          name: "ra",
+          where: `icmpv6 ${advertiser.interfaceNames.join(", ")} (router lifetime 0)`,
+          stop: async () => advertiser.close(),
+        });
     }
 
     await this.#startPublishing(catalog, runs, httpPort);

@@ -4,7 +4,10 @@
  * boot's first event. Every bar has a <title> (the tooltip: file, bytes,
  * duration) and is focusable, so the details are reachable by keyboard too;
  * `onFocus(segment)` lets the page show them in text beside the chart.
+ * Holes (boot-holes.js), where the machine asked for nothing, are shaded
+ * across every lane and say how long they lasted.
  */
+import { bootHoles } from "./boot-holes.js";
 import { bootSegments, LANES } from "./boot-segments.js";
 import { svgElement } from "./element.js";
 import { formatBytes, formatDuration } from "./format-units.js";
@@ -87,6 +90,49 @@ export function bootTimelineChart(boot, { onFocus } = {}) {
       }),
     );
   });
+
+  for (const hole of bootHoles(boot)) {
+    const x0 = x(hole.start);
+    const w = x(hole.end) - x0;
+    const title = `${hole.text} · after ${hole.after}, before ${hole.before}`;
+    const text = [hole.text, `${(hole.duration / 1000).toFixed(1)} s idle`].find(
+      (t) => t.length * CHAR_W + 8 <= w,
+    );
+    svg.append(
+      svgElement(
+        "g",
+        { class: "hole-group" },
+        svgElement(
+          "rect",
+          {
+            class: "hole",
+            x: x0,
+            y: TOP,
+            width: w,
+            height: LANES.length * LANE_H,
+            tabindex: 0,
+            role: "img",
+            "aria-label": title,
+            onfocus: () => onFocus?.({ title, start: hole.start }),
+            onmouseenter: () => onFocus?.({ title, start: hole.start }),
+          },
+          svgElement("title", {}, title),
+        ),
+        text
+          ? svgElement(
+              "text",
+              {
+                class: "hole-label",
+                x: x0 + w / 2,
+                y: TOP + (LANES.length * LANE_H) / 2 + 4,
+                "text-anchor": "middle",
+              },
+              text,
+            )
+          : null,
+      ),
+    );
+  }
 
   // Where the last label of each lane ends, so labels beside short bars never overlap.
   const labelEnd = new Map();

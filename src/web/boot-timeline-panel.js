@@ -1,9 +1,11 @@
 /**
  * The machine page's "Boot timeline" panel: one boot at a time (the newest
  * unless the user picks another) as a chart with a lane per protocol, what
- * the focused segment is, and the same events as a table for those who do
- * not read charts.
+ * the focused segment is, the holes where the machine asked for nothing
+ * (boot-holes.js) in words, and the same events as a table for those who
+ * do not read charts.
  */
+import { bootHoles } from "./boot-holes.js";
 import { bootPhases } from "./boot-phases.js";
 import { LANES } from "./boot-segments.js";
 import { bootTimelineChart } from "./boot-timeline-chart.js";
@@ -18,6 +20,11 @@ export class BootTimelinePanel {
   #select = element("select", { id: "boot-select" });
   #chart = element("div", { id: "timeline" });
   #focused = element("p", { class: "muted", id: "segment-info", "aria-live": "polite" }, " ");
+  #holes = element("ul", {
+    class: "holes",
+    id: "boot-holes",
+    "aria-label": "Waits with no request from the machine",
+  });
   #table = element("div");
   #node;
 
@@ -40,6 +47,7 @@ export class BootTimelinePanel {
         ),
       ),
       this.#focused,
+      this.#holes,
       element("details", {}, element("summary", {}, "Timeline as a table"), this.#table),
     );
     this.#select.addEventListener("change", () => {
@@ -67,6 +75,7 @@ export class BootTimelinePanel {
         element("p", { class: "empty" }, "No boot events recorded for this machine yet."),
       );
       this.#table.replaceChildren();
+      this.#holes.replaceChildren();
       return;
     }
     const index = this.#chosen ?? boots.length - 1;
@@ -91,13 +100,38 @@ export class BootTimelinePanel {
         },
       }),
     );
-    this.#showTable(boot);
+    const holes = bootHoles(boot);
+    this.#holes.replaceChildren(
+      ...holes.map((h) =>
+        element(
+          "li",
+          {},
+          `${h.text}, from +${formatDuration(h.start - boot.start)}: after ${h.after}, before ${h.before}`,
+        ),
+      ),
+    );
+    this.#showTable(boot, holes);
   }
 
-  #showTable(boot) {
-    const rows = [...boot.events]
-      .sort((a, b) => a.at - b.at || a.id - b.id)
-      .map((e) =>
+  #showTable(boot, holes) {
+    const events = [...boot.events].sort((a, b) => a.at - b.at || a.id - b.id);
+    const rows = [];
+    let next = 0;
+    for (const e of events) {
+      // Each hole as a row of its own where it starts, so the table tells it too.
+      while (next < holes.length && holes[next].start < e.at) {
+        const h = holes[next++];
+        rows.push(
+          element(
+            "tr",
+            { class: "hole-row" },
+            element("td", { class: "num" }, `+${formatDuration(h.start - boot.start)}`),
+            element("td", {}, ""),
+            element("td", { colspan: 3 }, h.text),
+          ),
+        );
+      }
+      rows.push(
         element(
           "tr",
           {},
@@ -108,6 +142,7 @@ export class BootTimelinePanel {
           element("td", { class: "mono" }, detailText(e.detail)),
         ),
       );
+    }
     this.#table.replaceChildren(
       element(
         "table",

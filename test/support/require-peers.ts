@@ -52,6 +52,8 @@ export const PEER_PACKAGES: Readonly<Record<string, string>> = {
   // networks, machines, captures, logs, the admin page
   ip: "iproute2",
   "qemu-system-x86_64": "qemu-system-x86",
+  "qemu-system-aarch64": "qemu-system-arm",
+  rdisc6: "ndisc6",
   tshark: "tshark",
   logger: "bsdutils",
   chromium: "chromium",

@@ -1,0 +1,48 @@
+/**
+ * A plan's chain in one line, for `bootfleet explain`: what the firmware
+ * fetches, how, and what each loader reads next, down to the image's root,
+ * e.g. "UEFI x64 HTTP boot -> http://198.18.0.1:8080/ipxe/ipxe.efi over
+ * HTTP -> iPXE -> boot/<mac>.ipxe over HTTP -> kernel and initrds over HTTP
+ * -> client hook -> root alpha@1 over NBD".
+ */
+import type { BootPlan } from "./boot-plan.js";
+
+function firmware(plan: BootPlan): string {
+  const { arch } = plan;
+  if (arch.firmware === "bios") return "BIOS PXE ROM";
+  const cpu = arch.cpu === "arm64" ? "ARM64" : "x64";
+  return `UEFI ${cpu} ${arch.httpBoot ? "HTTP boot" : "PXE"}`;
+}
+
+function fetched(file: string): string {
+  return /^https?:\/\//.test(file) ? `${file} over HTTP` : `${file} over TFTP`;
+}
+
+export function describeChain(plan: BootPlan): string {
+  const { chain } = plan;
+  const steps: string[] = [];
+  if (chain.loader === "ipxe" && chain.bootFile.endsWith(`/${chain.configPath}`)) {
+    // iPXE is already running (the NIC's ROM, or ours chained earlier): it gets the script itself.
+    steps.push("iPXE", fetched(chain.bootFile), "kernel and initrds over HTTP");
+  } else if (chain.loader === "ipxe") {
+    steps.push(firmware(plan), fetched(chain.bootFile), "iPXE", `${chain.configPath} over HTTP`);
+    steps.push("kernel and initrds over HTTP");
+  } else if (chain.loader === "grub" && chain.bootFile === "shimx64.efi") {
+    steps.push(firmware(plan), `${fetched(chain.bootFile)} (shim, signed by Microsoft)`);
+    steps.push("grubx64.efi over TFTP (GRUB, signed by Debian)", "grub/grub.cfg over TFTP");
+    steps.push(
+      `${chain.configPath} over TFTP`,
+      "kernel (signed, verified through shim) and initrds over TFTP",
+    );
+  } else if (chain.loader === "grub") {
+    steps.push(firmware(plan), `${fetched(chain.bootFile)} (GRUB)`, "grub/grub.cfg over TFTP");
+    steps.push(`${chain.configPath} over TFTP`, "kernel and initrds over TFTP");
+  } else {
+    steps.push(firmware(plan), `${fetched(chain.bootFile)} (pxelinux)`, `${chain.configPath} over TFTP`);
+    steps.push("kernel and initrds over TFTP");
+  }
+  const image = plan.entries[0]?.image;
+  steps.push("client hook");
+  if (image) steps.push(`root ${image.name}@${image.version} over NBD`);
+  return steps.join(" -> ");
+}
