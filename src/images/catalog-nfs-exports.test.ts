@@ -79,7 +79,7 @@ describe("CatalogNfsExports", () => {
     const x = exportsOf();
     const e = await x.mount("/squashfs/thin");
     assert.ok(e);
-    const names = e.tree.entry(1)!.children!.map((id) => e.tree.entry(id)!.name);
+    const names = e.tree.entry(1)!.children!.map((c) => c.name);
     assert.deepEqual(names, ["initrd.img", "manifest.json", "root.squashfs", "vmlinuz"]);
     await x.close();
   });

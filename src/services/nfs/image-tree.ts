@@ -27,10 +27,15 @@ export interface TreeEntry {
   readonly name: string;
   readonly parent: number;
   readonly stats: BigIntStats;
-  /** Children in byte order of their names (folders only). */
-  readonly children?: readonly number[] | undefined;
+  /** Children in byte order of their names (folders only); a hard link's name is its own, not the entry's. */
+  readonly children?: readonly TreeChild[] | undefined;
   /** Name -> id (folders only). */
   readonly byName?: ReadonlyMap<string, number> | undefined;
+}
+
+export interface TreeChild {
+  readonly name: string;
+  readonly id: number;
 }
 
 export interface ImageTreeOptions {
@@ -71,7 +76,7 @@ export class ImageTree {
       const folder = entries[next] as MutableEntry;
       if (!folder.stats.isDirectory()) continue;
       const names = (await readdir(join(dir, folder.path))).sort(compareBytes);
-      const children: number[] = [];
+      const children: TreeChild[] = [];
       const byName = new Map<string, number>();
       for (const name of names) {
         const path = folder.path === "" ? name : `${folder.path}/${name}`;
@@ -86,7 +91,7 @@ export class ImageTree {
           entries.push({ id, path, name, parent: folder.id, stats });
           if (!stats.isDirectory() && stats.nlink > 1n) byInode.set(inode, id);
         }
-        children.push(id);
+        children.push({ name, id });
         byName.set(name, id);
       }
       folder.children = children;
