@@ -197,6 +197,14 @@ export interface ServicesConfig {
     /** How long a running machine's copy-on-write layer waits for its reconnect; 0 = not at all. */
     readonly cow_hold_seconds: number;
   };
+  /** The read-only NFS server; absent (a config built in code) = off. */
+  readonly nfs?: {
+    readonly enabled: boolean;
+    readonly port: number;
+    readonly mount_port: number;
+    readonly portmap_port: number;
+    readonly bind: string;
+  };
   readonly syslog: {
     readonly enabled: boolean;
     readonly port: number;
