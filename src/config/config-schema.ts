@@ -108,8 +108,8 @@ const menu = z.strictObject({
 });
 
 const nbdLayer = z.strictObject({ cow: z.boolean().optional(), cow_keep: z.boolean().optional() });
-/** Where a client's root lives: served over NBD (the default), or fetched into RAM at boot. */
-const rootMode = z.enum(["nbd", "ram"]);
+/** Where a client's root lives: served over NBD (the default), fetched into RAM at boot, or its tree over NFS. */
+const rootMode = z.enum(["nbd", "ram", "nfs"]);
 
 /** What defaults, networks, groups, hosts and addresses may all set. */
 export const layerShape = {
