@@ -30,6 +30,10 @@ import type { SquashfsTreeCache } from "./squashfs-tree-cache.js";
 
 type Kind = "root" | "squashfs";
 
+/** How long a key that named no version is answered stale without a search (a build that lands shows up after it). */
+const UNKNOWN_KEY_MS = 10_000;
+const UNKNOWN_KEYS_KEPT = 1024;
+
 const PREFIX: Readonly<Record<Kind, string>> = { root: "/images", squashfs: "/squashfs" };
 
 export interface CatalogNfsExportsOptions {
@@ -50,6 +54,8 @@ export class CatalogNfsExports implements NfsExportSource {
   readonly #logger: Logger;
   readonly #maxTrees: number;
   readonly #loaded = new Map<string, Loaded>();
+  /** Keys that named no version, and until when they are answered so without a search. */
+  readonly #unknown = new Map<string, number>();
 
   constructor(catalog: ImageCatalog, options: CatalogNfsExportsOptions) {
     this.#catalog = catalog;
@@ -74,6 +80,10 @@ export class CatalogNfsExports implements NfsExportSource {
   async byKey(key: string): Promise<NfsExport | undefined> {
     const loaded = this.#loaded.get(key);
     if (loaded) return this.#touch(key, loaded);
+    // A client holding a handle of a version this server lacks sends it
+    // again and again: the catalog is searched once per key and window.
+    const now = Date.now();
+    if ((this.#unknown.get(key) ?? 0) > now) return undefined;
     for (const image of await this.#catalog.list()) {
       for (const version of image.versions) {
         for (const kind of ["root", "squashfs"] as const) {
@@ -82,6 +92,8 @@ export class CatalogNfsExports implements NfsExportSource {
         }
       }
     }
+    if (this.#unknown.size >= UNKNOWN_KEYS_KEPT) this.#unknown.clear();
+    this.#unknown.set(key, now + UNKNOWN_KEY_MS);
     return undefined;
   }
 

@@ -130,7 +130,7 @@ export class Nfs3Program implements RpcProgram {
         return this.#read(a, ctx);
       case "readdir":
       case "readdirplus":
-        return this.#readdir(a);
+        return this.#readdir(a, ctx);
       case "fsstat": {
         const r = await this.#resolve(a.fh);
         if (typeof r === "number") return { proc: "fsstat", status: r };
@@ -206,7 +206,10 @@ export class Nfs3Program implements RpcProgram {
     return { proc: "read", status: NFS3_OK, attr: r.attr, ok: { count: data.length, eof, data } };
   }
 
-  async #readdir(a: Extract<Nfs3Args, { proc: "readdir" | "readdirplus" }>): Promise<Nfs3Result> {
+  async #readdir(
+    a: Extract<Nfs3Args, { proc: "readdir" | "readdirplus" }>,
+    ctx: RpcCallContext,
+  ): Promise<Nfs3Result> {
     const r = await this.#resolve(a.dir);
     if (typeof r === "number") return { proc: a.proc, status: r };
     if (!r.entry.stats.isDirectory()) return { proc: a.proc, status: NFS3ERR_NOTDIR, dirAttr: r.attr };
@@ -214,8 +217,11 @@ export class Nfs3Program implements RpcProgram {
     if (a.cookie !== 0n && !a.cookieverf.equals(verf) && !a.cookieverf.equals(ZERO_VERF)) {
       return { proc: a.proc, status: NFS3ERR_BAD_COOKIE, dirAttr: r.attr };
     }
-    const plus = a.proc === "readdirplus" ? { dircount: a.dircount } : undefined;
-    const maxBytes = a.proc === "readdirplus" ? a.maxcount : a.count;
+    // The client's counts, but never more than one READ's worth: a reply is
+    // built in memory, and a huge count on a huge folder must not build a huge one.
+    const cap = ctx.transport === "udp" ? this.#o.maxReadUdp : this.#o.maxReadTcp;
+    const plus = a.proc === "readdirplus" ? { dircount: Math.min(a.dircount, cap) } : undefined;
+    const maxBytes = Math.min(a.proc === "readdirplus" ? a.maxcount : a.count, cap);
     const page = listDirectory(r.exp.tree, r.entry, a.cookie, maxBytes, plus);
     if (page.kind === "bad-cookie") return { proc: a.proc, status: NFS3ERR_BAD_COOKIE, dirAttr: r.attr };
     if (page.kind === "too-small") return { proc: a.proc, status: NFS3ERR_TOOSMALL, dirAttr: r.attr };
