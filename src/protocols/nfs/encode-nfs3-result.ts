@@ -45,6 +45,33 @@ function okArm<T>(r: {
 }
 
 export function encodeNfs3Result(w: XdrWriter, r: Nfs3Result): XdrWriter {
+  const tail = encodeNfs3ResultHead(w, r);
+  // The data and its padding: a multiple of four, so nothing more is padded.
+  if (tail.length > 0) w.fixedOpaque(Buffer.concat(tail));
+  return w;
+}
+
+const PADDING = [Buffer.alloc(0), Buffer.alloc(1), Buffer.alloc(2), Buffer.alloc(3)] as const;
+
+/**
+ * The same, but a READ's data is not copied into the writer: it is returned
+ * with its padding, to follow the written bytes on the wire (one writev), so
+ * a 1 MiB read is not copied once more on its way out. Everything else is
+ * written whole and nothing is returned.
+ */
+export function encodeNfs3ResultHead(w: XdrWriter, r: Nfs3Result): readonly Buffer[] {
+  if (r.proc === "read" && r.status === NFS3_OK) {
+    const ok = okArm(r)!;
+    postOpAttr(w.uint32(r.status), r.attr);
+    w.uint32(ok.count).bool(ok.eof).uint32(ok.data.length);
+    const pad = PADDING[(4 - (ok.data.length & 3)) & 3]!;
+    return pad.length > 0 ? [ok.data, pad] : [ok.data];
+  }
+  encodeWhole(w, r);
+  return [];
+}
+
+function encodeWhole(w: XdrWriter, r: Nfs3Result): XdrWriter {
   switch (r.proc) {
     case "null":
       return w;

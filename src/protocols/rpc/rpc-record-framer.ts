@@ -122,8 +122,11 @@ export function reserveRecordMark(w: XdrWriter): number {
   return w.reserve(4);
 }
 
-/** Writes the mark of a single, last fragment holding everything after `markAt`. */
-export function sealRecord(w: XdrWriter, markAt: number): Buffer {
-  w.patchUint32(markAt, LAST_FRAGMENT | (w.length - markAt - 4));
+/**
+ * Writes the mark of a single, last fragment holding everything after
+ * `markAt`, and `extraBytes` more sent right after the writer's bytes.
+ */
+export function sealRecord(w: XdrWriter, markAt: number, extraBytes = 0): Buffer {
+  w.patchUint32(markAt, LAST_FRAGMENT | (w.length - markAt - 4 + extraBytes));
   return w.bytes();
 }

@@ -19,6 +19,7 @@
 import { constants, type BigIntStats } from "node:fs";
 import { type FileHandle, lstat, open, readdir, readlink } from "node:fs/promises";
 import { join } from "node:path";
+import { AdaptiveReader } from "../nbd/adaptive-reader.js";
 
 export interface TreeEntry {
   readonly id: number;
@@ -128,11 +129,11 @@ export class ImageTree {
     const file = this.#file(entry);
     file.users++;
     try {
-      const fh = await file.handle;
+      const reader = await file.reader;
       const buf = Buffer.allocUnsafe(want);
       let got = 0;
       while (got < want) {
-        const { bytesRead } = await fh.read(buf, got, want - got, offset + got);
+        const bytesRead = await reader.read(buf, got, want - got, offset + got);
         if (bytesRead === 0) break;
         got += bytesRead;
       }
@@ -180,11 +181,18 @@ export class ImageTree {
 
 class OpenFile {
   readonly handle: Promise<FileHandle>;
+  /**
+   * Small reads in place while the file is in the page cache (it is, for an
+   * image being served), larger ones and cold files in the thread pool: the
+   * NBD service's reader, for the same reason.
+   */
+  readonly reader: Promise<AdaptiveReader>;
   users = 0;
   evicted = false;
 
   constructor(handle: Promise<FileHandle>) {
     this.handle = handle;
+    this.reader = handle.then((h) => new AdaptiveReader(h.fd));
   }
 
   close(): void {

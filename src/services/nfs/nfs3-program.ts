@@ -6,7 +6,7 @@
  * same handles answer the same way and a hard-mounted client never sees
  * the server went away.
  */
-import { encodeNfs3Result } from "../../protocols/nfs/encode-nfs3-result.js";
+import { encodeNfs3ResultHead } from "../../protocols/nfs/encode-nfs3-result.js";
 import { decodeNfs3Args } from "../../protocols/nfs/decode-nfs3-args.js";
 import {
   FSF3_HOMOGENEOUS,
@@ -33,7 +33,7 @@ import { fileAttributes } from "./file-attributes.js";
 import { decodeFileHandle, encodeFileHandle } from "./file-handle.js";
 import type { TreeEntry } from "./image-tree.js";
 import type { NfsExport, NfsExportSource } from "./nfs-export-source.js";
-import { type RpcCallContext, type RpcOutcome, type RpcProgram, success } from "./rpc-program.js";
+import type { RpcCallContext, RpcOutcome, RpcProgram } from "./rpc-program.js";
 
 export interface Nfs3ProgramOptions {
   /** Largest READ over TCP (FSINFO rtmax); the Linux client's default and limit is 1 MiB. */
@@ -59,6 +59,8 @@ export class Nfs3Program implements RpcProgram {
   readonly highVersion = NFS_VERSION;
   readonly #source: NfsExportSource;
   readonly #o: Nfs3ProgramOptions;
+  /** Attributes never change (an image version is immutable): computed once per entry. */
+  readonly #attrs = new WeakMap<TreeEntry, Fattr3>();
 
   constructor(source: NfsExportSource, options: Partial<Nfs3ProgramOptions> = {}) {
     this.#source = source;
@@ -69,8 +71,7 @@ export class Nfs3Program implements RpcProgram {
     const a = decodeNfs3Args(proc, args);
     if (a === undefined) return { stat: "proc-unavail" };
     const result = await this.#answer(a, ctx);
-    const size = result.proc === "read" && result.ok ? result.ok.data.length + 256 : 512;
-    return success((w) => encodeNfs3Result(w, result), size);
+    return { stat: "success", size: 512, write: (w) => encodeNfs3ResultHead(w, result) };
   }
 
   async #resolve(fh: Buffer): Promise<Resolved | number> {
@@ -83,7 +84,12 @@ export class Nfs3Program implements RpcProgram {
   }
 
   #attr(exp: NfsExport, entry: TreeEntry): Fattr3 {
-    return fileAttributes(entry.stats, entry.id, BigInt(`0x${exp.key}`));
+    let attr = this.#attrs.get(entry);
+    if (attr === undefined) {
+      attr = fileAttributes(entry.stats, entry.id, BigInt(`0x${exp.key}`));
+      this.#attrs.set(entry, attr);
+    }
+    return attr;
   }
 
   async #answer(a: Nfs3Args, ctx: RpcCallContext): Promise<Nfs3Result> {

@@ -32,7 +32,8 @@ import type { RpcCallContext, RpcOutcome, RpcProgram } from "./rpc-program.js";
 const HEADER_BYTES = 28;
 
 export type DispatchResult =
-  | { readonly kind: "reply"; readonly bytes: Buffer }
+  /** The reply, in pieces to send in order (a READ's data is not copied into the first). */
+  | { readonly kind: "reply"; readonly bytes: readonly Buffer[] }
   /** The message is not an RPC call: close (TCP) or drop (UDP). */
   | { readonly kind: "malformed"; readonly reason: string };
 
@@ -98,14 +99,16 @@ export class RpcDispatcher {
     const w = new XdrWriter(HEADER_BYTES + outcome.size);
     const mark = recordMark ? reserveRecordMark(w) : -1;
     encodeSuccessHeader(w, call.xid);
-    outcome.write(w);
-    return { kind: "reply", bytes: recordMark ? sealRecord(w, mark) : w.bytes() };
+    const tail = outcome.write(w) ?? [];
+    const tailBytes = tail.reduce((n, b) => n + b.length, 0);
+    const head = recordMark ? sealRecord(w, mark, tailBytes) : w.bytes();
+    return { kind: "reply", bytes: tail.length > 0 ? [head, ...tail] : [head] };
   }
 
   #reply(xid: number, body: RpcReplyBody, recordMark: boolean): DispatchResult {
     const w = new XdrWriter(64);
     const mark = recordMark ? reserveRecordMark(w) : -1;
     encodeRpcReply(w, xid, body);
-    return { kind: "reply", bytes: recordMark ? sealRecord(w, mark) : w.bytes() };
+    return { kind: "reply", bytes: [recordMark ? sealRecord(w, mark) : w.bytes()] };
   }
 }

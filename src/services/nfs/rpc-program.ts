@@ -20,7 +20,8 @@ export type RpcOutcome =
       readonly stat: "success";
       /** Bytes the results take, about: the reply buffer is allocated once at that size. */
       readonly size: number;
-      readonly write: (w: XdrWriter) => void;
+      /** Writes the results; returns buffers that follow them on the wire, uncopied (a READ's data). */
+      readonly write: (w: XdrWriter) => readonly Buffer[] | undefined;
     }
   | Exclude<RpcReplyBody, { readonly stat: "success" }>;
 
@@ -33,6 +34,13 @@ export interface RpcProgram {
 }
 
 /** A success whose results are small and written by `write`. */
-export function success(write: (w: XdrWriter) => void, size = 256): RpcOutcome {
-  return { stat: "success", size, write };
+export function success(write: (w: XdrWriter) => unknown, size = 256): RpcOutcome {
+  return {
+    stat: "success",
+    size,
+    write: (w) => {
+      write(w);
+      return undefined;
+    },
+  };
 }

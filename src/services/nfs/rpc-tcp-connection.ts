@@ -27,6 +27,7 @@ export class RpcTcpConnection {
   readonly #address: string;
   #inFlight = 0;
   #closed = false;
+  #corked = false;
 
   constructor(
     socket: Socket,
@@ -79,7 +80,7 @@ export class RpcTcpConnection {
         (result) => {
           if (this.#closed) return;
           if (result.kind === "malformed") this.#malformed(result.reason);
-          else this.#socket.write(result.bytes);
+          else this.#send(result.bytes);
         },
         (err: Error) => this.#malformed(`dispatch failed: ${err.message}`),
       )
@@ -87,6 +88,22 @@ export class RpcTcpConnection {
         this.#inFlight--;
         this.#maybeResume();
       });
+  }
+
+  /**
+   * Replies finished in the same turn of the event loop leave in one
+   * writev: with 32 reads in flight, one system call instead of 32.
+   */
+  #send(bytes: readonly Buffer[]): void {
+    if (!this.#corked) {
+      this.#corked = true;
+      this.#socket.cork();
+      setImmediate(() => {
+        this.#corked = false;
+        this.#socket.uncork();
+      });
+    }
+    for (const b of bytes) this.#socket.write(b);
   }
 
   #maybeResume(): void {
