@@ -40,6 +40,8 @@ export const PEER_PACKAGES: Readonly<Record<string, string>> = {
   showmount: "nfs-common",
   "nfs-ls": "libnfs-utils",
   "nfs-cat": "libnfs-utils",
+  "ganesha.nfsd": "nfs-ganesha",
+  rpcbind: "rpcbind",
   // images
   mksquashfs: "squashfs-tools",
   unsquashfs: "squashfs-tools",
