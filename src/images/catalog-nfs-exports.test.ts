@@ -84,6 +84,31 @@ describe("CatalogNfsExports", () => {
     await x.close();
   });
 
+  it("marks a loaded version in use, and lets it go when no request asks for it", async () => {
+    let now = 1_000_000;
+    const catalog = new ImageCatalog(data, { markOnDisk: false });
+    const x = new CatalogNfsExports(catalog, {
+      trees: new SquashfsTreeCache(join(data, "nfs-trees")),
+      logger: new MemoryLogger(),
+      idleMs: 60_000,
+      now: () => now,
+    });
+    const e = await x.mount(`/images/thin/${V2}`);
+    assert.ok(e);
+    assert.ok(catalog.isInUse("thin", V2));
+    now += 50_000;
+    assert.equal(await x.byKey(e.key), e, "asked again: still loaded");
+    now += 50_000;
+    assert.equal(await x.sweep(), 0);
+    now += 20_000;
+    assert.equal(await x.sweep(), 1);
+    assert.equal(catalog.isInUse("thin", V2), false);
+    // A client's handle still works: the tree is loaded again.
+    assert.equal((await x.byKey(e.key))?.key, e.key);
+    await x.close();
+    assert.equal(catalog.isInUse("thin", V2), false);
+  });
+
   it("finds a tree by its handle key after a restart, with the same numbers", async () => {
     const first = exportsOf();
     const before = (await first.mount(`/images/thin/${V2}`))!;

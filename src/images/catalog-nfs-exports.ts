@@ -13,8 +13,10 @@
  * `image use` moves `current`, like an NBD client keeps its connection's.
  *
  * A loaded tree marks its version in use in the catalog (holder "nfs"), so
- * `image rm` and pruning leave it alone; at most `maxTrees` are loaded, the
- * least recently used one let go past that. A handle of a tree not loaded
+ * `image rm` and pruning leave it alone while clients read it. NFS has no
+ * connections to say when a client is done, so a tree nobody asked for in
+ * `idleMs` is let go (and its version with it), and at most `maxTrees` are
+ * loaded, the least recently used one let go past that. A handle of a tree not loaded
  * (after a restart, or from another server) finds its version by the key,
  * so it works as long as this server has that version.
  */
@@ -41,11 +43,16 @@ export interface CatalogNfsExportsOptions {
   readonly logger: Logger;
   /** Trees loaded at once (default 16). */
   readonly maxTrees?: number | undefined;
+  /** A tree no request asked for in this long is let go (default 10 minutes). */
+  readonly idleMs?: number | undefined;
+  /** Milliseconds now (tests); default Date.now. */
+  readonly now?: (() => number) | undefined;
 }
 
 interface Loaded {
   readonly export: Promise<NfsExport>;
   readonly release: () => void;
+  usedAt: number;
 }
 
 export class CatalogNfsExports implements NfsExportSource {
@@ -53,6 +60,9 @@ export class CatalogNfsExports implements NfsExportSource {
   readonly #trees: SquashfsTreeCache;
   readonly #logger: Logger;
   readonly #maxTrees: number;
+  readonly #idleMs: number;
+  readonly #now: () => number;
+  readonly #sweeper: NodeJS.Timeout;
   readonly #loaded = new Map<string, Loaded>();
   /** Keys that named no version, and until when they are answered so without a search. */
   readonly #unknown = new Map<string, number>();
@@ -62,6 +72,20 @@ export class CatalogNfsExports implements NfsExportSource {
     this.#trees = options.trees;
     this.#logger = options.logger;
     this.#maxTrees = options.maxTrees ?? 16;
+    this.#idleMs = options.idleMs ?? 10 * 60_000;
+    this.#now = options.now ?? Date.now;
+    this.#sweeper = setInterval(() => void this.sweep(), Math.min(60_000, this.#idleMs)).unref();
+  }
+
+  /** Lets go of trees idle for `idleMs`; returns how many. */
+  async sweep(): Promise<number> {
+    const limit = this.#now() - this.#idleMs;
+    const idle = [...this.#loaded].filter(([, l]) => l.usedAt < limit);
+    for (const [key, l] of idle) {
+      this.#loaded.delete(key);
+      await this.#unload(l);
+    }
+    return idle.length;
   }
 
   async mount(path: string): Promise<NfsExport | undefined> {
@@ -82,7 +106,7 @@ export class CatalogNfsExports implements NfsExportSource {
     if (loaded) return this.#touch(key, loaded);
     // A client holding a handle of a version this server lacks sends it
     // again and again: the catalog is searched once per key and window.
-    const now = Date.now();
+    const now = this.#now();
     if ((this.#unknown.get(key) ?? 0) > now) return undefined;
     for (const image of await this.#catalog.list()) {
       for (const version of image.versions) {
@@ -111,12 +135,14 @@ export class CatalogNfsExports implements NfsExportSource {
 
   /** Lets every tree go (the service stops). */
   async close(): Promise<void> {
+    clearInterval(this.#sweeper);
     const all = [...this.#loaded.values()];
     this.#loaded.clear();
     for (const l of all) await this.#unload(l);
   }
 
   #touch(key: string, loaded: Loaded): Promise<NfsExport> {
+    loaded.usedAt = this.#now();
     this.#loaded.delete(key);
     this.#loaded.set(key, loaded);
     return loaded.export;
@@ -136,7 +162,7 @@ export class CatalogNfsExports implements NfsExportSource {
       this.#logger.info({ export: id, entries: tree.size, ms: Date.now() - started }, "nfs: export loaded");
       return { key, tree, description: `${name}@${version} ${kind}` };
     })();
-    const loaded: Loaded = { export: opening, release };
+    const loaded: Loaded = { export: opening, release, usedAt: this.#now() };
     this.#loaded.set(key, loaded);
     opening.catch((err: Error) => {
       this.#logger.warn({ export: id, err: err.message }, "nfs: export could not be loaded");
