@@ -123,21 +123,32 @@ export class ImageTree {
 
   /** Up to `count` bytes at `offset` of a regular file. */
   async read(entry: TreeEntry, offset: number, count: number): Promise<Buffer> {
+    const want = this.readable(entry, offset, count);
+    if (want === 0) return Buffer.alloc(0);
+    const buf = Buffer.allocUnsafe(want);
+    const got = await this.readInto(entry, offset, buf);
+    return got === want ? buf : buf.subarray(0, got);
+  }
+
+  /** How many bytes a read of `count` at `offset` returns: less at the end of the file. */
+  readable(entry: TreeEntry, offset: number, count: number): number {
     const size = Number(entry.stats.size);
-    if (offset >= size || count === 0) return Buffer.alloc(0);
-    const want = Math.min(count, size - offset);
+    return offset >= size ? 0 : Math.min(count, size - offset);
+  }
+
+  /** Fills `target` from `offset` (fewer bytes only at the end of the file); the bytes read. */
+  async readInto(entry: TreeEntry, offset: number, target: Buffer): Promise<number> {
     const file = this.#file(entry);
     file.users++;
     try {
       const reader = await file.reader;
-      const buf = Buffer.allocUnsafe(want);
       let got = 0;
-      while (got < want) {
-        const bytesRead = await reader.read(buf, got, want - got, offset + got);
+      while (got < target.length) {
+        const bytesRead = await reader.read(target, got, target.length - got, offset + got);
         if (bytesRead === 0) break;
         got += bytesRead;
       }
-      return got === want ? buf : buf.subarray(0, got);
+      return got;
     } finally {
       file.users--;
       if (file.evicted && file.users === 0) file.close();

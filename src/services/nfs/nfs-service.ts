@@ -134,7 +134,7 @@ export class NfsService {
             );
             return;
           }
-          socket.send(result.bytes as Buffer[], rinfo.port, address, () => {});
+          socket.send(result.bytes as Buffer[], rinfo.port, address, () => result.release?.());
         },
         (err: Error) => this.#logger.error({ client: address, err: err.message }, "nfs: datagram failed"),
       );

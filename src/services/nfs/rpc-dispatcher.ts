@@ -33,7 +33,12 @@ const HEADER_BYTES = 28;
 
 export type DispatchResult =
   /** The reply, in pieces to send in order (a READ's data is not copied into the first). */
-  | { readonly kind: "reply"; readonly bytes: readonly Buffer[] }
+  | {
+      readonly kind: "reply";
+      readonly bytes: readonly Buffer[];
+      /** To call once the bytes are sent or dropped. */
+      readonly release?: (() => void) | undefined;
+    }
   /** The message is not an RPC call: close (TCP) or drop (UDP). */
   | { readonly kind: "malformed"; readonly reason: string };
 
@@ -102,7 +107,7 @@ export class RpcDispatcher {
     const tail = outcome.write(w) ?? [];
     const tailBytes = tail.reduce((n, b) => n + b.length, 0);
     const head = recordMark ? sealRecord(w, mark, tailBytes) : w.bytes();
-    return { kind: "reply", bytes: tail.length > 0 ? [head, ...tail] : [head] };
+    return { kind: "reply", bytes: tail.length > 0 ? [head, ...tail] : [head], release: outcome.release };
   }
 
   #reply(xid: number, body: RpcReplyBody, recordMark: boolean): DispatchResult {

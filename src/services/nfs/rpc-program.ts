@@ -22,6 +22,8 @@ export type RpcOutcome =
       readonly size: number;
       /** Writes the results; returns buffers that follow them on the wire, uncopied (a READ's data). */
       readonly write: (w: XdrWriter) => readonly Buffer[] | undefined;
+      /** Called once the reply has been sent (or dropped): buffers it used may be reused. */
+      readonly release?: (() => void) | undefined;
     }
   | Exclude<RpcReplyBody, { readonly stat: "success" }>;
 

@@ -78,9 +78,9 @@ export class RpcTcpConnection {
       .dispatch(record, { transport: "tcp", address: this.#address }, true)
       .then(
         (result) => {
-          if (this.#closed) return;
           if (result.kind === "malformed") this.#malformed(result.reason);
-          else this.#send(result.bytes);
+          else if (this.#closed) result.release?.();
+          else this.#send(result.bytes, result.release);
         },
         (err: Error) => this.#malformed(`dispatch failed: ${err.message}`),
       )
@@ -94,7 +94,7 @@ export class RpcTcpConnection {
    * Replies finished in the same turn of the event loop leave in one
    * writev: with 32 reads in flight, one system call instead of 32.
    */
-  #send(bytes: readonly Buffer[]): void {
+  #send(bytes: readonly Buffer[], release: (() => void) | undefined): void {
     if (!this.#corked) {
       this.#corked = true;
       this.#socket.cork();
@@ -103,7 +103,9 @@ export class RpcTcpConnection {
         this.#socket.uncork();
       });
     }
-    for (const b of bytes) this.#socket.write(b);
+    for (let i = 0; i < bytes.length - 1; i++) this.#socket.write(bytes[i]!);
+    // The callback runs once the last piece is written, or the socket failed: either way it is no longer used.
+    this.#socket.write(bytes[bytes.length - 1]!, release === undefined ? undefined : () => release());
   }
 
   #maybeResume(): void {
