@@ -44,9 +44,10 @@ export interface BootEntry {
   /**
    * Where the client's root lives: over NBD from this server (`nbd`, with a
    * private copy-on-write layer: `nbd-cow`), or fetched into RAM at boot
-   * (`ram`: the client needs no server once it is up).
+   * (`ram`: the client needs no server once it is up), or the version's
+   * tree over NFS from this server (`nfs`).
    */
-  readonly root: "nbd" | "nbd-cow" | "ram";
+  readonly root: "nbd" | "nbd-cow" | "ram" | "nfs";
 }
 
 export interface MenuPlan {

@@ -150,6 +150,25 @@ test("planner: a request by MAC plans with what the firmware told DHCP", async (
   );
 });
 
+test("planner: root: nfs hands the client the version's tree over NFS instead of NBD", () => {
+  const r = goldenResolver().add("52:54:00:00:00:45", (f) => resolved(f, { root: v<"nbd" | "nfs">("nfs") }));
+  const nfsOn = fleetConfig();
+  const withNfs = fleetConfig({
+    services: {
+      ...nfsOn.services,
+      nfs: { enabled: true, port: 2049, mount_port: 20048, portmap_port: 111, bind: "0.0.0.0" },
+    },
+  });
+  const plan = planner({ resolver: r, config: withNfs }).plan({ mac: "52:54:00:00:00:45", arch: 0 });
+  assert.ok(plan);
+  const args = plan.entries[0]!.args;
+  assert.ok(args.includes("bootfleet.nfs=198.18.50.1:/images/debian/2024.06.01"), args.join(" "));
+  assert.ok(!args.some((a) => a.startsWith("bootfleet.nbd=")));
+  assert.deepEqual(plan.warnings, []);
+  const off = planner({ resolver: r }).plan({ mac: "52:54:00:00:00:45", arch: 0 });
+  assert.ok(off?.warnings.some((w) => /services\.nfs is not enabled/.test(w)));
+});
+
 test("planner: httpBase can be changed after the HTTP service listens", () => {
   const p = planner();
   p.setHttpBase("http://127.0.0.1:41234/");

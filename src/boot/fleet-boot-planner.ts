@@ -278,6 +278,10 @@ export class FleetBootPlanner implements InspectableBootPlanner {
         `bootfleet.root_sha256=${image.root!.sha256}`,
         `bootfleet.root_bytes=${image.root!.bytes}`,
       );
+    } else if (root === "nfs") {
+      // The version's tree from the NFS service: the hook mounts it read-only
+      // and hard under the same overlay.
+      args.push(`bootfleet.nfs=${server}:/images/${image.name}/${image.version}`);
     } else {
       args.push(`bootfleet.nbd=${server}:${services.nbd.port}/${image.name}@${image.version}`);
     }
@@ -340,6 +344,13 @@ export class FleetBootPlanner implements InspectableBootPlanner {
   /** How this machine gets `image`'s root; a RAM root the image cannot give falls back to NBD, with a warning. */
   #root(machine: ResolvedMachine, image: BootImage, warnings: string[]): BootEntry["root"] {
     const nbd = machine.nbd.cow.value ? "nbd-cow" : "nbd";
+    if (machine.root.value === "nfs") {
+      if (!this.#config.services.nfs?.enabled)
+        warnings.push("root: nfs, but services.nfs is not enabled: the client will find no NFS server");
+      if (machine.nbd.cow.value)
+        warnings.push("nbd.cow does nothing with root: nfs (the NFS export is read-only)");
+      return "nfs";
+    }
     if (machine.root.value !== "ram") return nbd;
     if (!image.root) {
       warnings.push(

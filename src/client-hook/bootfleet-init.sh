@@ -38,6 +38,11 @@
 #                                 before the fetch
 #   bootfleet.ram_reserve_mb=MB   RAM the running system needs beside a RAM root (default
 #                                 128; a setting BOOTFLEET_RAM_RESERVE_MB puts it here)
+#   bootfleet.nfs=IP:/PATH        the root tree over NFSv3 instead of NBD (bootfleet's NFS
+#                                 service exports /images/<image>[/<version>]), mounted
+#                                 read-only and hard under the same overlay: a server
+#                                 restart stalls reads, it does not fail them. IP defaults
+#                                 to bootfleet.server. Needs the image's nfs modules.
 #   bootfleet.http=http://IP:PORT the server's HTTP service: stages are POSTed as JSON
 #                                 {"stage":...,"detail":{...}} to
 #                                 <http>/api/v1/machines/<mac>/events
@@ -210,6 +215,7 @@ parse_cmdline() {
       bootfleet.nbd_timeout=*) BF_NBD_TIMEOUT=${arg#*=} ;;
       bootfleet.nbd_dead_timeout=*) BF_NBD_DEAD_TIMEOUT=${arg#*=} ;;
       bootfleet.nbd=*) BF_NBD=${arg#*=} ;;
+      bootfleet.nfs=*) BF_NFS=${arg#*=} ;;
       bootfleet.http=*) BF_HTTP=${arg#*=} ;;
       bootfleet.mac=*) BF_MAC=${arg#*=} ;;
       bootfleet.hostname=*) BF_HOSTNAME=${arg#*=} ;;
@@ -615,12 +621,46 @@ fetch_root_to_ram() {
   msg "root in RAM: $NBD_EXPORT, $mib MiB, sha256 checked"
 }
 
+# bootfleet.nfs=IP:/PATH -> NFS_HOST NFS_PATH
+parse_nfs() {
+  case "$1" in
+    *:/*) ;;
+    *) return 1 ;;
+  esac
+  NFS_HOST=${1%%:*}
+  NFS_PATH=${1#*:}
+  [ -n "$NFS_HOST" ] || NFS_HOST=$BF_SERVER
+  is_ipv4 "$NFS_HOST"
+}
+
+# The root tree read-only over NFSv3 at /bootfleet/ro. The kernel's own
+# mount client is used (busybox passes the options through): addr= because
+# the kernel resolves no names, nolock because nothing is written, hard so
+# reads wait out a server restart (RFC 1813's stateless design lets them).
+mount_nfs() {
+  parse_nfs "$BF_NFS" || fail nfs "bootfleet.nfs=$BF_NFS is not IP:/PATH"
+  $BB mkdir -p /bootfleet/ro
+  msg "mounting NFS $NFS_HOST:$NFS_PATH"
+  NBD_EXPORT=$NFS_PATH
+  NBD_HOST=$NFS_HOST
+  NBD_PORT=2049
+  BF_ROOT=nfs
+  deadline=$(($(cut -d. -f1 /proc/uptime) + BF_TIMEOUT))
+  until out=$(mount -t nfs -o "ro,vers=3,proto=tcp,nolock,hard,timeo=30,addr=$NFS_HOST" \
+    "$NFS_HOST:$NFS_PATH" /bootfleet/ro 2>&1); do
+    if [ "$(cut -d. -f1 /proc/uptime)" -ge "$deadline" ]; then
+      fail nfs "cannot mount $NFS_HOST:$NFS_PATH over NFS: $out $(dmesg | tail -n 2)"
+    fi
+    sleep 2
+  done
+}
+
 mount_root() {
   $BB mkdir -p /bootfleet/ro /bootfleet/rw
   if [ "$BF_ROOT" = ram ]; then
     mount -t squashfs -o ro,loop "$RAM_ROOT_FILE" /bootfleet/ro ||
       fail mount "cannot mount $RAM_ROOT_FILE (image $NBD_EXPORT) as squashfs: $(dmesg | tail -n 3)"
-  else
+  elif [ -z "$BF_NFS" ]; then
     mount -t squashfs -o ro /dev/nbd0 /bootfleet/ro ||
       fail mount "cannot mount /dev/nbd0 (export $NBD_EXPORT) as squashfs: $(dmesg | tail -n 3)"
   fi
@@ -769,6 +809,8 @@ main() {
   report initrd "$(jobj ip "$ADDR" iface "$IFACE" kernel "$(uname -r)" image "${BOOTFLEET_IMAGE:-}" hook_version "${BOOTFLEET_HOOK_VERSION:-}")"
   if [ "$BF_ROOT" = ram ]; then
     fetch_root_to_ram
+  elif [ -n "$BF_NFS" ]; then
+    mount_nfs
   else
     connect_nbd
   fi

@@ -100,6 +100,14 @@ server_order 198.18.0.1; echo`);
     );
   });
 
+  it("splits bootfleet.nfs into host and path, the server by default", () => {
+    const out = sh(`BF_SERVER=198.18.0.1
+for s in 198.18.0.2:/images/thin :/images/thin/20261124-153000 198.18.0.2 thin:/images/thin 198.18.0.2:images; do
+  if parse_nfs "$s"; then echo "$NFS_HOST $NFS_PATH"; else echo bad; fi
+done`);
+    assert.equal(out, "198.18.0.2 /images/thin\n198.18.0.1 /images/thin/20261124-153000\nbad\nbad\nbad\n");
+  });
+
   it("reads ip= the kernel's way: static when it starts with an address, else DHCP", () => {
     const out =
       sh(`for p in 198.18.0.14::198.18.0.1:255.255.255.0:lab3-14:eth0:off 198.18.0.14:::255.255.0.0::: dhcp '' ::::::dhcp off; do

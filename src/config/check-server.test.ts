@@ -16,7 +16,7 @@ const refused = (server: string, pattern: RegExp) =>
 
 describe("server.roles", () => {
   test("default: every service, and build", () => {
-    assert.deepEqual(load("").server.roles, ["dhcp", "tftp", "http", "nbd", "syslog", "build"]);
+    assert.deepEqual(load("").server.roles, ["dhcp", "tftp", "http", "nbd", "nfs", "syslog", "build"]);
   });
 
   test("a file server's roles, kept as written", () => {

@@ -40,6 +40,12 @@ export const DEFAULT_NBD_MAX_CONNECTIONS_PER_CLIENT = 16;
  * hours).
  */
 export const DEFAULT_NBD_COW_HOLD_SECONDS = 4 * 3600;
+/** `services.nfs.port`: the port IANA assigned to NFS. */
+export const DEFAULT_NFS_PORT = 2049;
+/** `services.nfs.mount_port`: the port IANA assigned to mountd (Linux's rpc.mountd uses it when asked for a fixed one). */
+export const DEFAULT_NFS_MOUNT_PORT = 20048;
+/** `services.nfs.portmap_port`: where every NFS client asks first (RFC 1833). */
+export const DEFAULT_PORTMAP_PORT = 111;
 /** `images.keep`: versions of each image kept on disk. */
 export const DEFAULT_IMAGES_KEEP = 3;
 /** `services.http.request_timeout`: seconds a request's headers and body may take to arrive. */
@@ -102,8 +108,8 @@ const menu = z.strictObject({
 });
 
 const nbdLayer = z.strictObject({ cow: z.boolean().optional(), cow_keep: z.boolean().optional() });
-/** Where a client's root lives: served over NBD (the default), or fetched into RAM at boot. */
-const rootMode = z.enum(["nbd", "ram"]);
+/** Where a client's root lives: served over NBD (the default), fetched into RAM at boot, or its tree over NFS. */
+const rootMode = z.enum(["nbd", "ram", "nfs"]);
 
 /** What defaults, networks, groups, hosts and addresses may all set. */
 export const layerShape = {
@@ -165,7 +171,7 @@ const enabled = { enabled: z.boolean().default(true) };
  * What a server can do: the services it starts, and `build` (its image
  * versions are published in a shared store for serving servers to pull).
  */
-export const SERVER_ROLES = ["dhcp", "tftp", "http", "nbd", "syslog", "build"] as const;
+export const SERVER_ROLES = ["dhcp", "tftp", "http", "nbd", "nfs", "syslog", "build"] as const;
 export type ServerRole = (typeof SERVER_ROLES)[number];
 
 export const configSchema = z.strictObject({
@@ -250,6 +256,16 @@ export const configSchema = z.strictObject({
             .default(DEFAULT_NBD_COW_HOLD_SECONDS),
         })
         .prefault({}),
+      nfs: z
+        .strictObject({
+          // Off unless asked: it answers port 111, which a host's own rpcbind may hold.
+          enabled: z.boolean().default(false),
+          port: port.default(DEFAULT_NFS_PORT),
+          mount_port: port.default(DEFAULT_NFS_MOUNT_PORT),
+          portmap_port: port.default(DEFAULT_PORTMAP_PORT),
+          bind: z.string().default("0.0.0.0"),
+        })
+        .prefault({}),
       syslog: z
         .strictObject({
           ...enabled,
@@ -330,12 +346,15 @@ export const knownKeys: readonly string[] = [
     "tftp",
     "http",
     "nbd",
+    "nfs",
     "syslog",
     "api",
     "ra",
     "mode",
     "port",
     "proxy_port",
+    "mount_port",
+    "portmap_port",
     "authoritative",
     "enabled",
     "root",

@@ -46,8 +46,8 @@ export interface LayerFile {
 export type LoaderName = "ipxe" | "pxelinux" | "grub" | "shim";
 
 /** What any layer (defaults, network, group, host, address) may set. */
-/** Where a client's root lives: over NBD from the server, or fetched into its RAM at boot. */
-export type RootMode = "nbd" | "ram";
+/** Where a client's root lives: over NBD from the server, fetched into its RAM at boot, or its tree over NFS. */
+export type RootMode = "nbd" | "ram" | "nfs";
 
 export interface LayerSpec {
   readonly image?: string | undefined;
@@ -78,8 +78,9 @@ export interface LayerSpec {
   readonly nbd?: { readonly cow?: boolean; readonly cow_keep?: boolean } | undefined;
   /**
    * Where the client's root lives: `nbd` (served by this server while the
-   * client runs) or `ram` (the image fetched into RAM at boot, checked
-   * against its manifest: the client needs no server once it is up).
+   * client runs), `ram` (the image fetched into RAM at boot, checked
+   * against its manifest: the client needs no server once it is up) or
+   * `nfs` (the version's tree from services.nfs, mounted read-only and hard).
    */
   readonly root?: RootMode | undefined;
   /**
@@ -199,6 +200,14 @@ export interface ServicesConfig {
     readonly max_connections_per_client?: number;
     /** How long a running machine's copy-on-write layer waits for its reconnect; 0 = not at all. */
     readonly cow_hold_seconds: number;
+  };
+  /** The read-only NFS server; absent (a config built in code) = off. */
+  readonly nfs?: {
+    readonly enabled: boolean;
+    readonly port: number;
+    readonly mount_port: number;
+    readonly portmap_port: number;
+    readonly bind: string;
   };
   readonly syslog: {
     readonly enabled: boolean;

@@ -19,7 +19,7 @@
  *                                   same root, so the base initrd's libc never matters. The
  *                                   fallback when there is no bootfleet-nbd for the architecture
  *                                   (required then, optional otherwise)
- *   /bootfleet/modules/*.ko, load-order   nbd, squashfs, overlay, NIC and disk drivers with
+ *   /bootfleet/modules/*.ko, load-order   nbd, squashfs, overlay, nfsv3, NIC and disk drivers with
  *                                   their dependencies, for the image's kernel
  *   /bootfleet/hook.conf            image, version, kernel, hook version
  *   /dev/console                    the kernel opens it for init's stdio before anything
@@ -59,6 +59,8 @@ export const OPTIONAL_MODULES: readonly string[] = [
   "nvme",
   "ext4",
   "loop",
+  // A root over NFSv3 (bootfleet.nfs=): Debian builds the client as modules.
+  "nfsv3",
 ];
 
 export interface HookInitrdOptions {

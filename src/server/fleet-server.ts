@@ -23,17 +23,20 @@ import {
 import { layersWithLoader } from "../boot/loader-layers.js";
 import { DEBIAN_SYSLINUX_DIRS, missingSyslinuxFiles } from "../boot/syslinux-files.js";
 import { ImageCatalog, NBD_COW_DIR } from "../images/image-catalog.js";
+import { CatalogNfsExports } from "../images/catalog-nfs-exports.js";
 import { CatalogExportSource } from "../images/nbd-export-source.js";
 import { ImagePuller } from "../images/image-puller.js";
 import { openPublishedImages, publisherOf } from "../images/open-published-images.js";
 import { publishCurrentVersions } from "../images/publish-image.js";
 import type { PublishedImages } from "../images/published-images.js";
 import { type Ha, openHa } from "../ha/open-ha.js";
+import { NFS_TREES_DIR, SquashfsTreeCache } from "../images/squashfs-tree-cache.js";
 import { DhcpService } from "../services/dhcp/dhcp-service.js";
 import { createAdminHttp } from "./admin-http.js";
 import { localAddresses } from "../services/dhcp/local-addresses.js";
 import { FileCache } from "../services/file-cache/file-cache.js";
 import { NbdService } from "../services/nbd/nbd-service.js";
+import { NfsService } from "../services/nfs/nfs-service.js";
 import { SyslogService } from "../services/syslog/syslog-service.js";
 import { dgramTransferSocketFactory } from "../services/tftp/dgram-transfer-socket-factory.js";
 import { loadNativeUdp, type NativeUdp } from "../services/tftp/native-udp.js";
@@ -340,6 +343,50 @@ export class FleetServer {
       });
     }
 
+    if (runs("nfs") && svc.nfs?.enabled) {
+      const nfsConfig = svc.nfs;
+      // Each distinct port gets TCP and UDP; every program answers on all of them.
+      const bound = new Map<number, { tcp: Server; udp: UdpSocket }>();
+      const ports = { nfs: 0, mount: 0, portmap: 0 };
+      for (const [which, wanted] of [
+        ["nfs", nfsConfig.port],
+        ["mount", nfsConfig.mount_port],
+        ["portmap", nfsConfig.portmap_port],
+      ] as const) {
+        const have = wanted === 0 ? undefined : bound.get(wanted);
+        if (have) {
+          ports[which] = wanted;
+          continue;
+        }
+        const tcp = await listenTcp(nfsConfig.bind, wanted, "nfs");
+        const port = (tcp.address() as AddressInfo).port;
+        const udp = await bindUdp(nfsConfig.bind, port, "nfs").catch((e) => {
+          tcp.close();
+          throw e;
+        });
+        bound.set(port, { tcp, udp });
+        ports[which] = port;
+      }
+      const trees = new SquashfsTreeCache(join(config.server.data_dir, NFS_TREES_DIR));
+      // Trees of versions removed since the last start go (and unpacks a crash left).
+      const versions = (await catalog.list()).flatMap((i) => i.versions.map((v) => `${i.name}@${v}`));
+      await trees.prune(new Set(versions));
+      const exports = new CatalogNfsExports(catalog, { trees, logger: logger.child({ part: "nfs" }) });
+      const nfs = new NfsService({ source: exports, ports, logger: logger.child({ part: "nfs" }) });
+      for (const { tcp, udp } of bound.values()) {
+        nfs.attachTcp(tcp);
+        nfs.attachUdp(udp);
+      }
+      this.services.push({
+        name: "nfs",
+        where: `tcp+udp ${nfsConfig.bind} nfs ${ports.nfs}, mount ${ports.mount}, portmap ${ports.portmap}`,
+        stop: async () => {
+          await nfs.stop();
+          await exports.close();
+        },
+      });
+    }
+
     if (runs("syslog") && svc.syslog.enabled) {
       const udp = await bindUdp(svc.syslog.bind, svc.syslog.port, "syslog");
       const tcp = await listenTcp(svc.syslog.bind, svc.syslog.port, "syslog");
@@ -409,7 +456,7 @@ export class FleetServer {
     runs: (role: ServerRole) => boolean,
     httpPort: number,
   ): Promise<void> {
-    const serves = runs("http") || runs("nbd");
+    const serves = runs("http") || runs("nbd") || runs("nfs");
     if (!runs("build") && !serves) return;
     const published = await openPublishedImages(this.config);
     if (!published) return;

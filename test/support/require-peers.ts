@@ -35,6 +35,13 @@ export const PEER_PACKAGES: Readonly<Record<string, string>> = {
   "nbd-server": "nbd-server",
   nbdkit: "nbdkit",
   fio: "fio",
+  // NFS clients and RPC tools
+  rpcinfo: "rpcbind",
+  showmount: "nfs-common",
+  "nfs-ls": "libnfs-utils",
+  "nfs-cat": "libnfs-utils",
+  "ganesha.nfsd": "nfs-ganesha",
+  rpcbind: "rpcbind",
   // images
   mksquashfs: "squashfs-tools",
   unsquashfs: "squashfs-tools",
