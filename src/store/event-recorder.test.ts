@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { waitUntil } from "../../test/support/wait-until.js";
 import { type BootEvent, EventBus } from "../events/event-bus.js";
 import { MemoryLogger } from "../logging/logger.js";
 import { EventRecorder } from "./event-recorder.js";
@@ -183,6 +184,28 @@ describe("event recorder", () => {
     await rec.close();
   });
 
+  it("gathers the events of one window into one transaction; flush() does not wait for the window", async () => {
+    const store = new GatedStore();
+    const bus = new EventBus(clock());
+    // A window no test run reaches: only flush() can end it.
+    const rec = new EventRecorder({ store, bus, logger: new MemoryLogger(), batchWindowMs: 3_600_000 });
+    for (let i = 0; i < 4; i++) bus.publish({ type: "dhcp.discover", mac: MAC, detail: { i } });
+    await new Promise((r) => setImmediate(r));
+    assert.equal(store.calls, 0, "the window is still open");
+    await rec.flush();
+    assert.equal(store.calls, 1, "one transaction for the four");
+    assert.equal((await store.listEvents({})).length, 4);
+
+    const bus2 = new EventBus(clock());
+    const short = new EventRecorder({ store, bus: bus2, logger: new MemoryLogger(), batchWindowMs: 1 });
+    bus2.publish({ type: "dhcp.offer", mac: MAC });
+    bus2.publish({ type: "dhcp.ack", mac: MAC });
+    await waitUntil(() => store.calls === 2, "the window's batch written without a flush");
+    assert.equal((await store.listEvents({})).length, 6);
+    await short.close();
+    await rec.close();
+  });
+
   it("skips syslog lines; stops listening on close", async () => {
     const store = new MemoryStore();
     const bus = new EventBus(clock());
@@ -204,7 +227,8 @@ describe("event recorder", () => {
     store.gate = new Promise((r) => (release = r));
     const logger = new MemoryLogger();
     const bus = new EventBus(clock());
-    const rec = new EventRecorder({ store, bus, logger, maxQueue: 5, maxBatch: 100 });
+    // No batch window: the first event goes to the store at once and holds it.
+    const rec = new EventRecorder({ store, bus, logger, maxQueue: 5, maxBatch: 100, batchWindowMs: 0 });
     bus.publish({ type: "x.first" });
     await new Promise((r) => setImmediate(r)); // first batch in flight, holding x.first
     for (let i = 0; i < 8; i++) bus.publish({ type: `x.e${i}` });
