@@ -9,7 +9,7 @@ import { MemoryLogger } from "../logging/logger.js";
 import { EventRecorder } from "./event-recorder.js";
 import { MemoryStore } from "./memory/memory-store.js";
 import { openSqliteStore } from "./sqlite/sqlite-store.js";
-import type { NewEvent, Store } from "./store.js";
+import type { MachineSeen, NewEvent, Store } from "./store.js";
 
 const MAC = "52:54:00:12:34:56";
 const dir = mkdtempSync(join(tmpdir(), "bf-recorder-"));
@@ -203,6 +203,35 @@ describe("event recorder", () => {
     await waitUntil(() => store.calls === 2, "the window's batch written without a flush");
     assert.equal((await store.listEvents({})).length, 6);
     await short.close();
+    await rec.close();
+  });
+
+  it("writes one machine row per machine and batch (two for a machine never seen before)", async () => {
+    const rows: MachineSeen[][] = [];
+    const store = new (class extends MemoryStore {
+      override async noteMachines(seen: readonly MachineSeen[]): Promise<void> {
+        rows.push([...seen]);
+        return super.noteMachines(seen);
+      }
+    })();
+    const bus = new EventBus(clock());
+    const rec = new EventRecorder({ store, bus, logger: new MemoryLogger() });
+    const other = "52:54:00:00:00:02";
+    publishBoot(bus);
+    bus.publish({ type: "dhcp.discover", mac: other, detail: { arch: 0 } });
+    await rec.flush();
+    assert.deepEqual(
+      rows[0]?.map((r) => r.mac),
+      [MAC, MAC, other],
+    );
+    publishBoot(bus);
+    await rec.flush();
+    assert.equal(rows[1]?.length, 1, "a machine already seen: one row");
+    const m = await store.getMachine(MAC);
+    assert.equal(m?.state, "up");
+    assert.equal(m?.hostname, "lab3-14");
+    assert.equal(m?.firstSeen, 1_763_000_000_000);
+    assert.equal(m?.lastSeen, 1_763_000_000_020);
     await rec.close();
   });
 

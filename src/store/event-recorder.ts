@@ -52,6 +52,18 @@ const MAC_NAMED_BY_REQUEST: ReadonlySet<string> = new Set(["http", "tftp"]);
 /** Bounds the state cache when spoofed MACs flood DHCP; a miss costs one read. */
 const MAX_CACHED_STATES = 100_000;
 
+/** A machine's sightings in one batch, merged; `known`: it was in the state cache before. */
+interface Sighting {
+  firstAt: number;
+  readonly known: boolean;
+  readonly mac: string;
+  ip?: string;
+  hostname?: string;
+  arch?: number;
+  state?: string;
+  at: number;
+}
+
 /** An event as stored, with its store id (for SSE ids and `events --follow` resume). */
 export type PersistedListener = (event: BootEvent) => void;
 
@@ -194,28 +206,41 @@ export class EventRecorder {
     } catch (err) {
       ids = await this.#addOneByOne(events, err as Error);
     }
-    const seen: MachineSeen[] = [];
+    // One sighting per machine for the whole batch (two for a machine heard
+    // of for the first time: its first moment, then the rest), holding what
+    // the batch's sightings applied one by one would leave: later addresses,
+    // names and states win, first_seen and last_seen are the extremes. An
+    // exchange's four events are one machine row write, not four.
+    const sightings = new Map<string, Sighting>();
     for (const e of batch) {
       // Events the server sends about a machine (an admin set its image, a
       // wake packet went out) are not sightings: the machine said nothing.
       if (!e.mac || NOT_SIGHTINGS.has(e.protocol)) continue;
       let current = this.#states.get(e.mac);
-      if (current === undefined) {
-        current = (await this.#store.getMachine(e.mac))?.state ?? "off";
+      let sighting = sightings.get(e.mac);
+      if (sighting === undefined) {
+        const known = current !== undefined;
+        if (current === undefined) current = (await this.#store.getMachine(e.mac))?.state ?? "off";
+        sighting = { firstAt: e.at, known, mac: e.mac, at: e.at };
+        sightings.set(e.mac, sighting);
       }
-      const state = machineStateFor(e, current);
+      const state = machineStateFor(e, current ?? "off");
       if (state !== undefined) current = state;
       if (this.#states.size >= MAX_CACHED_STATES) this.#states.clear();
-      this.#states.set(e.mac, current);
+      this.#states.set(e.mac, current ?? "off");
       const d = e.detail;
-      seen.push({
-        mac: e.mac,
-        ip: MAC_NAMED_BY_REQUEST.has(e.protocol) ? undefined : e.ip,
-        hostname: typeof d?.hostname === "string" ? d.hostname : undefined,
-        arch: typeof d?.arch === "number" && Number.isInteger(d.arch) ? d.arch : undefined,
-        state,
-        at: e.at,
-      });
+      const ip = MAC_NAMED_BY_REQUEST.has(e.protocol) ? undefined : e.ip;
+      if (ip != null) sighting.ip = ip;
+      if (typeof d?.hostname === "string") sighting.hostname = d.hostname;
+      if (typeof d?.arch === "number" && Number.isInteger(d.arch)) sighting.arch = d.arch;
+      if (state !== undefined) sighting.state = state;
+      sighting.firstAt = Math.min(sighting.firstAt, e.at);
+      sighting.at = Math.max(sighting.at, e.at);
+    }
+    const seen: MachineSeen[] = [];
+    for (const { firstAt, known, ...last } of sightings.values()) {
+      if (!known && firstAt < last.at) seen.push({ mac: last.mac, at: firstAt });
+      seen.push(last);
     }
     await this.#store.noteMachines(seen);
     if (this.#persisted.size === 0) return;
