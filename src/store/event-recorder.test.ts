@@ -235,6 +235,31 @@ describe("event recorder", () => {
     await rec.close();
   });
 
+  it("reads a new machine's state from the store only when its first event does not set it", async () => {
+    const reads: string[] = [];
+    const store = new (class extends MemoryStore {
+      override async getMachine(mac: string) {
+        reads.push(mac);
+        return super.getMachine(mac);
+      }
+    })();
+    await store.noteMachines([{ mac: "52:54:00:00:00:03", state: "up", at: 1 }]);
+    const bus = new EventBus(clock());
+    const rec = new EventRecorder({ store, bus, logger: new MemoryLogger() });
+    bus.publish({ type: "dhcp.discover", mac: "52:54:00:00:00:01" });
+    bus.publish({ type: "dhcp.request", mac: "52:54:00:00:00:01" });
+    bus.publish({ type: "dhcp.request", mac: "52:54:00:00:00:03" });
+    await rec.flush();
+    assert.deepEqual(reads, ["52:54:00:00:00:03"], "a DISCOVER starts a boot whatever came before");
+    assert.equal((await store.getMachine("52:54:00:00:00:01"))?.state, "dhcp");
+    assert.equal(
+      (await store.getMachine("52:54:00:00:00:03"))?.state,
+      "up",
+      "a renewal of a running machine",
+    );
+    await rec.close();
+  });
+
   it("skips syslog lines; stops listening on close", async () => {
     const store = new MemoryStore();
     const bus = new EventBus(clock());

@@ -220,7 +220,9 @@ export class EventRecorder {
       let sighting = sightings.get(e.mac);
       if (sighting === undefined) {
         const known = current !== undefined;
-        if (current === undefined) current = (await this.#store.getMachine(e.mac))?.state ?? "off";
+        if (current === undefined && !settlesState(e)) {
+          current = (await this.#store.getMachine(e.mac))?.state ?? "off";
+        }
         sighting = { firstAt: e.at, known, mac: e.mac, at: e.at };
         sightings.set(e.mac, sighting);
       }
@@ -255,6 +257,18 @@ export class EventRecorder {
       }
     });
   }
+}
+
+/**
+ * Does the event set the machine's state whatever it was before (a DISCOVER
+ * starts a boot, a RELEASE ends it, a client stage is what the client
+ * says)? Then a machine heard of for the first time costs no store read.
+ * Asked of machineStateFor itself, from a state a new boot may leave and one
+ * it may not, so the rules stay in one place.
+ */
+function settlesState(e: BootEvent): boolean {
+  const fromOff = machineStateFor(e, "off");
+  return fromOff !== undefined && fromOff === machineStateFor(e, "up");
 }
 
 function toNewEvent(e: BootEvent): NewEvent {
