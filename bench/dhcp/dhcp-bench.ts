@@ -1,153 +1,217 @@
 /**
- * DHCP benchmark: perfdhcp (Debian's kea-admin) against bootfleet and
- * against kea-dhcp4 in one run, same namespaces, same pool, same load.
+ * DHCP benchmark: `bootfleet serve` (the built program, SQLite store, full
+ * mode, every lease written before its ACK) against kea-dhcp4 (memfile) in
+ * one run, on the same load, in network namespaces made here.
  *
- *   node --import tsx bench/dhcp/dhcp-bench.ts [--seconds 10] [--rounds 3] [--clients 200] [--rate N]
+ *   npm run build
+ *   node --import tsx bench/dhcp/dhcp-bench.ts [--seconds 5] [--rounds 3] [--rates 2000,5000,0]
+ *       [--scenarios broadcast,relayed] [--broadcast-clients 200] [--relayed-clients 60000] [--window 64]
  *
- * Topology: the server's namespace holds br0 = 198.18.10.1/24; perfdhcp
- * runs in its own namespace on 198.18.10.2, joined by a veth. Nothing leaves
- * the namespaces. Each round runs perfdhcp's basic scenario (full DORA) for
- * --seconds as fast as it can send (no -r), with --clients simulated MACs,
- * first against bootfleet, then against kea; the figure per server is the
- * median over rounds of perfdhcp's "Rate: N 4-way exchanges/second".
- * --rate N offers N exchanges/s (perfdhcp -r) instead of a flood: the rate
- * a server sustains with few drops is steadier on a busy machine.
+ * Topology (nothing leaves the namespaces): the server's namespace holds
+ * br0 = 198.18.90.1/24 (a /24 no test uses). Two hosts hang on br0 by veth:
+ * - 198.18.90.2, the broadcast clients: broadcast-clients.c sends as
+ *   `--broadcast-clients` machines of that segment (offered-load.ts);
+ * - 198.18.90.3, a relay whose address on its clients' side is
+ *   198.19.0.1/16; perfdhcp runs there with that address as giaddr and
+ *   `--relayed-clients` MACs. The relayed network is a /16 (198.19.0.0/16,
+ *   inside RFC 2544's 198.18.0.0/15) so that 60,000 clients fit in its pool.
+ * Both servers serve both networks (servers-under-test.ts).
  *
- * bootfleet: full mode, SQLite store, every lease committed before its ACK
- * leaves (group commit, see src/services/dhcp/lease-writer.ts), the real
- * config loader and resolver, the fake boot planner (perfdhcp is not a
- * netboot client, so the planner is not asked anyway).
- * kea-dhcp4 2.2: memfile lease database with persist: true (its CSV file),
- * raw sockets, single-threaded (its default), logging at WARN.
+ * For each scenario, offered rate (0 = unpaced: broadcast clients keep
+ * `--window` exchanges in flight; perfdhcp sends as fast as it can) and
+ * round, each server is started fresh (empty lease store), loaded for
+ * `--seconds`, then killed with SIGKILL and its lease file read back. The
+ * order of the two alternates by round. Printed: completed exchanges/s,
+ * the share of exchanges lost, the server's CPU time per completed
+ * exchange (from /proc/PID/stat, every thread), medians over rounds, and
+ * bootfleet/kea for exchanges/s.
  */
 import { spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
-import { DhcpLab, waitForText } from "../../test/interop/dhcp-lab.js";
 import { missingPeers } from "../../test/support/require-peers.js";
+import { TestNetwork } from "../../test/support/test-network.js";
+import { buildBroadcastClients, type LoadResult, runBroadcastClients, runPerfdhcp } from "./offered-load.js";
+import { type BenchNetworks, type ServerUnderTest, startBootfleet, startKea } from "./servers-under-test.js";
+
+const here = fileURLToPath(new URL(".", import.meta.url));
+const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 
 const { values } = parseArgs({
   options: {
-    seconds: { type: "string", default: "10" },
+    seconds: { type: "string", default: "5" },
     rounds: { type: "string", default: "3" },
-    clients: { type: "string", default: "200" },
-    rate: { type: "string" },
+    rates: { type: "string", default: "2000,5000,0" },
+    scenarios: { type: "string", default: "broadcast,relayed" },
+    "broadcast-clients": { type: "string", default: "200" },
+    "relayed-clients": { type: "string", default: "60000" },
+    window: { type: "string", default: "64" },
   },
 });
 const seconds = Math.max(1, Math.min(60, Number(values.seconds)));
 const rounds = Math.max(1, Math.min(10, Number(values.rounds)));
-const clients = Math.max(1, Math.min(240, Number(values.clients))); // the pool has 241 addresses
+const rates = values.rates.split(",").map((r) => Math.max(0, Number(r)));
+const scenarios = values.scenarios.split(",").filter((s) => s === "broadcast" || s === "relayed");
+// The local pool holds 241 addresses; the relayed one 65,521.
+const broadcastClients = Math.max(1, Math.min(240, Number(values["broadcast-clients"])));
+const relayedClients = Math.max(1, Math.min(65_000, Number(values["relayed-clients"])));
+const window = Math.max(1, Math.min(4096, Number(values.window)));
 
-const missing = missingPeers(["perfdhcp", "kea-dhcp4"]);
+const NETS: BenchNetworks = {
+  serverAddress: "198.18.90.1",
+  local: { subnet: "198.18.90.0/24", first: "198.18.90.10", last: "198.18.90.250" },
+  relayed: { subnet: "198.19.0.0/16", first: "198.19.0.10", last: "198.19.255.250", router: "198.19.0.1" },
+};
+
+if (!existsSync(join(repoRoot, "dist/src/cli/main.js"))) {
+  process.stderr.write("bench: dist/src/cli/main.js is missing: run `npm run build` first\n");
+  process.exit(1);
+}
+const missing = missingPeers(["perfdhcp", "kea-dhcp4", "ip"]);
 if (missing !== undefined) {
   process.stderr.write(`bench: ${missing}\n`);
   process.exit(1);
 }
 
-const lab = new DhcpLab("dhcpbench", 1);
+interface Run {
+  readonly load: LoadResult;
+  readonly cpuSeconds: number;
+  readonly leasesKept: number;
+}
+
+const dir = mkdtempSync(join(tmpdir(), "bf-dhcpbench-"));
+const net = TestNetwork.create({ tag: "dhcpbench", bridgeAddress: `${NETS.serverAddress}/24` });
 try {
-  const perf = lab.client("perf", "52:54:00:10:ff:01");
-  lab.inNs(perf, "ip", "addr", "add", "198.18.10.2/24", "dev", "c0");
+  const broadcastProgram = buildBroadcastClients(here, dir);
+  const broadcastNs = net.addHost("bcast", "198.18.90.2/24");
+  const relayNs = net.addHost("relay", "198.18.90.3/24");
+  const inRelay = (...args: string[]) => spawnChecked("ip", ["netns", "exec", relayNs, ...args]);
+  // The relay's address on its clients' side, as giaddr. It sits on the
+  // uplink: perfdhcp sends out of the interface holding the address it is given.
+  inRelay("ip", "addr", "add", `${NETS.relayed.router}/16`, "dev", "v2b");
+  inRelay("ip", "route", "add", "default", "via", NETS.serverAddress);
+  net.run("ip", "route", "add", NETS.relayed.subnet, "via", "198.18.90.3");
 
-  const config = lab.writeConfig(`
-server: { address: 198.18.10.1 }
-services: { dhcp: { mode: full, lease_time: 3600 } }
-networks:
-  - subnet: 198.18.10.0/24
-    pool: 198.18.10.10-198.18.10.250
-    routers: [198.18.10.1]
-defaults: { boot_unknown: true }
-`);
-  const keaConfig = join(lab.dir, "kea-dhcp4.json");
-  writeFileSync(
-    keaConfig,
-    JSON.stringify({
-      Dhcp4: {
-        "interfaces-config": { interfaces: ["br0"], "dhcp-socket-type": "raw" },
-        "lease-database": {
-          type: "memfile",
-          persist: true,
-          name: join(lab.dir, "kea-leases4.csv"),
-          "lfc-interval": 0,
-        },
-        "valid-lifetime": 3600,
-        subnet4: [
-          {
-            id: 1,
-            subnet: "198.18.10.0/24",
-            pools: [{ pool: "198.18.10.10 - 198.18.10.250" }],
-            "option-data": [{ name: "routers", data: "198.18.10.1" }],
-          },
-        ],
-        loggers: [
-          { name: "kea-dhcp4", output_options: [{ output: join(lab.dir, "kea.log") }], severity: "WARN" },
-        ],
-      },
-    }),
-  );
+  const load = (scenario: string, rate: number): LoadResult =>
+    scenario === "broadcast"
+      ? runBroadcastClients({
+          program: broadcastProgram,
+          ns: broadcastNs,
+          iface: "v1b",
+          clients: broadcastClients,
+          rate,
+          window,
+          seconds,
+        })
+      : runPerfdhcp({
+          ns: relayNs,
+          relayAddress: NETS.relayed.router,
+          server: NETS.serverAddress,
+          clients: relayedClients,
+          rate,
+          seconds,
+        });
 
-  const perfdhcp = (): number => {
-    const r = spawnSync(
-      "ip",
-      [
-        "netns",
-        "exec",
-        perf,
-        "perfdhcp",
-        "-4",
-        "-l",
-        "c0",
-        "-R",
-        String(clients),
-        "-p",
-        String(seconds),
-        "198.18.10.1",
-      ],
-      { encoding: "utf8", timeout: (seconds + 30) * 1000 },
+  const start = (name: string, runDir: string): Promise<ServerUnderTest> =>
+    name === "bootfleet" ? startBootfleet(net, runDir, repoRoot, NETS) : startKea(net, runDir, NETS);
+
+  const loadavg = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+  const nproc = spawnSync("nproc", { encoding: "utf8" }).stdout.trim();
+  const out: string[] = [
+    `DHCP: bootfleet serve (built, SQLite, lease written before ACK) vs kea-dhcp4 (memfile, persist)`,
+    `command: node --import tsx bench/dhcp/dhcp-bench.ts ${process.argv.slice(2).join(" ")}`.trimEnd(),
+    `${seconds} s per run, median of ${rounds} rounds; ${nproc} CPUs, load average ${loadavg} at start`,
+  ];
+
+  for (const scenario of scenarios) {
+    const runs = new Map<string, Run[]>();
+    for (const rate of rates) {
+      for (let round = 1; round <= rounds; round++) {
+        const order = round % 2 === 1 ? ["bootfleet", "kea"] : ["kea", "bootfleet"];
+        for (const name of order) {
+          const runDir = join(dir, `${scenario}-${rate}-${round}-${name}`);
+          mkdirSync(runDir);
+          const server = await start(name, runDir);
+          await new Promise((r) => setTimeout(r, 500));
+          const cpu0 = server.cpuSeconds();
+          const result = load(scenario, rate);
+          const cpuSeconds = server.cpuSeconds() - cpu0;
+          const leasesKept = await server.killAndCountLeases();
+          rmSync(runDir, { recursive: true, force: true });
+          const run = { load: result, cpuSeconds, leasesKept };
+          const key = `${rate} ${name}`;
+          runs.set(key, [...(runs.get(key) ?? []), run]);
+          process.stderr.write(`${scenario} ${rateText(rate)} round ${round} ${name}: ${runText(run)}\n`);
+        }
+      }
+    }
+    out.push("", scenarioTitle(scenario), "");
+    out.push(
+      "| offered | bootfleet | lost | CPU/exchange | kea | lost | CPU/exchange | bootfleet/kea |",
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     );
-    const m = r.stdout.match(/Rate: ([\d.]+) 4-way exchanges\/second/);
-    if (!m) throw new Error(`perfdhcp printed no rate:\n${r.stdout}\n${r.stderr}`);
-    return Number(m[1]);
-  };
-
-  const ours: number[] = [];
-  let bound = 0;
-  const theirs: number[] = [];
-  for (let round = 1; round <= rounds; round++) {
-    await lab.startServer(config, ["--quiet"]);
-    ours.push(perfdhcp());
-    // kill -9, then count what the store kept: every ACKed lease must be there.
-    await lab.killServer();
-    const store = openSqliteStore(join(lab.dir, "bootfleet.db"));
-    bound = (await store.listLeases()).filter((l) => l.state === "bound").length;
-    await store.close();
-
-    const keaLog = join(lab.dir, `kea-${round}.out`);
-    const kea = lab.net.spawn("kea-dhcp4", ["-c", keaConfig], keaLog, {
-      env: { ...process.env, KEA_PIDFILE_DIR: lab.dir, KEA_LOCKFILE_DIR: lab.dir },
-    });
-    await waitForText(keaLog, /DHCP4_STARTED|DHCPSRV_MEMFILE_DB|server version/, 15_000);
-    await new Promise((r) => setTimeout(r, 1000));
-    theirs.push(perfdhcp());
-    const exited = new Promise((r) => kea.once("exit", r));
-    kea.kill("SIGTERM");
-    await exited;
-    process.stderr.write(
-      `round ${round}: bootfleet ${ours.at(-1)!.toFixed(0)}, kea ${theirs.at(-1)!.toFixed(0)} exchanges/s\n`,
+    for (const rate of rates) {
+      const ours = summary(runs.get(`${rate} bootfleet`) ?? []);
+      const theirs = summary(runs.get(`${rate} kea`) ?? []);
+      out.push(
+        `| ${rateText(rate)} | ${ours.rate.toFixed(0)}/s | ${pct(ours.lost)} | ${ours.cpuUs.toFixed(0)} µs ` +
+          `| ${theirs.rate.toFixed(0)}/s | ${pct(theirs.lost)} | ${theirs.cpuUs.toFixed(0)} µs ` +
+          `| ${(ours.rate / theirs.rate).toFixed(2)} |`,
+      );
+    }
+    const kept = [...runs.entries()]
+      .filter(([k]) => k.endsWith(" bootfleet"))
+      .flatMap(([, rs]) => rs)
+      .map((r) => `${r.leasesKept}/${r.load.clientsAcked ?? "?"}`);
+    out.push(
+      "",
+      scenario === "broadcast"
+        ? `bootfleet's store after kill -9, bound leases / clients ACKed, each run: ${kept.join(" ")}`
+        : `bootfleet's store after kill -9, bound leases, each run: ${kept.map((k) => k.split("/")[0]).join(" ")}`,
     );
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  const a = median(ours);
-  const b = median(theirs);
-  process.stdout.write(
-    `perfdhcp DORA, ${clients} clients, ${values.rate ? `offered ${values.rate}/s` : "flood"}, ${seconds} s x ${rounds} rounds (median)\n` +
-      `bootfleet (SQLite, lease committed before ACK): ${a.toFixed(0)} exchanges/s\n` +
-      `kea-dhcp4 2.2 (memfile, persist):               ${b.toFixed(0)} exchanges/s\n` +
-      `ratio bootfleet/kea: ${(a / b).toFixed(2)}\n` +
-      `bootfleet's store after kill -9 of the last round: ${bound} bound leases (of ${clients} clients)\n`,
-  );
+  process.stdout.write(`${out.join("\n")}\n`);
 } finally {
-  lab.close();
+  net.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+function spawnChecked(cmd: string, args: string[]): void {
+  const r = spawnSync(cmd, args, { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")}: ${r.stderr}`);
+}
+
+function scenarioTitle(scenario: string): string {
+  return scenario === "broadcast"
+    ? `Local broadcast clients: ${broadcastClients} machines on the server's segment (broadcast-clients.c; unpaced = ${window} exchanges in flight)`
+    : `Relayed clients: perfdhcp as a relay (giaddr), ${relayedClients} distinct MACs (unpaced = perfdhcp as fast as it sends)`;
+}
+
+function rateText(rate: number): string {
+  return rate === 0 ? "unpaced" : `${rate}/s`;
+}
+
+function runText(run: Run): string {
+  const { started, completed, seconds: s } = run.load;
+  const lost = started === 0 ? 0 : (started - completed) / started;
+  const us = completed === 0 ? 0 : (run.cpuSeconds / completed) * 1e6;
+  return `${(completed / s).toFixed(0)}/s, ${pct(lost)} lost, ${us.toFixed(0)} µs CPU per exchange, ${run.leasesKept} leases kept`;
+}
+
+function summary(rs: readonly Run[]): { rate: number; lost: number; cpuUs: number } {
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+  return {
+    rate: median(rs.map((r) => r.load.completed / r.load.seconds)),
+    lost: median(
+      rs.map((r) => (r.load.started === 0 ? 0 : (r.load.started - r.load.completed) / r.load.started)),
+    ),
+    cpuUs: median(rs.map((r) => (r.load.completed === 0 ? 0 : (r.cpuSeconds / r.load.completed) * 1e6))),
+  };
+}
+
+function pct(x: number): string {
+  return `${(x * 100).toFixed(1)}%`;
 }

@@ -3,12 +3,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { waitUntil } from "../../test/support/wait-until.js";
 import { type BootEvent, EventBus } from "../events/event-bus.js";
 import { MemoryLogger } from "../logging/logger.js";
 import { EventRecorder } from "./event-recorder.js";
 import { MemoryStore } from "./memory/memory-store.js";
 import { openSqliteStore } from "./sqlite/sqlite-store.js";
-import type { NewEvent, Store } from "./store.js";
+import type { MachineSeen, NewEvent, Store } from "./store.js";
 
 const MAC = "52:54:00:12:34:56";
 const dir = mkdtempSync(join(tmpdir(), "bf-recorder-"));
@@ -183,6 +184,82 @@ describe("event recorder", () => {
     await rec.close();
   });
 
+  it("gathers the events of one window into one transaction; flush() does not wait for the window", async () => {
+    const store = new GatedStore();
+    const bus = new EventBus(clock());
+    // A window no test run reaches: only flush() can end it.
+    const rec = new EventRecorder({ store, bus, logger: new MemoryLogger(), batchWindowMs: 3_600_000 });
+    for (let i = 0; i < 4; i++) bus.publish({ type: "dhcp.discover", mac: MAC, detail: { i } });
+    await new Promise((r) => setImmediate(r));
+    assert.equal(store.calls, 0, "the window is still open");
+    await rec.flush();
+    assert.equal(store.calls, 1, "one transaction for the four");
+    assert.equal((await store.listEvents({})).length, 4);
+
+    const bus2 = new EventBus(clock());
+    const short = new EventRecorder({ store, bus: bus2, logger: new MemoryLogger(), batchWindowMs: 1 });
+    bus2.publish({ type: "dhcp.offer", mac: MAC });
+    bus2.publish({ type: "dhcp.ack", mac: MAC });
+    await waitUntil(() => store.calls === 2, "the window's batch written without a flush");
+    assert.equal((await store.listEvents({})).length, 6);
+    await short.close();
+    await rec.close();
+  });
+
+  it("writes one machine row per machine and batch (two for a machine never seen before)", async () => {
+    const rows: MachineSeen[][] = [];
+    const store = new (class extends MemoryStore {
+      override async noteMachines(seen: readonly MachineSeen[]): Promise<void> {
+        rows.push([...seen]);
+        return super.noteMachines(seen);
+      }
+    })();
+    const bus = new EventBus(clock());
+    const rec = new EventRecorder({ store, bus, logger: new MemoryLogger() });
+    const other = "52:54:00:00:00:02";
+    publishBoot(bus);
+    bus.publish({ type: "dhcp.discover", mac: other, detail: { arch: 0 } });
+    await rec.flush();
+    assert.deepEqual(
+      rows[0]?.map((r) => r.mac),
+      [MAC, MAC, other],
+    );
+    publishBoot(bus);
+    await rec.flush();
+    assert.equal(rows[1]?.length, 1, "a machine already seen: one row");
+    const m = await store.getMachine(MAC);
+    assert.equal(m?.state, "up");
+    assert.equal(m?.hostname, "lab3-14");
+    assert.equal(m?.firstSeen, 1_763_000_000_000);
+    assert.equal(m?.lastSeen, 1_763_000_000_020);
+    await rec.close();
+  });
+
+  it("reads a new machine's state from the store only when its first event does not set it", async () => {
+    const reads: string[] = [];
+    const store = new (class extends MemoryStore {
+      override async getMachine(mac: string) {
+        reads.push(mac);
+        return super.getMachine(mac);
+      }
+    })();
+    await store.noteMachines([{ mac: "52:54:00:00:00:03", state: "up", at: 1 }]);
+    const bus = new EventBus(clock());
+    const rec = new EventRecorder({ store, bus, logger: new MemoryLogger() });
+    bus.publish({ type: "dhcp.discover", mac: "52:54:00:00:00:01" });
+    bus.publish({ type: "dhcp.request", mac: "52:54:00:00:00:01" });
+    bus.publish({ type: "dhcp.request", mac: "52:54:00:00:00:03" });
+    await rec.flush();
+    assert.deepEqual(reads, ["52:54:00:00:00:03"], "a DISCOVER starts a boot whatever came before");
+    assert.equal((await store.getMachine("52:54:00:00:00:01"))?.state, "dhcp");
+    assert.equal(
+      (await store.getMachine("52:54:00:00:00:03"))?.state,
+      "up",
+      "a renewal of a running machine",
+    );
+    await rec.close();
+  });
+
   it("skips syslog lines; stops listening on close", async () => {
     const store = new MemoryStore();
     const bus = new EventBus(clock());
@@ -204,7 +281,8 @@ describe("event recorder", () => {
     store.gate = new Promise((r) => (release = r));
     const logger = new MemoryLogger();
     const bus = new EventBus(clock());
-    const rec = new EventRecorder({ store, bus, logger, maxQueue: 5, maxBatch: 100 });
+    // No batch window: the first event goes to the store at once and holds it.
+    const rec = new EventRecorder({ store, bus, logger, maxQueue: 5, maxBatch: 100, batchWindowMs: 0 });
     bus.publish({ type: "x.first" });
     await new Promise((r) => setImmediate(r)); // first batch in flight, holding x.first
     for (let i = 0; i < 8; i++) bus.publish({ type: `x.e${i}` });

@@ -171,6 +171,37 @@ describe("encodeDhcp", () => {
     assert.ok(b.length >= 300);
     assert.deepEqual([...b.subarray(240, 243)], [53, 1, 1]);
   });
+  test("options one after the other from offset 240, then END, then zeros to 300 octets", () => {
+    const msg = decodeDhcp(discover());
+    const options = new Map([
+      [Opt.MESSAGE_TYPE, Buffer.from([2])],
+      [Opt.SERVER_ID, Buffer.from([198, 18, 10, 1])],
+      [Opt.HOSTNAME, Buffer.alloc(0)],
+    ]);
+    const b = encodeDhcp({ ...msg, op: 2, options, sname: "", file: "" });
+    assert.equal(b.length, 300);
+    assert.deepEqual([...b.subarray(236, 251)], [99, 130, 83, 99, 53, 1, 2, 54, 4, 198, 18, 10, 1, 12, 0]);
+    assert.equal(b[251], 255);
+    assert.ok(b.subarray(252).every((x) => x === 0));
+    assert.ok(
+      b.subarray(44, 236).every((x) => x === 0),
+      "sname and file zeroed",
+    );
+  });
+  test("refuses option codes that cannot be set, in either layout", () => {
+    const msg = decodeDhcp(discover());
+    for (const code of [Opt.PAD, Opt.OVERLOAD, Opt.END, 256]) {
+      assert.equal(
+        codeOf(() => encodeDhcp({ ...msg, options: new Map([[code, Buffer.from([1])]]) })),
+        "bad-option-value",
+      );
+      const long = new Map([[code, Buffer.alloc(300)]]);
+      assert.equal(
+        codeOf(() => encodeDhcp({ ...msg, options: long }, 1400)),
+        "bad-option-value",
+      );
+    }
+  });
   test("values over 255 bytes are split and rejoined (RFC 3396)", () => {
     const msg = decodeDhcp(discover());
     const long = Buffer.alloc(600, 0x61);

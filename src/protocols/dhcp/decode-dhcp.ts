@@ -43,22 +43,17 @@ export function decodeDhcp(buf: Buffer): DhcpMessage {
     );
   }
 
-  const parts = new Map<number, Buffer[]>();
-  const overload = readOptionField(buf, MIN_DHCP_LENGTH, buf.length, "options", parts, true);
+  const options = new Map<number, Buffer>();
+  const overload = readOptionField(buf, MIN_DHCP_LENGTH, buf.length, "options", options, true);
   // RFC 2132 §9.3: 1 = `file` holds options, 2 = `sname`, 3 = both. RFC 3396
   // §5: read options, then file, then sname. Option 52 inside file/sname is
   // refused by readOptionField, so overload cannot loop.
   let sname = "";
   let file = "";
-  if (overload & 1) readOptionField(buf, FILE_OFFSET, FILE_OFFSET + FILE_LENGTH, "file", parts, false);
+  if (overload & 1) readOptionField(buf, FILE_OFFSET, FILE_OFFSET + FILE_LENGTH, "file", options, false);
   else file = cString(buf, FILE_OFFSET, FILE_LENGTH);
-  if (overload & 2) readOptionField(buf, SNAME_OFFSET, SNAME_OFFSET + SNAME_LENGTH, "sname", parts, false);
+  if (overload & 2) readOptionField(buf, SNAME_OFFSET, SNAME_OFFSET + SNAME_LENGTH, "sname", options, false);
   else sname = cString(buf, SNAME_OFFSET, SNAME_LENGTH);
-
-  const options = new Map<number, Buffer>();
-  // RFC 3396 §7: several instances of one option are one value, concatenated.
-  for (const [code, chunks] of parts)
-    options.set(code, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
 
   let messageType: number | null = null;
   const mt = options.get(Opt.MESSAGE_TYPE);
@@ -94,7 +89,7 @@ export function decodeDhcp(buf: Buffer): DhcpMessage {
 }
 
 /**
- * Reads TLV options from buf[start, end) into `parts`. Returns the value of
+ * Reads TLV options from buf[start, end) into `options`. Returns the value of
  * option 52 when `main` (the options field); elsewhere option 52 is an error.
  */
 function readOptionField(
@@ -102,7 +97,7 @@ function readOptionField(
   start: number,
   end: number,
   field: string,
-  parts: Map<number, Buffer[]>,
+  options: Map<number, Buffer>,
   main: boolean,
 ): number {
   let overload = 0;
@@ -146,10 +141,10 @@ function readOptionField(
       overload = value[0]!;
     } else {
       // Views into the packet, not copies (node:dgram hands each datagram
-      // its own buffer); several instances are joined into a new buffer.
-      const list = parts.get(code);
-      if (list) list.push(value);
-      else parts.set(code, [value]);
+      // its own buffer). RFC 3396 §7: several instances of one option are
+      // one value, concatenated in the order read (options, file, sname).
+      const before = options.get(code);
+      options.set(code, before === undefined ? value : Buffer.concat([before, value]));
     }
     i = valueStart + len;
   }

@@ -24,8 +24,24 @@ export type EncodableDhcpMessage = Omit<DhcpMessage, "messageType">;
  * The message is padded to 300 octets (RFC 1542 §2.1).
  */
 export function encodeDhcp(msg: EncodableDhcpMessage, maxSize: number = DEFAULT_MAX_MESSAGE): Buffer {
-  const pieces = optionPieces(msg.options);
   const room = Math.max(maxSize, DEFAULT_MAX_MESSAGE) - MIN_DHCP_LENGTH;
+  // What every reply we make is: each option one instance, all in the
+  // options field. Written straight from the map, without the pieces below.
+  const direct = directLength(msg.options);
+  if (direct !== -1 && direct <= room) {
+    const buf = zeroed(Math.max(MIN_REPLY_LENGTH, MIN_DHCP_LENGTH + direct));
+    writeFixedFields(buf, msg, 0);
+    let at = MIN_DHCP_LENGTH;
+    const mt = msg.options.get(Opt.MESSAGE_TYPE);
+    if (mt) at = writePiece(buf, at, [Opt.MESSAGE_TYPE, mt, 0, mt.length]);
+    for (const [code, value] of msg.options) {
+      if (code !== Opt.MESSAGE_TYPE) at = writePiece(buf, at, [code, value, 0, value.length]);
+    }
+    buf[at] = Opt.END;
+    return buf;
+  }
+
+  const pieces = optionPieces(msg.options);
   const total = pieces.reduce((n, p) => n + pieceLength(p), 0);
 
   // Which field each piece goes in: 0 options, 1 file, 2 sname.
@@ -63,7 +79,33 @@ export function encodeDhcp(msg: EncodableDhcpMessage, maxSize: number = DEFAULT_
   let mainLength = 1; // END
   for (let i = 0; i < pieces.length; i++) if (field[i] === 0) mainLength += pieceLength(pieces[i]!);
   if (overload) mainLength += 3;
-  const buf = Buffer.alloc(Math.max(MIN_REPLY_LENGTH, MIN_DHCP_LENGTH + mainLength));
+  const buf = zeroed(Math.max(MIN_REPLY_LENGTH, MIN_DHCP_LENGTH + mainLength));
+  writeFixedFields(buf, msg, overload);
+
+  const at = [MIN_DHCP_LENGTH, FILE_OFFSET, SNAME_OFFSET];
+  pieces.forEach((p, i) => {
+    const f = field[i]!;
+    at[f] = writePiece(buf, at[f]!, p);
+    // Option 52 right after option 53, which is always first (see optionPieces).
+    if (i === 0 && overload) at[0] = writePiece(buf, at[0]!, [Opt.OVERLOAD, Buffer.from([overload]), 0, 1]);
+  });
+  buf[at[0]!] = Opt.END;
+  if (overload & 1) buf[at[1]!] = Opt.END;
+  if (overload & 2) buf[at[2]!] = Opt.END;
+  return buf;
+}
+
+/**
+ * A zero-filled buffer from Node's shared pool: Buffer.alloc takes a fresh
+ * allocation of its own, which costs more than the rest of encoding a reply,
+ * and one is made for every packet.
+ */
+function zeroed(length: number): Buffer {
+  return Buffer.allocUnsafe(length).fill(0);
+}
+
+/** The fixed header and the cookie; `sname` and `file` hold text unless `overload` gives them to options. */
+function writeFixedFields(buf: Buffer, msg: EncodableDhcpMessage, overload: number): void {
   buf[0] = msg.op;
   buf[1] = msg.htype;
   buf[2] = msg.hlen;
@@ -79,18 +121,27 @@ export function encodeDhcp(msg: EncodableDhcpMessage, maxSize: number = DEFAULT_
   if (!(overload & 2)) writeText(buf, SNAME_OFFSET, SNAME_LENGTH, msg.sname, "sname");
   if (!(overload & 1)) writeText(buf, FILE_OFFSET, FILE_LENGTH, msg.file, "file");
   buf.writeUInt32BE(MAGIC_COOKIE, FIXED_HEADER_LENGTH);
+}
 
-  const at = [MIN_DHCP_LENGTH, FILE_OFFSET, SNAME_OFFSET];
-  pieces.forEach((p, i) => {
-    const f = field[i]!;
-    at[f] = writePiece(buf, at[f]!, p);
-    // Option 52 right after option 53, which is always first (see optionPieces).
-    if (i === 0 && overload) at[0] = writePiece(buf, at[0]!, [Opt.OVERLOAD, Buffer.from([overload]), 0, 1]);
-  });
-  buf[at[0]!] = Opt.END;
-  if (overload & 1) buf[at[1]!] = Opt.END;
-  if (overload & 2) buf[at[2]!] = Opt.END;
-  return buf;
+/**
+ * Bytes of the options field (options and END) when every option is one
+ * instance (at most 255 bytes); -1 when one must be split (RFC 3396 §6).
+ * Throws for codes that cannot be set, as optionPieces does.
+ */
+function directLength(options: ReadonlyMap<number, Buffer>): number {
+  let length = 1;
+  for (const [code, value] of options) {
+    checkCode(code);
+    if (value.length > 255) return -1;
+    length += 2 + value.length;
+  }
+  return length;
+}
+
+function checkCode(code: number): void {
+  if (code === Opt.PAD || code === Opt.END || code === Opt.OVERLOAD || code < 0 || code > 255) {
+    throw new DhcpCodecError("bad-option-value", `option code ${code} cannot be set directly`);
+  }
 }
 
 /** One option instance: code, the value it is cut from, and the cut [start, end). */
@@ -113,9 +164,7 @@ function writePiece(buf: Buffer, offset: number, [code, value, start, end]: Piec
 function optionPieces(options: ReadonlyMap<number, Buffer>): Piece[] {
   const out: Piece[] = [];
   const push = (code: number, value: Buffer) => {
-    if (code === Opt.PAD || code === Opt.END || code === Opt.OVERLOAD || code < 0 || code > 255) {
-      throw new DhcpCodecError("bad-option-value", `option code ${code} cannot be set directly`);
-    }
+    checkCode(code);
     if (value.length === 0) out.push([code, value, 0, 0]);
     for (let i = 0; i < value.length; i += 255) out.push([code, value, i, Math.min(value.length, i + 255)]);
   };

@@ -50,11 +50,43 @@ function maxSizeOf(request: DhcpMessage): number {
   return Math.min(Math.max(asked, DEFAULT_MAX_MESSAGE), MAX_DHCP_LENGTH);
 }
 
+/**
+ * Encoded option values that every reply of a network repeats (its
+ * addresses, the lease times of the config), made once: a reply is built
+ * for every packet. The values are shared between replies; encodeDhcp
+ * copies them and nothing writes into them. Bounded, though their keys come
+ * from the config only.
+ */
+const MAX_CACHED_OPTIONS = 1024;
+const addressOptions = new Map<string, Buffer>();
+const secondsOptions = new Map<number, Buffer>();
+
+function addressOption(...ips: readonly string[]): Buffer {
+  const key = ips.join(",");
+  let value = addressOptions.get(key);
+  if (value === undefined) {
+    value = ipOption(...ips);
+    if (addressOptions.size >= MAX_CACHED_OPTIONS) addressOptions.clear();
+    addressOptions.set(key, value);
+  }
+  return value;
+}
+
+function secondsOption(seconds: number): Buffer {
+  let value = secondsOptions.get(seconds);
+  if (value === undefined) {
+    value = uint32Option(seconds);
+    if (secondsOptions.size >= MAX_CACHED_OPTIONS) secondsOptions.clear();
+    secondsOptions.set(seconds, value);
+  }
+  return value;
+}
+
 export function buildReply(spec: ReplySpec): Buffer {
   const { request, net, type } = spec;
   const options = new Map<number, Buffer>();
   options.set(Opt.MESSAGE_TYPE, uint8Option(type));
-  options.set(Opt.SERVER_ID, ipOption(net.serverId));
+  options.set(Opt.SERVER_ID, addressOption(net.serverId));
   let siaddr = "0.0.0.0";
   let file = "";
 
@@ -64,21 +96,21 @@ export function buildReply(spec: ReplySpec): Buffer {
   } else {
     if (spec.leaseSeconds !== undefined) {
       const t = spec.leaseSeconds;
-      options.set(Opt.LEASE_TIME, uint32Option(t));
+      options.set(Opt.LEASE_TIME, secondsOption(t));
       // RFC 2131 §4.4.5: T1 = 0.5 and T2 = 0.875 of the lease by default.
-      options.set(Opt.RENEWAL_TIME, uint32Option(Math.floor(t * 0.5)));
-      options.set(Opt.REBINDING_TIME, uint32Option(Math.floor(t * 0.875)));
+      options.set(Opt.RENEWAL_TIME, secondsOption(Math.floor(t * 0.5)));
+      options.set(Opt.REBINDING_TIME, secondsOption(Math.floor(t * 0.875)));
     }
     const d = spec.machine?.dhcp;
     if (!spec.proxy) {
-      options.set(Opt.SUBNET_MASK, ipOption(net.mask));
-      options.set(Opt.BROADCAST_ADDRESS, ipOption(net.broadcast));
-      if (d?.routers) options.set(Opt.ROUTERS, ipOption(...d.routers.value));
-      if (d?.dns) options.set(Opt.DNS_SERVERS, ipOption(...d.dns.value));
+      options.set(Opt.SUBNET_MASK, addressOption(net.mask));
+      options.set(Opt.BROADCAST_ADDRESS, addressOption(net.broadcast));
+      if (d?.routers) options.set(Opt.ROUTERS, addressOption(...d.routers.value));
+      if (d?.dns) options.set(Opt.DNS_SERVERS, addressOption(...d.dns.value));
       if (d?.domain) options.set(Opt.DOMAIN_NAME, textOption(d.domain.value));
       if (spec.machine?.hostname) options.set(Opt.HOSTNAME, textOption(spec.machine.hostname));
       if (d?.root_path) options.set(Opt.ROOT_PATH, textOption(d.root_path.value));
-      if (d?.ntp) options.set(Opt.NTP_SERVERS, ipOption(...d.ntp.value));
+      if (d?.ntp) options.set(Opt.NTP_SERVERS, addressOption(...d.ntp.value));
       // Custom options by code (LTSP's dhcpd.conf files give Etherboot 128
       // and 129); a bad one is left out, the config loader has already reported it.
       for (const [code, value] of Object.entries(d?.options?.value ?? {})) {

@@ -9,10 +9,15 @@ import { type DhcpMessage, Opt } from "../../protocols/dhcp/dhcp-message.js";
 import { readText } from "../../protocols/dhcp/dhcp-option-values.js";
 import { decodeUserClass } from "../../protocols/dhcp/user-class.js";
 
+/** "00".."ff" by byte value: a MAC is formatted for every packet. */
+const HEX_PAIRS: readonly string[] = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+
 export function macOf(msg: DhcpMessage): string {
   // RFC 2131 §2: chaddr holds hlen octets of hardware address (6 for Ethernet).
   const len = msg.hlen > 0 && msg.hlen <= 16 ? msg.hlen : 6;
-  return [...msg.chaddr.subarray(0, len)].map((b) => b.toString(16).padStart(2, "0")).join(":");
+  let mac = HEX_PAIRS[msg.chaddr[0]!]!;
+  for (let i = 1; i < len; i++) mac += `:${HEX_PAIRS[msg.chaddr[i]!]}`;
+  return mac;
 }
 
 export function machineFactsFromPacket(msg: DhcpMessage, ip?: string): MachineFacts {

@@ -11,6 +11,8 @@
  * client reboots and re-runs DHCP anyway (RFC 2131 4.3.2 INIT-REBOOT). That
  * trade keeps a lease write at tens of microseconds, so the DHCP service keeps
  * up with kea's memfile. sqlite-store.test.ts checks the kill -9 case.
+ * Checkpoints (copying the WAL into the database file, with fsyncs) run in a
+ * worker thread, not inside a commit (wal-checkpointer.ts).
  */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
@@ -20,6 +22,7 @@ import { logOwnerKey } from "../log-owner-key.js";
 import { pruneInterval } from "../prune-interval.js";
 import { assertKnownSchema, schemaVersionTable, sqlMigrations } from "../sql-migrations.js";
 import { SqlWhere } from "../sql-where.js";
+import { WalCheckpointer } from "./wal-checkpointer.js";
 import type {
   AddressBindingRow,
   EventQuery,
@@ -51,7 +54,7 @@ export function openSqliteStore(file: string): Store {
     // lock for a moment; wait rather than fail with SQLITE_BUSY.
     db.pragma("busy_timeout = 5000");
     migrateSqlite(db);
-    return new SqliteStore(db);
+    return new SqliteStore(db, file === ":memory:" ? undefined : new WalCheckpointer(file, db));
   } catch (err) {
     db.close();
     throw err;
@@ -87,6 +90,7 @@ const MAX_TRACKED_OWNERS = 10_000;
 
 class SqliteStore implements Store {
   readonly #db: Db;
+  readonly #checkpointer: WalCheckpointer | undefined;
   readonly #noteStmt: Statement;
   readonly #getMachine: Statement;
   readonly #listMachines: Statement;
@@ -115,8 +119,9 @@ class SqliteStore implements Store {
   #insertsTotal = 0;
   #closed = false;
 
-  constructor(db: Db) {
+  constructor(db: Db, checkpointer?: WalCheckpointer) {
     this.#db = db;
+    this.#checkpointer = checkpointer;
     // Undefined and null keep what is known (MachineSeen's contract);
     // @state is read in the update clause too, where 'off' must not win.
     this.#noteStmt = db.prepare(`
@@ -200,6 +205,7 @@ class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#checkpointer?.close();
     this.#db.close();
   }
 
