@@ -232,6 +232,14 @@ describe("event stream limits against bootfleet serve", () => {
   });
 
   it("a client resuming far behind gets the newest 500 and one missed message, whose id resumes after the gap", async () => {
+    // The reports the previous test sent last are answered before the event
+    // recorder writes them (it batches for a few milliseconds): wait until
+    // they are stored, so that the backlog is all the stream has to send.
+    await waitUntil(async () => {
+      const r = await fetch(`${base}/api/v1/events?mac=${MAC}&order=desc&limit=20`);
+      const { events } = (await r.json()) as { events: { detail?: { tag?: string } }[] };
+      return events.length === 20 && events.every((e) => e.detail?.tag === "after");
+    }, "the previous test's last 20 reports in the store");
     const r = await new Promise<string>((resolve, reject) => {
       let text = "";
       const curl = spawn("curl", [
