@@ -6,6 +6,7 @@
  *   npm run build
  *   node --import tsx bench/dhcp/dhcp-bench.ts [--seconds 5] [--rounds 3] [--rates 2000,5000,0]
  *       [--scenarios broadcast,relayed] [--broadcast-clients 200] [--relayed-clients 60000] [--window 64]
+ *       [--warmup 2]
  *
  * Topology (nothing leaves the namespaces): the server's namespace holds
  * br0 = 198.18.90.1/24 (a /24 no test uses). Two hosts hang on br0 by veth:
@@ -19,7 +20,9 @@
  *
  * For each scenario, offered rate (0 = unpaced: broadcast clients keep
  * `--window` exchanges in flight; perfdhcp sends as fast as it can) and
- * round, each server is started fresh (empty lease store), loaded for
+ * round, each server is started fresh (empty lease store), warmed up with
+ * the same load at 1000/s for `--warmup` seconds (not counted: a server runs
+ * for days, and Node compiles its hot code in the first seconds), loaded for
  * `--seconds`, then killed with SIGKILL and its lease file read back. The
  * order of the two alternates by round. Printed: completed exchanges/s,
  * the share of exchanges lost, the server's CPU time per completed
@@ -49,6 +52,7 @@ const { values } = parseArgs({
     "broadcast-clients": { type: "string", default: "200" },
     "relayed-clients": { type: "string", default: "60000" },
     window: { type: "string", default: "64" },
+    warmup: { type: "string", default: "2" },
   },
 });
 const seconds = Math.max(1, Math.min(60, Number(values.seconds)));
@@ -59,6 +63,9 @@ const scenarios = values.scenarios.split(",").filter((s) => s === "broadcast" ||
 const broadcastClients = Math.max(1, Math.min(240, Number(values["broadcast-clients"])));
 const relayedClients = Math.max(1, Math.min(65_000, Number(values["relayed-clients"])));
 const window = Math.max(1, Math.min(4096, Number(values.window)));
+const warmup = Math.max(0, Math.min(30, Number(values.warmup)));
+/** Exchanges per second of the warm-up load. */
+const WARMUP_RATE = 1000;
 
 const NETS: BenchNetworks = {
   serverAddress: "198.18.90.1",
@@ -95,7 +102,7 @@ try {
   inRelay("ip", "route", "add", "default", "via", NETS.serverAddress);
   net.run("ip", "route", "add", NETS.relayed.subnet, "via", "198.18.90.3");
 
-  const load = (scenario: string, rate: number): LoadResult =>
+  const load = (scenario: string, rate: number, period = seconds): LoadResult =>
     scenario === "broadcast"
       ? runBroadcastClients({
           program: broadcastProgram,
@@ -104,7 +111,7 @@ try {
           clients: broadcastClients,
           rate,
           window,
-          seconds,
+          seconds: period,
         })
       : runPerfdhcp({
           ns: relayNs,
@@ -112,7 +119,7 @@ try {
           server: NETS.serverAddress,
           clients: relayedClients,
           rate,
-          seconds,
+          seconds: period,
         });
 
   const start = (name: string, runDir: string): Promise<ServerUnderTest> =>
@@ -123,7 +130,7 @@ try {
   const out: string[] = [
     `DHCP: bootfleet serve (built, SQLite, lease written before ACK) vs kea-dhcp4 (memfile, persist)`,
     `command: node --import tsx bench/dhcp/dhcp-bench.ts ${process.argv.slice(2).join(" ")}`.trimEnd(),
-    `${seconds} s per run, median of ${rounds} rounds; ${nproc} CPUs, load average ${loadavg} at start`,
+    `${seconds} s per run after ${warmup} s of warm-up at ${WARMUP_RATE}/s, median of ${rounds} rounds; ${nproc} CPUs, load average ${loadavg} at start`,
   ];
 
   for (const scenario of scenarios) {
@@ -136,6 +143,7 @@ try {
           mkdirSync(runDir);
           const server = await start(name, runDir);
           await new Promise((r) => setTimeout(r, 500));
+          if (warmup > 0) load(scenario, WARMUP_RATE, warmup);
           const cpu0 = server.cpuSeconds();
           const result = load(scenario, rate);
           const cpuSeconds = server.cpuSeconds() - cpu0;
