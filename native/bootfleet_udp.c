@@ -36,6 +36,20 @@
  *       JS thread (at most ICMP6_QUEUE waiting; more are dropped)
  *   icmp6Unwatch(handle)    stops that thread; queued messages are dropped
  *   close(fd)
+ *
+ * And, for a service on the main thread that serves many peers from one
+ * socket (DHCP), the calls that read a flood in batches rather than one
+ * datagram per pass of the event loop (src/services/dhcp/native-dhcp-socket.ts):
+ *
+ *   bindUdp(address, port) -> [fd, localPort]
+ *       non-blocking UDP socket with SO_REUSEADDR and SO_BROADCAST, bound
+ *   recvBatch(fd, buffer, slotSize, Int32Array meta) -> how many, or -errno
+ *       recvmmsg: datagram i in buffer[i * slotSize ...], its length, IPv4
+ *       source (host order) and source port in meta[3i], meta[3i+1], meta[3i+2]
+ *   sendTo(fd, bytes, ipv4 (host order), port) -> bytes sent, or -errno
+ *   watchReadable(fd, callback) -> watcher;  unwatchReadable(watcher)
+ *       calls callback() on the Node event loop while fd is readable (uv_poll)
+ *   close(fd)
  */
 #define _GNU_SOURCE /* RUSAGE_THREAD */
 #define NAPI_VERSION 8
@@ -59,8 +73,10 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <uv.h>
 
 #define MAX_EVENTS 256
+#define MAX_BATCH 64
 
 static napi_value fail(napi_env env, const char *what) {
   char message[160];
@@ -581,6 +597,199 @@ static napi_value js_icmp6_unwatch(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value js_bind_udp(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int32_t port;
+  struct sockaddr_storage local;
+  socklen_t local_len;
+  if (!get_args(env, info, 2, argv) || !get_int(env, argv[1], &port)) return NULL;
+  if (port < 0 || port > 65535 || !parse_address(env, argv[0], port, &local, &local_len) ||
+      local.ss_family != AF_INET) {
+    napi_throw_type_error(env, NULL, "bootfleet_udp.bindUdp: expected an IPv4 address and a port");
+    return NULL;
+  }
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return fail(env, "socket");
+  int one = 1;
+  if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+      setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one) < 0 ||
+      bind(fd, (struct sockaddr *)&local, local_len) < 0) {
+    int e = errno;
+    close(fd);
+    errno = e;
+    return fail(env, "bind");
+  }
+  struct sockaddr_in bound;
+  socklen_t bound_len = sizeof bound;
+  if (getsockname(fd, (struct sockaddr *)&bound, &bound_len) < 0) {
+    int e = errno;
+    close(fd);
+    errno = e;
+    return fail(env, "getsockname");
+  }
+  napi_value out;
+  napi_create_array_with_length(env, 2, &out);
+  napi_set_element(env, out, 0, int_value(env, fd));
+  napi_set_element(env, out, 1, int_value(env, ntohs(bound.sin_port)));
+  return out;
+}
+
+static napi_value js_recv_batch(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  int32_t fd, slot;
+  void *data;
+  size_t length;
+  napi_typedarray_type type;
+  size_t meta_length, offset;
+  void *meta_data;
+  napi_value ab;
+  if (!get_args(env, info, 4, argv) || !get_int(env, argv[0], &fd) || !get_bytes(env, argv[1], &data, &length) ||
+      !get_int(env, argv[2], &slot))
+    return NULL;
+  if (napi_get_typedarray_info(env, argv[3], &type, &meta_length, &meta_data, &ab, &offset) != napi_ok ||
+      type != napi_int32_array || slot <= 0) {
+    napi_throw_type_error(env, NULL, "bootfleet_udp.recvBatch: expected a slot size and an Int32Array");
+    return NULL;
+  }
+  size_t max = length / (size_t)slot;
+  if (meta_length / 3 < max) max = meta_length / 3;
+  if (max > MAX_BATCH) max = MAX_BATCH;
+  if (max == 0) return int_value(env, 0);
+  struct mmsghdr msgs[MAX_BATCH];
+  struct iovec iov[MAX_BATCH];
+  struct sockaddr_in from[MAX_BATCH];
+  memset(msgs, 0, sizeof msgs);
+  for (size_t i = 0; i < max; i++) {
+    iov[i].iov_base = (uint8_t *)data + i * (size_t)slot;
+    iov[i].iov_len = (size_t)slot;
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+    msgs[i].msg_hdr.msg_name = &from[i];
+    msgs[i].msg_hdr.msg_namelen = sizeof from[i];
+  }
+  int n = recvmmsg(fd, msgs, (unsigned)max, MSG_DONTWAIT, NULL);
+  if (n < 0) return int_value(env, -errno);
+  int32_t *meta = meta_data;
+  for (int i = 0; i < n; i++) {
+    meta[3 * i] = (int32_t)msgs[i].msg_len;
+    meta[3 * i + 1] = (int32_t)ntohl(from[i].sin_addr.s_addr);
+    meta[3 * i + 2] = ntohs(from[i].sin_port);
+  }
+  return int_value(env, n);
+}
+
+static napi_value js_send_to(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  int32_t fd, port;
+  uint32_t ip;
+  void *data;
+  size_t length;
+  if (!get_args(env, info, 4, argv) || !get_int(env, argv[0], &fd) || !get_bytes(env, argv[1], &data, &length) ||
+      !get_int(env, argv[3], &port))
+    return NULL;
+  if (napi_get_value_uint32(env, argv[2], &ip) != napi_ok) {
+    napi_throw_type_error(env, NULL, "bootfleet_udp.sendTo: expected an IPv4 address as a number");
+    return NULL;
+  }
+  struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr = {htonl(ip)}};
+  ssize_t n = sendto(fd, data, length, MSG_DONTWAIT, (struct sockaddr *)&to, sizeof to);
+  return int_value(env, n < 0 ? -errno : n);
+}
+
+/* A uv_poll on the Node event loop that calls back into JS while its fd is readable. */
+typedef struct {
+  uv_poll_t poll;
+  napi_env env;
+  napi_ref callback;
+  napi_ref resource;
+  napi_async_context context;
+} watcher_t;
+
+static void on_readable(uv_poll_t *handle, int status, int events) {
+  watcher_t *w = handle->data;
+  napi_env env = w->env;
+  napi_handle_scope scope;
+  napi_value callback, resource, result;
+  napi_open_handle_scope(env, &scope);
+  napi_get_reference_value(env, w->callback, &callback);
+  napi_get_reference_value(env, w->resource, &resource);
+  /* make_callback, not call_function: microtasks and nextTicks run after it, as after any I/O callback. */
+  if (napi_make_callback(env, w->context, resource, callback, 0, NULL, &result) != napi_ok) {
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (pending) {
+      napi_value error;
+      napi_get_and_clear_last_exception(env, &error);
+      napi_fatal_exception(env, error);
+    }
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+static napi_value js_watch(napi_env env, napi_callback_info info) {
+  napi_value argv[2], resource, name, external;
+  int32_t fd;
+  napi_valuetype type;
+  if (!get_args(env, info, 2, argv) || !get_int(env, argv[0], &fd)) return NULL;
+  if (napi_typeof(env, argv[1], &type) != napi_ok || type != napi_function) {
+    napi_throw_type_error(env, NULL, "bootfleet_udp.watchReadable: expected a function");
+    return NULL;
+  }
+  uv_loop_t *loop;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok) {
+    napi_throw_error(env, NULL, "bootfleet_udp.watchReadable: no event loop");
+    return NULL;
+  }
+  watcher_t *w = calloc(1, sizeof *w);
+  if (!w) return fail(env, "calloc");
+  w->env = env;
+  napi_create_object(env, &resource);
+  napi_create_string_utf8(env, "bootfleet_udp.watchReadable", NAPI_AUTO_LENGTH, &name);
+  napi_create_reference(env, argv[1], 1, &w->callback);
+  napi_create_reference(env, resource, 1, &w->resource);
+  napi_async_init(env, resource, name, &w->context);
+  int r = uv_poll_init(loop, &w->poll, fd);
+  if (r == 0) {
+    w->poll.data = w;
+    r = uv_poll_start(&w->poll, UV_READABLE, on_readable);
+  }
+  if (r != 0) {
+    napi_async_destroy(env, w->context);
+    napi_delete_reference(env, w->callback);
+    napi_delete_reference(env, w->resource);
+    free(w);
+    char message[120];
+    snprintf(message, sizeof message, "bootfleet_udp.watchReadable: %s", uv_strerror(r));
+    napi_throw_error(env, NULL, message);
+    return NULL;
+  }
+  napi_create_external(env, w, NULL, NULL, &external);
+  return external;
+}
+
+static void on_watcher_closed(uv_handle_t *handle) {
+  watcher_t *w = handle->data;
+  napi_async_destroy(w->env, w->context);
+  napi_delete_reference(w->env, w->callback);
+  napi_delete_reference(w->env, w->resource);
+  free(w);
+}
+
+/* Stops calling back and frees the watcher (once libuv has let go of it). Call once, before closing the fd. */
+static napi_value js_unwatch(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  void *data;
+  if (!get_args(env, info, 1, argv)) return NULL;
+  if (napi_get_value_external(env, argv[0], &data) != napi_ok || !data) {
+    napi_throw_type_error(env, NULL, "bootfleet_udp.unwatchReadable: expected a watcher");
+    return NULL;
+  }
+  watcher_t *w = data;
+  uv_poll_stop(&w->poll);
+  uv_close((uv_handle_t *)&w->poll, on_watcher_closed);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"open", NULL, js_open, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -599,6 +808,11 @@ static napi_value init(napi_env env, napi_value exports) {
       {"icmp6Send", NULL, js_icmp6_send, NULL, NULL, NULL, napi_enumerable, NULL},
       {"icmp6Watch", NULL, js_icmp6_watch, NULL, NULL, NULL, napi_enumerable, NULL},
       {"icmp6Unwatch", NULL, js_icmp6_unwatch, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"bindUdp", NULL, js_bind_udp, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"recvBatch", NULL, js_recv_batch, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"sendTo", NULL, js_send_to, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"watchReadable", NULL, js_watch, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"unwatchReadable", NULL, js_unwatch, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

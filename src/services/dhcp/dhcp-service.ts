@@ -36,6 +36,7 @@ import { DhcpHandler, type DhcpHandlerOptions } from "./dhcp-handler.js";
 import { DhcpIntakeQueue, peekIsDiscover } from "./dhcp-intake-queue.js";
 import { type DhcpSocketBinder, type DhcpUdpSocket, dgramBinder } from "./dhcp-udp-socket.js";
 import { localAddresses } from "./local-addresses.js";
+import { loadNativeDatagrams, nativeDhcpBinder } from "./native-dhcp-socket.js";
 import type { LocalAddress } from "./served-network.js";
 
 export interface DhcpServiceDeps {
@@ -48,6 +49,7 @@ export interface DhcpServiceDeps {
   readonly clock?: Clock | undefined;
   /** Default: os.networkInterfaces(). */
   readonly addresses?: readonly LocalAddress[] | undefined;
+  /** Default: the native addon's sockets when it is built (native-dhcp-socket.ts), else node:dgram. */
   readonly bind?: DhcpSocketBinder | undefined;
   /** The catch-all socket's address; default 0.0.0.0 (tests: 127.0.0.1). */
   readonly listenAddress?: string | undefined;
@@ -121,7 +123,8 @@ export class DhcpService {
     const mode = d.config.services.dhcp.mode;
     if (mode === "off") return;
     await this.handler.start();
-    const bind = d.bind ?? dgramBinder;
+    const native = d.bind === undefined ? loadNativeDatagrams() : null;
+    const bind = d.bind ?? (native ? nativeDhcpBinder(native) : dgramBinder);
     const port = d.port ?? d.config.services.dhcp.port;
     const listen = d.listenAddress ?? "0.0.0.0";
     this.#main = await bind(listen, port);
@@ -153,6 +156,7 @@ export class DhcpService {
         port: this.ports.dhcp,
         proxy_port: this.ports.proxy ?? undefined,
         interfaces: [...this.#byAddress.keys()],
+        io: d.bind ? undefined : native ? "native" : "node:dgram",
       },
       "dhcp: listening",
     );

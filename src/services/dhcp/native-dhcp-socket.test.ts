@@ -1,0 +1,77 @@
+/**
+ * The DHCP service's sockets on the native addon, over loopback: datagrams
+ * in with their source, a burst read whole, replies out, errors as errno
+ * names, close. The addon is part of the build (`npm test` builds it), so a
+ * missing addon fails here with the reason instead of skipping.
+ */
+import assert from "node:assert/strict";
+import { createSocket, type Socket } from "node:dgram";
+import { describe, it } from "node:test";
+import { waitUntil } from "../../../test/support/wait-until.js";
+import { loadNativeDatagrams, type NativeDatagrams, nativeDhcpBinder } from "./native-dhcp-socket.js";
+
+function addon(): NativeDatagrams {
+  const calls = loadNativeDatagrams();
+  if (calls === null)
+    assert.fail("the native addon is part of the build and did not load: npm run build:native");
+  return calls;
+}
+
+async function peer(): Promise<Socket> {
+  const socket = createSocket("udp4");
+  await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", () => resolve()));
+  return socket;
+}
+
+describe("native DHCP sockets", () => {
+  it("hand each datagram over with its source, read a burst whole, and send replies", async () => {
+    const socket = await nativeDhcpBinder(addon())("127.0.0.1", 0);
+    const client = await peer();
+    try {
+      const got: { text: string; address: string; port: number }[] = [];
+      socket.on("message", (msg, rinfo) => got.push({ text: msg.toString(), ...rinfo }));
+      const { port } = socket.address();
+      assert.ok(port > 0);
+      // More than one recvmmsg batch (64) arriving at once.
+      for (let i = 0; i < 150; i++) client.send(`packet ${i}`, port, "127.0.0.1");
+      await waitUntil(() => got.length === 150, "150 datagrams read");
+      assert.deepEqual(
+        got.map((g) => g.text),
+        Array.from({ length: 150 }, (_, i) => `packet ${i}`),
+      );
+      assert.deepEqual(got[0], { text: "packet 0", address: "127.0.0.1", port: client.address().port });
+
+      const reply = new Promise<string>((resolve) => client.once("message", (m) => resolve(m.toString())));
+      let sendError: Error | null | undefined;
+      socket.send(Buffer.from("offer"), client.address().port, "127.0.0.1", (e) => (sendError = e));
+      assert.equal(await reply, "offer");
+      assert.equal(sendError, null);
+
+      socket.send(Buffer.from("x"), 67, "not-an-address", (e) => (sendError = e));
+      assert.match(String(sendError), /not an IPv4 address/);
+    } finally {
+      socket.close();
+      socket.close(); // twice is harmless
+      client.close();
+    }
+  });
+
+  it("binds beside another socket on the same port (SO_REUSEADDR), and reports a taken port as an error", async () => {
+    const bind = nativeDhcpBinder(addon());
+    const first = await bind("0.0.0.0", 0);
+    const { port } = first.address();
+    const second = await bind("127.0.0.1", port);
+    try {
+      assert.equal(second.address().port, port);
+      const holder = await peer();
+      try {
+        await assert.rejects(bind("127.0.0.1", holder.address().port), /bind: Address already in use/);
+      } finally {
+        holder.close();
+      }
+    } finally {
+      second.close();
+      first.close();
+    }
+  });
+});
