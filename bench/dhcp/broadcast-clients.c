@@ -22,7 +22,8 @@
  * started; the ones under way get their 1 s.
  *
  * Prints one line: started=N offers=N acks=N naks=N lost_offer=N
- * lost_ack=N seconds=S (the sending period) clients_acked=N.
+ * lost_ack=N seconds=S (the sending period) clients_acked=N
+ * worst_reply_ms=N (the longest wait for a reply that came in time).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -60,6 +61,7 @@ static uint8_t *acked; /* per client: got at least one ACK */
 static int raw_fd, rx_fd;
 static struct sockaddr_ll to_all;
 static unsigned long long started, offers, acks, naks, lost_offer, lost_ack, clients_acked;
+static double worst_reply; /* seconds from a request to its reply, the longest */
 static uint32_t next_xid = 1, oldest = 1;
 static unsigned in_flight;
 
@@ -198,6 +200,10 @@ static void receive(double t) {
         if (d[p] == 54 && l == 4) memcpy(&server_id, d + p + 2, 4);
         p += 2 + l;
       }
+      if ((type == 2 && s->state == WAIT_OFFER) || (type >= 5 && s->state == WAIT_ACK)) {
+        double waited = t - (s->deadline - DROP_S);
+        if (waited > worst_reply) worst_reply = waited;
+      }
       if (type == 2 && s->state == WAIT_OFFER) {
         offers++;
         uint32_t yiaddr;
@@ -312,7 +318,7 @@ int main(int argc, char **argv) {
   }
   expire(now() + DROP_S + 1);
   printf("started=%llu offers=%llu acks=%llu naks=%llu lost_offer=%llu lost_ack=%llu seconds=%.3f "
-         "clients_acked=%llu\n",
-         started, offers, acks, naks, lost_offer, lost_ack, seconds, clients_acked);
+         "clients_acked=%llu worst_reply_ms=%.1f\n",
+         started, offers, acks, naks, lost_offer, lost_ack, seconds, clients_acked, worst_reply * 1000);
   return 0;
 }

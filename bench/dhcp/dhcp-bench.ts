@@ -206,7 +206,10 @@ function runText(run: Run): string {
   const { started, completed, seconds: s } = run.load;
   const lost = started === 0 ? 0 : (started - completed) / started;
   const us = completed === 0 ? 0 : (run.cpuSeconds / completed) * 1e6;
-  return `${(completed / s).toFixed(0)}/s, ${pct(lost)} lost, ${us.toFixed(0)} µs CPU per exchange, ${run.leasesKept} leases kept`;
+  return (
+    `${(completed / s).toFixed(0)}/s, ${pct(lost)} lost, ${us.toFixed(0)} µs CPU per exchange, ` +
+    `worst reply ${run.load.worstReplyMs.toFixed(0)} ms, ${run.leasesKept} leases kept`
+  );
 }
 
 function summary(rs: readonly Run[]): { rate: number; lost: number; cpuUs: number } {

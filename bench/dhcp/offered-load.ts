@@ -21,6 +21,8 @@ export interface LoadResult {
   readonly seconds: number;
   /** Distinct clients that got an ACK, when the load generator knows. */
   readonly clientsAcked?: number | undefined;
+  /** The longest wait for a reply that came in time, in ms. */
+  readonly worstReplyMs: number;
 }
 
 /** Builds broadcast-clients.c into `dir`; returns the program's path. */
@@ -70,6 +72,7 @@ export function runBroadcastClients(load: BroadcastLoad): LoadResult {
     completed: field("acks"),
     seconds: field("seconds"),
     clientsAcked: field("clients_acked"),
+    worstReplyMs: field("worst_reply_ms"),
   };
 }
 
@@ -115,9 +118,11 @@ export function runPerfdhcp(load: PerfdhcpLoad): LoadResult {
     if (!m) throw new Error(`perfdhcp printed no "${what}":\n${r.stdout}`);
     return Number(m[1]);
   };
+  const maxDelay = (text: string): number => Number(text.match(/max delay: ([\d.]+) ms/)?.[1] ?? 0);
   return {
     started: count(section("DISCOVER-OFFER"), "sent packets"),
     completed: count(section("REQUEST-ACK"), "received packets"),
     seconds: load.seconds,
+    worstReplyMs: Math.max(maxDelay(section("DISCOVER-OFFER")), maxDelay(section("REQUEST-ACK"))),
   };
 }
