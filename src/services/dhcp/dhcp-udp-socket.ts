@@ -16,18 +16,9 @@ export interface DhcpUdpSocket {
 /** Binds a UDP socket: SO_REUSEADDR (the catch-all and per-interface sockets share a port) and SO_BROADCAST. */
 export type DhcpSocketBinder = (address: string, port: number) => Promise<DhcpUdpSocket>;
 
-/**
- * SO_RCVBUF asked for. A lab powering on sends thousands of packets a second
- * and the event loop is sometimes busy for a few milliseconds (a garbage
- * collection, a store write, another service): they must wait in the kernel,
- * not be dropped. Linux's default (net.core.rmem_default, 208 KiB) holds
- * about 150 DHCP packets; the kernel caps this at net.core.rmem_max.
- */
-const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
-
 export const dgramBinder: DhcpSocketBinder = (address, port) =>
   new Promise((resolve, reject) => {
-    const s = createSocket({ type: "udp4", reuseAddr: true, recvBufferSize: RECEIVE_BUFFER_BYTES });
+    const s = createSocket({ type: "udp4", reuseAddr: true });
     s.once("error", reject);
     s.bind({ address, port }, () => {
       s.off("error", reject);
