@@ -7,46 +7,16 @@
  */
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import { mutateBytes, randomBytes, seededRandom } from "../xdr/byte-mutator.js";
-import { XdrError } from "../xdr/xdr-error.js";
+import { FUZZ_ROUNDS, fuzzXdrDecoder } from "../xdr/xdr-fuzz.js";
 import { decodeNfs3Args } from "./decode-nfs3-args.js";
 import { decodeMountArgs } from "./mount3-codec.js";
 import * as pkt from "./nfs3-test-packets.js";
 
-const SEED = Number(process.env.BF_FUZZ_SEED ?? 0x0c0de);
-const ROUNDS = 100_000;
-
-function fuzz(
-  name: string,
-  seeds: readonly Buffer[],
-  decode: (input: Buffer, r: (n: number) => number) => void,
-) {
-  const r = seededRandom(SEED ^ (name.length * 0x9e37));
-  let decoded = 0;
-  let refused = 0;
-  for (let n = 0; n < ROUNDS; n++) {
-    const input = r(8) === 0 ? randomBytes(r) : mutateBytes(r, seeds[r(seeds.length)]!, seeds);
-    try {
-      decode(input, r);
-      decoded++;
-    } catch (err) {
-      if (!(err instanceof XdrError)) {
-        assert.fail(
-          `${name}: input ${input.toString("hex")} (seed ${SEED}, round ${n}) threw ${String(err)}`,
-        );
-      }
-      refused++;
-    }
-  }
-  assert.ok(
-    decoded > ROUNDS / 50 && refused > ROUNDS / 50,
-    `${name}: ${decoded} decoded, ${refused} refused`,
-  );
-}
+const ROUNDS = FUZZ_ROUNDS;
 
 it(`decodes ${ROUNDS} mutated NFSv3 arguments, throwing only XdrError`, () => {
   const seeds = [pkt.getattr, pkt.lookupEtc, pkt.access, pkt.read, pkt.readdir, pkt.readdirplus];
-  fuzz("nfs3", seeds, (input, r) => {
+  fuzzXdrDecoder("nfs3", seeds, (input, r) => {
     const a = decodeNfs3Args(r(24), input);
     if (a === undefined || a.proc === "null" || a.proc === "write") return;
     const fh = "fh" in a ? a.fh : a.dir;
@@ -57,7 +27,7 @@ it(`decodes ${ROUNDS} mutated NFSv3 arguments, throwing only XdrError`, () => {
 });
 
 it(`decodes ${ROUNDS} mutated MOUNT v3 arguments, throwing only XdrError`, () => {
-  fuzz("mount3", [pkt.mntThin], (input, r) => {
+  fuzzXdrDecoder("mount3", [pkt.mntThin], (input, r) => {
     const a = decodeMountArgs(r(7), input);
     if (a !== undefined && "path" in a) assert.ok(Buffer.byteLength(a.path) <= 1024 * 3);
   });

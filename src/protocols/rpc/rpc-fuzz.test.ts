@@ -7,58 +7,28 @@
  */
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import { mutateBytes, randomBytes, seededRandom } from "../xdr/byte-mutator.js";
+import { mutateBytes, seededRandom } from "../xdr/byte-mutator.js";
 import { XdrError } from "../xdr/xdr-error.js";
+import { FUZZ_ROUNDS, FUZZ_SEED, fuzzXdrDecoder } from "../xdr/xdr-fuzz.js";
 import { decodeAuthSys } from "./auth-sys.js";
 import { decodeRpcCall } from "./decode-rpc-call.js";
 import { decodePortmapArgs } from "./portmap-codec.js";
 import { RpcRecordFramer } from "./rpc-record-framer.js";
 import * as pkt from "./rpc-test-packets.js";
 
-const SEED = Number(process.env.BF_FUZZ_SEED ?? 0x0c0de);
-const ROUNDS = 100_000;
-
-/** Runs `decode` over ROUNDS inputs; returns how many decoded and how many were refused. */
-function fuzz(
-  name: string,
-  seeds: readonly Buffer[],
-  decode: (input: Buffer, r: (n: number) => number) => void,
-) {
-  const r = seededRandom(SEED ^ (name.length * 0x9e37));
-  let decoded = 0;
-  let refused = 0;
-  for (let n = 0; n < ROUNDS; n++) {
-    const input = r(8) === 0 ? randomBytes(r) : mutateBytes(r, seeds[r(seeds.length)]!, seeds);
-    try {
-      decode(input, r);
-      decoded++;
-    } catch (err) {
-      if (!(err instanceof XdrError)) {
-        assert.fail(
-          `${name}: input ${input.toString("hex")} (seed ${SEED}, round ${n}) threw ${String(err)}`,
-        );
-      }
-      refused++;
-    }
-  }
-  // Both paths are exercised, or the mutator is not doing its job.
-  assert.ok(
-    decoded > ROUNDS / 50 && refused > ROUNDS / 50,
-    `${name}: ${decoded} decoded, ${refused} refused`,
-  );
-}
+const ROUNDS = FUZZ_ROUNDS;
 
 const calls = [pkt.pmapNull, pkt.pmapGetportMountTcp, pkt.rpcVersion3];
 
 it(`decodes ${ROUNDS} mutated RPC calls, throwing only XdrError`, () => {
-  fuzz("call", calls, (input) => {
+  fuzzXdrDecoder("call", calls, (input) => {
     const c = decodeRpcCall(input);
     if (c.kind === "call") assert.ok(c.cred.body.length <= 400 && c.verf.body.length <= 400);
   });
 });
 
 it(`decodes ${ROUNDS} mutated AUTH_SYS credentials, throwing only XdrError`, () => {
-  fuzz("auth-sys", [pkt.authSysBf], (input) => {
+  fuzzXdrDecoder("auth-sys", [pkt.authSysBf], (input) => {
     const a = decodeAuthSys(input);
     assert.ok(a.gids.length <= 16 && Buffer.byteLength(a.machineName) <= 255 * 3);
   });
@@ -67,13 +37,13 @@ it(`decodes ${ROUNDS} mutated AUTH_SYS credentials, throwing only XdrError`, () 
 it(`decodes ${ROUNDS} mutated portmapper arguments, throwing only XdrError`, () => {
   const getport = decodeRpcCall(pkt.pmapGetportMountTcp);
   assert.ok(getport.kind === "call");
-  fuzz("portmap", [getport.args], (input, r) => {
+  fuzzXdrDecoder("portmap", [getport.args], (input, r) => {
     decodePortmapArgs(r(7), input);
   });
 });
 
 it(`frames ${ROUNDS} mutated records in random chunks, throwing only XdrError`, () => {
-  const r = seededRandom(SEED ^ 0xf4a3);
+  const r = seededRandom(FUZZ_SEED ^ 0xf4a3);
   const record = (b: Buffer) =>
     Buffer.concat([Buffer.from([0x80 | (b.length >>> 24), b.length >>> 16, b.length >>> 8, b.length]), b]);
   let records = 0;
@@ -96,7 +66,7 @@ it(`frames ${ROUNDS} mutated records in random chunks, throwing only XdrError`, 
       }
     } catch (err) {
       if (!(err instanceof XdrError))
-        assert.fail(`stream ${stream.toString("hex")} (seed ${SEED}) threw ${String(err)}`);
+        assert.fail(`stream ${stream.toString("hex")} (seed ${FUZZ_SEED}) threw ${String(err)}`);
       refused++;
     }
   }
