@@ -56,8 +56,15 @@ program
     (v) => Number(v),
   )
   .option("--ipxe", "plan as if iPXE is already running")
+  .option(
+    "--network <cidr>",
+    "for an undeclared MAC: plan as a dynamic client of this declared network (as a relay in it would forward)",
+  )
   .action(
-    async (machine: string, opts: { config?: string; json?: boolean; arch?: number; ipxe?: boolean }) => {
+    async (
+      machine: string,
+      opts: { config?: string; json?: boolean; arch?: number; ipxe?: boolean; network?: string },
+    ) => {
       const config = await loadFleetConfig(opts.config);
       // Images set through the API are the last layer: show what the server would do.
       const overrides = await storedOverrides(config, (m) =>
@@ -76,7 +83,21 @@ program
           "give the machine's MAC address (explain works for undeclared machines by MAC), or declare it under hosts:",
         );
       }
-      const facts = { mac, ip: host?.ip, hostname: host?.name, arch: opts.arch, ipxe: opts.ipxe };
+      // A request for a network carries that network's address in giaddr
+      // (RFC 2131 §4.3.1), which is how the resolver finds the network of
+      // a client with no address yet.
+      const network = opts.network ? config.networks.find((n) => n.subnet.text === opts.network) : undefined;
+      if (opts.network && (!network || host))
+        fail(
+          network
+            ? `'${machine}' is a declared host; --network is for undeclared machines`
+            : `no network ${opts.network} is declared`,
+          network
+            ? "leave out --network"
+            : `give a subnet from networks: (${config.networks.map((n) => n.subnet.text).join(", ") || "none"})`,
+        );
+      const relay = network ? network.subnet.text.split("/")[0] : undefined;
+      const facts = { mac, ip: host?.ip, hostname: host?.name, arch: opts.arch, ipxe: opts.ipxe, relay };
       const resolved = resolver.resolve(facts);
       // The first stages serve hands out, so explain names the same chain (GRUB for ARM64 without iPXE's build).
       const planner = new FleetBootPlanner({

@@ -1,0 +1,280 @@
+/**
+ * The corpus of real configuration files under test/fixtures/migrate/corpus/:
+ * each file has a `<file>.expect.json` beside it saying where it came from and
+ * what the source server (dhcpd, dnsmasq, pxelinux, LTSP) hands out to each
+ * machine it describes, derived from the file and that program's documented
+ * behaviour (dhcpd.conf(5), dhcp-options(5), dnsmasq(8), syslinux's docs),
+ * never from bootfleet's output.
+ *
+ * A case runs the real command line: `bootfleet import` into a temporary
+ * file, then `bootfleet explain --json` for every machine of the table, and
+ * compares only the keys the table gives. A refusal must name the place in
+ * the source file. The diff says, per machine and key, what the source
+ * gives and what bootfleet would.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { parse as parseYaml } from "yaml";
+import {
+  configValueBytes,
+  DHCP_OPTION_TABLE,
+  type DhcpOptionType,
+  optionBytes,
+} from "../../src/migrate/dhcp-option-table.js";
+
+export const REPO_ROOT = join(import.meta.dirname, "../..");
+export const CORPUS_DIR = join(REPO_ROOT, "test/fixtures/migrate/corpus");
+
+/** What the source server hands one machine; only the keys given are compared. */
+export interface CorpusExpectation {
+  /** First-stage file as DHCP sends it (the `file` field / option 67). */
+  readonly loader?: string | null;
+  /** siaddr: where the first stage is fetched from. */
+  readonly next_server?: string;
+  readonly kernel?: string;
+  readonly initrd?: string;
+  readonly cmdline?: string;
+  /** Option 17. */
+  readonly root_path?: string | null;
+  /** By code ("3") or dhcpd/dnsmasq name ("routers"); values as the source writes them, or "0x..." bytes. */
+  readonly options?: Readonly<Record<string, string | null>>;
+  /** false: the source server does not answer this machine (deny unknown-clients, no range, ...). */
+  readonly answered?: boolean;
+}
+
+export interface CorpusMachine {
+  /** What this machine is in the source: "host ws01", "a dynamic BIOS client of 10.0.0.0/24". */
+  readonly name: string;
+  readonly mac: string;
+  /** For a dynamic client: the network its request arrives on. */
+  readonly network?: string;
+  /** DHCP option 93 (RFC 4578): 0 BIOS, 6 UEFI ia32, 7/9 UEFI x64, 11 ARM64. */
+  readonly arch?: number;
+  /** The request comes from iPXE (user class "iPXE"). */
+  readonly ipxe?: boolean;
+  readonly expect: CorpusExpectation;
+}
+
+export interface CorpusCase {
+  /** The corpus file, absolute. */
+  readonly file: string;
+  /** The same, relative to the repository (how errors name it). */
+  readonly name: string;
+  readonly source: string;
+  readonly format?: string;
+  readonly server_address?: string;
+  readonly import: "ok" | { readonly refuse: string; readonly at: string };
+  readonly warnings?: readonly string[];
+  readonly machines?: readonly CorpusMachine[];
+}
+
+/** Every `*.expect.json` under the corpus folder, sorted by path. */
+export function corpusCases(dir = CORPUS_DIR): CorpusCase[] {
+  const out: CorpusCase[] = [];
+  const walk = (d: string): void => {
+    for (const entry of readdirSync(d).sort()) {
+      const p = join(d, entry);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (entry.endsWith(".expect.json")) {
+        const file = p.slice(0, -".expect.json".length);
+        const spec = JSON.parse(readFileSync(p, "utf8")) as Omit<CorpusCase, "file" | "name">;
+        if (typeof spec.source !== "string" || !spec.source)
+          throw new Error(`${p}: "source" (where the file came from) is required`);
+        if (spec.import !== "ok" && (typeof spec.import !== "object" || !spec.import.refuse))
+          throw new Error(`${p}: "import" is "ok" or { "refuse": ..., "at": ... }`);
+        out.push({ ...spec, file, name: relative(REPO_ROOT, file) });
+      }
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+interface CliResult {
+  readonly code: number | null;
+  readonly out: string;
+  readonly err: string;
+}
+
+/** `bootfleet ARGS` as a user runs it (through tsx, from the repository root). */
+export function bootfleet(args: readonly string[]): CliResult {
+  const r = spawnSync(process.execPath, ["--import", "tsx", join(REPO_ROOT, "src/cli/main.ts"), ...args], {
+    cwd: REPO_ROOT,
+    encoding: "utf8",
+    env: { ...process.env, BOOTFLEET_CONFIG: "" },
+    timeout: 120_000,
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/**
+ * Runs one case and returns every difference, one line each; empty when the
+ * import does what the source did.
+ */
+export function checkCorpusCase(c: CorpusCase): string[] {
+  const dir = mkdtempSync(join(tmpdir(), "bf-corpus-"));
+  try {
+    const output = join(dir, "imported.yaml");
+    const args = ["import", c.name, "-o", output];
+    if (c.format) args.push("--format", c.format);
+    if (c.server_address) args.push("--server-address", c.server_address);
+    const imported = bootfleet(args);
+    const diffs: string[] = [];
+    for (const w of c.warnings ?? []) {
+      const located = imported.err
+        .split("\n")
+        .some((l) => /:\d+:\d+: warning: /.test(l) && l.includes(c.name) && l.includes(w));
+      if (!located) diffs.push(`import: no located warning containing ${JSON.stringify(w)}`);
+    }
+    if (c.import !== "ok") {
+      const { refuse, at } = c.import;
+      if (imported.code === 0)
+        diffs.push(`import: succeeded, expected a refusal containing ${JSON.stringify(refuse)}`);
+      const errLines = imported.err.split("\n").filter((l) => l.includes(": error: "));
+      const located = errLines.some((l) => l.includes(refuse) && l.includes(`${at}:`));
+      if (!located)
+        diffs.push(
+          `import: no error at ${at} containing ${JSON.stringify(refuse)}; stderr:\n${indent(imported.err)}`,
+        );
+      return diffs;
+    }
+    if (imported.code !== 0) {
+      diffs.push(`import: exit ${imported.code}; stderr:\n${indent(imported.err)}`);
+      return diffs;
+    }
+    const serverAddress = (parseYaml(readFileSync(output, "utf8")) as { server?: { address?: string } })
+      ?.server?.address;
+    for (const m of c.machines ?? []) diffs.push(...checkMachine(output, serverAddress, m));
+    return diffs;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+interface ExplainJson {
+  readonly known: boolean;
+  readonly network?: string;
+  readonly values: readonly { readonly key: string; readonly value: unknown }[];
+  readonly boot: null | {
+    readonly nextServer: string;
+    readonly bootFile: string;
+    readonly options: Readonly<Record<string, string>>;
+  };
+}
+
+/** explain's named dhcp keys and the option each one is sent as. */
+const NAMED_DHCP_KEYS: Readonly<Record<string, { readonly code: number; readonly type: DhcpOptionType }>> = {
+  "dhcp.routers": { code: 3, type: "ips" },
+  "dhcp.dns": { code: 6, type: "ips" },
+  "dhcp.domain": { code: 15, type: "text" },
+  "dhcp.ntp": { code: 42, type: "ips" },
+  "dhcp.lease_time": { code: 51, type: "u32" },
+};
+
+function checkMachine(config: string, serverAddress: string | undefined, m: CorpusMachine): string[] {
+  const who = `${m.name} (${m.mac}${m.arch !== undefined ? `, arch ${m.arch}` : ""}${m.ipxe ? ", iPXE" : ""})`;
+  const args = ["explain", m.mac, "-c", config, "--json"];
+  if (m.arch !== undefined) args.push("--arch", String(m.arch));
+  if (m.ipxe) args.push("--ipxe");
+  if (m.network) args.push("--network", m.network);
+  const r = bootfleet(args);
+  if (r.code !== 0) return [`${who}: explain exit ${r.code}: ${r.err.trim()}`];
+  const e = JSON.parse(r.out) as ExplainJson;
+  const values = new Map(e.values.map((v) => [v.key, v.value]));
+  const text = (key: string): string | undefined => {
+    const v = values.get(key);
+    return v === undefined ? undefined : String(v);
+  };
+  // Without an image bootfleet plans no boot (`boot: null`): what DHCP
+  // would send is then the values the plan would take, with the server's
+  // own address as next-server (fleet-boot-planner.ts, #chain).
+  const observed = {
+    answered: e.known || values.get("boot_unknown") !== false,
+    loader: e.boot?.bootFile ?? text("dhcp.filename") ?? null,
+    next_server: e.boot?.nextServer ?? text("dhcp.next_server") ?? serverAddress,
+    root_path: e.boot ? (e.boot.options["17"] ?? null) : (text("dhcp.root_path") ?? null),
+    cmdline: e.values
+      .filter((v) => v.key.startsWith("kernel_args["))
+      .map((v) => String(v.value))
+      .join(" "),
+  };
+  const diffs: string[] = [];
+  const same = (key: string, want: unknown, got: unknown) => {
+    if (want !== got) diffs.push(`${who}: ${key}: source gives ${show(want)}, bootfleet ${show(got)}`);
+  };
+  const x = m.expect;
+  if (m.network && e.network !== m.network) same("network", m.network, e.network ?? null);
+  if (x.answered !== undefined) same("answered", x.answered, observed.answered);
+  if (x.loader !== undefined) same("loader", x.loader, observed.loader);
+  if (x.next_server !== undefined) same("next_server", x.next_server, observed.next_server ?? null);
+  if (x.root_path !== undefined) same("root_path", x.root_path, observed.root_path);
+  if (x.cmdline !== undefined) same("cmdline", x.cmdline, observed.cmdline);
+  for (const key of ["kernel", "initrd"] as const)
+    if (x[key] !== undefined)
+      diffs.push(
+        `${who}: ${key}: source gives ${show(x[key])}; explain --json shows no ${key} for this machine`,
+      );
+  for (const [name, want] of Object.entries(x.options ?? {})) {
+    const info = /^\d+$/.test(name)
+      ? DHCP_OPTION_TABLE.byCode(Number(name))
+      : (DHCP_OPTION_TABLE.byName(name) ?? DHCP_OPTION_TABLE.byDnsmasqName(name));
+    if (!info && !/^\d+$/.test(name)) {
+      diffs.push(`${who}: option ${name}: not a dhcpd or dnsmasq option name bootfleet knows`);
+      continue;
+    }
+    const code = info?.code ?? Number(name);
+    const got = observedOption(e, values, code);
+    const wantHex = want === null ? null : expectedBytes(want, info?.type).toString("hex");
+    if (wantHex !== got)
+      diffs.push(`${who}: option ${name} (${code}): source gives ${show(want)}, bootfleet ${showHex(got)}`);
+  }
+  return diffs;
+}
+
+/** The option's bytes as hex, as bootfleet would send them, or null. */
+function observedOption(e: ExplainJson, values: ReadonlyMap<string, unknown>, code: number): string | null {
+  if (e.boot) {
+    const v = e.boot.options[String(code)];
+    return v === undefined ? null : configValueBytes(v).toString("hex");
+  }
+  const custom = values.get(`dhcp.options.${code}`);
+  if (custom !== undefined) return configValueBytes(String(custom)).toString("hex");
+  if (code === 17) {
+    const rp = values.get("dhcp.root_path");
+    return rp === undefined ? null : Buffer.from(String(rp)).toString("hex");
+  }
+  for (const [key, named] of Object.entries(NAMED_DHCP_KEYS)) {
+    if (named.code !== code) continue;
+    const v = values.get(key);
+    if (v === undefined) return null;
+    return optionBytes(named.type, String(v).split(/\s*,\s*/)).toString("hex");
+  }
+  return null;
+}
+
+/** What the source writes, as bytes: "0x..." hex, or items of the option's type. */
+function expectedBytes(want: string, type: DhcpOptionType | undefined): Buffer {
+  if (/^0x([0-9a-f]{2})*$/i.test(want)) return Buffer.from(want.slice(2), "hex");
+  if (!type || type === "text" || type === "bytes") return configValueBytes(want);
+  return optionBytes(type, want.split(/\s*,\s*/));
+}
+
+function show(v: unknown): string {
+  return v === undefined || v === null ? "nothing" : JSON.stringify(v);
+}
+
+function showHex(hex: string | null): string {
+  if (hex === null) return "nothing";
+  const b = Buffer.from(hex, "hex");
+  return /^[\x20-\x7e]*$/.test(b.toString("latin1")) ? JSON.stringify(b.toString("latin1")) : `0x${hex}`;
+}
+
+function indent(text: string): string {
+  return text
+    .trimEnd()
+    .split("\n")
+    .map((l) => `    ${l}`)
+    .join("\n");
+}
