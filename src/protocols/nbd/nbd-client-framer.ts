@@ -20,6 +20,7 @@ import {
   NBD_OPTS_MAGIC,
   NBD_REQUEST_HEADER_BYTES,
 } from "./nbd-constants.js";
+import { ByteQueue } from "../byte-queue.js";
 import { NbdProtocolError } from "./nbd-protocol-error.js";
 import { decodeRequestHeader, type NbdRequest } from "./nbd-transmission.js";
 
@@ -42,10 +43,7 @@ export interface NbdClientFramerOptions {
 }
 
 export class NbdClientFramer {
-  readonly #chunks: Buffer[] = [];
-  /** Bytes of #chunks[0] already consumed. */
-  #head = 0;
-  #buffered = 0;
+  readonly #bytes = new ByteQueue();
   #phase: NbdFramerPhase = "client-flags";
   readonly #maxOptionBytes: number;
   readonly #maxPayloadBytes: number;
@@ -61,13 +59,12 @@ export class NbdClientFramer {
 
   /** Bytes received and not yet handed out. */
   get buffered(): number {
-    return this.#buffered;
+    return this.#bytes.length;
   }
 
   push(chunk: Buffer): void {
-    if (this.#phase === "closed" || chunk.length === 0) return;
-    this.#chunks.push(chunk);
-    this.#buffered += chunk.length;
+    if (this.#phase === "closed") return;
+    this.#bytes.push(chunk);
   }
 
   /** The GO succeeded: what follows are transmission requests. */
@@ -85,9 +82,7 @@ export class NbdClientFramer {
   /** Stop: further bytes are ignored (after an error, or a DISC). */
   close(): void {
     this.#phase = "closed";
-    this.#chunks.length = 0;
-    this.#head = 0;
-    this.#buffered = 0;
+    this.#bytes.clear();
   }
 
   /**
@@ -107,8 +102,8 @@ export class NbdClientFramer {
   #next(): NbdClientMessage | undefined {
     switch (this.#phase) {
       case "client-flags": {
-        if (this.#buffered < 4) return undefined;
-        const flags = this.#take(4).readUInt32BE(0);
+        if (this.#bytes.length < 4) return undefined;
+        const flags = this.#bytes.take(4).readUInt32BE(0);
         this.#phase = "options";
         return { kind: "client-flags", flags };
       }
@@ -122,8 +117,8 @@ export class NbdClientFramer {
   }
 
   #nextOption(): NbdClientMessage | undefined {
-    if (this.#buffered < NBD_OPTION_HEADER_BYTES) return undefined;
-    const header = this.#peek(NBD_OPTION_HEADER_BYTES);
+    if (this.#bytes.length < NBD_OPTION_HEADER_BYTES) return undefined;
+    const header = this.#bytes.peek(NBD_OPTION_HEADER_BYTES);
     const magic = header.readBigUInt64BE(0);
     if (magic !== NBD_OPTS_MAGIC) {
       throw new NbdProtocolError(`option magic 0x${magic.toString(16).padStart(16, "0")}, expected IHAVEOPT`);
@@ -135,79 +130,30 @@ export class NbdClientFramer {
         `option ${option} carries ${length} bytes, more than the ${this.#maxOptionBytes} accepted`,
       );
     }
-    if (this.#buffered < NBD_OPTION_HEADER_BYTES + length) return undefined;
-    this.#skip(NBD_OPTION_HEADER_BYTES);
-    const data = this.#take(length);
+    if (this.#bytes.length < NBD_OPTION_HEADER_BYTES + length) return undefined;
+    this.#bytes.skip(NBD_OPTION_HEADER_BYTES);
+    const data = this.#bytes.take(length);
     if (option === NBD_OPT_EXPORT_NAME) this.#phase = "transmission";
     else if (option === NBD_OPT_GO) this.#phase = "awaiting-go-reply";
     return { kind: "option", option, data };
   }
 
   #nextRequest(): NbdClientMessage | undefined {
-    if (this.#buffered < NBD_REQUEST_HEADER_BYTES) return undefined;
-    const header = decodeRequestHeader(this.#peek(NBD_REQUEST_HEADER_BYTES));
+    if (this.#bytes.length < NBD_REQUEST_HEADER_BYTES) return undefined;
+    const header = decodeRequestHeader(this.#bytes.peek(NBD_REQUEST_HEADER_BYTES));
     if (header.type !== NBD_CMD_WRITE) {
-      this.#skip(NBD_REQUEST_HEADER_BYTES);
+      this.#bytes.skip(NBD_REQUEST_HEADER_BYTES);
       return { kind: "request", ...header };
     }
     if (header.length > this.#maxPayloadBytes) {
       // The payload cannot be buffered nor skipped safely: hand out the
       // header so the service can answer EINVAL, then stop reading.
-      this.#skip(NBD_REQUEST_HEADER_BYTES);
+      this.#bytes.skip(NBD_REQUEST_HEADER_BYTES);
       this.close();
       return { kind: "request", ...header };
     }
-    if (this.#buffered < NBD_REQUEST_HEADER_BYTES + header.length) return undefined;
-    this.#skip(NBD_REQUEST_HEADER_BYTES);
-    return { kind: "request", ...header, payload: this.#take(header.length) };
-  }
-
-  /** The first n buffered bytes without consuming them (a copy only when they span chunks). */
-  #peek(n: number): Buffer {
-    const first = this.#chunks[0]!;
-    if (first.length - this.#head >= n) return first.subarray(this.#head, this.#head + n);
-    return this.#copyOut(n, false);
-  }
-
-  /** Consumes and returns n bytes (zero-copy when they lie in one chunk). */
-  #take(n: number): Buffer {
-    if (n === 0) return Buffer.alloc(0);
-    const first = this.#chunks[0]!;
-    if (first.length - this.#head >= n) {
-      const out = first.subarray(this.#head, this.#head + n);
-      this.#skip(n);
-      return out;
-    }
-    return this.#copyOut(n, true);
-  }
-
-  #skip(n: number): void {
-    this.#buffered -= n;
-    while (n > 0) {
-      const first = this.#chunks[0]!;
-      const left = first.length - this.#head;
-      if (n < left) {
-        this.#head += n;
-        return;
-      }
-      n -= left;
-      this.#chunks.shift();
-      this.#head = 0;
-    }
-  }
-
-  #copyOut(n: number, consume: boolean): Buffer {
-    const out = Buffer.allocUnsafe(n);
-    let filled = 0;
-    let head = this.#head;
-    for (const chunk of this.#chunks) {
-      const count = Math.min(chunk.length - head, n - filled);
-      chunk.copy(out, filled, head, head + count);
-      filled += count;
-      head = 0;
-      if (filled === n) break;
-    }
-    if (consume) this.#skip(n);
-    return out;
+    if (this.#bytes.length < NBD_REQUEST_HEADER_BYTES + header.length) return undefined;
+    this.#bytes.skip(NBD_REQUEST_HEADER_BYTES);
+    return { kind: "request", ...header, payload: this.#bytes.take(header.length) };
   }
 }

@@ -8,6 +8,7 @@
  * A record longer than `maxRecordBytes` is refused as soon as a mark says
  * so, before its bytes are buffered: the service closes that connection.
  */
+import { ByteQueue } from "../byte-queue.js";
 import { XdrError } from "../xdr/xdr-error.js";
 import type { XdrWriter } from "../xdr/xdr-writer.js";
 
@@ -15,9 +16,7 @@ const LAST_FRAGMENT = 0x80000000;
 
 export class RpcRecordFramer {
   readonly #maxRecordBytes: number;
-  readonly #chunks: Buffer[] = [];
-  #head = 0;
-  #buffered = 0;
+  readonly #bytes = new ByteQueue();
   /** Fragments of the record being assembled. */
   readonly #fragments: Buffer[] = [];
   #recordBytes = 0;
@@ -28,20 +27,18 @@ export class RpcRecordFramer {
 
   /** Bytes received and not handed out yet, fragments held included. */
   get buffered(): number {
-    return this.#buffered + this.#recordBytes;
+    return this.#bytes.length + this.#recordBytes;
   }
 
   push(chunk: Buffer): void {
-    if (chunk.length === 0) return;
-    this.#chunks.push(chunk);
-    this.#buffered += chunk.length;
+    this.#bytes.push(chunk);
   }
 
   /** The next whole record, or undefined until more bytes arrive. XdrError for a record over the limit. */
   next(): Buffer | undefined {
     for (;;) {
-      if (this.#buffered < 4) return undefined;
-      const mark = this.#peekMark();
+      if (this.#bytes.length < 4) return undefined;
+      const mark = this.#bytes.peek(4).readUInt32BE(0);
       const length = mark & ~LAST_FRAGMENT;
       const last = (mark & LAST_FRAGMENT) !== 0;
       if (this.#recordBytes + length > this.#maxRecordBytes) {
@@ -49,9 +46,9 @@ export class RpcRecordFramer {
           `RPC record of at least ${this.#recordBytes + length} bytes, more than the ${this.#maxRecordBytes} accepted`,
         );
       }
-      if (this.#buffered < 4 + length) return undefined;
-      this.#skip(4);
-      const fragment = this.#take(length);
+      if (this.#bytes.length < 4 + length) return undefined;
+      this.#bytes.skip(4);
+      const fragment = this.#bytes.take(length);
       if (!last) {
         this.#fragments.push(fragment);
         this.#recordBytes += length;
@@ -64,53 +61,6 @@ export class RpcRecordFramer {
       this.#recordBytes = 0;
       return record;
     }
-  }
-
-  #peekMark(): number {
-    const first = this.#chunks[0]!;
-    if (first.length - this.#head >= 4) return first.readUInt32BE(this.#head);
-    return this.#copyOut(4, false).readUInt32BE(0);
-  }
-
-  #take(n: number): Buffer {
-    if (n === 0) return Buffer.alloc(0);
-    const first = this.#chunks[0]!;
-    if (first.length - this.#head >= n) {
-      const out = first.subarray(this.#head, this.#head + n);
-      this.#skip(n);
-      return out;
-    }
-    return this.#copyOut(n, true);
-  }
-
-  #skip(n: number): void {
-    this.#buffered -= n;
-    while (n > 0) {
-      const first = this.#chunks[0]!;
-      const left = first.length - this.#head;
-      if (n < left) {
-        this.#head += n;
-        return;
-      }
-      n -= left;
-      this.#chunks.shift();
-      this.#head = 0;
-    }
-  }
-
-  #copyOut(n: number, consume: boolean): Buffer {
-    const out = Buffer.allocUnsafe(n);
-    let filled = 0;
-    let head = this.#head;
-    for (const chunk of this.#chunks) {
-      const count = Math.min(chunk.length - head, n - filled);
-      chunk.copy(out, filled, head, head + count);
-      filled += count;
-      head = 0;
-      if (filled === n) break;
-    }
-    if (consume) this.#skip(n);
-    return out;
   }
 }
 

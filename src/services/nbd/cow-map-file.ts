@@ -13,7 +13,7 @@
  * NBD_CMD_FLUSH is for (proto.md: only flushed writes must survive it):
  * `sync()` makes the map durable after the data.
  */
-import { closeFd, fdatasyncFd, openFd, preadFd, pwriteFd } from "./fd-promises.js";
+import { closeFd, fdatasyncFd, openFd, preadFd, pwriteFd } from "../file-io/fd-promises.js";
 import { BlockBitmap } from "./block-bitmap.js";
 
 const MAGIC = Buffer.from("BFCOWMAP");

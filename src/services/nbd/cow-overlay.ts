@@ -22,7 +22,7 @@ import type { NbdExtent } from "../../protocols/nbd/nbd-transmission.js";
 import { NBD_STATE_HOLE, NBD_STATE_ZERO } from "../../protocols/nbd/nbd-constants.js";
 import { BlockBitmap } from "./block-bitmap.js";
 import { CowMapFile, type OpenedCowMap } from "./cow-map-file.js";
-import { fdatasyncFd, preadFd, pwriteFd } from "./fd-promises.js";
+import { fdatasyncFd, preadFd, pwriteFd } from "../file-io/fd-promises.js";
 import type { NbdExportHandle } from "./nbd-export-source.js";
 
 export const COW_BLOCK_BYTES = 4096;

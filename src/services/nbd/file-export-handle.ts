@@ -6,8 +6,8 @@
  * does not change what this handle reads. Reads go through an
  * AdaptiveReader, in place while the page cache answers.
  */
-import { AdaptiveReader } from "./adaptive-reader.js";
-import { closeFd, fdatasyncFd, fstatSize, openFd, preadFd, pwriteFd } from "./fd-promises.js";
+import { AdaptiveReader } from "../file-io/adaptive-reader.js";
+import { closeFd, fdatasyncFd, fstatSize, openFd, preadFd, pwriteFd } from "../file-io/fd-promises.js";
 import type { NbdCowSetting, NbdExportHandle } from "./nbd-export-source.js";
 
 export interface FileExportOptions {

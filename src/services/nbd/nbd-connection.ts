@@ -25,7 +25,7 @@ import type { CowLayers } from "./cow-layers.js";
 import type { NbdClientInfo, NbdExportSource } from "./nbd-export-source.js";
 import { NbdHandshakePhase, type NbdNegotiated } from "./nbd-handshake-phase.js";
 import { NbdTransmissionPhase } from "./nbd-transmission-phase.js";
-import type { ReplyBufferPool } from "./reply-buffer-pool.js";
+import type { ReplyBufferPool } from "../file-io/reply-buffer-pool.js";
 
 export interface NbdConnectionLimits {
   /** Requests running at once. */

@@ -30,7 +30,7 @@ import { RateLimitedLog } from "../../logging/rate-limited-log.js";
 import { CowLayers } from "./cow-layers.js";
 import { NbdConnection } from "./nbd-connection.js";
 import type { NbdExportSource } from "./nbd-export-source.js";
-import { ReplyBufferPool } from "./reply-buffer-pool.js";
+import { ReplyBufferPool } from "../file-io/reply-buffer-pool.js";
 
 export interface NbdServiceOptions {
   /** Requests one connection runs at once; more wait in the socket (TCP pushes back). */

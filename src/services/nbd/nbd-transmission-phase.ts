@@ -50,7 +50,7 @@ import {
 } from "../../protocols/nbd/nbd-transmission.js";
 import type { AttachedExport } from "./attached-export.js";
 import type { NbdClientInfo } from "./nbd-export-source.js";
-import type { ReplyBufferPool } from "./reply-buffer-pool.js";
+import type { ReplyBufferPool } from "../file-io/reply-buffer-pool.js";
 import { errnoOf, RequestError } from "./request-error.js";
 import { isAllZero } from "./zero-page.js";
 

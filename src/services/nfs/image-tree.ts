@@ -19,7 +19,7 @@
 import { constants, type BigIntStats } from "node:fs";
 import { type FileHandle, lstat, open, readdir, readlink } from "node:fs/promises";
 import { join } from "node:path";
-import { AdaptiveReader } from "../nbd/adaptive-reader.js";
+import { AdaptiveReader } from "../file-io/adaptive-reader.js";
 
 export interface TreeEntry {
   readonly id: number;
@@ -195,7 +195,7 @@ class OpenFile {
   /**
    * Small reads in place while the file is in the page cache (it is, for an
    * image being served), larger ones and cold files in the thread pool: the
-   * NBD service's reader, for the same reason.
+   * reader NBD's export files use, for the same reason.
    */
   readonly reader: Promise<AdaptiveReader>;
   users = 0;

@@ -28,7 +28,7 @@ import {
 import type { Fattr3, Nfs3Args, Nfs3Result } from "../../protocols/nfs/nfs3-types.js";
 import { PROG_NFS } from "../../protocols/rpc/rpc-constants.js";
 import { grantedAccess, mayRead } from "./caller-access.js";
-import { ReplyBufferPool } from "../nbd/reply-buffer-pool.js";
+import { ReplyBufferPool } from "../file-io/reply-buffer-pool.js";
 import { listDirectory } from "./directory-listing.js";
 import { fileAttributes } from "./file-attributes.js";
 import { decodeFileHandle, encodeFileHandle } from "./file-handle.js";
@@ -63,7 +63,7 @@ export class Nfs3Program implements RpcProgram {
   /**
    * READ buffers, reused once sent: a fresh 1 MiB buffer costs page faults
    * on first touch, more than reading into it from the page cache (the
-   * NBD service's pool, for the same reason).
+   * NBD service pools its buffers for the same reason).
    */
   readonly #buffers = new ReplyBufferPool({ maxBytes: 32 * 1024 * 1024 });
   /** Attributes never change (an image version is immutable): computed once per entry. */

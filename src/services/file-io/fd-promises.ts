@@ -1,7 +1,8 @@
 /**
- * The fs calls the NBD service makes on raw file descriptors (export files
- * and copy-on-write layers), as promises over the callback API: per call it
- * costs less than FileHandle's promises.
+ * The fs calls made on raw file descriptors by the services that serve
+ * files block by block (NBD's export files and copy-on-write layers, NFS's
+ * image trees), as promises over the callback API: per call it costs less
+ * than FileHandle's promises.
  */
 import { close, fdatasync, fstat, open, read, write } from "node:fs";
 

@@ -1,5 +1,6 @@
 /**
- * Reuses the large buffers READ replies are built in. A fresh 256 KiB
+ * Reuses the large buffers READ replies are built in (NBD's and NFS's
+ * alike: each service holds one pool). A fresh 256 KiB
  * buffer costs page faults on first touch and an munmap when collected:
  * measured here, reading 256 KiB from the page cache into a fresh buffer
  * took 70-110 us against 40 us into a reused one, and nbdcopy's requests are
