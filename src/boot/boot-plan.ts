@@ -45,9 +45,10 @@ export interface BootEntry {
    * Where the client's root lives: over NBD from this server (`nbd`, with a
    * private copy-on-write layer: `nbd-cow`), or fetched into RAM at boot
    * (`ram`: the client needs no server once it is up), or the version's
-   * tree over NFS from this server (`nfs`).
+   * tree over NFS from this server, mounted by the client hook (`nfs`) or by
+   * the kernel itself (`nfs-kernel`: root=/dev/nfs, no initrds).
    */
-  readonly root: "nbd" | "nbd-cow" | "ram" | "nfs";
+  readonly root: "nbd" | "nbd-cow" | "ram" | "nfs" | "nfs-kernel";
 }
 
 export interface MenuPlan {

@@ -55,4 +55,25 @@ describe("describeChain", () => {
       /^UEFI x64 PXE -> shimx64\.efi over TFTP \(shim, signed by Microsoft\) -> grubx64\.efi over TFTP \(GRUB, signed by Debian\) -> grub\/grub\.cfg over TFTP -> grub\/grub\.cfg-01-52-54-00-00-00-51 over TFTP -> kernel \(signed, verified through shim\) and initrds over TFTP -> client hook/,
     );
   });
+  it("names the root as the plan serves it: NFS through the hook, or mounted by the kernel with no initrds", () => {
+    const nfsMac = "52:54:00:00:00:52";
+    const kernelMac = "52:54:00:00:00:53";
+    const r = goldenResolver()
+      .add(nfsMac, (f) => resolved(f, { root: v<"nbd" | "nfs" | "nfs-kernel">("nfs", "host", "nfs-1") }))
+      .add(kernelMac, (f) =>
+        resolved(f, { root: v<"nbd" | "nfs" | "nfs-kernel">("nfs-kernel", "host", "nfs-2") }),
+      );
+    const p = new FleetBootPlanner({ config: fleetConfig(), resolver: r, images: fakeImages() });
+    const viaHook = p.plan({ mac: nfsMac, arch: 0 });
+    const viaKernel = p.plan({ mac: kernelMac, arch: 0 });
+    assert.ok(viaHook && viaKernel);
+    assert.match(
+      describeChain(viaHook),
+      /kernel and initrds over HTTP -> client hook -> root debian@\S+ over NFS$/,
+    );
+    assert.match(
+      describeChain(viaKernel),
+      /-> kernel over HTTP -> root debian@\S+ over NFS, mounted by the kernel \(root=\/dev\/nfs\)$/,
+    );
+  });
 });

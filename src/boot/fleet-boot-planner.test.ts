@@ -14,6 +14,9 @@ import {
 import { MemoryLogger } from "../logging/logger.js";
 import { decodeCpioNewc } from "./cpio-newc.js";
 import { FleetBootPlanner } from "./fleet-boot-planner.js";
+import { renderGrubConfig } from "./render-grub.js";
+import { renderIpxeScript } from "./render-ipxe.js";
+import { renderPxelinuxConfig } from "./render-pxelinux.js";
 
 function planner(over: Partial<ConstructorParameters<typeof FleetBootPlanner>[0]> = {}) {
   return new FleetBootPlanner({
@@ -167,6 +170,46 @@ test("planner: root: nfs hands the client the version's tree over NFS instead of
   assert.deepEqual(plan.warnings, []);
   const off = planner({ resolver: r }).plan({ mac: "52:54:00:00:00:45", arch: 0 });
   assert.ok(off?.warnings.some((w) => /services\.nfs is not enabled/.test(w)));
+});
+
+test("planner: root: nfs-kernel boots the kernel alone with root=/dev/nfs, no hook and no initrds", () => {
+  const mac = "52:54:00:00:00:46";
+  const r = goldenResolver().add(mac, (f) =>
+    resolved(f, { root: v<"nbd" | "nfs" | "nfs-kernel">("nfs-kernel", "host", "legacy-1") }),
+  );
+  const base = fleetConfig();
+  const withNfs = fleetConfig({
+    services: {
+      ...base.services,
+      nfs: { enabled: true, port: 2049, mount_port: 20048, portmap_port: 111, bind: "0.0.0.0" },
+    },
+  });
+  const plan = planner({ resolver: r, config: withNfs }).plan({ mac, arch: 0 });
+  assert.ok(plan);
+  const entry = plan.entries[0]!;
+  assert.equal(entry.root, "nfs-kernel");
+  assert.deepEqual(entry.initrds, []);
+  assert.deepEqual(entry.args.slice(0, 4), [
+    "root=/dev/nfs",
+    "nfsroot=198.18.50.1:/images/debian/2024.06.01,vers=3,tcp",
+    "ip=dhcp",
+    "ro",
+  ]);
+  assert.ok(!entry.args.some((a) => a.startsWith("bootfleet.")), entry.args.join(" "));
+  assert.deepEqual(plan.warnings, []);
+  const pxelinux = renderPxelinuxConfig(plan);
+  assert.match(pxelinux, /APPEND root=\/dev\/nfs nfsroot=/);
+  assert.doesNotMatch(pxelinux, /initrd=/);
+  assert.doesNotMatch(renderGrubConfig(plan), /^\s*initrd/m);
+  assert.doesNotMatch(renderIpxeScript(plan), /initrd/);
+  const withFiles = goldenResolver().add(mac, (f) =>
+    resolved(f, { root: v<"nbd" | "nfs" | "nfs-kernel">("nfs-kernel"), settings: { XKBLAYOUT: v("de") } }),
+  );
+  const warned = planner({ resolver: withFiles, config: withNfs }).plan({ mac, arch: 0 });
+  assert.ok(
+    warned?.warnings.some((w) => /layer files and settings are not applied/.test(w)),
+    warned?.warnings.join("; "),
+  );
 });
 
 test("planner: httpBase can be changed after the HTTP service listens", () => {

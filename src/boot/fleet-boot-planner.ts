@@ -22,6 +22,7 @@
 import { existsSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { DEFAULT_NFS_MOUNT_PORT, DEFAULT_NFS_PORT, DEFAULT_PORTMAP_PORT } from "../config/config-schema.js";
 import type { FleetConfig, LoaderName, MachineFacts, ResolvedMachine, Resolver } from "../config/model.js";
 import { type Clock, systemClock } from "../events/event-bus.js";
 import type { Logger } from "../logging/logger.js";
@@ -32,6 +33,7 @@ import { DhcpOptionError, encodeOptionValue, parseOptionCode } from "./dhcp-opti
 import { type BootImage, type ImageLookup, isSafeImageName } from "./image-lookup.js";
 import { COMMAND_LINE_LIMIT, consoleArgs, isSafeHostname, kernelParam, splitArgs } from "./kernel-cmdline.js";
 import { buildLayerInitrd } from "./layer-initrd.js";
+import { nfsRootArgs } from "./nfs-root-args.js";
 import { macWithHyphens, parseMac } from "./mac-address.js";
 import { type GrubBinaries, grubBinary, missingGrubLine, SHIM_X64 } from "./grub-files.js";
 import { renderGrubConfig, renderGrubDispatch } from "./render-grub.js";
@@ -260,13 +262,57 @@ export class FleetBootPlanner implements InspectableBootPlanner {
 
   #entry(machine: ResolvedMachine, image: BootImage, warnings: string[]): BootEntry {
     const base = this.#httpBase;
-    const server = this.#config.server.address;
-    const services = this.#config.services;
     const imagePath = `images/${image.name}/${image.version}`;
     const file = (name: string, url: string, tftpPath: string): BootFile => ({ name, url, tftpPath });
     const layersUrl = `${base}/boot/${machine.mac}/layers.cpio`;
 
     const root = this.#root(machine, image, warnings);
+    const args =
+      root === "nfs-kernel"
+        ? this.#kernelNfsArgs(machine, image, warnings)
+        : this.#hookArgs(machine, image, root, layersUrl, warnings);
+    if (machine.console) args.push(...consoleArgs(machine.console.value));
+    const imageArgs = this.#config.images[image.name]?.kernel_args;
+    if (imageArgs) args.push(...splitArgs(imageArgs));
+    for (const extra of machine.kernel_args) args.push(...splitArgs(extra.value));
+
+    const entry: BootEntry = {
+      id: image.name,
+      label: `${this.#config.images[image.name]?.description ?? image.name} (${image.name}@${image.version})`,
+      image,
+      kernel: file("vmlinuz", `${base}/${imagePath}/vmlinuz`, `${imagePath}/vmlinuz`),
+      // The kernel mounts an nfs-kernel root itself: an initramfs (the
+      // image's carries the client hook as /init) would run instead.
+      initrds:
+        root === "nfs-kernel"
+          ? []
+          : [
+              file("initrd.img", `${base}/${imagePath}/initrd.img`, `${imagePath}/initrd.img`),
+              file("layers.cpio", layersUrl, `boot/${macWithHyphens(machine.mac)}/layers.cpio`),
+            ],
+      args,
+      root,
+    };
+    // initrd=... and BOOTIF=01-... (about 70 bytes) are added by the loader or the renderer.
+    const length = args.join(" ").length + 80;
+    if (length > COMMAND_LINE_LIMIT) {
+      warnings.push(`kernel command line for ${image.name} is about ${length} bytes; x86 kernels keep 2048`);
+    }
+    return entry;
+  }
+
+  /** The client hook's parameters (src/client-hook/bootfleet-init.sh reads them). */
+  #hookArgs(
+    machine: ResolvedMachine,
+    image: BootImage,
+    root: Exclude<BootEntry["root"], "nfs-kernel">,
+    layersUrl: string,
+    warnings: string[],
+  ): string[] {
+    const base = this.#httpBase;
+    const server = this.#config.server.address;
+    const services = this.#config.services;
+    const imagePath = `images/${image.name}/${image.version}`;
     const args: string[] = [`bootfleet.server=${server}`];
     if (root === "ram") {
       // The hook fetches the image's squashfs into a tmpfs and checks it
@@ -316,40 +362,38 @@ export class FleetBootPlanner implements InspectableBootPlanner {
       else
         warnings.push(`setting ${key} has spaces or quotes: not on the command line, only in settings.env`);
     }
-    if (machine.console) args.push(...consoleArgs(machine.console.value));
-    const imageArgs = this.#config.images[image.name]?.kernel_args;
-    if (imageArgs) args.push(...splitArgs(imageArgs));
-    for (const extra of machine.kernel_args) args.push(...splitArgs(extra.value));
+    return args;
+  }
 
-    const entry: BootEntry = {
-      id: image.name,
-      label: `${this.#config.images[image.name]?.description ?? image.name} (${image.name}@${image.version})`,
-      image,
-      kernel: file("vmlinuz", `${base}/${imagePath}/vmlinuz`, `${imagePath}/vmlinuz`),
-      initrds: [
-        file("initrd.img", `${base}/${imagePath}/initrd.img`, `${imagePath}/initrd.img`),
-        file("layers.cpio", layersUrl, `boot/${macWithHyphens(machine.mac)}/layers.cpio`),
-      ],
-      args,
-      root,
-    };
-    // initrd=... and BOOTIF=01-... (about 70 bytes) are added by the loader or the renderer.
-    const length = args.join(" ").length + 80;
-    if (length > COMMAND_LINE_LIMIT) {
-      warnings.push(`kernel command line for ${image.name} is about ${length} bytes; x86 kernels keep 2048`);
+  /**
+   * A kernel with NFS root built in mounts the tree itself (nfs-root-args.ts):
+   * no hook runs, so the machine's layer files and settings, which reach it
+   * in the hook's layer archive, are not applied.
+   */
+  #kernelNfsArgs(machine: ResolvedMachine, image: BootImage, warnings: string[]): string[] {
+    if (Object.keys(machine.files).length > 0 || Object.keys(machine.settings).length > 0) {
+      warnings.push(
+        "root: nfs-kernel boots without the client hook: this machine's layer files and settings are not applied",
+      );
     }
-    return entry;
+    const nfs = this.#config.services.nfs ?? {
+      port: DEFAULT_NFS_PORT,
+      mount_port: DEFAULT_NFS_MOUNT_PORT,
+      portmap_port: DEFAULT_PORTMAP_PORT,
+    };
+    return nfsRootArgs(this.#config.server.address, image, nfs);
   }
 
   /** How this machine gets `image`'s root; a RAM root the image cannot give falls back to NBD, with a warning. */
   #root(machine: ResolvedMachine, image: BootImage, warnings: string[]): BootEntry["root"] {
     const nbd = machine.nbd.cow.value ? "nbd-cow" : "nbd";
-    if (machine.root.value === "nfs") {
+    const mode = machine.root.value;
+    if (mode === "nfs" || mode === "nfs-kernel") {
       if (!this.#config.services.nfs?.enabled)
-        warnings.push("root: nfs, but services.nfs is not enabled: the client will find no NFS server");
+        warnings.push(`root: ${mode}, but services.nfs is not enabled: the client will find no NFS server`);
       if (machine.nbd.cow.value)
-        warnings.push("nbd.cow does nothing with root: nfs (the NFS export is read-only)");
-      return "nfs";
+        warnings.push(`nbd.cow does nothing with root: ${mode} (the NFS export is read-only)`);
+      return mode;
     }
     if (machine.root.value !== "ram") return nbd;
     if (!image.root) {

@@ -32,11 +32,14 @@ function comment(text: string): string {
 
 function entryLines(plan: BootPlan, entry: BootEntry): string[] {
   const args = [`BOOTIF=01-${macWithHyphens(plan.mac)}`, ...entry.args].map(grubQuote);
+  // None for a kernel that mounts its NFS root itself: GRUB's initrd wants a file.
+  const initrd =
+    entry.initrds.length > 0 ? [`  initrd ${entry.initrds.map((f) => `/${f.tftpPath}`).join(" ")}`] : [];
   return [
     `menuentry ${grubQuote(entry.label)} --id ${grubQuote(entry.id)} {`,
     `  echo ${grubQuote(`bootfleet: loading ${entry.image.name}@${entry.image.version}`)}`,
     `  linux /${entry.kernel.tftpPath} ${args.join(" ")}`,
-    `  initrd ${entry.initrds.map((f) => `/${f.tftpPath}`).join(" ")}`,
+    ...initrd,
     "}",
   ];
 }

@@ -20,11 +20,13 @@ function label(e: BootEntry): string {
 }
 
 function entryLines(entry: BootEntry): string[] {
+  // None for a kernel that mounts its NFS root itself.
+  const initrd = entry.initrds.length > 0 ? [`initrd=${entry.initrds.map((f) => f.tftpPath).join(",")}`] : [];
   return [
     `LABEL ${label(entry)}`,
     `  MENU LABEL ${line(entry.label)}`,
     `  KERNEL ${entry.kernel.tftpPath}`,
-    `  APPEND initrd=${entry.initrds.map((f) => f.tftpPath).join(",")} ${entry.args.join(" ")}`,
+    `  APPEND ${[...initrd, ...entry.args].join(" ")}`,
     "  IPAPPEND 2",
   ];
 }

@@ -108,8 +108,12 @@ const menu = z.strictObject({
 });
 
 const nbdLayer = z.strictObject({ cow: z.boolean().optional(), cow_keep: z.boolean().optional() });
-/** Where a client's root lives: served over NBD (the default), fetched into RAM at boot, or its tree over NFS. */
-const rootMode = z.enum(["nbd", "ram", "nfs"]);
+/**
+ * Where a client's root lives: served over NBD (the default), fetched into
+ * RAM at boot, its tree over NFS mounted by the client hook, or mounted by
+ * a kernel with NFS root built in (`nfs-kernel`: root=/dev/nfs, no initramfs).
+ */
+const rootMode = z.enum(["nbd", "ram", "nfs", "nfs-kernel"]);
 
 /** What defaults, networks, groups, hosts and addresses may all set. */
 export const layerShape = {

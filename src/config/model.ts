@@ -46,8 +46,12 @@ export interface LayerFile {
 export type LoaderName = "ipxe" | "pxelinux" | "grub" | "shim";
 
 /** What any layer (defaults, network, group, host, address) may set. */
-/** Where a client's root lives: over NBD from the server, fetched into its RAM at boot, or its tree over NFS. */
-export type RootMode = "nbd" | "ram" | "nfs";
+/**
+ * Where a client's root lives: over NBD from the server, fetched into its
+ * RAM at boot, or its tree over NFS (mounted by the client hook, or by the
+ * kernel itself for `nfs-kernel`).
+ */
+export type RootMode = "nbd" | "ram" | "nfs" | "nfs-kernel";
 
 export interface LayerSpec {
   readonly image?: string | undefined;
@@ -80,7 +84,9 @@ export interface LayerSpec {
    * Where the client's root lives: `nbd` (served by this server while the
    * client runs), `ram` (the image fetched into RAM at boot, checked
    * against its manifest: the client needs no server once it is up) or
-   * `nfs` (the version's tree from services.nfs, mounted read-only and hard).
+   * `nfs` (the version's tree from services.nfs, mounted read-only and hard)
+   * or `nfs-kernel` (the same tree mounted by a kernel with NFS root built
+   * in, `root=/dev/nfs nfsroot=`: no initramfs, so no layers).
    */
   readonly root?: RootMode | undefined;
   /**
