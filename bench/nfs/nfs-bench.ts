@@ -13,6 +13,10 @@
  *         --seconds (whole passes): MB/s (10^6 bytes/s)
  *   rand  4 KiB READs at random offsets, 32 in flight on one connection,
  *         for --seconds: reads per second
+ *   cpu   the server's CPU time (user + system, its process and children,
+ *         from /proc) per GB read sequentially and per random read: on a
+ *         machine others share, throughput follows their load, the CPU a
+ *         server spends on each byte much less
  * The client is bench/nfs/nfs-read-client.ts (the project's RPC client):
  * this container has no kernel NFS client, so fio over a mount cannot run
  * here. The file is read once before the first round so both servers read
@@ -22,7 +26,7 @@
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { createReadStream, readdirSync, readFileSync } from "node:fs";
 import { mkdir, open, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -96,6 +100,29 @@ async function waitServing(nfsPort: number, mountPort: number, exportPath: strin
   throw new Error(`server on ${nfsPort} did not start serving: ${log()}`);
 }
 
+const CLK_TCK = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
+
+/** CPU seconds (user + system) used so far by a process and its descendants, from /proc (proc(5)). */
+function treeCpuSeconds(pid: number): number {
+  let ticks = 0;
+  const visit = (p: number) => {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, "utf8");
+      // After "pid (comm) ", fields from state (3rd) on: utime is the 14th, stime the 15th.
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+      for (const task of readdirSync(`/proc/${p}/task`)) {
+        const children = readFileSync(`/proc/${p}/task/${task}/children`, "utf8").trim();
+        for (const c of children.split(" ").filter(Boolean)) visit(Number(c));
+      }
+    } catch {
+      // Gone meanwhile: its time is no longer counted anywhere we can read.
+    }
+  };
+  visit(pid);
+  return ticks / CLK_TCK;
+}
+
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
@@ -157,7 +184,7 @@ LOG { Default_Log_Level = WARN; }
 `,
   );
   const ganeshaLog = join(dir, "ganesha.log");
-  inNs("unshare", [
+  const ganesha = inNs("unshare", [
     "-m",
     "--propagation",
     "private",
@@ -169,37 +196,51 @@ LOG { Default_Log_Level = WARN; }
   await waitServing(GANESHA.nfs, GANESHA.mount, tree, () => "(see the log)");
 
   const servers = [
-    { name: "bootfleet", nfs: OURS, mount: OURS, path: "/tree" },
-    { name: "ganesha", nfs: GANESHA.nfs, mount: GANESHA.mount, path: tree },
+    { name: "bootfleet", nfs: OURS, mount: OURS, path: "/tree", pid: ours.pid! },
+    { name: "ganesha", nfs: GANESHA.nfs, mount: GANESHA.mount, path: tree, pid: ganesha.pid! },
   ];
-  const figures = new Map(servers.map((s) => [s.name, { seq: [] as number[], rand: [] as number[] }]));
+  const figures = new Map(
+    servers.map((s) => [
+      s.name,
+      { seq: [] as number[], rand: [] as number[], seqCpu: [] as number[], randCpu: [] as number[] },
+    ]),
+  );
   for (let round = 1; round <= rounds; round++) {
     for (const s of servers) {
       const f = figures.get(s.name)!;
+      let cpu = treeCpuSeconds(s.pid);
       const seq = client(s.nfs, s.mount, s.path, "seq");
+      f.seqCpu.push((treeCpuSeconds(s.pid) - cpu) / (seq.bytes / 1e9));
       if (seq.bytes === 0 || seq.bytes % size !== 0) {
         throw new Error(`${s.name} seq read ${seq.bytes} bytes, not whole passes of ${size}`);
       }
       f.seq.push(seq.bytes / 1e6 / seq.seconds);
+      cpu = treeCpuSeconds(s.pid);
       const rand = client(s.nfs, s.mount, s.path, "rand");
+      f.randCpu.push(((treeCpuSeconds(s.pid) - cpu) / rand.reads) * 1e6);
       f.rand.push(rand.reads / rand.seconds);
       process.stderr.write(
-        `round ${round} ${s.name.padEnd(10)} seq ${f.seq.at(-1)!.toFixed(0)} MB/s  rand ${f.rand.at(-1)!.toFixed(0)} reads/s\n`,
+        `round ${round} ${s.name.padEnd(10)} seq ${f.seq.at(-1)!.toFixed(0)} MB/s (${f.seqCpu.at(-1)!.toFixed(2)} CPU s/GB)  rand ${f.rand.at(-1)!.toFixed(0)} reads/s (${f.randCpu.at(-1)!.toFixed(1)} CPU us/read)\n`,
       );
     }
   }
   const m = (name: string) => ({
     seq: median(figures.get(name)!.seq),
     rand: median(figures.get(name)!.rand),
+    seqCpu: median(figures.get(name)!.seqCpu),
+    randCpu: median(figures.get(name)!.randCpu),
   });
+  const row = (name: string, x: ReturnType<typeof m>) =>
+    `${name.padEnd(12)}${x.seq.toFixed(0).padStart(12)}${x.rand.toFixed(0).padStart(12)}${x.seqCpu.toFixed(2).padStart(12)}${x.randCpu.toFixed(1).padStart(14)}`;
   const b = m("bootfleet");
   const g = m("ganesha");
   const lines = [
     `NFS benchmark: ${size / 1048576} MiB file, ${rounds} rounds, medians (nproc ${spawnSync("nproc", { encoding: "utf8" }).stdout.trim()}, load ${(await readFile("/proc/loadavg", "utf8")).split(" ").slice(0, 3).join(" ")})`,
-    `${"server".padEnd(12)}${"seq MB/s".padStart(12)}${"rand 4K/s".padStart(12)}`,
-    `${"bootfleet".padEnd(12)}${b.seq.toFixed(0).padStart(12)}${b.rand.toFixed(0).padStart(12)}`,
-    `${"ganesha".padEnd(12)}${g.seq.toFixed(0).padStart(12)}${g.rand.toFixed(0).padStart(12)}`,
-    `${"ratio".padEnd(12)}${(b.seq / g.seq).toFixed(2).padStart(12)}${(b.rand / g.rand).toFixed(2).padStart(12)}`,
+    `${"server".padEnd(12)}${"seq MB/s".padStart(12)}${"rand 4K/s".padStart(12)}${"CPU s/GB".padStart(12)}${"CPU us/read".padStart(14)}`,
+    row("bootfleet", b),
+    row("ganesha", g),
+    // Throughput: bootfleet / ganesha (above 1: bootfleet faster). CPU: ganesha / bootfleet (above 1: bootfleet spends less).
+    `${"ratio".padEnd(12)}${(b.seq / g.seq).toFixed(2).padStart(12)}${(b.rand / g.rand).toFixed(2).padStart(12)}${(g.seqCpu / b.seqCpu).toFixed(2).padStart(12)}${(g.randCpu / b.randCpu).toFixed(2).padStart(14)}`,
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
 } finally {
