@@ -104,8 +104,16 @@ export class RpcTcpConnection {
       });
     }
     for (let i = 0; i < bytes.length - 1; i++) this.#socket.write(bytes[i]!);
-    // The callback runs once the last piece is written, or the socket failed: either way it is no longer used.
-    this.#socket.write(bytes[bytes.length - 1]!, release === undefined ? undefined : () => release());
+    // The callback runs once the last piece is written, or the socket failed:
+    // either way its buffer is no longer used. It is also where the queue of
+    // unsent replies shrinks, so reading resumes as soon as it is under the
+    // bound again: 'drain' alone comes only once the queue is empty, and a
+    // client keeping 1 MiB READs in flight would find the connection idle
+    // while the next reads are parsed and read from the file.
+    this.#socket.write(bytes[bytes.length - 1]!, () => {
+      release?.();
+      this.#maybeResume();
+    });
   }
 
   #maybeResume(): void {
