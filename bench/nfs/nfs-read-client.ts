@@ -10,7 +10,8 @@
  *       pass after pass until SECONDS have gone by (one pass of a file in the page cache
  *       takes well under a second: too short to measure on a shared machine)
  * rand: 4 KiB reads at random 4 KiB-aligned offsets, 32 in flight, for SECONDS
- * Prints one JSON line: { bytes, reads, seconds }. The same client runs
+ * Prints one JSON line: { bytes, reads, seconds, cpu } (cpu: the client's own
+ * CPU seconds while reading, user + system). The same client runs
  * against every server, so the figures compare the servers.
  */
 import { decodeMountMntResult } from "../../src/protocols/nfs/mount3-codec.js";
@@ -75,6 +76,7 @@ async function read(offset: number, count: number): Promise<number> {
 let bytes = 0;
 let reads = 0;
 const started = process.hrtime.bigint();
+const cpuAtStart = process.cpuUsage();
 if (mode === "seq") {
   const until = started + BigInt(Math.round(seconds * 1e9));
   let next = 0;
@@ -110,5 +112,7 @@ if (mode === "seq") {
   await Promise.all(Array.from({ length: 32 }, worker));
 }
 const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
+const used = process.cpuUsage(cpuAtStart);
+const cpu = (used.user + used.system) / 1e6;
 nfs.close();
-process.stdout.write(`${JSON.stringify({ bytes, reads, seconds: elapsed })}\n`);
+process.stdout.write(`${JSON.stringify({ bytes, reads, seconds: elapsed, cpu })}\n`);
