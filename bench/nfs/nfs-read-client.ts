@@ -10,8 +10,9 @@
  *       pass after pass until SECONDS have gone by (one pass of a file in the page cache
  *       takes well under a second: too short to measure on a shared machine)
  * rand: 4 KiB reads at random 4 KiB-aligned offsets, 32 in flight, for SECONDS
- * Prints one JSON line: { bytes, reads, seconds, cpu } (cpu: the client's own
- * CPU seconds while reading, user + system). The same client runs
+ * Prints one JSON line: { bytes, reads, seconds, cpu, rtpref } (cpu: the
+ * client's own CPU seconds while reading, user + system; rtpref: the READ
+ * size used, the server's FSINFO rtpref capped at 1 MiB). The same client runs
  * against every server, so the figures compare the servers.
  */
 import { decodeMountMntResult } from "../../src/protocols/nfs/mount3-codec.js";
@@ -115,4 +116,4 @@ const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
 const used = process.cpuUsage(cpuAtStart);
 const cpu = (used.user + used.system) / 1e6;
 nfs.close();
-process.stdout.write(`${JSON.stringify({ bytes, reads, seconds: elapsed, cpu })}\n`);
+process.stdout.write(`${JSON.stringify({ bytes, reads, seconds: elapsed, cpu, rtpref: chunk })}\n`);
