@@ -12,7 +12,7 @@ import type { RpcReply } from "../../protocols/rpc/rpc-message.js";
 import { XdrReader } from "../../protocols/xdr/xdr-reader.js";
 import type { XdrWriter } from "../../protocols/xdr/xdr-writer.js";
 import { waitUntil } from "../../../test/support/wait-until.js";
-import { encodeFileHandle, treeKey } from "./file-handle.js";
+import { decodeFileHandle, encodeFileHandle, treeKey } from "./file-handle.js";
 import { ImageTree } from "./image-tree.js";
 import type { NfsExport, NfsExportSource } from "./nfs-export-source.js";
 import { NfsService } from "./nfs-service.js";
@@ -324,6 +324,58 @@ describe("NfsService", () => {
     assert.equal(r.uint32("status"), 0);
     postOp(r);
     assert.equal(r.uint32("count"), 5);
+  });
+
+  it("answers later calls on a connection while an earlier READ is still waiting", async () => {
+    // A second export over the same tree whose handles resolve only when
+    // the test says so: a READ of it stands for one held up by a cold disk.
+    const slowKey = treeKey("test:slow@1");
+    let release = () => {};
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    const slow = new NfsService({
+      source: {
+        ...source,
+        byKey: async (k) => {
+          if (k !== slowKey) return source.byKey(k);
+          await held;
+          return { key: slowKey, tree, description: "slow test" };
+        },
+      },
+      ports: { nfs: 0, mount: 0, portmap: 0 },
+      logger: new MemoryLogger(),
+    });
+    const listener = createServer();
+    await new Promise<void>((r) => listener.listen(0, "127.0.0.1", () => r()));
+    slow.attachTcp(listener);
+    const c = await RpcTestClient.tcp((listener.address() as AddressInfo).port);
+    try {
+      const root = await mountRoot(c);
+      const etc = (await lookup(c, root, "etc")).fh!;
+      const host = decodeFileHandle((await lookup(c, etc, "hostname")).fh!)!;
+      let readDone = false;
+      const read = c
+        .call({ ...NFS, proc: 6 }, (w) =>
+          w.opaque(encodeFileHandle(slowKey, host.fileId)).uint64(0n).uint32(100),
+        )
+        .then((r) => {
+          readDone = true;
+          return r;
+        });
+      const getattr = results(await c.call({ ...NFS, proc: 1 }, fhArg(root)));
+      assert.equal(getattr.uint32("status"), 0);
+      assert.equal(readDone, false, "the READ is still held while GETATTR was answered");
+      release();
+      const r = results(await read);
+      assert.equal(r.uint32("status"), 0);
+      postOp(r);
+      assert.equal(r.uint32("count"), 5);
+    } finally {
+      release();
+      c.close();
+      await slow.stop();
+    }
   });
 
   it("answers the same handles after a restart over a tree opened again", async () => {
