@@ -52,14 +52,19 @@ export function cpuSecondsOf(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
 }
 
-async function killed(child: ChildProcess): Promise<void> {
+export async function killed(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once("exit", r));
   child.kill("SIGKILL");
   await exited;
 }
 
-async function waitFor(what: string, log: string, test: () => boolean, timeoutMs = 30_000): Promise<void> {
+export async function waitFor(
+  what: string,
+  log: string,
+  test: () => boolean,
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!test()) {
     if (Date.now() > deadline) {
@@ -137,30 +142,67 @@ defaults: { boot_unknown: true }
 }
 
 export async function startKea(net: TestNetwork, dir: string, nets: BenchNetworks): Promise<ServerUnderTest> {
-  mkdirSync(dir, { recursive: true });
   const leases = join(dir, "kea-leases4.csv");
+  const child = await spawnKea(
+    net,
+    dir,
+    { type: "memfile", persist: true, name: leases, "lfc-interval": 0 },
+    [
+      {
+        subnet: nets.local.subnet,
+        first: nets.local.first,
+        last: nets.local.last,
+        router: nets.serverAddress,
+      },
+      nets.relayed,
+    ],
+  );
+  const pid = child.pid!;
+  return {
+    name: "kea",
+    pid,
+    cpuSeconds: () => cpuSecondsOf(pid),
+    killAndCountLeases: async () => {
+      await killed(child);
+      return boundInKeaCsv(leases);
+    },
+  };
+}
+
+/** A subnet kea serves: its pool and its router option. */
+export interface KeaSubnet {
+  readonly subnet: string;
+  readonly first: string;
+  readonly last: string;
+  readonly router: string;
+}
+
+/**
+ * kea-dhcp4 in the bench's namespace with `leaseDatabase` (kea's
+ * `lease-database` object) serving `subnets`, raw sockets on the bridge,
+ * one thread, logging at WARN; resolves once it listens on port 67.
+ */
+export async function spawnKea(
+  net: TestNetwork,
+  dir: string,
+  leaseDatabase: Record<string, unknown>,
+  subnets: readonly KeaSubnet[],
+): Promise<ChildProcess> {
+  mkdirSync(dir, { recursive: true });
   const config = join(dir, "kea-dhcp4.json");
   writeFileSync(
     config,
     JSON.stringify({
       Dhcp4: {
         "interfaces-config": { interfaces: [net.bridge], "dhcp-socket-type": "raw" },
-        "lease-database": { type: "memfile", persist: true, name: leases, "lfc-interval": 0 },
+        "lease-database": leaseDatabase,
         "valid-lifetime": 3600,
-        subnet4: [
-          {
-            id: 1,
-            subnet: nets.local.subnet,
-            pools: [{ pool: `${nets.local.first} - ${nets.local.last}` }],
-            "option-data": [{ name: "routers", data: nets.serverAddress }],
-          },
-          {
-            id: 2,
-            subnet: nets.relayed.subnet,
-            pools: [{ pool: `${nets.relayed.first} - ${nets.relayed.last}` }],
-            "option-data": [{ name: "routers", data: nets.relayed.router }],
-          },
-        ],
+        subnet4: subnets.map((s, i) => ({
+          id: i + 1,
+          subnet: s.subnet,
+          pools: [{ pool: `${s.first} - ${s.last}` }],
+          "option-data": [{ name: "routers", data: s.router }],
+        })),
         loggers: [
           { name: "kea-dhcp4", output_options: [{ output: join(dir, "kea.log") }], severity: "WARN" },
         ],
@@ -172,16 +214,7 @@ export async function startKea(net: TestNetwork, dir: string, nets: BenchNetwork
     env: { ...process.env, KEA_PIDFILE_DIR: dir, KEA_LOCKFILE_DIR: dir },
   });
   await waitFor("kea-dhcp4", log, () => child.exitCode === null && udpPortBound(net, 67));
-  const pid = child.pid!;
-  return {
-    name: "kea",
-    pid,
-    cpuSeconds: () => cpuSecondsOf(pid),
-    killAndCountLeases: async () => {
-      await killed(child);
-      return boundInKeaCsv(leases);
-    },
-  };
+  return child;
 }
 
 /**

@@ -31,8 +31,8 @@ import { TestNetwork } from "./test-network.js";
 export const SUBNET = "198.18.70";
 export const SERVER_1 = `${SUBNET}.1`;
 export const SERVER_2 = `${SUBNET}.2`;
-const IMAGE = "outage";
-const MAC = "52:54:00:70:00:01";
+export const IMAGE = "outage";
+export const MAC = "52:54:00:70:00:01";
 
 /** Kernel log lines that mean an I/O error reached a reader or a filesystem. */
 export const IO_ERROR = /I\/O error|Buffer I\/O|critical medium error|SQUASHFS error|squashfs.*error/i;

@@ -52,6 +52,8 @@ const MIGRATIONS = sqlMigrations("postgres");
 const MIGRATION_LOCK = 0x626f6f74666c;
 /** Serialises event inserts across servers (see addEvents). */
 const EVENTS_LOCK = MIGRATION_LOCK + 1;
+/** Serialises log inserts across servers (see SQL.addLog). */
+const LOGS_LOCK = MIGRATION_LOCK + 2;
 
 const MACHINE_COLUMNS = 'mac, ip, hostname, arch, state, first_seen AS "firstSeen", last_seen AS "lastSeen"';
 const LEASE_COLUMNS = 'ip, mac, network, state, hostname, client_id AS "clientId", start, expires';
@@ -107,10 +109,18 @@ const SQL = {
     text: `INSERT INTO events (at, type, protocol, mac, ip, stage, detail)
            VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb) RETURNING id`,
   },
+  // Log lines are followed by id (`bootfleet logs -f`, the page's log
+  // view), so ids must be taken in commit order across every server: an
+  // id taken before another but committed after it would land behind a
+  // follower that already read past it. The transaction-scoped advisory
+  // lock, taken before the row's id, is held until this statement's own
+  // commit, so one insert is still one round trip.
   addLog: {
     name: "bf_add_log",
-    text: `INSERT INTO logs (at, owner, mac, ip, facility, severity, hostname, app, message)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+    text: `WITH serial AS (SELECT pg_advisory_xact_lock(${LOGS_LOCK}))
+           INSERT INTO logs (at, owner, mac, ip, facility, severity, hostname, app, message)
+           SELECT $1::bigint, $2::text, $3::text, $4::text, $5::integer, $6::integer, $7::text, $8::text, $9::text
+           FROM serial RETURNING id`,
   },
   pruneOwner: {
     name: "bf_prune_owner",
