@@ -19,8 +19,7 @@
  * image's init is merged into test-results/boot-times.json as "uefi-arm64".
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -29,11 +28,9 @@ import { buildImage } from "../../src/images/build-image.js";
 import { makeBusyboxRoot } from "../fixtures/images/busybox-root.js";
 import { ensureArm64Parts } from "../fixtures/images/debian-arm64.js";
 import { REPO_ROOT } from "../fixtures/images/debian-kernel.js";
-import { recordBootTime } from "../support/boot-times.js";
-import { QemuMachine } from "../support/qemu-machine.js";
+import { BootLab, type ExpectedEvent, eventName, hookStages, labConfig } from "../support/boot-lab.js";
 import { requirePeers } from "../support/require-peers.js";
-import { type StoredEvent, startServeInNetwork, storedEvents } from "../support/serve-in-network.js";
-import { TestNetwork } from "../support/test-network.js";
+import type { StoredEvent } from "../support/serve-in-network.js";
 
 const BOOT_TIMEOUT_MS = 20 * 60_000;
 const SERVER = "198.18.63.1";
@@ -42,21 +39,13 @@ const HYPHENS = MAC.replaceAll(":", "-");
 
 let work = "";
 
-function writeConfig(dir: string): string {
-  const file = join(dir, "bootfleet-arm64.yaml");
-  writeFileSync(
-    file,
-    `server: { address: ${SERVER}, data_dir: ${join(work, "var")} }
-services:
-  dhcp: { mode: full, lease_time: 1200 }
-  tftp: { root: ${join(work, "tftp")} }
-  http: { port: 8080 }
-  syslog: { port: 5514 }
-networks:
-  - subnet: 198.18.63.0/24
-    pool: 198.18.63.100-198.18.63.149
-    routers: [${SERVER}]
-defaults:
+function config(): string {
+  return labConfig({
+    server: SERVER,
+    dataDir: join(work, "var"),
+    leaseTime: 1200,
+    tftp: join(work, "tftp"),
+    body: `defaults:
   image: armimg
   console: ttyAMA0
   files: { /etc/bootfleet-layer: "default-layer\\n" }
@@ -65,8 +54,7 @@ hosts:
     mac: "${MAC}"
     files: { /etc/bootfleet-layer: "host-arm-1-layer\\n" }
 `,
-  );
-  return file;
+  });
 }
 
 function fileOf(e: StoredEvent): string {
@@ -74,54 +62,31 @@ function fileOf(e: StoredEvent): string {
 }
 
 /** Every step in order from the server's own store; GRUB's first requests carry no MAC (only the file name tells). */
-async function assertStages(config: string): Promise<void> {
+async function assertStages(lab: BootLab): Promise<void> {
   const own = (e: StoredEvent) => e.mac === MAC;
-  const tftp = (
-    test: (file: string) => boolean,
-    what: string,
-    type = "tftp.done",
-  ): [string, (e: StoredEvent) => boolean] => [`${type} ${what}`, (e) => e.type === type && test(fileOf(e))];
+  const tftp = (test: (file: string) => boolean, what: string, type = "tftp.done"): ExpectedEvent => [
+    `${type} ${what}`,
+    (e) => e.type === type && test(fileOf(e)),
+  ];
   const isInitrd = (f: string) => f.endsWith("/initrd.img");
   const isLayers = (f: string) => f === `boot/${HYPHENS}/layers.cpio`;
-  const want: readonly [string, (e: StoredEvent) => boolean][] = [
-    ["dhcp.discover", (e) => own(e) && e.type === "dhcp.discover"],
-    tftp((f) => f === "grubnetaa64.efi", "grubnetaa64.efi"),
-    tftp((f) => f === "grub/grub.cfg", "grub/grub.cfg"),
-    tftp((f) => f === `grub/grub.cfg-01-${HYPHENS}`, `grub/grub.cfg-01-${HYPHENS}`),
-    tftp((f) => f.endsWith("/vmlinuz"), "vmlinuz"),
-    // GRUB asks for both initrds before it reads them: their transfers end in either order.
-    tftp(isInitrd, "initrd.img", "tftp.rrq"),
-    tftp(isLayers, "layers.cpio", "tftp.rrq"),
-    ...["initrd", "nbd.connect", "root-mounted", "layers-applied", "init"].map(
-      (s): [string, (e: StoredEvent) => boolean] => [
-        s,
-        (e) => own(e) && (e.type === "client.stage" ? e.stage === s : e.type === s),
-      ],
-    ),
-  ];
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const seen = storedEvents(config); // this network holds one machine
-    let i = 0;
-    for (const e of seen) if (i < want.length && want[i]![1](e)) i++;
-    if (i === want.length) {
-      for (const [what, test] of [tftp(isInitrd, "initrd.img"), tftp(isLayers, "layers.cpio")])
-        assert.ok(seen.some(test), `${what} in the store`);
-      return;
-    }
-    if (Date.now() > deadline) {
-      const got = seen.map(
-        (e) => `${e.type === "client.stage" ? e.stage : e.type}${fileOf(e) ? `(${fileOf(e)})` : ""}`,
-      );
-      assert.fail(
-        `events lack ${want
-          .slice(i)
-          .map((w) => w[0])
-          .join(", ")} in order; got ${got.join(" ")}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  // The whole store: this network holds one machine.
+  const seen = await lab.assertEventsInOrder(
+    [
+      ["dhcp.discover", (e) => own(e) && e.type === "dhcp.discover"],
+      tftp((f) => f === "grubnetaa64.efi", "grubnetaa64.efi"),
+      tftp((f) => f === "grub/grub.cfg", "grub/grub.cfg"),
+      tftp((f) => f === `grub/grub.cfg-01-${HYPHENS}`, `grub/grub.cfg-01-${HYPHENS}`),
+      tftp((f) => f.endsWith("/vmlinuz"), "vmlinuz"),
+      // GRUB asks for both initrds before it reads them: their transfers end in either order.
+      tftp(isInitrd, "initrd.img", "tftp.rrq"),
+      tftp(isLayers, "layers.cpio", "tftp.rrq"),
+      ...hookStages(MAC),
+    ],
+    { describe: (e) => `${eventName(e)}${fileOf(e) ? `(${fileOf(e)})` : ""}` },
+  );
+  for (const [what, test] of [tftp(isInitrd, "initrd.img"), tftp(isLayers, "layers.cpio")])
+    assert.ok(seen.some(test), `${what} in the store`);
 }
 
 describe("whole ARM64 UEFI boot in QEMU (TCG)", { timeout: 40 * 60_000 }, () => {
@@ -173,32 +138,16 @@ describe("whole ARM64 UEFI boot in QEMU (TCG)", { timeout: 40 * 60_000 }, () => 
   });
 
   it("AAVMF's PXE -> Debian's grubnetaa64.efi -> kernel and initrds over TFTP -> the arm64 image's init", async () => {
-    const net = TestNetwork.create({ tag: "arm64", bridgeAddress: `${SERVER}/24` });
+    const lab = await BootLab.open({ tag: "arm64", work, name: "arm64", server: SERVER, config: config() });
     try {
-      const config = writeConfig(work);
-      const serveLog = join(work, "serve-arm64.log");
-      await startServeInNetwork(net, SERVER, config, serveLog);
-      const started = Date.now();
-      const vm = QemuMachine.start({
-        net,
-        mac: MAC,
-        firmware: "uefi-arm64",
-        memoryMb: 1024,
-        serialLog: join(work, "uefi-arm64.serial"),
-        qemuLog: join(work, "uefi-arm64.qemu.log"),
-      });
-      await vm.waitForSerial([/IMAGE TOKEN TOKEN-ARM64/], BOOT_TIMEOUT_MS);
-      recordBootTime("uefi-arm64", Math.round((Date.now() - started) / 100) / 10);
-      const text = await vm.waitForSerial([/INIT DONE/], 120_000);
+      const m = lab.start({ name: "uefi-arm64", mac: MAC, firmware: "uefi-arm64", memoryMb: 1024 });
+      await m.timeTo(/IMAGE TOKEN TOKEN-ARM64/, BOOT_TIMEOUT_MS, "uefi-arm64");
+      const text = await m.vm.waitForSerial([/INIT DONE/], 120_000);
       assert.match(text, /FILE \/etc\/bootfleet-layer: host-arm-1-layer/, "the machine's own layer file");
-      await assertStages(config);
-      assert.doesNotMatch(readFileSync(serveLog, "utf8"), /ARM64 UEFI machines get no answer/);
+      await assertStages(lab);
+      assert.doesNotMatch(readFileSync(lab.serveLog, "utf8"), /ARM64 UEFI machines get no answer/);
 
-      const explained = execFileSync(
-        process.execPath,
-        ["--import", "tsx", join(REPO_ROOT, "src/cli/main.ts"), "explain", MAC, "--arch", "11", "-c", config],
-        { cwd: REPO_ROOT, encoding: "utf8" },
-      );
+      const explained = lab.explain(MAC, 11);
       assert.match(
         explained,
         new RegExp(
@@ -207,7 +156,7 @@ describe("whole ARM64 UEFI boot in QEMU (TCG)", { timeout: 40 * 60_000 }, () => 
         ),
       );
     } finally {
-      net.close();
+      lab.close();
     }
   });
 });

@@ -16,7 +16,7 @@
  * is merged into test-results/boot-times.json as "uefi-grub".
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -24,10 +24,8 @@ import { DEBIAN_GRUB_BINARIES } from "../../src/boot/grub-files.js";
 import { buildImage } from "../../src/images/build-image.js";
 import { makeBusyboxRoot } from "../fixtures/images/busybox-root.js";
 import { ensureDebianKernel } from "../fixtures/images/debian-kernel.js";
-import { QemuMachine } from "../support/qemu-machine.js";
-import { recordBootTime } from "../support/boot-times.js";
-import { type StoredEvent, startServeInNetwork, storedEvents } from "../support/serve-in-network.js";
-import { TestNetwork } from "../support/test-network.js";
+import { BootLab, type ExpectedEvent, eventName, hookStages, labConfig } from "../support/boot-lab.js";
+import type { StoredEvent } from "../support/serve-in-network.js";
 
 const BOOT_TIMEOUT_MS = 8 * 60_000;
 const SERVER = "198.18.61.1";
@@ -36,21 +34,12 @@ const HYPHENS = MAC.replaceAll(":", "-");
 
 let work = "";
 
-function writeConfig(dir: string): string {
-  const file = join(dir, "bootfleet-grub.yaml");
-  writeFileSync(
-    file,
-    `server: { address: ${SERVER}, data_dir: ${join(work, "var")} }
-services:
-  dhcp: { mode: full, lease_time: 600 }
-  tftp: { root: ${join(work, "tftp")} }
-  http: { port: 8080 }
-  syslog: { port: 5514 }
-networks:
-  - subnet: 198.18.61.0/24
-    pool: 198.18.61.100-198.18.61.149
-    routers: [${SERVER}]
-defaults:
+function config(): string {
+  return labConfig({
+    server: SERVER,
+    dataDir: join(work, "var"),
+    tftp: join(work, "tftp"),
+    body: `defaults:
   image: grubimg
   console: ttyS0
   files: { /etc/bootfleet-layer: "default-layer\\n" }
@@ -60,8 +49,7 @@ hosts:
     loader: grub
     files: { /etc/bootfleet-layer: "host-g-1-layer\\n" }
 `,
-  );
-  return file;
+  });
 }
 
 /** The file a TFTP event was about. */
@@ -74,46 +62,26 @@ function fileOf(e: StoredEvent): string {
  * files it asks for (the first two carry no MAC: only the per-machine name
  * tells TFTP who asks), and the client hook's reports under the MAC.
  */
-async function assertStages(config: string): Promise<void> {
-  const tftp = (file: string): [string, (e: StoredEvent) => boolean] => [
+async function assertStages(lab: BootLab): Promise<void> {
+  const tftp = (file: string): ExpectedEvent => [
     `tftp.done ${file}`,
     (e) => e.type === "tftp.done" && fileOf(e).replace(/^\//, "") === file,
   ];
   const own = (e: StoredEvent) => e.mac === MAC;
-  const want: readonly [string, (e: StoredEvent) => boolean][] = [
-    ["dhcp.discover", (e) => own(e) && e.type === "dhcp.discover"],
-    tftp("grubnetx64.efi"),
-    tftp("grub/grub.cfg"),
-    [`tftp.done grub/grub.cfg-01-${HYPHENS}`, (e) => own(e) && tftp(`grub/grub.cfg-01-${HYPHENS}`)[1](e)],
-    ["tftp.done vmlinuz", (e) => own(e) && e.type === "tftp.done" && fileOf(e).endsWith("/vmlinuz")],
-    ["tftp.done initrd.img", (e) => own(e) && e.type === "tftp.done" && fileOf(e).endsWith("/initrd.img")],
-    tftp(`boot/${HYPHENS}/layers.cpio`),
-    ...["initrd", "nbd.connect", "root-mounted", "layers-applied", "init"].map(
-      (s): [string, (e: StoredEvent) => boolean] => [
-        s,
-        (e) => own(e) && (e.type === "client.stage" ? e.stage === s : e.type === s),
-      ],
-    ),
-  ];
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const seen = storedEvents(config); // this network holds one machine
-    let i = 0;
-    for (const e of seen) if (i < want.length && want[i]![1](e)) i++;
-    if (i === want.length) return;
-    if (Date.now() > deadline) {
-      const got = seen.map(
-        (e) => `${e.type === "client.stage" ? e.stage : e.type}${fileOf(e) ? `(${fileOf(e)})` : ""}`,
-      );
-      assert.fail(
-        `events for ${MAC} lack ${want
-          .slice(i)
-          .map((w) => w[0])
-          .join(", ")} in order; got ${got.join(" ")}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  // The whole store: this network holds one machine, and GRUB's first requests carry no MAC.
+  await lab.assertEventsInOrder(
+    [
+      ["dhcp.discover", (e) => own(e) && e.type === "dhcp.discover"],
+      tftp("grubnetx64.efi"),
+      tftp("grub/grub.cfg"),
+      [`tftp.done grub/grub.cfg-01-${HYPHENS}`, (e) => own(e) && tftp(`grub/grub.cfg-01-${HYPHENS}`)[1](e)],
+      ["tftp.done vmlinuz", (e) => own(e) && e.type === "tftp.done" && fileOf(e).endsWith("/vmlinuz")],
+      ["tftp.done initrd.img", (e) => own(e) && e.type === "tftp.done" && fileOf(e).endsWith("/initrd.img")],
+      tftp(`boot/${HYPHENS}/layers.cpio`),
+      ...hookStages(MAC),
+    ],
+    { describe: (e) => `${eventName(e)}${fileOf(e) ? `(${fileOf(e)})` : ""}` },
+  );
 }
 
 describe("whole boot through GRUB in QEMU (TCG)", { timeout: 20 * 60_000 }, () => {
@@ -141,30 +109,23 @@ describe("whole boot through GRUB in QEMU (TCG)", { timeout: 20 * 60_000 }, () =
   });
 
   it("UEFI: OVMF's own PXE -> Debian's grubnetx64.efi -> kernel and initrds over TFTP, full DHCP", async () => {
-    const net = TestNetwork.create({ tag: "grub", bridgeAddress: `${SERVER}/24` });
+    const lab = await BootLab.open({ tag: "grub", work, name: "grub", server: SERVER, config: config() });
     try {
-      const config = writeConfig(work);
-      const serveLog = join(work, "serve-grub.log");
-      await startServeInNetwork(net, SERVER, config, serveLog);
-      const started = Date.now();
-      const vm = QemuMachine.start({
-        net,
-        mac: MAC,
-        firmware: "uefi",
-        serialLog: join(work, "uefi-grub.serial"),
-        qemuLog: join(work, "uefi-grub.qemu.log"),
-      });
-      await vm.waitForSerial([/IMAGE TOKEN TOKEN-GRUB/], BOOT_TIMEOUT_MS);
-      recordBootTime("uefi-grub", Math.round((Date.now() - started) / 100) / 10);
-      const text = await vm.waitForSerial([/INIT DONE/], 60_000);
+      const m = lab.start({ name: "uefi-grub", mac: MAC, firmware: "uefi" });
+      await m.timeTo(/IMAGE TOKEN TOKEN-GRUB/, BOOT_TIMEOUT_MS, "uefi-grub");
+      const text = await m.vm.waitForSerial([/INIT DONE/], 60_000);
       assert.match(text, /FILE \/etc\/bootfleet-layer: host-g-1-layer/, "the machine's own layer file");
       assert.match(text, /bootfleet: loading grubimg@/, "GRUB ran the planner's per-machine entry");
 
-      await assertStages(config);
+      await assertStages(lab);
       // GRUB came from the Debian package: no warning naming it.
-      assert.doesNotMatch(readFileSync(serveLog, "utf8"), /grub-efi-amd64-signed/, "no missing-GRUB warning");
+      assert.doesNotMatch(
+        readFileSync(lab.serveLog, "utf8"),
+        /grub-efi-amd64-signed/,
+        "no missing-GRUB warning",
+      );
     } finally {
-      net.close();
+      lab.close();
     }
   });
 });

@@ -18,18 +18,15 @@
  * "uefi-http".
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { buildImage } from "../../src/images/build-image.js";
 import { makeBusyboxRoot } from "../fixtures/images/busybox-root.js";
-import { ensureDebianKernel, REPO_ROOT } from "../fixtures/images/debian-kernel.js";
-import { recordBootTime } from "../support/boot-times.js";
-import { QemuMachine } from "../support/qemu-machine.js";
-import { type StoredEvent, startServeInNetwork, storedEvents } from "../support/serve-in-network.js";
-import { TestNetwork } from "../support/test-network.js";
+import { ensureDebianKernel } from "../fixtures/images/debian-kernel.js";
+import { BootLab, type ExpectedEvent, eventName, hookStages, labConfig } from "../support/boot-lab.js";
+import type { StoredEvent } from "../support/serve-in-network.js";
 
 const BOOT_TIMEOUT_MS = 8 * 60_000;
 const SERVER = "198.18.62.1";
@@ -37,21 +34,12 @@ const MAC = "52:54:00:e2:62:01";
 
 let work = "";
 
-function writeConfig(dir: string): string {
-  const file = join(dir, "bootfleet-http.yaml");
-  writeFileSync(
-    file,
-    `server: { address: ${SERVER}, data_dir: ${join(work, "var")} }
-services:
-  dhcp: { mode: full, lease_time: 600 }
-  tftp: { enabled: false }
-  http: { port: 8080 }
-  syslog: { port: 5514 }
-networks:
-  - subnet: 198.18.62.0/24
-    pool: 198.18.62.100-198.18.62.149
-    routers: [${SERVER}]
-defaults:
+function config(): string {
+  return labConfig({
+    server: SERVER,
+    dataDir: join(work, "var"),
+    tftp: false,
+    body: `defaults:
   image: httpimg
   console: ttyS0
   files: { /etc/bootfleet-layer: "default-layer\\n" }
@@ -60,8 +48,7 @@ hosts:
     mac: "${MAC}"
     files: { /etc/bootfleet-layer: "host-h-1-layer\\n" }
 `,
-  );
-  return file;
+  });
 }
 
 /** The path an HTTP event was about, percent-decoded (iPXE writes the MAC's colons as %3A). */
@@ -75,50 +62,28 @@ function pathOf(e: StoredEvent): string {
 }
 
 /** Every step in order, from the server's own store; and not one TFTP event. */
-async function assertStages(config: string): Promise<void> {
+async function assertStages(lab: BootLab): Promise<void> {
   const own = (e: StoredEvent) => e.mac === MAC;
-  const http = (what: string, test: (path: string) => boolean): [string, (e: StoredEvent) => boolean] => [
+  const http = (what: string, test: (path: string) => boolean): ExpectedEvent => [
     `http.get ${what}`,
     (e) => e.type === "http.get" && test(pathOf(e)),
   ];
-  const want: readonly [string, (e: StoredEvent) => boolean][] = [
-    ["dhcp.discover", (e) => own(e) && e.type === "dhcp.discover"],
-    http("ipxe.efi (the firmware's own HTTP boot)", (p) => p.endsWith("/ipxe/ipxe.efi")),
-    http("the iPXE script", (p) => p.endsWith(`/boot/${MAC}.ipxe`)),
-    http("vmlinuz", (p) => p.endsWith("/vmlinuz")),
-    ...["initrd", "nbd.connect", "root-mounted", "layers-applied", "init"].map(
-      (s): [string, (e: StoredEvent) => boolean] => [
-        s,
-        (e) => own(e) && (e.type === "client.stage" ? e.stage === s : e.type === s),
-      ],
-    ),
-  ];
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const seen = storedEvents(config); // this network holds one machine
-    let i = 0;
-    for (const e of seen) if (i < want.length && want[i]![1](e)) i++;
-    if (i === want.length) {
-      assert.deepEqual(
-        seen.filter((e) => e.type.startsWith("tftp.")).map((e) => e.type),
-        [],
-        "no TFTP at all",
-      );
-      return;
-    }
-    if (Date.now() > deadline) {
-      const got = seen.map(
-        (e) => `${e.type === "client.stage" ? e.stage : e.type}${pathOf(e) ? `(${pathOf(e)})` : ""}`,
-      );
-      assert.fail(
-        `events lack ${want
-          .slice(i)
-          .map((w) => w[0])
-          .join(", ")} in order; got ${got.join(" ")}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  // The whole store (this network holds one machine): the HTTP requests carry no MAC.
+  const seen = await lab.assertEventsInOrder(
+    [
+      ["dhcp.discover", (e) => own(e) && e.type === "dhcp.discover"],
+      http("ipxe.efi (the firmware's own HTTP boot)", (p) => p.endsWith("/ipxe/ipxe.efi")),
+      http("the iPXE script", (p) => p.endsWith(`/boot/${MAC}.ipxe`)),
+      http("vmlinuz", (p) => p.endsWith("/vmlinuz")),
+      ...hookStages(MAC),
+    ],
+    { describe: (e) => `${eventName(e)}${pathOf(e) ? `(${pathOf(e)})` : ""}` },
+  );
+  assert.deepEqual(
+    seen.filter((e) => e.type.startsWith("tftp.")).map((e) => e.type),
+    [],
+    "no TFTP at all",
+  );
 }
 
 describe("whole boot through UEFI HTTP boot in QEMU (TCG)", { timeout: 20 * 60_000 }, () => {
@@ -141,29 +106,15 @@ describe("whole boot through UEFI HTTP boot in QEMU (TCG)", { timeout: 20 * 60_0
   });
 
   it("x86_64 UEFI: OVMF's own HTTP boot -> ipxe.efi over HTTP -> iPXE -> HTTP, full DHCP, no TFTP", async () => {
-    const net = TestNetwork.create({ tag: "httpboot", bridgeAddress: `${SERVER}/24` });
+    const lab = await BootLab.open({ tag: "httpboot", work, name: "http", server: SERVER, config: config() });
     try {
-      const config = writeConfig(work);
-      await startServeInNetwork(net, SERVER, config, join(work, "serve-http.log"));
-      const started = Date.now();
-      const vm = QemuMachine.start({
-        net,
-        mac: MAC,
-        firmware: "uefi-http",
-        serialLog: join(work, "uefi-http.serial"),
-        qemuLog: join(work, "uefi-http.qemu.log"),
-      });
-      await vm.waitForSerial([/IMAGE TOKEN TOKEN-HTTP/], BOOT_TIMEOUT_MS);
-      recordBootTime("uefi-http", Math.round((Date.now() - started) / 100) / 10);
-      const text = await vm.waitForSerial([/INIT DONE/], 60_000);
+      const m = lab.start({ name: "uefi-http", mac: MAC, firmware: "uefi-http" });
+      await m.timeTo(/IMAGE TOKEN TOKEN-HTTP/, BOOT_TIMEOUT_MS, "uefi-http");
+      const text = await m.vm.waitForSerial([/INIT DONE/], 60_000);
       assert.match(text, /FILE \/etc\/bootfleet-layer: host-h-1-layer/, "the machine's own layer file");
-      await assertStages(config);
+      await assertStages(lab);
 
-      const explained = execFileSync(
-        process.execPath,
-        ["--import", "tsx", join(REPO_ROOT, "src/cli/main.ts"), "explain", MAC, "--arch", "16", "-c", config],
-        { cwd: REPO_ROOT, encoding: "utf8" },
-      );
+      const explained = lab.explain(MAC, 16);
       assert.match(
         explained,
         new RegExp(
@@ -173,7 +124,7 @@ describe("whole boot through UEFI HTTP boot in QEMU (TCG)", { timeout: 20 * 60_0
       );
       assert.match(explained, /option 60 = HTTPClient/);
     } finally {
-      net.close();
+      lab.close();
     }
   });
 });

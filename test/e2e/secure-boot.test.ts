@@ -19,19 +19,16 @@
  * "uefi-secureboot".
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { buildImage } from "../../src/images/build-image.js";
 import { ensureDebianShim } from "../fixtures/boot/debian-shim.js";
 import { makeBusyboxRoot } from "../fixtures/images/busybox-root.js";
-import { ensureDebianKernel, REPO_ROOT } from "../fixtures/images/debian-kernel.js";
-import { recordBootTime } from "../support/boot-times.js";
-import { QemuMachine } from "../support/qemu-machine.js";
-import { type StoredEvent, startServeInNetwork, storedEvents } from "../support/serve-in-network.js";
-import { TestNetwork } from "../support/test-network.js";
+import { ensureDebianKernel } from "../fixtures/images/debian-kernel.js";
+import { BootLab, type ExpectedEvent, eventName, hookStages, labConfig } from "../support/boot-lab.js";
+import { type StoredEvent, storedEvents } from "../support/serve-in-network.js";
 
 const BOOT_TIMEOUT_MS = 10 * 60_000;
 const SERVER = "198.18.64.1";
@@ -41,21 +38,12 @@ const HYPHENS = SIGNED.replaceAll(":", "-");
 
 let work = "";
 
-function writeConfig(dir: string): string {
-  const file = join(dir, "bootfleet-secureboot.yaml");
-  writeFileSync(
-    file,
-    `server: { address: ${SERVER}, data_dir: ${join(work, "var")} }
-services:
-  dhcp: { mode: full, lease_time: 600 }
-  tftp: { root: ${join(work, "tftp")} }
-  http: { port: 8080 }
-  syslog: { port: 5514 }
-networks:
-  - subnet: 198.18.64.0/24
-    pool: 198.18.64.100-198.18.64.149
-    routers: [${SERVER}]
-defaults:
+function config(): string {
+  return labConfig({
+    server: SERVER,
+    dataDir: join(work, "var"),
+    tftp: join(work, "tftp"),
+    body: `defaults:
   image: sbimg
   console: ttyS0
   files: { /etc/bootfleet-layer: "default-layer\\n" }
@@ -67,60 +55,36 @@ hosts:
   sb-unsigned:
     mac: "${UNSIGNED}"
 `,
-  );
-  return file;
+  });
 }
 
 function fileOf(e: StoredEvent): string {
   return String(e.detail?.file ?? "").replace(/^\//, "");
 }
 
-async function assertStages(config: string): Promise<void> {
+async function assertStages(lab: BootLab): Promise<void> {
   const own = (e: StoredEvent) => e.mac === SIGNED;
-  const tftp = (
-    test: (f: string) => boolean,
-    what: string,
-    type = "tftp.done",
-  ): [string, (e: StoredEvent) => boolean] => [`${type} ${what}`, (e) => e.type === type && test(fileOf(e))];
-  const want: readonly [string, (e: StoredEvent) => boolean][] = [
-    ["dhcp.discover", (e) => own(e) && e.type === "dhcp.discover"],
-    tftp((f) => f === "shimx64.efi", "shimx64.efi"),
-    tftp((f) => f === "grubx64.efi", "grubx64.efi"),
-    tftp((f) => f === "grub/grub.cfg", "grub/grub.cfg"),
-    tftp((f) => f === `grub/grub.cfg-01-${HYPHENS}`, `grub/grub.cfg-01-${HYPHENS}`),
-    tftp((f) => f.endsWith("/vmlinuz"), "vmlinuz"),
-    tftp((f) => f.endsWith("/initrd.img"), "initrd.img", "tftp.rrq"),
-    ...["initrd", "nbd.connect", "root-mounted", "layers-applied", "init"].map(
-      (s): [string, (e: StoredEvent) => boolean] => [
-        s,
-        (e) => own(e) && (e.type === "client.stage" ? e.stage === s : e.type === s),
-      ],
-    ),
+  const tftp = (test: (f: string) => boolean, what: string, type = "tftp.done"): ExpectedEvent => [
+    `${type} ${what}`,
+    (e) => e.type === type && test(fileOf(e)),
   ];
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const seen = storedEvents(config);
-    let i = 0;
-    for (const e of seen) if (i < want.length && want[i]![1](e)) i++;
-    if (i === want.length) return;
-    if (Date.now() > deadline) {
-      const got = seen.map(
-        (e) => `${e.type === "client.stage" ? e.stage : e.type}${fileOf(e) ? `(${fileOf(e)})` : ""}`,
-      );
-      assert.fail(
-        `events lack ${want
-          .slice(i)
-          .map((w) => w[0])
-          .join(", ")} in order; got ${got.join(" ")}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  await lab.assertEventsInOrder(
+    [
+      ["dhcp.discover", (e) => own(e) && e.type === "dhcp.discover"],
+      tftp((f) => f === "shimx64.efi", "shimx64.efi"),
+      tftp((f) => f === "grubx64.efi", "grubx64.efi"),
+      tftp((f) => f === "grub/grub.cfg", "grub/grub.cfg"),
+      tftp((f) => f === `grub/grub.cfg-01-${HYPHENS}`, `grub/grub.cfg-01-${HYPHENS}`),
+      tftp((f) => f.endsWith("/vmlinuz"), "vmlinuz"),
+      tftp((f) => f.endsWith("/initrd.img"), "initrd.img", "tftp.rrq"),
+      ...hookStages(SIGNED),
+    ],
+    { describe: (e) => `${eventName(e)}${fileOf(e) ? `(${fileOf(e)})` : ""}` },
+  );
 }
 
 describe("whole boot with Secure Boot on, in QEMU (TCG)", { timeout: 40 * 60_000 }, () => {
-  let net: TestNetwork | undefined;
-  let config = "";
+  let lab: BootLab | undefined;
 
   before(async () => {
     work = mkdtempSync(join(tmpdir(), "bf-e2e-sb-"));
@@ -139,29 +103,21 @@ describe("whole boot with Secure Boot on, in QEMU (TCG)", { timeout: 40 * 60_000
       printFiles: ["/etc/bootfleet-layer"],
     });
     await buildImage({ dataDir: join(work, "var"), name: "sbimg", from: root, modulesFrom: kernel.root });
-    net = TestNetwork.create({ tag: "secboot", bridgeAddress: `${SERVER}/24` });
-    config = writeConfig(work);
-    await startServeInNetwork(net, SERVER, config, join(work, "serve-secureboot.log"));
+    lab = await BootLab.open({ tag: "secboot", work, name: "secureboot", server: SERVER, config: config() });
   });
 
   after(() => {
-    net?.close();
+    lab?.close();
     if (work && !process.env.BOOTFLEET_KEEP_E2E) rmSync(work, { recursive: true, force: true });
   });
 
   it("the firmware refuses iPXE's unsigned ipxe.efi: Secure Boot is enforced", async () => {
-    const vm = QemuMachine.start({
-      net: net!,
-      mac: UNSIGNED,
-      firmware: "uefi-secureboot",
-      serialLog: join(work, "unsigned.serial"),
-      qemuLog: join(work, "unsigned.qemu.log"),
-    });
+    const { vm } = lab!.start({ name: "unsigned", mac: UNSIGNED, firmware: "uefi-secureboot" });
     try {
       const text = await vm.waitForSerial([/PXEv4.*(Access Denied|Security Violation)/], BOOT_TIMEOUT_MS);
       assert.doesNotMatch(text, /iPXE initialising devices/, "iPXE never ran");
       assert.ok(
-        storedEvents(config).some((e) => e.type === "tftp.done" && fileOf(e) === "ipxe.efi"),
+        storedEvents(lab!.config).some((e) => e.type === "tftp.done" && fileOf(e) === "ipxe.efi"),
         "the firmware had ipxe.efi in hand",
       );
     } finally {
@@ -170,25 +126,13 @@ describe("whole boot with Secure Boot on, in QEMU (TCG)", { timeout: 40 * 60_000
   });
 
   it("loader shim: shim (Microsoft's signature) -> Debian's signed GRUB -> signed kernel -> the image's init", async () => {
-    const started = Date.now();
-    const vm = QemuMachine.start({
-      net: net!,
-      mac: SIGNED,
-      firmware: "uefi-secureboot",
-      serialLog: join(work, "signed.serial"),
-      qemuLog: join(work, "signed.qemu.log"),
-    });
-    await vm.waitForSerial([/IMAGE TOKEN TOKEN-SECUREBOOT/], BOOT_TIMEOUT_MS);
-    recordBootTime("uefi-secureboot", Math.round((Date.now() - started) / 100) / 10);
-    const text = await vm.waitForSerial([/INIT DONE/], 60_000);
+    const m = lab!.start({ name: "signed", mac: SIGNED, firmware: "uefi-secureboot" });
+    await m.timeTo(/IMAGE TOKEN TOKEN-SECUREBOOT/, BOOT_TIMEOUT_MS, "uefi-secureboot");
+    const text = await m.vm.waitForSerial([/INIT DONE/], 60_000);
     assert.match(text, /FILE \/etc\/bootfleet-layer: host-sb-1-layer/, "the machine's own layer file");
     assert.match(text, /Secure boot enabled/, "the kernel booted with Secure Boot on");
-    await assertStages(config);
-    const explained = execFileSync(
-      process.execPath,
-      ["--import", "tsx", join(REPO_ROOT, "src/cli/main.ts"), "explain", SIGNED, "--arch", "7", "-c", config],
-      { cwd: REPO_ROOT, encoding: "utf8" },
-    );
+    await assertStages(lab!);
+    const explained = lab!.explain(SIGNED, 7);
     assert.match(
       explained,
       /^chain {4}UEFI x64 PXE -> shimx64\.efi over TFTP \(shim, signed by Microsoft\) -> grubx64\.efi/m,

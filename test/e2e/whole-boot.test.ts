@@ -12,38 +12,27 @@
  * test-results/boot-times.json (the README's figures).
  */
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { buildImage } from "../../src/images/build-image.js";
 import { makeBusyboxRoot } from "../fixtures/images/busybox-root.js";
 import { ensureDebianKernel } from "../fixtures/images/debian-kernel.js";
-import { type Firmware, QemuMachine } from "../support/qemu-machine.js";
-import { recordBootTime } from "../support/boot-times.js";
-import { startServeInNetwork, storedEvents } from "../support/serve-in-network.js";
-import { TestNetwork } from "../support/test-network.js";
+import { BootLab, hookStages, labConfig } from "../support/boot-lab.js";
+import type { Firmware } from "../support/qemu-machine.js";
 
 const BOOT_TIMEOUT_MS = 6 * 60_000;
 const SERVER = "198.18.0.1";
-const results: Record<string, number> = {};
 
 let work = "";
 
-function writeConfig(dir: string, mode: "full" | "proxy"): string {
-  const file = join(dir, `bootfleet-${mode}.yaml`);
-  writeFileSync(
-    file,
-    `server: { address: ${SERVER}, data_dir: ${join(work, "var")} }
-services:
-  dhcp: { mode: ${mode}, lease_time: 600 }
-  http: { port: 8080 }
-  syslog: { port: 5514 }
-networks:
-  - subnet: 198.18.0.0/24
-    pool: 198.18.0.100-198.18.0.149
-    routers: [${SERVER}]
-defaults:
+function config(mode: "full" | "proxy"): string {
+  return labConfig({
+    server: SERVER,
+    dataDir: join(work, "var"),
+    dhcpMode: mode,
+    body: `defaults:
   image: alpha
   console: ttyS0
   files: { /etc/bootfleet-layer: "default-layer\\n" }
@@ -68,8 +57,7 @@ hosts:
     mac: "52:54:00:e2:e0:04"
     files: { /etc/bootfleet-layer: "host-a-3-layer\\n" }
 `,
-  );
-  return file;
+  });
 }
 
 interface Boot {
@@ -80,48 +68,27 @@ interface Boot {
   readonly layer: string;
 }
 
-async function boot(net: TestNetwork, b: Boot): Promise<void> {
-  const started = Date.now();
-  const vm = QemuMachine.start({
-    net,
-    mac: b.mac,
-    firmware: b.firmware,
-    serialLog: join(work, `${b.name}.serial`),
-    qemuLog: join(work, `${b.name}.qemu.log`),
-  });
-  const text = await vm.waitForSerial([new RegExp(`IMAGE TOKEN ${b.token}`)], BOOT_TIMEOUT_MS);
-  results[b.name] = Math.round((Date.now() - started) / 100) / 10;
-  const fromLayer = await vm.waitForSerial([/INIT DONE/], 60_000);
+async function boot(lab: BootLab, b: Boot): Promise<void> {
+  const m = lab.start({ name: b.name, mac: b.mac, firmware: b.firmware });
+  await m.timeTo(new RegExp(`IMAGE TOKEN ${b.token}`), BOOT_TIMEOUT_MS, b.name);
+  const fromLayer = await m.vm.waitForSerial([/INIT DONE/], 60_000);
   assert.match(
     fromLayer,
     new RegExp(`FILE /etc/bootfleet-layer: ${b.layer}`),
     "the machine's own layer file",
   );
-  assert.match(text, /IMAGE TOKEN/);
 }
 
 /** Every stage, in order, for one MAC, from the server's own store (read through the CLI). */
-async function assertStages(config: string, mac: string): Promise<void> {
-  const want = [
-    "dhcp.discover",
-    "http.get",
-    "initrd",
-    "nbd.connect",
-    "root-mounted",
-    "layers-applied",
-    "init",
-  ];
-  const deadline = Date.now() + 30_000;
-  let seen: string[] = [];
-  for (;;) {
-    seen = storedEvents(config, mac).map((e) => (e.type === "client.stage" ? (e.stage ?? "") : e.type));
-    let i = 0;
-    for (const s of seen) if (s === want[i]) i++;
-    if (i === want.length) return;
-    if (Date.now() > deadline)
-      assert.fail(`events for ${mac} lack ${want.slice(i).join(", ")} in order; got ${seen.join(" ")}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
+async function assertStages(lab: BootLab, mac: string): Promise<void> {
+  await lab.assertEventsInOrder(
+    [
+      ["dhcp.discover", (e) => e.type === "dhcp.discover"],
+      ["http.get", (e) => e.type === "http.get"],
+      ...hookStages(mac),
+    ],
+    { mac },
+  );
 }
 
 describe("whole boot in QEMU (TCG)", { timeout: 40 * 60_000 }, () => {
@@ -145,51 +112,64 @@ describe("whole boot in QEMU (TCG)", { timeout: 40 * 60_000 }, () => {
   });
 
   after(() => {
-    for (const [key, seconds] of Object.entries(results)) recordBootTime(key, seconds);
     if (work && !process.env.BOOTFLEET_KEEP_E2E) rmSync(work, { recursive: true, force: true });
   });
 
   it("legacy BIOS, QEMU's iPXE ROM, full DHCP", async () => {
-    const net = TestNetwork.create({ tag: "e2e" });
+    const lab = await BootLab.open({
+      tag: "e2e",
+      work,
+      name: "bios",
+      server: SERVER,
+      config: config("full"),
+    });
     try {
-      const config = writeConfig(work, "full");
-      await startServeInNetwork(net, SERVER, config, join(work, "serve-bios.log"));
-      await boot(net, {
+      await boot(lab, {
         name: "bios-full",
         mac: "52:54:00:e2:e0:01",
         firmware: "bios",
         token: "TOKEN-ALPHA",
         layer: "host-a-1-layer",
       });
-      await assertStages(config, "52:54:00:e2:e0:01");
+      await assertStages(lab, "52:54:00:e2:e0:01");
     } finally {
-      net.close();
+      lab.close();
     }
   });
 
   it("UEFI: OVMF's own PXE -> iPXE EFI -> HTTP, full DHCP", async () => {
-    const net = TestNetwork.create({ tag: "e2e" });
+    const lab = await BootLab.open({
+      tag: "e2e",
+      work,
+      name: "uefi",
+      server: SERVER,
+      config: config("full"),
+    });
     try {
-      const config = writeConfig(work, "full");
-      await startServeInNetwork(net, SERVER, config, join(work, "serve-uefi.log"));
-      await boot(net, {
+      await boot(lab, {
         name: "uefi-full",
         mac: "52:54:00:e2:e0:03",
         firmware: "uefi",
         token: "TOKEN-ALPHA",
         layer: "host-a-2-layer",
       });
-      await assertStages(config, "52:54:00:e2:e0:03");
+      await assertStages(lab, "52:54:00:e2:e0:03");
     } finally {
-      net.close();
+      lab.close();
     }
   });
 
   it("proxyDHCP beside a dnsmasq that hands out the addresses", async () => {
-    const net = TestNetwork.create({ tag: "e2e" });
+    const lab = await BootLab.open({
+      tag: "e2e",
+      work,
+      name: "proxy",
+      server: SERVER,
+      config: config("proxy"),
+    });
     try {
-      const dnsmasqNs = net.addHost("dhcp", "198.18.0.2/24");
-      net.spawn(
+      const dnsmasqNs = lab.net.addHost("dhcp", "198.18.0.2/24");
+      lab.net.spawn(
         "dnsmasq",
         [
           "--keep-in-foreground",
@@ -207,37 +187,33 @@ describe("whole boot in QEMU (TCG)", { timeout: 40 * 60_000 }, () => {
         join(work, "dnsmasq.log"),
         { ns: dnsmasqNs },
       );
-      const config = writeConfig(work, "proxy");
-      await startServeInNetwork(net, SERVER, config, join(work, "serve-proxy.log"));
-      await boot(net, {
+      await boot(lab, {
         name: "bios-proxy",
         mac: "52:54:00:e2:e0:04",
         firmware: "bios",
         token: "TOKEN-ALPHA",
         layer: "host-a-3-layer",
       });
-      await assertStages(config, "52:54:00:e2:e0:04");
+      await assertStages(lab, "52:54:00:e2:e0:04");
       const leases = readFileSync(join(work, "dnsmasq.leases"), "utf8");
       assert.match(leases, /52:54:00:e2:e0:04 198\.18\.0\.1[5-9]\d/, "the address came from dnsmasq");
     } finally {
-      net.close();
+      lab.close();
     }
   });
 
   it("two hosts in two groups boot two images, each with its own layer", async () => {
-    const net = TestNetwork.create({ tag: "e2e" });
+    const lab = await BootLab.open({ tag: "e2e", work, name: "two", server: SERVER, config: config("full") });
     try {
-      const config = writeConfig(work, "full");
-      await startServeInNetwork(net, SERVER, config, join(work, "serve-two.log"));
       await Promise.all([
-        boot(net, {
+        boot(lab, {
           name: "group-a",
           mac: "52:54:00:e2:e0:01",
           firmware: "bios",
           token: "TOKEN-ALPHA",
           layer: "host-a-1-layer",
         }),
-        boot(net, {
+        boot(lab, {
           name: "group-b",
           mac: "52:54:00:e2:e0:02",
           firmware: "bios",
@@ -245,9 +221,9 @@ describe("whole boot in QEMU (TCG)", { timeout: 40 * 60_000 }, () => {
           layer: "host-b-1-layer",
         }),
       ]);
-      await assertStages(config, "52:54:00:e2:e0:02");
+      await assertStages(lab, "52:54:00:e2:e0:02");
     } finally {
-      net.close();
+      lab.close();
     }
   });
 });
