@@ -5,6 +5,7 @@
  * scope's layer. A keyword with no importer is kept as a comment, with the
  * reason from dhcpd-keyword-table.ts when bootfleet has one.
  */
+import { didYouMean } from "../../config/config-error.js";
 import type { DhcpdBootFileImport } from "./dhcpd-boot-file-import.js";
 import type { DhcpdGroupImport } from "./dhcpd-group-import.js";
 import type { DhcpdHostImport } from "./dhcpd-host-import.js";
@@ -98,6 +99,23 @@ export class DhcpdScopeWalker {
       this.#report.note(scope, st, `mapped by design: ${byDesign}`);
       return;
     }
+    // A near miss of a statement dhcpd knows is a typo dhcpd itself refuses
+    // (`dhcpd -t`: "expecting a parameter or declaration"), not a
+    // statement to leave out quietly.
+    const near =
+      DHCPD_KEYWORD_TABLE.notMapped(kw) === undefined && /^[a-z][a-z0-9-]{3,}$/.test(kw)
+        ? didYouMean(kw, [
+            ...this.#statements.keys(),
+            ...this.#blocks.keys(),
+            ...DHCPD_KEYWORD_TABLE.keywords(),
+          ])
+        : undefined;
+    if (near !== undefined && near !== kw)
+      this.#report.error(
+        st.head[0]!.at,
+        `'${st.head[0]!.text}' is no dhcpd statement; did you mean '${near}'?`,
+        "dhcpd refuses this file as well (dhcpd -t): correct the name",
+      );
     this.#report.note(
       scope,
       st,
