@@ -65,6 +65,7 @@ export function finalizeDraft(
     });
     return undefined;
   }
+  serverForZeroAddress(draft, best.address);
   const why = [
     `from ${best.why}${best.at ? ` (${best.at.file}:${best.at.line})` : ""}: the address clients reach bootfleet at`,
   ];
@@ -72,6 +73,26 @@ export function finalizeDraft(
   for (const o of others)
     why.push(`also named: ${o.address} by ${o.why}${o.at ? ` (${o.at.file}:${o.at.line})` : ""}`);
   return { address: best.address, why };
+}
+
+/**
+ * dnsmasq reads 0.0.0.0 in an address option (dns-server, router,
+ * ntp-server) as "the machine running dnsmasq" (dnsmasq(8), --dhcp-option),
+ * and sends its own address; sent as written it would point clients
+ * nowhere. It becomes the address clients reach bootfleet at.
+ */
+function serverForZeroAddress(draft: ConfigDraft, address: string): void {
+  const layers = [draft.defaults, ...draft.networks, ...draft.groups.values(), ...draft.hosts.values()];
+  for (const layer of layers)
+    for (const key of ["routers", "dns", "ntp"]) {
+      const list = layer.get(["dhcp", key]);
+      if (!Array.isArray(list) || !list.includes("0.0.0.0")) continue;
+      layer.set(
+        ["dhcp", key],
+        list.map((v) => (v === "0.0.0.0" ? address : v)),
+        { inline: `0.0.0.0 (this server, as dnsmasq reads it) is ${address}` },
+      );
+    }
 }
 
 /**

@@ -135,6 +135,15 @@ describe("dnsmasq import", () => {
     assert.equal(config.defaults.dhcp?.next_server, undefined);
   });
 
+  it("0.0.0.0 in an address option is this server, as dnsmasq sends it", () => {
+    const { config } = load(
+      "dhcp-range=10.0.0.100,10.0.0.199,255.255.255.0\ndhcp-option=option:dns-server,0.0.0.0,8.8.8.8\ndhcp-option=3,0.0.0.0\n",
+      "10.0.0.1",
+    );
+    assert.deepEqual(config.defaults.dhcp?.dns, ["10.0.0.1", "8.8.8.8"]);
+    assert.deepEqual(config.defaults.dhcp?.routers, ["10.0.0.1"]);
+  });
+
   it("'#' starts a comment only at the start of a line or after whitespace, as dnsmasq reads it", () => {
     const { config } = load("dhcp-boot=pxe#1.0,,10.0.0.1 # trailing\n");
     assert.equal(config.defaults.dhcp?.filename, "pxe#1.0");
