@@ -7,7 +7,7 @@
  * replaces that first stage for PXE ROMs, and the chain is kept as a comment.
  */
 import { parseIpv4 } from "../../config/net-address.js";
-import { ADDRESS_RANK, type ConfigDraft } from "../config-draft.js";
+import { ADDRESS_RANK, type ConfigDraft, type GroupDraft, type LayerDraft } from "../config-draft.js";
 import { NESTING_LIMIT } from "../nesting-limit.js";
 import { archGroup, archGroupName } from "../arch-group.js";
 import { BOOT_FILE_NAMES } from "../boot-file-names.js";
@@ -25,6 +25,8 @@ export class DhcpdBootFileImport {
   readonly #ipxeSpaces: ReadonlySet<string>;
   /** Per-architecture chains, with the scope each was written in, checked by checkArchScopes. */
   readonly #archChains: { readonly st: DhcpdStatement; readonly kind: DhcpdScope["kind"] }[] = [];
+  /** The arch groups earlier chains of a scope made, by the scope's layer: a later chain's else overrides them. */
+  readonly #archGroupsOf = new Map<LayerDraft, Map<GroupDraft, readonly number[]>>();
 
   constructor(
     file: string,
@@ -220,6 +222,26 @@ export class DhcpdBootFileImport {
         if (s !== f && (kw === "next-server" || kw === "option")) apply(s);
       }
     }
+    // dhcpd runs every chain of a scope in order, so this chain's else
+    // branch also replaces what an earlier chain gave an architecture this
+    // one does not name.
+    const earlier = this.#archGroupsOf.get(scope.layer) ?? new Map<GroupDraft, readonly number[]>();
+    this.#archGroupsOf.set(scope.layer, earlier);
+    if (otherFile !== undefined)
+      for (const [group, codes] of earlier) {
+        const named = codes.filter((c) => r.byArch.has(c));
+        if (named.length === 0) {
+          group.set(["dhcp", "filename"], otherFile, {
+            inline: `${this.#file}:${st.at.line}: the later chain's else branch`,
+          });
+          group.delete(["dhcp", "next_server"]);
+        } else if (named.length < codes.length)
+          report.error(
+            st.at,
+            `this chain names architecture ${named.join(", ")} but not ${codes.filter((c) => !named.includes(c)).join(", ")}, which an earlier chain gave the same file`,
+            "write one chain per scope",
+          );
+      }
     const groups = new Map<string, { leaf: DhcpdIfLeaf; codes: number[] }>();
     for (const [code, leaf] of r.byArch) {
       const file = fileText(leaf);
@@ -242,6 +264,7 @@ export class DhcpdBootFileImport {
     }
     for (const { leaf, codes } of groups.values()) {
       const group = archGroup(this.#draft, codes, leaf.branch.at);
+      earlier.set(group, codes);
       const f = leafFilename(leaf)!;
       group.set(["dhcp", "filename"], f.head[1]!.text, {
         before: f.comments,

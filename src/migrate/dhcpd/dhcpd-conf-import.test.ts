@@ -87,6 +87,51 @@ describe("dhcpd.conf import", () => {
     assert.equal(boot(9), "bios/pxelinux.0 from this server", "9 is not 7: dhcpd's else");
   });
 
+  it("a class for every PXE ROM inside a subnet (as Cobbler's dhcp.template writes it) is imported there, its arch chains per architecture", () => {
+    const { config } = load(
+      [
+        "option system-arch code 93 = unsigned integer 16;",
+        "subnet 192.168.1.0 netmask 255.255.255.0 {",
+        "  range dynamic-bootp 192.168.1.100 192.168.1.254;",
+        "  next-server 192.168.1.5;",
+        '  class "pxeclients" {',
+        '    match if substring (option vendor-class-identifier, 0, 9) = "PXEClient";',
+        "    if option system-arch = 00:00 {",
+        '      filename "grub/grub.0";',
+        "    }",
+        "    if option system-arch = 00:07 {",
+        '      filename "grub/grubx64.efi";',
+        "    } else if option system-arch = 00:0b {",
+        '      filename "grub/grubaa64.efi";',
+        "    } else {",
+        '      filename "pxelinux.0";',
+        "    }",
+        "  }",
+        "}",
+      ].join("\n"),
+    );
+    const resolver = new FleetResolver(config);
+    const file = (arch: number) =>
+      resolver.resolve({ mac: "52:54:00:00:00:01", ip: "192.168.1.100", arch }).dhcp.filename?.value;
+    // dhcpd runs both chains in order: for BIOS the second one's else comes last and wins.
+    assert.equal(file(0), "pxelinux.0");
+    assert.equal(file(7), "grub/grubx64.efi");
+    assert.equal(file(11), "grub/grubaa64.efi");
+    assert.equal(file(6), "pxelinux.0");
+  });
+
+  it("a class that sets what its members boot, matching anything but PXEClient, is refused at its line", () => {
+    assert.throws(
+      () =>
+        load(
+          'class "old" {\n  match if substring (option vendor-class-identifier, 0, 9) = "Etherboot";\n  filename "eb.zpxe";\n}\n',
+        ),
+      (e: unknown) =>
+        e instanceof ImportError &&
+        e.problems.some((p) => p.at.line === 3 && /class "old" sets what its members boot/.test(p.message)),
+    );
+  });
+
   it("a branch on a condition bootfleet cannot decide is refused at its line, not flattened", () => {
     assert.throws(
       () =>
