@@ -11,6 +11,8 @@ import {
   textFile,
   v,
 } from "../../test/fixtures/boot/fleet-fixture.js";
+import { loadConfigFromString } from "../config/load-config.js";
+import { FleetResolver } from "../config/resolve-machine.js";
 import { MemoryLogger } from "../logging/logger.js";
 import { decodeCpioNewc } from "./cpio-newc.js";
 import { FleetBootPlanner } from "./fleet-boot-planner.js";
@@ -437,4 +439,25 @@ test("planner: loader shim boots UEFI x64 through Debian's shim and network GRUB
   const arm = p.plan({ mac, arch: 11 });
   assert.equal(arm?.dhcp.bootFile, "grubnetaa64.efi");
   assert.match(arm?.warnings.join("\n") ?? "", /loader shim is offered to UEFI x64 machines only/);
+});
+
+test("planner: a group with match.arch hands that architecture's PXE ROMs its boot file, and a running iPXE its script", () => {
+  const config = loadConfigFromString(
+    [
+      "server: { address: 198.18.50.1 }",
+      "images: { debian: {} }",
+      "networks: [ { subnet: 198.18.50.0/24 } ]",
+      "defaults: { image: debian, dhcp: { filename: bios/pxelinux.0 } }",
+      "groups:",
+      "  uefi-x64: { match: { arch: [7, 9] }, dhcp: { filename: efi64/syslinux.efi } }",
+    ].join("\n"),
+    "/fleet/arch.yaml",
+  );
+  const p = planner({ config, resolver: new FleetResolver(config) });
+  const mac = "52:54:00:12:34:99";
+  const file = (arch: number, ipxe = false) => p.dhcpBoot({ mac, arch, ipxe })?.bootFile;
+  assert.equal(file(0), "bios/pxelinux.0");
+  assert.equal(file(7), "efi64/syslinux.efi");
+  assert.equal(file(9), "efi64/syslinux.efi");
+  assert.equal(file(7, true), `http://198.18.50.1:8080/boot/${mac}.ipxe`);
 });

@@ -4,9 +4,12 @@
  * loadConfig) with the loader every other verb uses.
  */
 import { existsSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { type Command, Option } from "commander";
+import { ConfigError } from "../config/config-error.js";
+import { loadConfigFromString } from "../config/load-config.js";
 import type { FleetConfig } from "../config/model.js";
-import { IMPORT_FORMATS, type ImportFormat } from "../migrate/detect-format.js";
+import { detectFormatWithEvidence, IMPORT_FORMATS, type ImportFormat } from "../migrate/detect-format.js";
 import { exportDhcpd } from "../migrate/export-dhcpd.js";
 import { exportDnsmasq } from "../migrate/export-dnsmasq.js";
 import { exportKea } from "../migrate/export-kea.js";
@@ -19,6 +22,18 @@ import { readImportFiles } from "../migrate/read-import-files.js";
 function refuse(e: ImportError, advice: string): void {
   process.stderr.write(`${e.message}\n${e.problems.length} error(s); nothing was written.\n${advice}\n`);
   process.exitCode = 1;
+}
+
+/** Which format each input was read as, and how to say another: errors name the parser that read the file. */
+function formatsRead(inputs: readonly ImportInput[]): string {
+  return inputs
+    .map((i) => {
+      if (i.format) return `  read ${i.file} as ${i.format} (--format)`;
+      const d = detectFormatWithEvidence(i.file, i.text);
+      if (!d) return `  ${i.file}: format not recognised`;
+      return `  read ${i.file} as ${d.format} (by its ${d.by === "name" ? "name" : "content"}); if it is another format, pass --format ${IMPORT_FORMATS.filter((f) => f !== d.format).join("|")}`;
+    })
+    .join("\n");
 }
 
 export const EXPORT_KINDS = ["dhcpd", "dnsmasq", "kea"] as const;
@@ -75,19 +90,40 @@ export function registerMigrateCommands(
         result = importConfig(inputs, { serverAddress: opts.serverAddress, partial: opts.partial });
       } catch (e) {
         if (!(e instanceof ImportError)) throw e;
-        refuse(e, "  (fix them, or pass --partial to import what can be read)");
+        refuse(e, `${formatsRead(inputs)}\n  (fix them, or pass --partial to import what can be read)`);
         return;
       }
       for (const p of result.problems) process.stderr.write(`${formatImportProblem(p)}\n`);
-      if (!opts.output) {
-        process.stdout.write(result.yaml);
+      // The import is only done when the result passes `bootfleet check`:
+      // checked before anything is written, so a failed import leaves no
+      // config behind that a later `serve` would pick up.
+      const checkedAs = resolve(opts.output ?? "bootfleet.yaml");
+      let failed: ConfigError | undefined;
+      try {
+        loadConfigFromString(result.yaml, checkedAs);
+      } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        failed = e;
+      }
+      if (failed && !opts.partial) {
+        process.stderr.write(
+          `${failed.message}\nthe imported config fails bootfleet check (above); nothing was written.\n` +
+            `${formatsRead(inputs)}\n  (fix the inputs, or pass --partial to write it anyway and fix it by hand)\n`,
+        );
+        process.exitCode = 1;
         return;
       }
-      writeFileSync(opts.output, result.yaml);
-      // The import is only done when the result passes `bootfleet check`.
-      await loadConfig(opts.output);
+      if (!opts.output) process.stdout.write(result.yaml);
+      else writeFileSync(opts.output, result.yaml);
       const kinds = result.formats.map((f) => `${f.file} (${f.format})`).join(", ");
-      process.stderr.write(`wrote ${opts.output} from ${kinds}; it passes bootfleet check\n`);
+      const where = opts.output ?? "standard output";
+      if (failed) {
+        process.stderr.write(
+          `${failed.message}\nwrote ${where} from ${kinds} (--partial), but it fails bootfleet check (above): fix it before serving\n`,
+        );
+        process.exitCode = 1;
+      } else if (opts.output)
+        process.stderr.write(`wrote ${where} from ${kinds}; it passes bootfleet check\n`);
     });
 
   program

@@ -39,6 +39,7 @@ export function checkGroups(raw: RawConfig["groups"], tree: LayerTree, ctx: Laye
         })
         .filter((c): c is Cidr => c !== null),
       hosts: m.hosts,
+      arch: m.arch,
     });
     groups.push({
       ...withTreeFiles(checkLayer(ctx, spec, path), tree.groups.get(name)),

@@ -150,6 +150,7 @@ const match = z.strictObject({
   mac: stringList.optional(),
   ip: stringList.optional(),
   hosts: stringList.optional(),
+  arch: z.array(z.number().int().min(0).max(0xffff)).optional(),
 });
 
 const group = z.strictObject({ ...layerShape, match: match.optional() });

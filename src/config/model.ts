@@ -129,6 +129,14 @@ export interface GroupMatch {
   readonly ip?: readonly Cidr[] | undefined;
   /** Explicit members: host names. */
   readonly hosts?: readonly string[] | undefined;
+  /**
+   * PXE client architectures (DHCP option 93, RFC 4578 §2.1): the group
+   * holds only for a request carrying one of them, and, when the group also
+   * names hostnames, MACs, addresses or hosts, only for a machine that
+   * matches one of those too. This is how a per-architecture boot file
+   * (dhcpd's `if option arch = 00:07`, dnsmasq's `tag:efi64`) is written.
+   */
+  readonly arch?: readonly number[] | undefined;
 }
 
 export interface Group extends LayerSpec {

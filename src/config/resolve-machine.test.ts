@@ -134,6 +134,30 @@ describe("FleetResolver", () => {
     assert.deepEqual(res({ ip: "198.18.0.127" }).groups, []);
   });
 
+  it("a group with match.arch holds only for requests of those architectures (option 93), narrowing its other matches", () => {
+    const arch = loadConfigFromString(
+      `
+server: { address: 198.18.0.1 }
+networks: [ { subnet: 198.18.0.0/24 } ]
+defaults: { dhcp: { filename: bios/pxelinux.0 } }
+groups:
+  uefi: { match: { arch: [7, 9] }, dhcp: { filename: efi64/syslinux.efi } }
+  pis-uefi: { match: { mac: "b8:27:eb", arch: [11] }, dhcp: { filename: rpi/grub.efi } }
+`,
+      "/fleet/arch.yaml",
+    );
+    const ar = new FleetResolver(arch);
+    const file = (facts: Partial<MachineFacts>) =>
+      ar.resolve({ mac: "52:54:00:00:00:09", ...facts }).dhcp.filename?.value;
+    assert.equal(file({}), "bios/pxelinux.0", "no option 93: not in any arch group");
+    assert.equal(file({ arch: 0 }), "bios/pxelinux.0");
+    assert.equal(file({ arch: 7 }), "efi64/syslinux.efi");
+    assert.equal(file({ arch: 9 }), "efi64/syslinux.efi");
+    assert.equal(file({ arch: 11 }), "bios/pxelinux.0", "arch 11 alone does not make a Pi");
+    assert.equal(file({ arch: 11, mac: "b8:27:eb:00:00:01" }), "rpi/grub.efi");
+    assert.equal(file({ arch: 0, mac: "b8:27:eb:00:00:01" }), "bios/pxelinux.0");
+  });
+
   it("groups match by explicit membership (group side and host side)", () => {
     assert.deepEqual(res({ mac: "52:54:00:00:00:01" }).groups, ["kiosks"]);
     assert.deepEqual(res({ mac: "52:54:00:00:00:02" }).groups, ["closed"]);

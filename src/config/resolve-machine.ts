@@ -96,7 +96,9 @@ export class FleetResolver implements Resolver {
       this.networkFor(ip) ??
       this.networkFor(facts.relay) ??
       (this.#config.networks.length === 1 ? this.#config.networks[0] : undefined);
-    const groups = this.#config.groups.filter((g) => this.#matches(g, { mac, hostname, ip, host }));
+    const groups = this.#config.groups.filter((g) =>
+      this.#matches(g, { mac, hostname, ip, host, arch: facts.arch }),
+    );
     const address = ip ? this.#config.addresses.find((a) => a.ip === ip) : undefined;
 
     const layers: AppliedLayer[] = [
@@ -120,8 +122,21 @@ export class FleetResolver implements Resolver {
 
   #matches(
     g: Group,
-    m: { mac: string; hostname: string | undefined; ip: string | undefined; host: Host | undefined },
+    m: {
+      mac: string;
+      hostname: string | undefined;
+      ip: string | undefined;
+      host: Host | undefined;
+      arch: number | undefined;
+    },
   ): boolean {
+    if (g.match.arch) {
+      // An architecture narrows the group: a request without option 93 or
+      // with another one is not in it, whatever else the group names.
+      if (m.arch === undefined || !g.match.arch.includes(m.arch)) return false;
+      const { hostname, mac, ip, hosts } = g.match;
+      if (!hostname && !mac && !ip && !hosts && !m.host?.groups?.includes(g.name)) return true;
+    }
     if (m.host?.groups?.includes(g.name)) return true;
     if (m.host && g.match.hosts?.includes(m.host.name)) return true;
     if (m.hostname && g.match.hostname?.some((p) => this.#glob(p).test(m.hostname!))) return true;

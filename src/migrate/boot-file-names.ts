@@ -11,6 +11,23 @@
  * same form the planner serves boot/<mac>.ipxe under).
  */
 
+/** iPXE's and gPXE's stock binaries (iPXE's src/bin*: undionly, ipxe, snponly, snp). */
+const STOCK_IPXE: ReadonlySet<string> = new Set([
+  "undionly.kpxe",
+  "undionly.kkpxe",
+  "undionly.kkkpxe",
+  "ipxe.kpxe",
+  "ipxe.kkpxe",
+  "ipxe.pxe",
+  "ipxe.efi",
+  "snponly.efi",
+  "snp.efi",
+  "ipxe-arm64.efi",
+  "snponly-arm64.efi",
+  "gpxe.pxe",
+  "gpxe.kpxe",
+]);
+
 export const BOOT_FILE_NAMES = {
   bios: "undionly.kpxe",
   uefiX64: "ipxe.efi",
@@ -29,13 +46,9 @@ export const BOOT_FILE_NAMES = {
   classify(file: string): "chain" | "script" | "other" {
     const base = file.slice(file.lastIndexOf("/") + 1).toLowerCase();
     if (/^(https?|tftp):\/\//i.test(file) || base.endsWith(".ipxe")) return "script";
-    if (/\.(kpxe|kkpxe|kkkpxe)$/.test(base)) return "chain";
-    if (
-      ["ipxe.efi", "snponly.efi", "ipxe.pxe", "ipxe-arm64.efi", "snponly-arm64.efi", "gpxe.pxe"].includes(
-        base,
-      )
-    )
-      return "chain";
-    return "other";
+    // Only iPXE's own build names: a build named otherwise
+    // (netboot.xyz-undionly.kpxe, netboot.xyz.efi) carries its own embedded
+    // script, so it is what the source boots, not a chain bootfleet rebuilds.
+    return STOCK_IPXE.has(base) ? "chain" : "other";
   },
 } as const;

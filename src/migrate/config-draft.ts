@@ -151,6 +151,13 @@ export class MatchDraft {
     hostname: new Set(),
   };
 
+  /** PXE client architectures (option 93) the group is narrowed to. */
+  readonly arch: readonly number[] = [];
+
+  addArch(code: number): void {
+    if (!this.arch.includes(code)) (this.arch as number[]).push(code);
+  }
+
   add(kind: MatchKind, value: string): void {
     if (this.#seen[kind].has(value)) return;
     this.#seen[kind].add(value);

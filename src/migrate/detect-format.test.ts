@@ -15,6 +15,23 @@ describe("format detection", () => {
     assert.equal(detectFormat("/srv/tftp/pxelinux.cfg/01-52-54-00-12-34-56", ""), "pxelinux");
   });
 
+  it("by content when the lines clearly say another format than the name", () => {
+    // LTSP's dnsmasq settings, installed as /etc/dnsmasq.d/ltsp.conf.
+    const ltspDnsmasq = "port=0\nenable-tftp\ndhcp-range=192.168.67.20,192.168.67.250,12h\n";
+    assert.equal(detectFormat("/etc/dnsmasq.d/ltsp.conf", ltspDnsmasq), "dnsmasq");
+    assert.equal(detectFormat("/tmp/ltsp.conf", ltspDnsmasq), "dnsmasq");
+    assert.equal(detectFormat("/tmp/ltsp.conf", "[clients]\nINCLUDE=x\n"), "ltsp");
+    assert.equal(
+      detectFormat("/tmp/lts.conf", "[clients]\nINCLUDE=x\n"),
+      "lts",
+      "the name tells lts from ltsp",
+    );
+    assert.equal(
+      detectFormat("/etc/dhcp/dhcpd.conf", "subnet 10.0.0.0 netmask 255.255.255.0 {\n}\n"),
+      "dhcpd",
+    );
+  });
+
   it("by content", () => {
     assert.equal(
       detectFormat("a.conf", "subnet 10.0.0.0 netmask 255.255.255.0 {\n range 10.0.0.5 10.0.0.9;\n}\n"),

@@ -6,7 +6,7 @@
  * bootfleet refuses), a server address chosen from what the inputs name.
  */
 import { broadcastOf, formatIpv4, parseCidr, parseIpv4 } from "../config/net-address.js";
-import type { SourceLocation } from "../config/model.js";
+import type { Cidr, SourceLocation } from "../config/model.js";
 import { AddressRanges } from "./address-ranges.js";
 import { briefList } from "./brief-list.js";
 import { ADDRESS_RANK, type ConfigDraft, type PoolDraft } from "./config-draft.js";
@@ -38,6 +38,7 @@ export function finalizeDraft(
       });
     else draft.proposeServerAddress(options.serverAddress, ADDRESS_RANK.explicit, "--server-address");
   }
+  checkOverlaps(draft, problems, firstFile);
   mergePools(draft);
   checkHosts(draft, problems);
   carvePools(draft, problems);
@@ -64,6 +65,7 @@ export function finalizeDraft(
     });
     return undefined;
   }
+  serverForZeroAddress(draft, best.address);
   const why = [
     `from ${best.why}${best.at ? ` (${best.at.file}:${best.at.line})` : ""}: the address clients reach bootfleet at`,
   ];
@@ -71,6 +73,56 @@ export function finalizeDraft(
   for (const o of others)
     why.push(`also named: ${o.address} by ${o.why}${o.at ? ` (${o.at.file}:${o.at.line})` : ""}`);
   return { address: best.address, why };
+}
+
+/**
+ * dnsmasq reads 0.0.0.0 in an address option (dns-server, router,
+ * ntp-server) as "the machine running dnsmasq" (dnsmasq(8), --dhcp-option),
+ * and sends its own address; sent as written it would point clients
+ * nowhere. It becomes the address clients reach bootfleet at.
+ */
+function serverForZeroAddress(draft: ConfigDraft, address: string): void {
+  const layers = [draft.defaults, ...draft.networks, ...draft.groups.values(), ...draft.hosts.values()];
+  for (const layer of layers)
+    for (const key of ["routers", "dns", "ntp"]) {
+      const list = layer.get(["dhcp", key]);
+      if (!Array.isArray(list) || !list.includes("0.0.0.0")) continue;
+      layer.set(
+        ["dhcp", key],
+        list.map((v) => (v === "0.0.0.0" ? address : v)),
+        { inline: `0.0.0.0 (this server, as dnsmasq reads it) is ${address}` },
+      );
+    }
+}
+
+/**
+ * Two networks sharing addresses (192.168.1.0/24 and 192.168.1.0/25): dhcpd
+ * serves the subnet a request's address falls in first, bootfleet's check
+ * refuses the pair (a machine's network would be ambiguous), so the import
+ * says where, rather than write a config that fails check.
+ */
+function checkOverlaps(draft: ConfigDraft, problems: ImportProblem[], firstFile: SourceLocation): void {
+  const seen: { readonly cidr: Cidr; readonly at: SourceLocation | undefined }[] = [];
+  for (const net of [...draft.networks]) {
+    const cidr = parseCidr(net.subnet);
+    if (!cidr) continue;
+    const other = seen.find((o) => overlaps(o.cidr, cidr));
+    if (other)
+      problems.push({
+        severity: "error",
+        at: net.at ?? firstFile,
+        message: `subnet ${cidr.text} overlaps ${other.cidr.text}${other.at ? ` (${other.at.file}:${other.at.line})` : ""}; bootfleet's networks do not share addresses`,
+        hint: "keep one of them, or give each its own addresses",
+      });
+    else seen.push({ cidr, at: net.at });
+    // Left out, so that a --partial import still passes check.
+    if (other) draft.networks.splice(draft.networks.indexOf(net), 1);
+  }
+}
+
+function overlaps(a: Cidr, b: Cidr): boolean {
+  const mask = a.prefix < b.prefix ? a.mask : b.mask;
+  return (a.network & mask) >>> 0 === (b.network & mask) >>> 0;
 }
 
 /** dhcpd refuses two ranges that share an address ("lease ... is declared twice"); bootfleet takes their union. */

@@ -8,11 +8,18 @@
  * be refused with the importers' own ImportError, never another
  * exception, and the heap must stay bounded over the whole run.
  *
+ * Then the real-world corpus of each of the dhcpd and dnsmasq parsers
+ * (test/fixtures/migrate/corpus/, SOURCES.md) fed 10,000 mutations each of
+ * what damages files in transit and editors: bit flips, truncation, splices
+ * of two files, CRLF line ends, Latin-1 bytes read as UTF-8 and the other
+ * way round, and nesting hundreds of blocks deep. Every input must import or
+ * be refused with errors that each name a place in that input.
+ *
  * The mutations come from a seeded generator, so a failure names the case
  * that replays it.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { loadConfigFromString } from "../config/load-config.js";
@@ -183,5 +190,111 @@ describe(`mutated real configurations, ${CASES_PER_IMPORTER} per importer: impor
       t.diagnostic(`${counts.get("imported") ?? 0} imported, ${counts.get("refused") ?? 0} refused`);
       // The mutations leave some inputs importable, so the importer itself is exercised, not only the checks.
       assert.ok((counts.get("imported") ?? 0) > 0, JSON.stringify([...counts]));
+    });
+});
+
+const CORPUS_DIR = join(FIXTURES, "corpus");
+const REAL_CASES_PER_PARSER = 10_000;
+/** `bootfleet check` on every Nth imported config: it costs twice the import, and the importer is what is fuzzed. */
+const CHECK_EVERY = 10;
+
+function corpusTexts(format: "dhcpd" | "dnsmasq"): string[] {
+  const dir = join(CORPUS_DIR, format);
+  return readdirSync(dir)
+    .filter((f) => !f.endsWith(".expect.json"))
+    .sort()
+    .map((f) => readFileSync(join(dir, f), "utf8"));
+}
+
+/** What damages a configuration file on its way: each call applies one to three of them. */
+function damage(m: Mutator, text: string, others: readonly string[], format: "dhcpd" | "dnsmasq"): string {
+  let t = text;
+  for (let k = 1 + m.below(3); k > 0; k--) {
+    switch (m.below(7)) {
+      case 0: {
+        const bytes = Buffer.from(t, "utf8");
+        for (let f = 1 + m.below(8); f > 0 && bytes.length; f--) {
+          const i = m.below(bytes.length);
+          bytes[i] = bytes[i]! ^ (1 << m.below(8));
+        }
+        t = bytes.toString("utf8");
+        break;
+      }
+      case 1:
+        t = t.slice(0, m.below(t.length + 1));
+        break;
+      case 2: {
+        const other = m.pick(others);
+        t = t.slice(0, m.below(t.length + 1)) + other.slice(m.below(other.length + 1));
+        break;
+      }
+      case 3:
+        t = t.replaceAll("\n", "\r\n");
+        break;
+      case 4:
+        // A Latin-1 file read as UTF-8 (high bytes become U+FFFD), or UTF-8 read as Latin-1.
+        t = m.below(2)
+          ? Buffer.from(`${t}# r\u00e9seau \u00e0 c\u00f4t\u00e9\n`, "latin1").toString("utf8")
+          : Buffer.from(t, "utf8").toString("latin1");
+        break;
+      case 5: {
+        const depth = 50 + m.below(500);
+        const at = m.below(t.length + 1);
+        const nest =
+          format === "dhcpd"
+            ? `${"group { ".repeat(depth)}if option arch = 00:07 { filename "x.efi"; }${" }".repeat(m.below(2) ? depth : m.below(depth))}`
+            : `${"dhcp-boot=tag:a,".repeat(depth)}x\n${"tag-if=set:a,tag:b\n".repeat(depth)}`;
+        t = t.slice(0, at) + nest + t.slice(at);
+        break;
+      }
+      case 6:
+        t = m.mutate(t);
+        break;
+    }
+  }
+  return t;
+}
+
+describe(`the real dhcpd and dnsmasq corpus, ${REAL_CASES_PER_PARSER} damaged files per parser: imported, or refused with errors located in the input`, () => {
+  for (const [format, seed] of [
+    ["dhcpd", 11],
+    ["dnsmasq", 12],
+  ] as const)
+    it(format, (t) => {
+      const texts = corpusTexts(format);
+      assert.ok(texts.length >= 8, `the ${format} corpus has ${texts.length} files`);
+      let imported = 0;
+      let refused = 0;
+      for (let i = 0; i < REAL_CASES_PER_PARSER; i++) {
+        const m = new Mutator(seed * 100_003 + i);
+        const text = damage(m, m.pick(texts), texts, format);
+        const file = `corpus-${i}.conf`;
+        const replay = `case ${i} (new Mutator(${seed} * 100_003 + ${i}), ${format})`;
+        let yaml: string;
+        try {
+          yaml = importConfig([{ file, text, format }], {
+            serverAddress: "10.0.0.1",
+            partial: m.below(2) === 0,
+          }).yaml;
+        } catch (e) {
+          if (!(e instanceof ImportError)) assert.fail(`${replay}: ${(e as Error).stack}`);
+          for (const p of e.problems)
+            assert.ok(
+              p.at.file === file && p.at.line >= 1 && p.at.column >= 1,
+              `${replay}: an error not located in the input: ${JSON.stringify(p)}`,
+            );
+          refused++;
+          continue;
+        }
+        if (imported++ % CHECK_EVERY === 0) {
+          try {
+            loadConfigFromString(yaml, join(FIXTURES, "imported.yaml"));
+          } catch (e) {
+            assert.fail(`${replay}: the imported config fails bootfleet check: ${(e as Error).message}`);
+          }
+        }
+      }
+      t.diagnostic(`${imported} imported, ${refused} refused`);
+      assert.ok(imported > 0 && refused > 0, `${imported} imported, ${refused} refused`);
     });
 });

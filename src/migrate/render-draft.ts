@@ -115,6 +115,7 @@ export function renderDraft(
       if (g.match.mac.length) match.mac = g.match.mac;
       if (g.match.ip.length) match.ip = g.match.ip;
       if (g.match.hosts.length) match.hosts = g.match.hosts;
+      if (g.match.arch.length) match.arch = g.match.arch;
       groups[g.name] = { ...(Object.keys(match).length ? { match } : {}), ...orderLayer(g.values) };
       attach.push({ path: ["groups", g.name], before: [...g.header, ...g.notes.flatMap(noteLines)] });
       layerComments(g, ["groups", g.name], attach);

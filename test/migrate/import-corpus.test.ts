@@ -12,6 +12,8 @@ import { checkCorpusCase, corpusCases } from "../support/import-corpus.js";
 const cases = corpusCases();
 
 describe("import corpus: real configurations keep what each machine booted", () => {
+  it("has corpus files", () =>
+    assert.ok(cases.length > 0, "no *.expect.json under test/fixtures/migrate/corpus"));
   for (const c of cases)
     it(c.name, { timeout: 10 * 60_000 }, () => {
       const diffs = checkCorpusCase(c);

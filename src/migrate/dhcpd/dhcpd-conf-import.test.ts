@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { loadConfigFromString } from "../../config/load-config.js";
 import type { FleetConfig } from "../../config/model.js";
+import { FleetResolver } from "../../config/resolve-machine.js";
 import { importConfig } from "../import-config.js";
 import { ImportError } from "../import-problem.js";
 
@@ -36,7 +37,7 @@ describe("dhcpd.conf import", () => {
     assert.match(yaml, /dhcpd's declaration name: decl-name/);
   });
 
-  it("option 93 branches: the BIOS branch's boot file is kept; the iPXE script branch is bootfleet's own", () => {
+  it("option 93 branches: the BIOS branch's boot file goes to BIOS clients only; iPXE's binary and script are bootfleet's own", () => {
     const { config, yaml } = load(
       [
         "option arch code 93 = unsigned integer 16;",
@@ -49,10 +50,106 @@ describe("dhcpd.conf import", () => {
         "}",
       ].join("\n"),
     );
-    assert.equal(config.defaults.dhcp?.filename, "pxelinux.0");
-    assert.match(
-      yaml,
-      /filename: pxelinux\.0 # dhcpd\.conf:7, for not user class iPXE, not architecture 7, architecture 0/,
+    assert.equal(config.defaults.dhcp?.filename, undefined, "no branch is for other architectures");
+    assert.deepEqual(
+      config.groups.map((g) => [g.name, g.match.arch, g.dhcp?.filename]),
+      [["bios", [0], "pxelinux.0"]],
+    );
+    assert.match(yaml, /filename: pxelinux\.0 # dhcpd\.conf:7, for architecture 0 \(bios\)/);
+  });
+
+  it("an else branch is for the other architectures only, not every client's", () => {
+    const { config } = load(
+      [
+        "option architecture-type code 93 = unsigned integer 16;",
+        "subnet 10.0.0.0 netmask 255.255.255.0 {",
+        "  range 10.0.0.100 10.0.0.199;",
+        '  if substring (option vendor-class-identifier, 15, 5) = "00007" {',
+        '    filename "uefi/syslinux.efi";',
+        "    next-server 10.0.0.2;",
+        "  } elsif option architecture-type = 00:06 or option architecture-type = 00:0a {",
+        '    filename "uefi32/syslinux.efi";',
+        "  } else {",
+        '    filename "bios/pxelinux.0";',
+        "  }",
+        "}",
+      ].join("\n"),
+    );
+    const resolver = new FleetResolver(config);
+    const boot = (arch: number) => {
+      const m = resolver.resolve({ mac: "52:54:00:00:00:01", ip: "10.0.0.100", arch });
+      return `${m.dhcp.filename?.value} from ${m.dhcp.next_server?.value ?? "this server"}`;
+    };
+    assert.equal(boot(0), "bios/pxelinux.0 from this server");
+    assert.equal(boot(7), "uefi/syslinux.efi from 10.0.0.2");
+    assert.equal(boot(6), "uefi32/syslinux.efi from this server");
+    assert.equal(boot(10), "uefi32/syslinux.efi from this server");
+    assert.equal(boot(9), "bios/pxelinux.0 from this server", "9 is not 7: dhcpd's else");
+  });
+
+  it("a class for every PXE ROM inside a subnet (as Cobbler's dhcp.template writes it) is imported there, its arch chains per architecture", () => {
+    const { config } = load(
+      [
+        "option system-arch code 93 = unsigned integer 16;",
+        "subnet 192.168.1.0 netmask 255.255.255.0 {",
+        "  range dynamic-bootp 192.168.1.100 192.168.1.254;",
+        "  next-server 192.168.1.5;",
+        '  class "pxeclients" {',
+        '    match if substring (option vendor-class-identifier, 0, 9) = "PXEClient";',
+        "    if option system-arch = 00:00 {",
+        '      filename "grub/grub.0";',
+        "    }",
+        "    if option system-arch = 00:07 {",
+        '      filename "grub/grubx64.efi";',
+        "    } else if option system-arch = 00:0b {",
+        '      filename "grub/grubaa64.efi";',
+        "    } else {",
+        '      filename "pxelinux.0";',
+        "    }",
+        "  }",
+        "}",
+      ].join("\n"),
+    );
+    const resolver = new FleetResolver(config);
+    const file = (arch: number) =>
+      resolver.resolve({ mac: "52:54:00:00:00:01", ip: "192.168.1.100", arch }).dhcp.filename?.value;
+    // dhcpd runs both chains in order: for BIOS the second one's else comes last and wins.
+    assert.equal(file(0), "pxelinux.0");
+    assert.equal(file(7), "grub/grubx64.efi");
+    assert.equal(file(11), "grub/grubaa64.efi");
+    assert.equal(file(6), "pxelinux.0");
+  });
+
+  it("a class that sets what its members boot, matching anything but PXEClient, is refused at its line", () => {
+    assert.throws(
+      () =>
+        load(
+          'class "old" {\n  match if substring (option vendor-class-identifier, 0, 9) = "Etherboot";\n  filename "eb.zpxe";\n}\n',
+        ),
+      (e: unknown) =>
+        e instanceof ImportError &&
+        e.problems.some((p) => p.at.line === 3 && /class "old" sets what its members boot/.test(p.message)),
+    );
+  });
+
+  it("a branch on a condition bootfleet cannot decide is refused at its line, not flattened", () => {
+    assert.throws(
+      () =>
+        load(
+          [
+            "option arch code 93 = unsigned integer 16;",
+            'if option host-name = "lab1" {',
+            '  filename "lab1.0";',
+            "} elsif option arch = 00:07 {",
+            '  filename "efi.0";',
+            "}",
+          ].join("\n"),
+        ),
+      (e: unknown) =>
+        e instanceof ImportError &&
+        e.problems.some(
+          (p) => p.at.line === 2 && /cannot tell which clients this branch is for/.test(p.message),
+        ),
     );
   });
 

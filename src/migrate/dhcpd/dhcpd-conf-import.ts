@@ -28,6 +28,9 @@ import { DhcpdSubnetImport } from "./dhcpd-subnet-import.js";
 /** The client architecture option (RFC 4578 §2.1), which `if` chains test to tell BIOS from UEFI. */
 const CLIENT_ARCH_OPTION = 93;
 
+/** iPXE's encapsulated options (option 175, iPXE's "dhcpd" how-to). */
+const IPXE_ENCAPSULATED = 175;
+
 export function importDhcpdConf(
   parsed: DhcpdParseResult,
   draft: ConfigDraft,
@@ -40,6 +43,13 @@ export function importDhcpdConf(
     ...DHCPD_KEYWORD_TABLE.archOptionNames,
     ...declarations.namesOf(CLIENT_ARCH_OPTION),
   ]);
+  const bootFiles = new DhcpdBootFileImport(
+    file,
+    draft,
+    report,
+    archOptionNames,
+    new Set(declarations.spacesIn(IPXE_ENCAPSULATED)),
+  );
   const hosts = new DhcpdHostImport(file, draft, report);
   const ranges = new DhcpdRangeImport(report);
   const options = new DhcpdOptionImport(report, draft, declarations);
@@ -50,10 +60,11 @@ export function importDhcpdConf(
     subnets: new DhcpdSubnetImport(file, draft, report),
     ranges,
     options,
-    bootFiles: new DhcpdBootFileImport(file, draft, report, archOptionNames),
+    bootFiles,
     parameters: new DhcpdParameterImport(file, draft, report),
   });
   walker.walk(parsed.statements, globalScope(draft));
+  bootFiles.checkArchScopes();
   report.keepComments(parsed.closingComments, draft.notes, "at the end of the file");
   options.resolveGlobalDerived();
   if (draft.services.dhcp.mode !== undefined) return;

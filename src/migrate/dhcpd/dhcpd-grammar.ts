@@ -80,8 +80,10 @@ const DECLARATIONS: ReadonlySet<string> = new Set([
 const ALLOWED_DECLARATIONS: Readonly<Record<DhcpdBlockKind, ReadonlySet<string>>> = {
   top: new Set(["host", "subnet", "shared-network", "group", "pool", "class", "subclass", "failover"]),
   group: new Set(["host", "subnet", "shared-network", "group", "pool", "class", "subclass"]),
-  "shared-network": new Set(["host", "subnet", "group", "pool"]),
-  subnet: new Set(["host", "group", "pool"]),
+  // dhcpd reads a class declaration in any scope it is written in (Cobbler's
+  // stock dhcp.template declares its "pxeclients" class inside the subnet).
+  "shared-network": new Set(["host", "subnet", "group", "pool", "class", "subclass"]),
+  subnet: new Set(["host", "group", "pool", "class", "subclass"]),
   pool: new Set([]),
   host: new Set([]),
   if: new Set([]),

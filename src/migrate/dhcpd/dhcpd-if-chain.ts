@@ -14,6 +14,8 @@ export interface DhcpdCondition {
   readonly kind: "vendor" | "user-class" | "arch" | "unknown";
   readonly value?: string | undefined;
   readonly codes?: readonly number[] | undefined;
+  /** A vendor condition on `substring(option vendor-class-identifier, OFFSET, LENGTH)`. */
+  readonly substring?: { readonly offset: number; readonly length: number } | undefined;
   readonly negated: boolean;
   readonly text: string;
 }
@@ -48,9 +50,16 @@ export class DhcpdIfChain {
   readonly leaves: readonly DhcpdIfLeaf[];
   /** The names option 93 goes by in this file. */
   readonly #archNames: ReadonlySet<string>;
+  /** Option spaces this file sends inside option 175: only iPXE sends their options. */
+  readonly #ipxeSpaces: ReadonlySet<string>;
 
-  constructor(st: DhcpdStatement, archOptionNames: ReadonlySet<string>) {
+  constructor(
+    st: DhcpdStatement,
+    archOptionNames: ReadonlySet<string>,
+    ipxeSpaces: ReadonlySet<string> = new Set(),
+  ) {
     this.#archNames = archOptionNames;
+    this.#ipxeSpaces = ipxeSpaces;
     this.leaves = this.#leaves(st, []);
   }
 
@@ -116,8 +125,25 @@ export class DhcpdIfChain {
     const text = tokens.map(tokenText).join(" ");
     const negated = words[0] === "not";
     const str = tokens.find((t) => t.kind === "string")?.text;
-    if (words.includes("vendor-class-identifier") && str !== undefined)
-      return { kind: "vendor", value: str, negated, text };
+    if (words.includes("vendor-class-identifier") && str !== undefined) {
+      const sub = /substring\s*\(\s*option\s+vendor-class-identifier\s*,\s*(\d+)\s*,\s*(\d+)\s*\)/i.exec(
+        text,
+      );
+      return {
+        kind: "vendor",
+        value: str,
+        negated,
+        text,
+        ...(sub ? { substring: { offset: Number(sub[1]), length: Number(sub[2]) } } : {}),
+      };
+    }
+    // `exists SPACE.NAME` for a space sent inside option 175: an iPXE feature
+    // test (iPXE's "dhcpd" how-to), so a running iPXE.
+    if (words[0] === "exists" || words[1] === "exists") {
+      const opt = words[words.indexOf("exists") + 1] ?? "";
+      if (this.#ipxeSpaces.has(opt.slice(0, opt.indexOf("."))))
+        return { kind: "user-class", value: "iPXE", negated, text };
+    }
     if (words.includes("user-class") && str !== undefined)
       return { kind: "user-class", value: str, negated, text };
     const optIdx = words.findIndex((w, i) => w === "option" && this.#archNames.has(words[i + 1] ?? ""));
@@ -147,7 +173,7 @@ function leafRank(leaf: DhcpdIfLeaf): number {
   return 1;
 }
 
-function leafFilename(leaf: DhcpdIfLeaf): DhcpdStatement | undefined {
+export function leafFilename(leaf: DhcpdIfLeaf): DhcpdStatement | undefined {
   return leaf.statements.find((s) => keywordOf(s) === "filename" && s.head[1] !== undefined);
 }
 

@@ -92,6 +92,10 @@ export const DHCPD_KEYWORD_TABLE = {
   notMapped(keyword: string): string | undefined {
     return NOT_MAPPED.get(keyword);
   },
+  /** Every keyword with an entry here, to tell a misspelt one. */
+  keywords(): string[] {
+    return [...NOT_MAPPED.keys(), ...MAPPED_BY_DESIGN.keys()];
+  },
   /** What bootfleet already does for `keyword`, when it is built in. */
   mappedByDesign(keyword: string): string | undefined {
     return MAPPED_BY_DESIGN.get(keyword);

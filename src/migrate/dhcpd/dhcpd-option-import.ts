@@ -28,6 +28,9 @@ interface GlobalDerivedOption {
   readonly value: string;
 }
 
+/** iPXE's encapsulated options (iPXE's "dhcpd" how-to, option 175). */
+const IPXE_ENCAPSULATED = 175;
+
 export class DhcpdOptionImport {
   readonly #report: DhcpdImportReport;
   readonly #draft: ConfigDraft;
@@ -56,6 +59,14 @@ export class DhcpdOptionImport {
     const name = nameTok.text.toLowerCase();
     if (h[2]?.text.toLowerCase() === "code") {
       const decl = this.#declarations.get(name);
+      if (!decl && this.#declarations.isDeclared(name)) {
+        report.note(
+          scope,
+          st,
+          `declares option ${nameTok.text} of an option space; bootfleet has no option spaces`,
+        );
+        return;
+      }
       if (!decl) {
         report.error(
           h[2].at,
@@ -70,6 +81,22 @@ export class DhcpdOptionImport {
         st,
         `declares option ${nameTok.text} as code ${decl.code}; its values are imported by code, under dhcp.options`,
       );
+      return;
+    }
+    if (name.includes(".")) {
+      // An option of a space reaches clients only inside the option that
+      // encapsulates the space (dhcp-options(5), "Encapsulation").
+      const space = name.slice(0, name.indexOf("."));
+      const code = this.#declarations.encapsulatingCode(space);
+      if (code !== undefined)
+        report.warn(
+          nameTok.at,
+          `option ${nameTok.text} is sent inside option ${code} (the ${space} space); bootfleet has no option spaces and does not send it`,
+          code === IPXE_ENCAPSULATED
+            ? "iPXE's settings: bootfleet's own iPXE script sets what it needs"
+            : `write option ${code}'s bytes under dhcp.options if clients need them`,
+        );
+      report.note(scope, st, `not mapped: an option of the ${space} space; bootfleet has no option spaces`);
       return;
     }
     if (name === "space") {

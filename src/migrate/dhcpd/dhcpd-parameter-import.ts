@@ -10,6 +10,9 @@ import type { DhcpdImportReport } from "./dhcpd-import-report.js";
 import type { DhcpdScope } from "./dhcpd-scope.js";
 import { type DhcpdStatement, valueComments } from "./dhcpd-statement.js";
 
+/** An infinite lease: option 51's all-ones value (RFC 2131 §3.3). */
+const INFINITE_LEASE = 0xffffffff;
+
 export class DhcpdParameterImport {
   readonly #file: string;
   readonly #draft: ConfigDraft;
@@ -52,8 +55,12 @@ export class DhcpdParameterImport {
       report.note(scope, st, "not mapped: it has no value");
       return;
     }
-    const n = Number(v.text);
-    if (!/^\d+$/.test(v.text) || n <= 0) {
+    // dhcpd reads a lease time as a 32-bit number, so -1 is 0xffffffff, as
+    // is `infinite` (dhcp-options(5), type T): the infinite lease of RFC
+    // 2131 §3.3, which bootfleet sends as written.
+    const infinite = v.text.toLowerCase() === "infinite" || /^-\d+$/.test(v.text);
+    const n = infinite ? INFINITE_LEASE : Number(v.text);
+    if (!infinite && (!/^\d+$/.test(v.text) || n <= 0 || n > INFINITE_LEASE)) {
       report.error(
         v.at,
         `default-lease-time '${v.text}' is not a number of seconds`,
@@ -62,8 +69,15 @@ export class DhcpdParameterImport {
       report.note(scope, st, "not mapped: malformed value");
       return;
     }
-    if (scope.kind === "global") this.#draft.setService("dhcp", "lease_time", n, valueComments(st));
-    else scope.layer.set(["dhcp", "lease_time"], n, valueComments(st));
+    const comments = valueComments(st);
+    const c = infinite
+      ? {
+          ...comments,
+          inline: `default-lease-time ${v.text}: infinite (0xffffffff, RFC 2131 §3.3)${comments.inline !== undefined ? ` -${comments.inline}` : ""}`,
+        }
+      : comments;
+    if (scope.kind === "global") this.#draft.setService("dhcp", "lease_time", n, c);
+    else scope.layer.set(["dhcp", "lease_time"], n, c);
   }
 
   /** `authoritative;` and `not authoritative;`. */

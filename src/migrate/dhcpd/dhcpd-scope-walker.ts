@@ -5,6 +5,7 @@
  * scope's layer. A keyword with no importer is kept as a comment, with the
  * reason from dhcpd-keyword-table.ts when bootfleet has one.
  */
+import { didYouMean } from "../../config/config-error.js";
 import type { DhcpdBootFileImport } from "./dhcpd-boot-file-import.js";
 import type { DhcpdGroupImport } from "./dhcpd-group-import.js";
 import type { DhcpdHostImport } from "./dhcpd-host-import.js";
@@ -50,6 +51,7 @@ export class DhcpdScopeWalker {
       ["shared-network", (st, scope) => subnets.sharedNetwork(st, scope, walk)],
       ["pool", (st, scope) => ranges.pool(st, scope)],
       ["if", (st, scope) => bootFiles.ifChain(st, scope, (s) => this.statement(s, scope))],
+      ["class", (st, scope) => this.#class(st, scope)],
     ]);
     this.#statements = new Map<string, Importer>([
       ["option", (st, scope) => options.option(st, scope)],
@@ -98,11 +100,71 @@ export class DhcpdScopeWalker {
       this.#report.note(scope, st, `mapped by design: ${byDesign}`);
       return;
     }
+    // A near miss of a statement dhcpd knows is a typo dhcpd itself refuses
+    // (`dhcpd -t`: "expecting a parameter or declaration"), not a
+    // statement to leave out quietly.
+    const near =
+      DHCPD_KEYWORD_TABLE.notMapped(kw) === undefined && /^[a-z][a-z0-9-]{3,}$/.test(kw)
+        ? didYouMean(kw, [
+            ...this.#statements.keys(),
+            ...this.#blocks.keys(),
+            ...DHCPD_KEYWORD_TABLE.keywords(),
+          ])
+        : undefined;
+    if (near !== undefined && near !== kw)
+      this.#report.error(
+        st.head[0]!.at,
+        `'${st.head[0]!.text}' is no dhcpd statement; did you mean '${near}'?`,
+        "dhcpd refuses this file as well (dhcpd -t): correct the name",
+      );
     this.#report.note(
       scope,
       st,
       `not mapped: ${DHCPD_KEYWORD_TABLE.notMapped(kw) ?? `bootfleet has no equivalent of '${st.head[0]?.text ?? ""}'`}`,
     );
+  }
+
+  /**
+   * `class NAME { match if ...; ... }`. A class matching the vendor class
+   * "PXEClient" holds for every PXE ROM (PXE 2.1 spec, option 60), which
+   * are the clients bootfleet boots, so what it sets is imported where the
+   * class is written (Cobbler's stock dhcp.template keeps its boot files in
+   * such a class inside the subnet). Any other class is refused when it
+   * sets what boots, and otherwise kept as a comment with a warning.
+   */
+  #class(st: DhcpdStatement, scope: DhcpdScope): void {
+    const block = st.block ?? [];
+    const match = block.find((s) => keywordOf(s) === "match");
+    const words = (match?.head ?? []).map((t) => t.text);
+    const text = (match?.head ?? []).map(tokenText).join(" ");
+    const pxeClients =
+      match !== undefined &&
+      words.includes("vendor-class-identifier") &&
+      /substring\s*\(\s*option\s+vendor-class-identifier\s*,\s*0\s*,\s*9\s*\)\s*=\s*"PXEClient"/i.test(text);
+    if (pxeClients) {
+      this.#report.note(
+        scope,
+        match,
+        `mapped: class ${st.head[1] ? tokenText(st.head[1]) : ""} holds for every PXE ROM (vendor class PXEClient), the clients bootfleet boots; what it sets is imported here`,
+      );
+      for (const s of block) if (s !== match) this.statement(s, scope);
+      return;
+    }
+    const bootKeywords = new Set(["filename", "next-server", "if", "server-name"]);
+    const setsBoot = block.find((s) => bootKeywords.has(keywordOf(s)));
+    if (setsBoot)
+      this.#report.error(
+        setsBoot.at,
+        `class ${st.head[1] ? tokenText(st.head[1]) : ""} sets what its members boot, and bootfleet has no classes`,
+        "set it on a group matching those machines (by MAC, hostname, address, or match.arch for an architecture)",
+      );
+    else
+      this.#report.warn(
+        st.at,
+        `class ${st.head[1] ? tokenText(st.head[1]) : ""} is not imported: bootfleet has no classes`,
+        "set what it gives on a group matching its members",
+      );
+    this.#report.note(scope, st, `not mapped: ${DHCPD_KEYWORD_TABLE.notMapped("class")}`);
   }
 
   /** `include "FILE";`: the included file is imported only when it is passed too. */

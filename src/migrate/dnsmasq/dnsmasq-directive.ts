@@ -43,7 +43,17 @@ export function valueFields(d: DnsmasqDirective): DnsmasqField[] {
   return d.fields.filter((f) => !isTagField(f.text));
 }
 
-/** The tags the directive is for (tag:NAME, NAME keeping a leading '!'). */
+/**
+ * The tags the directive is for (tag:NAME, NAME keeping a leading '!').
+ * `net:NAME` and `net:#NAME` are dnsmasq's older spelling of `tag:NAME` and
+ * `tag:!NAME` (dnsmasq(8), "tag:" replaced "net:" in 2.52), still read by it.
+ */
 export function tagsOf(d: DnsmasqDirective): string[] {
-  return d.fields.filter((f) => f.text.startsWith("tag:")).map((f) => f.text.slice(4));
+  const tags: string[] = [];
+  for (const f of d.fields) {
+    if (f.text.startsWith("tag:")) tags.push(f.text.slice(4));
+    else if (f.text.startsWith("net:") && d.name !== "dhcp-range" && d.name !== "dhcp-host")
+      tags.push(f.text.slice(4).replace(/^#/, "!"));
+  }
+  return tags;
 }

@@ -17,6 +17,8 @@ export class DnsmasqRangeImport {
   readonly #draft: ConfigDraft;
   readonly #report: DnsmasqImportReport;
   readonly #tags: DnsmasqTags;
+  /** The first range of each kind: addresses handed out, or proxy DHCP beside another server. */
+  readonly #first: { full?: DnsmasqDirective; proxy?: DnsmasqDirective } = {};
 
   constructor(file: string, draft: ConfigDraft, report: DnsmasqImportReport, tags: DnsmasqTags) {
     this.#file = file;
@@ -59,6 +61,22 @@ export class DnsmasqRangeImport {
     }
     const proxy = rest.some((f) => f.text === "proxy");
     const isStatic = rest.some((f) => f.text === "static");
+    // dnsmasq serves each range in its own mode; bootfleet runs one DHCP
+    // mode (services.dhcp.mode) on every network, so a file with both would
+    // leave one network unserved, or answered by two servers.
+    const other = proxy ? this.#first.full : this.#first.proxy;
+    if (other) {
+      report.error(
+        d.at,
+        proxy
+          ? `dhcp-range proxy: this file also hands out addresses (${other.raw}, line ${other.at.line}); bootfleet runs one DHCP mode, full or proxy, for all its networks`
+          : `dhcp-range: this file also runs proxy DHCP (${other.raw}, line ${other.at.line}); bootfleet runs one DHCP mode, full or proxy, for all its networks`,
+        "import the networks of one mode (keep the other ranges out of the file), or run one bootfleet per mode",
+      );
+      return;
+    }
+    if (proxy) this.#first.proxy ??= d;
+    else this.#first.full ??= d;
     const endField = !proxy && !isStatic && rest[0] && parseIpv4(rest[0].text) !== null ? rest[0] : undefined;
     const afterEnd = rest.filter((f) => f !== endField && f.text !== "proxy" && f.text !== "static");
     const maskField = afterEnd.find((f) => parseIpv4(f.text) !== null);

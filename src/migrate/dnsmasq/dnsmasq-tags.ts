@@ -10,7 +10,7 @@ import type { DnsmasqDirective } from "./dnsmasq-directive.js";
 
 export type DnsmasqTagMeaning =
   | { readonly kind: "ipxe" }
-  | { readonly kind: "arch"; readonly code: number }
+  | { readonly kind: "arch"; readonly codes: readonly number[] }
   | { readonly kind: "vendor"; readonly value: string }
   | { readonly kind: "host"; readonly host: HostDraft }
   | { readonly kind: "network"; readonly subnet: string };
@@ -32,10 +32,15 @@ export class DnsmasqTags {
 
   /** The tag a client-matching directive sets, and what it matches. */
   define(d: DnsmasqDirective): void {
-    const set = d.fields.find((f) => f.text.startsWith("set:") || f.text.startsWith("net:"));
+    // Before 2.52 the tag was written bare, as the first field
+    // (`dhcp-match=ipxe,175`); dnsmasq still reads it so.
+    const set =
+      d.fields.find((f) => f.text.startsWith("set:") || f.text.startsWith("net:")) ??
+      (d.fields.length > 1 && !d.fields[0]!.text.includes(":") ? d.fields[0] : undefined);
     if (!set) return;
-    const tag = set.text.slice(4);
-    const rest = d.fields.filter((f) => f !== set).map((f) => f.text);
+    const tag =
+      set === d.fields[0] && !/^(set|net):/.test(set.text) ? set.text.trim() : set.text.slice(4).trim();
+    const rest = d.fields.filter((f) => f !== set).map((f) => f.text.trim());
     switch (d.name) {
       case "dhcp-userclass":
         if (rest.some((r) => /^(i|g)pxe$/i.test(r))) this.set(tag, { kind: "ipxe" });
@@ -46,9 +51,15 @@ export class DnsmasqTags {
       case "dhcp-match": {
         const opt = rest[0]?.toLowerCase();
         if (opt === "175" || opt === "option:175") this.set(tag, { kind: "ipxe" });
-        else if ((opt === "93" || opt === "option:client-arch") && rest[1] !== undefined)
-          this.set(tag, { kind: "arch", code: Number(rest[1]) });
-        else if (opt === "77" || opt === "option:user-class") {
+        else if ((opt === "93" || opt === "option:client-arch") && /^\d{1,5}$/.test(rest[1] ?? "")) {
+          // A tag set by several lines holds when any of them matches
+          // (LTSP sets X86-64_EFI for both 7 and 9, RFC 4578's errata).
+          const before = this.get(tag);
+          const code = Number(rest[1]);
+          if (code > 0xffff) return;
+          const codes = before?.kind === "arch" ? before.codes : [];
+          this.set(tag, { kind: "arch", codes: codes.includes(code) ? codes : [...codes, code] });
+        } else if (opt === "77" || opt === "option:user-class") {
           if (rest.slice(1).some((r) => /^(i|g)pxe$/i.test(r))) this.set(tag, { kind: "ipxe" });
         } else if ((opt === "60" || opt === "option:vendor-class") && rest[1])
           this.set(tag, { kind: "vendor", value: rest[1] });
@@ -79,7 +90,7 @@ export function describeTagMeaning(m: DnsmasqTagMeaning): string {
     case "ipxe":
       return "iPXE is running";
     case "arch":
-      return `client architecture ${m.code}`;
+      return `client architecture ${m.codes.join(" or ")}`;
     case "vendor":
       return `vendor class ${m.value}`;
     case "host":
