@@ -8,6 +8,9 @@
  *   [MAC] without HOSTNAME              -> the host with that MAC, else a group matching it
  *   [IP] without HOSTNAME               -> the host with that address, else addresses: <ip>
  *   [glob] ([b8:27:eb:*], [pc*], ...)   -> a group matching it
+ *   [a|b] ([b8:27:eb:*|dc:a6:32:*])     -> a group matching any of them (ltsp.conf
+ *                                          sections are shell `case` patterns, where
+ *                                          `|` separates alternatives)
  *   a section named by LIKE= / INCLUDE= -> a group whose members are the sections naming it
  *
  * LTSP applies a LIKE'd section first and the section's own settings over
@@ -37,7 +40,8 @@ type Selector =
   | { readonly kind: "mac-glob"; readonly glob: string }
   | { readonly kind: "ip-glob"; readonly glob: string }
   | { readonly kind: "hostname-glob"; readonly glob: string }
-  | { readonly kind: "bad-glob"; readonly reason: string };
+  | { readonly kind: "bad-glob"; readonly reason: string }
+  | { readonly kind: "any"; readonly parts: readonly Selector[] };
 
 const REFERENCE_KEYS = new Set(["LIKE", "INCLUDE"]);
 
@@ -232,6 +236,28 @@ function applyEntry(
     if (e.comments.length) layer.header.push(...e.comments);
     return;
   }
+  if (key === "ROOTFS") {
+    // Where the client's root comes from, as diskless setups write it beside LTSP's keys: ROOTFS=nfs or nbd.
+    const mode = e.value.trim().toLowerCase();
+    if (mode === "nfs" || mode === "nbd") {
+      layer.set(["root"], mode, { before: e.comments, inline: `${file}:${e.at.line}: ${e.raw}` });
+      if (mode === "nfs")
+        problems.push({
+          severity: "warning",
+          at: e.at,
+          message:
+            "ROOTFS=nfs: imported as root: nfs, which mounts the image version's tree from services.nfs (/images/<name>/<version>), not the old export",
+          hint: "build the image from the old NFS root (bootfleet image build NAME --from PATH) and set services.nfs.enabled: true",
+        });
+      return;
+    }
+    problems.push({
+      severity: "warning",
+      at: e.valueAt,
+      message: `ROOTFS=${e.value}: bootfleet serves roots over nbd, nfs or into RAM; kept as a setting`,
+      hint: "set root: nbd, nfs or ram on this layer",
+    });
+  }
   if (key === "SERVER" && parseIpv4(e.value) !== null)
     draft.proposeServerAddress(e.value, ADDRESS_RANK.ltsServer, `SERVER in ${file}`, e.at);
   if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(e.key)) {
@@ -263,6 +289,23 @@ function selectorOf(section: LtsSection, format: "lts" | "ltsp"): Selector {
   )
     return { kind: "defaults" };
   if (format === "ltsp" && lower === "server") return { kind: "server" };
+  // ltsp.conf(5): "Shell case expressions can be used in MAC, IP, or hostname sections".
+  if (format === "ltsp" && name.includes("|")) {
+    const parts = name.split("|").map((p) => p.trim());
+    if (parts.some((p) => p === "")) return { kind: "bad-glob", reason: "an empty alternative between '|'" };
+    const selectors = parts.map((p) => selectorOf({ ...section, name: p }, format));
+    const odd = selectors.find(
+      (x) => x.kind !== "mac" && x.kind !== "ip" && x.kind !== "host" && !x.kind.endsWith("-glob"),
+    );
+    if (odd)
+      return {
+        kind: "bad-glob",
+        reason: `'${parts[selectors.indexOf(odd)]}' is no MAC, address or name pattern`,
+      };
+    const bad = selectors.find((x) => x.kind === "bad-glob");
+    if (bad) return bad;
+    return { kind: "any", parts: selectors };
+  }
   const mac = normalizeMac(name);
   if (mac) return { kind: "mac", mac };
   if (parseIpv4(name) !== null) return { kind: "ip", ip: name };
@@ -318,8 +361,10 @@ function layerFor(
     }
     case "mac-glob":
     case "ip-glob":
-    case "hostname-glob": {
-      const g = draft.group(draft.freeGroupName(section.name), section.at);
+    case "hostname-glob":
+    case "any": {
+      const name = selector.kind === "any" ? groupNameOf(section.name) : section.name;
+      const g = draft.group(draft.freeGroupName(name), section.at);
       addToMatch(g, selector, draft, section);
       return g;
     }
@@ -387,6 +432,9 @@ function addToMatch(group: GroupDraft, selector: Selector, draft: ConfigDraft, s
     case "hostname-glob":
       group.match.add("hostname", selector.glob);
       return;
+    case "any":
+      for (const part of selector.parts) addToMatch(group, part, draft, section);
+      return;
     case "bad-glob":
       group.notes.push({
         at: section.at,
@@ -401,6 +449,16 @@ function addToMatch(group: GroupDraft, selector: Selector, draft: ConfigDraft, s
       });
       return;
   }
+}
+
+/** A group's name from a section's: `b8:27:eb:*|dc:a6:32:*` -> `b8-27-eb-or-dc-a6-32`. */
+function groupNameOf(section: string): string {
+  const name = section
+    .split("|")
+    .map((p) => p.replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^-+|-+$/g, ""))
+    .filter(Boolean)
+    .join("-or-");
+  return name || "pattern";
 }
 
 /** The host a section or HOSTNAME= names: as written, or as hostNamed cleaned it. */
