@@ -8,7 +8,7 @@
  * input's own comment beside it), what does not becomes a Note placed where
  * it belonged (the host, group or network it was written in).
  */
-import type { SourceLocation } from "../config/model.js";
+import type { RootMode, SourceLocation } from "../config/model.js";
 import { HostDirectory, type HostKey } from "./host-directory.js";
 import { NameAllocator } from "./name-allocator.js";
 
@@ -238,6 +238,8 @@ export interface ImageDraft {
   readonly name: string;
   description?: string | undefined;
   kernel_args?: string | undefined;
+  /** Where the image's root lives when no layer says (the source booted it over NFS: `nfs`). */
+  root?: RootMode | undefined;
   readonly notes: Note[];
   readonly header: string[];
 }
