@@ -333,8 +333,18 @@ function layerFor(
     case "server":
     case "bad-glob":
       return draft.defaults;
-    case "host":
-      return hostNamed(draft, selector.name, section, problems);
+    case "host": {
+      if (toHostname(selector.name) === selector.name || draft.findHost(selector.name))
+        return hostNamed(draft, selector.name, section, problems);
+      // [crt_monitor]: LTSP matches it against the client's hostname as written, which no renamed
+      // host would; a group matching that name keeps its settings off every other machine.
+      const g = draft.group(draft.freeGroupName(toHostname(selector.name)), section.at);
+      g.match.add("hostname", selector.name);
+      g.header.push(
+        `[${section.name}] is no valid hostname: a group matching a client of that name, as LTSP matched it; a profile section meant for INCLUDE= would be named there`,
+      );
+      return g;
+    }
     case "mac": {
       if (hostnameEntry) {
         const h = hostNamed(draft, hostnameEntry.value, section, problems);

@@ -14,7 +14,7 @@
  * An entry that boots the local disk or a syslinux module by default has
  * no bootfleet equivalent, and is refused at the line that chose it.
  */
-import type { ConfigDraft, ImageDraft, LayerDraft } from "../config-draft.js";
+import type { ConfigDraft, ImageDraft, LayerDraft, Note } from "../config-draft.js";
 import { HostDraft } from "../config-draft.js";
 import type { ImportProblem } from "../import-problem.js";
 import { type PxelinuxLabel, parsePxelinuxCfg } from "./pxelinux-cfg-parser.js";
@@ -24,10 +24,24 @@ import { importPxelinuxImage, type PxelinuxBootEntry } from "./pxelinux-image-im
 import type { PxelinuxTree } from "./pxelinux-tree.js";
 
 /**
- * Images already made from a boot entry, per draft: the same label reached
- * from default, a per-MAC file and a subnet file (one INCLUDEd menu) is one image.
+ * What earlier pxelinux files of the same import made, per draft: the same
+ * label reached from default, a per-MAC file and a subnet file (one
+ * INCLUDEd menu) is one image, and its notes and problems are said once.
  */
-const IMAGES_BY_ENTRY = new WeakMap<ConfigDraft, Map<string, ImageDraft>>();
+interface PxelinuxImportMemo {
+  readonly images: Map<string, ImageDraft>;
+  readonly said: Set<string>;
+}
+const MEMOS = new WeakMap<ConfigDraft, PxelinuxImportMemo>();
+
+function memoOf(draft: ConfigDraft): PxelinuxImportMemo {
+  let memo = MEMOS.get(draft);
+  if (!memo) {
+    memo = { images: new Map(), said: new Set() };
+    MEMOS.set(draft, memo);
+  }
+  return memo;
+}
 
 export function importPxelinuxCfg(
   text: string,
@@ -35,6 +49,34 @@ export function importPxelinuxCfg(
   draft: ConfigDraft,
   problems: ImportProblem[],
   tree?: PxelinuxTree,
+): void {
+  const memo = memoOf(draft);
+  const notes: Note[] = [];
+  const found: ImportProblem[] = [];
+  importFile(text, file, draft, notes, found, tree);
+  for (const n of notes) {
+    const key = `${n.at?.file}:${n.at?.line}:${n.at?.column}:${n.why}`;
+    if (!memo.said.has(key)) {
+      memo.said.add(key);
+      draft.notes.push(n);
+    }
+  }
+  for (const p of found) {
+    const key = `${p.severity}:${p.at.file}:${p.at.line}:${p.at.column}:${p.message}`;
+    if (!memo.said.has(key)) {
+      memo.said.add(key);
+      problems.push(p);
+    }
+  }
+}
+
+function importFile(
+  text: string,
+  file: string,
+  draft: ConfigDraft,
+  notes: Note[],
+  problems: ImportProblem[],
+  tree: PxelinuxTree | undefined,
 ): void {
   const start = { file, line: 1, column: 1 };
   const named = pxelinuxFileRole(file);
@@ -72,7 +114,7 @@ export function importPxelinuxCfg(
   for (const label of cfg.labels) {
     if (label.localboot || !label.kernel) {
       if (label.localboot) localLabel ??= label;
-      draft.notes.push({
+      notes.push({
         at: label.at,
         why: label.localboot
           ? `mapped: LABEL ${label.name} boots the local disk; bootfleet's menu offers that with menu.local: true`
@@ -81,7 +123,7 @@ export function importPxelinuxCfg(
       continue;
     }
     if (/\.c32$/i.test(label.kernel)) {
-      draft.notes.push({
+      notes.push({
         at: label.at,
         source: [label.kernel, label.append].filter(Boolean).join(" "),
         why: `not mapped: LABEL ${label.name} runs a syslinux module (a submenu or tool), not a Linux kernel`,
@@ -196,9 +238,9 @@ export function importPxelinuxCfg(
         hint: "set menu.timeout to the time users need to choose",
       });
   } else if (timeout !== undefined)
-    draft.notes.push({ at: start, why: `TIMEOUT ${timeout} not mapped: there is one image, so no menu` });
+    notes.push({ at: start, why: `TIMEOUT ${timeout} not mapped: there is one image, so no menu` });
   if (cfg.ontimeout)
-    draft.notes.push({
+    notes.push({
       at: cfg.ontimeout.at,
       source: cfg.ontimeout.raw,
       why:
@@ -207,7 +249,7 @@ export function importPxelinuxCfg(
           : "not mapped: with no TIMEOUT, pxelinux never reaches ONTIMEOUT",
     });
   for (const l of cfg.globalLines)
-    draft.notes.push({
+    notes.push({
       at: l.at,
       source: [...l.comments.map((c) => `#${c}`), l.raw].join("\n"),
       why:
@@ -250,11 +292,7 @@ function layerOf(role: PxelinuxFileRole, file: string, draft: ConfigDraft): Laye
 
 /** One image per boot entry, however many files reach it. */
 function imageFor(entry: PxelinuxBootEntry, draft: ConfigDraft, problems: ImportProblem[]): ImageDraft {
-  let byEntry = IMAGES_BY_ENTRY.get(draft);
-  if (!byEntry) {
-    byEntry = new Map();
-    IMAGES_BY_ENTRY.set(draft, byEntry);
-  }
+  const byEntry = memoOf(draft).images;
   const key = [entry.name, entry.kernel, entry.append ?? "", entry.initrd ?? ""].join("\u0000");
   const known = byEntry.get(key);
   if (known) return known;

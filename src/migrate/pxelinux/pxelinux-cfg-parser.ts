@@ -26,6 +26,8 @@ export interface PxelinuxLabel {
   localboot?: boolean;
   /** The MENU DEFAULT line written under it. */
   menuDefault?: PxelinuxLine;
+  /** Written between MENU BEGIN and MENU END: an entry of a submenu, whose MENU DEFAULT is that submenu's. */
+  readonly inSubmenu: boolean;
   /** Its other lines, kept as comments on its image. */
   readonly unmapped: PxelinuxLine[];
 }
@@ -63,6 +65,7 @@ export function parsePxelinuxCfg(
   let ui: PxelinuxLine | undefined;
   let globalAppend: PxelinuxLine | undefined;
   let timeout: number | undefined;
+  let submenuDepth = 0;
   const global = (l: PxelinuxLine) => {
     if (l.keyword === "default") defaultLine = l;
     else if (l.keyword === "ontimeout") ontimeout = l;
@@ -72,8 +75,27 @@ export function parsePxelinuxCfg(
   };
   for (const l of lines) {
     const kw = l.keyword;
+    // doc/menu.txt: MENU BEGIN ... MENU END nests a submenu; its entries are labels like the others.
+    if (kw === "menu" && /^begin(\s|$)/i.test(l.args)) {
+      submenuDepth++;
+      current = undefined;
+      globalLines.push(l);
+      continue;
+    }
+    if (kw === "menu" && /^end\s*$/i.test(l.args)) {
+      if (submenuDepth > 0) submenuDepth--;
+      current = undefined;
+      globalLines.push(l);
+      continue;
+    }
     if (kw === "label") {
-      current = { name: l.args.trim(), at: l.at, comments: l.comments, unmapped: [] };
+      current = {
+        name: l.args.trim(),
+        at: l.at,
+        comments: l.comments,
+        unmapped: [],
+        inSubmenu: submenuDepth > 0,
+      };
       if (!current.name)
         problems.push({
           severity: "error",

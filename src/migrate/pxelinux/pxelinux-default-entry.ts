@@ -4,7 +4,8 @@
  *
  *   TIMEOUT > 0 and ONTIMEOUT x       -> x, when the time runs out
  *   a menu (UI menu.c32, or DEFAULT menu.c32):
- *     the label with MENU DEFAULT     -> that label
+ *     the label with MENU DEFAULT     -> that label (not one inside MENU BEGIN ... MENU END:
+ *                                        that is the submenu's default)
  *     else a label named by DEFAULT   -> that label
  *     else                            -> the menu's first label
  *   no menu: DEFAULT x                -> the label x, or x as a kernel command line
@@ -39,13 +40,13 @@ export function pxelinuxDefaultEntry(cfg: PxelinuxCfg): PxelinuxDefault {
     return resolve(cfg, cfg.ontimeout.args.trim(), cfg.ontimeout, "ONTIMEOUT");
   if (menu) {
     let marked: PxelinuxLabel | undefined;
-    for (const l of cfg.labels) if (l.menuDefault) marked = l;
+    for (const l of cfg.labels) if (l.menuDefault && !l.inSubmenu) marked = l;
     if (marked) return { kind: "label", label: marked, by: marked.menuDefault, how: "MENU DEFAULT" };
     if (cfg.defaultLine && !MENU_MODULE.test(defaultFirstWord)) {
       const label = findLabel(cfg, defaultTarget);
       if (label) return { kind: "label", label, by: cfg.defaultLine, how: "DEFAULT" };
     }
-    const first = cfg.labels[0];
+    const first = cfg.labels.find((l) => !l.inSubmenu);
     if (first)
       return { kind: "label", label: first, by: cfg.ui ?? cfg.defaultLine, how: "the menu's first entry" };
     return { kind: "none", why: "a menu without labels" };
