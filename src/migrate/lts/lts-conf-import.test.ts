@@ -247,3 +247,31 @@ describe("ltsp.conf case patterns and root", () => {
     );
   });
 });
+
+describe("ltsp.conf settings that decide what boots", () => {
+  it("KERNEL_PARAMETERS and DEFAULT_IMAGE under [server] are every client's, a MAC section's that client's", () => {
+    const text = [
+      "[server]",
+      "NAT=1",
+      'KERNEL_PARAMETERS="nomodeset"',
+      "DEFAULT_IMAGE=x86_64",
+      "[52:54:00:12:34:56]",
+      'KERNEL_PARAMETERS="nomodeset noapic"',
+      "DEFAULT_IMAGE=x86_32",
+    ].join("\n");
+    const r = importConfig([{ file: "ltsp.conf", text }], { serverAddress: "192.168.67.1" });
+    const config = loadConfigFromString(r.yaml, "/tmp/ltsp.yaml");
+    const resolver = new FleetResolver(config);
+    const other = resolver.resolve({ mac: "02:00:00:00:00:01" });
+    assert.equal(other.image?.value, "x86_64");
+    assert.deepEqual(
+      other.kernel_args.map((k) => k.value),
+      ["nomodeset"],
+    );
+    const pc = resolver.resolve({ mac: "52:54:00:12:34:56" });
+    assert.equal(pc.image?.value, "x86_32");
+    // LTSP replaces [server]'s value; bootfleet appends, so the section adds only what is new.
+    assert.equal(pc.kernel_args.map((k) => k.value).join(" "), "nomodeset noapic");
+    assert.equal(config.defaults.settings?.KERNEL_PARAMETERS, undefined);
+  });
+});

@@ -29,6 +29,7 @@ import { briefList } from "../brief-list.js";
 import type { ImportProblem } from "../import-problem.js";
 import { NESTING_LIMIT } from "../nesting-limit.js";
 import { toHostname } from "../to-hostname.js";
+import { applyLtsBootSetting } from "./lts-boot-settings.js";
 import type { LtsEntry, LtsParseResult, LtsSection } from "./lts-conf-parser.js";
 
 type Selector =
@@ -124,6 +125,9 @@ export function importLtsConf(parsed: LtsParseResult, draft: ConfigDraft, proble
       ...section.comments,
       section.name ? `${file}:${section.at.line}: [${section.name}]` : `${file}: settings before any section`,
     ];
+    if (selector.kind === "server")
+      // ltsp.conf(5): KERNEL_PARAMETERS and DEFAULT_IMAGE under [server] are every client's.
+      for (const e of section.entries) applyLtsBootSetting(e, draft.defaults, draft, problems, file);
     if (selector.kind === "server" || (selector.kind === "bad-glob" && !groupOf.has(section))) {
       if (selector.kind === "bad-glob")
         problems.push({
@@ -142,7 +146,7 @@ export function importLtsConf(parsed: LtsParseResult, draft: ConfigDraft, proble
         ].join("\n"),
         why:
           selector.kind === "server"
-            ? "not mapped: [server] settings are for the LTSP server itself, which bootfleet replaces"
+            ? "not mapped: [server] settings are for the LTSP server itself, which bootfleet replaces (KERNEL_PARAMETERS and DEFAULT_IMAGE here are every client's: under defaults)"
             : `not mapped: [${section.name}] matches no machine (${selector.reason})`,
       });
       continue;
@@ -236,28 +240,7 @@ function applyEntry(
     if (e.comments.length) layer.header.push(...e.comments);
     return;
   }
-  if (key === "ROOTFS") {
-    // Where the client's root comes from, as diskless setups write it beside LTSP's keys: ROOTFS=nfs or nbd.
-    const mode = e.value.trim().toLowerCase();
-    if (mode === "nfs" || mode === "nbd") {
-      layer.set(["root"], mode, { before: e.comments, inline: `${file}:${e.at.line}: ${e.raw}` });
-      if (mode === "nfs")
-        problems.push({
-          severity: "warning",
-          at: e.at,
-          message:
-            "ROOTFS=nfs: imported as root: nfs, which mounts the image version's tree from services.nfs (/images/<name>/<version>), not the old export",
-          hint: "build the image from the old NFS root (bootfleet image build NAME --from PATH) and set services.nfs.enabled: true",
-        });
-      return;
-    }
-    problems.push({
-      severity: "warning",
-      at: e.valueAt,
-      message: `ROOTFS=${e.value}: bootfleet serves roots over nbd, nfs or into RAM; kept as a setting`,
-      hint: "set root: nbd, nfs or ram on this layer",
-    });
-  }
+  if (applyLtsBootSetting(e, layer, draft, problems, file)) return;
   if (key === "SERVER" && parseIpv4(e.value) !== null)
     draft.proposeServerAddress(e.value, ADDRESS_RANK.ltsServer, `SERVER in ${file}`, e.at);
   if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(e.key)) {
