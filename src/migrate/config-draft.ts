@@ -370,6 +370,16 @@ export class ConfigDraft {
     this.#hosts.add(host);
   }
 
+  /** Adds a host known only by its MAC (host-directory.ts): the first host declared with that MAC replaces it. */
+  addStandInHost(host: HostDraft): void {
+    this.#hosts.addStandIn(host);
+  }
+
+  /** The stand-in host for this MAC, while no declared host has replaced it. */
+  findStandInHost(mac: string): HostDraft | undefined {
+    return this.#hosts.standIn(mac);
+  }
+
   /** A free host name: `name`, else `name-2`, `name-3`, ... */
   freeHostName(name: string): string {
     return this.#hosts.freeName(name);

@@ -266,14 +266,15 @@ function layerOf(role: PxelinuxFileRole, file: string, draft: ConfigDraft): Laye
   const at = { file, line: 1, column: 1 };
   switch (role.kind) {
     case "mac": {
-      const known = draft.findHostByMac(role.mac);
+      const known = draft.findHostByMac(role.mac) ?? draft.findStandInHost(role.mac);
       if (known) return known;
       const host = new HostDraft(draft.freeHostName(`pxe-${role.mac.replaceAll(":", "")}`), at);
       host.mac = role.mac;
       host.header.push(
         `${file}: the config of the machine with MAC ${role.mac}; named after its MAC, as the file names no host`,
       );
-      draft.addHost(host);
+      // A stand-in: a dhcpd.conf or dnsmasq host with this MAC, read before or after, takes its place.
+      draft.addStandInHost(host);
       return host;
     }
     case "prefix": {

@@ -176,3 +176,34 @@ describe("pxelinux.cfg files by name", () => {
     assert.equal(imageOf(config, { mac: "52:54:00:12:34:56" }), "a");
   });
 });
+
+describe("a per-MAC pxelinux file and a dhcpd.conf host of that MAC", () => {
+  for (const order of ["pxelinux first", "dhcpd.conf first"])
+    it(`are one host, named as dhcpd.conf names it (${order})`, () => {
+      const files = {
+        "pxelinux.cfg/01-52-54-00-12-34-56": "DEFAULT a\nLABEL a\n  KERNEL a/vmlinuz\n  APPEND quiet\n",
+      };
+      const t = tree(files);
+      const pxe = {
+        file: "tftp/pxelinux.cfg/01-52-54-00-12-34-56",
+        text: files["pxelinux.cfg/01-52-54-00-12-34-56"],
+        format: "pxelinux" as const,
+        pxelinuxTree: t,
+      };
+      const dhcpd = {
+        file: "dhcpd.conf",
+        text: "subnet 198.18.0.0 netmask 255.255.255.0 {\n  host ws01 { hardware ethernet 52:54:00:12:34:56; fixed-address 198.18.0.11; }\n}\n",
+        format: "dhcpd" as const,
+      };
+      const r = importConfig(order === "pxelinux first" ? [pxe, dhcpd] : [dhcpd, pxe], SERVER);
+      const config = load(r.yaml);
+      assert.deepEqual(
+        config.hosts.map((h) => [h.name, h.mac, h.image]),
+        [["ws01", "52:54:00:12:34:56", "a"]],
+      );
+      assert.deepEqual(
+        r.problems.filter((p) => /MAC/.test(p.message)).map((p) => p.message),
+        [],
+      );
+    });
+});
