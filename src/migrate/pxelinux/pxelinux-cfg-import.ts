@@ -16,6 +16,7 @@
  */
 import type { ConfigDraft, ImageDraft, LayerDraft, Note } from "../config-draft.js";
 import { HostDraft } from "../config-draft.js";
+import { cidrContains, parseCidr } from "../../config/net-address.js";
 import type { ImportProblem } from "../import-problem.js";
 import { type PxelinuxLabel, parsePxelinuxCfg } from "./pxelinux-cfg-parser.js";
 import { pxelinuxDefaultEntry } from "./pxelinux-default-entry.js";
@@ -108,7 +109,8 @@ function importFile(
     tree,
     tree?.inConfigFolder ? `pxelinux.cfg/${file.slice(file.lastIndexOf("/") + 1)}` : undefined,
   );
-  const layer = layerOf(role, file, draft);
+  const layer = layerOf(role, file, draft, problems);
+  if (!layer) return;
   const images = new Map<PxelinuxLabel, ImageDraft>();
   let localLabel: PxelinuxLabel | undefined;
   for (const label of cfg.labels) {
@@ -262,7 +264,12 @@ function importFile(
 }
 
 /** The layer of the machines that read a file of this role. */
-function layerOf(role: PxelinuxFileRole, file: string, draft: ConfigDraft): LayerDraft {
+function layerOf(
+  role: PxelinuxFileRole,
+  file: string,
+  draft: ConfigDraft,
+  problems: ImportProblem[],
+): LayerDraft | undefined {
   const at = { file, line: 1, column: 1 };
   switch (role.kind) {
     case "mac": {
@@ -278,6 +285,25 @@ function layerOf(role: PxelinuxFileRole, file: string, draft: ConfigDraft): Laye
       return host;
     }
     case "prefix": {
+      // pxelinux asks for the longest prefix first (C0A803 before C0A8); bootfleet networks do not nest.
+      const own = parseCidr(role.subnet)!;
+      const nested = draft.networks.find((n) => {
+        const other = parseCidr(n.subnet);
+        return (
+          other !== null &&
+          other.text !== own.text &&
+          (cidrContains(other, own.network) || cidrContains(own, other.network))
+        );
+      });
+      if (nested) {
+        problems.push({
+          severity: "error",
+          at,
+          message: `the clients of ${role.subnet} are also in ${nested.subnet}${nested.at ? ` (${nested.at.file})` : ""}: pxelinux gives them the longer prefix's file, bootfleet networks do not nest`,
+          hint: "give each subnet its own file, or declare the machines of the smaller one as hosts",
+        });
+        return undefined;
+      }
       const net = draft.network(role.subnet, at);
       net.header.push(
         `${file}: pxelinux's config for the clients in ${role.subnet} (its hex name is their address prefix)`,

@@ -158,6 +158,19 @@ describe("pxelinux.cfg files by name", () => {
     );
   });
 
+  it("hex prefixes that nest (C612, C61200) are refused at the longer one: bootfleet networks do not nest", () => {
+    const files = {
+      "pxelinux.cfg/C612": "DEFAULT a\nLABEL a\n  KERNEL a/vmlinuz\n  APPEND quiet\n",
+      "pxelinux.cfg/C61200": "DEFAULT b\nLABEL b\n  KERNEL b/vmlinuz\n  APPEND quiet\n",
+    };
+    assert.deepEqual(
+      refusal(() => importTree(files, ["pxelinux.cfg/C612", "pxelinux.cfg/C61200"])),
+      [
+        "tftp/pxelinux.cfg/C61200:1:1 the clients of 198.18.0.0/24 are also in 198.18.0.0/16 (tftp/pxelinux.cfg/C612): pxelinux gives them the longer prefix's file, bootfleet networks do not nest",
+      ],
+    );
+  });
+
   it("readImportFiles takes a pxelinux.cfg folder: the files pxelinux reads by name, with what they INCLUDE", () => {
     const root = mkdtempSync(join(tmpdir(), "bf-pxelinux-tree-"));
     after(() => rmSync(root, { recursive: true, force: true }));
