@@ -248,7 +248,7 @@ function importFile(
       why:
         chosen.kind !== "none" && chosen.by === cfg.ontimeout
           ? "mapped: what boots when TIMEOUT runs out is the image"
-          : "not mapped: with no TIMEOUT, pxelinux never reaches ONTIMEOUT",
+          : "not mapped: pxelinux never reaches ONTIMEOUT here (no TIMEOUT, or no menu or prompt to wait at)",
     });
   for (const l of cfg.globalLines)
     notes.push({

@@ -2,7 +2,9 @@
  * The entry a pxelinux config boots when nobody touches the keyboard
  * (syslinux's doc/syslinux.txt and doc/menu.txt):
  *
- *   TIMEOUT > 0 and ONTIMEOUT x       -> x, when the time runs out
+ *   TIMEOUT > 0 and ONTIMEOUT x       -> x, when the time runs out at a menu or a
+ *                                        boot: prompt (PROMPT 1); with PROMPT 0 and no
+ *                                        menu nothing waits, and DEFAULT boots at once
  *   a menu (UI menu.c32, or DEFAULT menu.c32):
  *     the label with MENU DEFAULT     -> that label (not one inside MENU BEGIN ... MENU END:
  *                                        that is the submenu's default)
@@ -36,7 +38,9 @@ export function pxelinuxDefaultEntry(cfg: PxelinuxCfg): PxelinuxDefault {
   const defaultFirstWord = defaultTarget.split(/\s+/)[0] ?? "";
   const menu = cfg.ui !== undefined || MENU_MODULE.test(defaultFirstWord);
   const timeout = cfg.timeout !== undefined && Number.isFinite(cfg.timeout) ? cfg.timeout : 0;
-  if (timeout > 0 && cfg.ontimeout && cfg.ontimeout.args.trim() !== "")
+  const prompt = cfg.globalLines.findLast((l) => l.keyword === "prompt");
+  const waits = menu || (prompt !== undefined && Number(prompt.args.trim()) !== 0);
+  if (waits && timeout > 0 && cfg.ontimeout && cfg.ontimeout.args.trim() !== "")
     return resolve(cfg, cfg.ontimeout.args.trim(), cfg.ontimeout, "ONTIMEOUT");
   if (menu) {
     let marked: PxelinuxLabel | undefined;

@@ -122,9 +122,16 @@ describe("pxelinux.cfg files by name", () => {
     );
   });
 
-  it("ONTIMEOUT decides when TIMEOUT runs out; without TIMEOUT it never runs", () => {
-    const text = (timeout: string) =>
-      `DEFAULT a\n${timeout}ONTIMEOUT b\nLABEL a\n  KERNEL a/vmlinuz\n  APPEND quiet\nLABEL b\n  KERNEL b/vmlinuz\n  APPEND quiet\n`;
+  it("ONTIMEOUT decides when TIMEOUT runs out at a prompt; without TIMEOUT or a prompt it never runs", () => {
+    const text = (timeout: string, prompt = "PROMPT 1\n") =>
+      `${prompt}DEFAULT a\n${timeout}ONTIMEOUT b\nLABEL a\n  KERNEL a/vmlinuz\n  APPEND quiet\nLABEL b\n  KERNEL b/vmlinuz\n  APPEND quiet\n`;
+    assert.equal(
+      load(
+        importConfig([{ file: "pxelinux.cfg/default", text: text("TIMEOUT 30\n", "PROMPT 0\n") }], SERVER)
+          .yaml,
+      ).defaults.image,
+      "a",
+    );
     assert.equal(
       load(importConfig([{ file: "pxelinux.cfg/default", text: text("TIMEOUT 30\n") }], SERVER).yaml).defaults
         .image,
