@@ -8,7 +8,7 @@
  * input's own comment beside it), what does not becomes a Note placed where
  * it belonged (the host, group or network it was written in).
  */
-import type { SourceLocation } from "../config/model.js";
+import type { RootMode, SourceLocation } from "../config/model.js";
 import { HostDirectory, type HostKey } from "./host-directory.js";
 import { NameAllocator } from "./name-allocator.js";
 
@@ -245,6 +245,8 @@ export interface ImageDraft {
   readonly name: string;
   description?: string | undefined;
   kernel_args?: string | undefined;
+  /** Where the image's root lives when no layer says (the source booted it over NFS: `nfs`). */
+  root?: RootMode | undefined;
   readonly notes: Note[];
   readonly header: string[];
 }
@@ -373,6 +375,16 @@ export class ConfigDraft {
   /** Adds a host whose name no other host has (findHost, freeHostName). */
   addHost(host: HostDraft): void {
     this.#hosts.add(host);
+  }
+
+  /** Adds a host known only by its MAC (host-directory.ts): the first host declared with that MAC replaces it. */
+  addStandInHost(host: HostDraft): void {
+    this.#hosts.addStandIn(host);
+  }
+
+  /** The stand-in host for this MAC, while no declared host has replaced it. */
+  findStandInHost(mac: string): HostDraft | undefined {
+    return this.#hosts.standIn(mac);
   }
 
   /** A free host name: `name`, else `name-2`, `name-3`, ... */

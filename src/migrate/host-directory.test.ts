@@ -71,3 +71,30 @@ describe("the draft's host directory", () => {
     assert.equal(draft.freeImageName("debian"), "debian-2");
   });
 });
+
+describe("a stand-in host known only by its MAC", () => {
+  it("is not found by MAC, and the first host declared with that MAC takes its place and values", () => {
+    const draft = new ConfigDraft();
+    const standIn = new HostDraft("pxe-525400123456", undefined);
+    standIn.mac = "52:54:00:12:34:56";
+    standIn.set(["image"], "thin");
+    draft.addStandInHost(standIn);
+    assert.equal(draft.findHostByMac("52:54:00:12:34:56"), undefined);
+    assert.equal(draft.findStandInHost("52:54:00:12:34:56"), standIn);
+    const ws01 = host(draft, "ws01", "52:54:00:12:34:56", "10.0.0.11");
+    assert.deepEqual([...draft.hosts.keys()], ["ws01"]);
+    assert.equal(ws01.get(["image"]), "thin");
+    assert.equal(draft.findHostByMac("52:54:00:12:34:56"), ws01);
+    assert.equal(draft.findStandInHost("52:54:00:12:34:56"), undefined);
+  });
+
+  it("is replaced as well when a host gets that MAC after it was added", () => {
+    const draft = new ConfigDraft();
+    const standIn = new HostDraft("pxe-525400123456", undefined);
+    standIn.mac = "52:54:00:12:34:56";
+    draft.addStandInHost(standIn);
+    const ws01 = host(draft, "ws01");
+    ws01.mac = "52:54:00:12:34:56";
+    assert.deepEqual([...draft.hosts.keys()], ["ws01"]);
+  });
+});

@@ -24,6 +24,7 @@ import { formatImportProblem, ImportError, type ImportProblem } from "./import-p
 import { importLtsConf } from "./lts/lts-conf-import.js";
 import { parseLtsConf } from "./lts/lts-conf-parser.js";
 import { importPxelinuxCfg } from "./pxelinux/pxelinux-cfg-import.js";
+import type { PxelinuxTree } from "./pxelinux/pxelinux-tree.js";
 import { renderDraft } from "./render-draft.js";
 
 export interface ImportInput {
@@ -31,6 +32,8 @@ export interface ImportInput {
   readonly text: string;
   /** Overrides detection. */
   readonly format?: ImportFormat | undefined;
+  /** A pxelinux config's TFTP tree: the files it may INCLUDE (readImportFiles reads them). */
+  readonly pxelinuxTree?: PxelinuxTree | undefined;
 }
 
 export interface ImportOptions {
@@ -85,7 +88,7 @@ export function importConfig(inputs: readonly ImportInput[], options: ImportOpti
         importDnsmasqConf(input.text, input.file, draft, problems);
         break;
       case "pxelinux":
-        importPxelinuxCfg(input.text, input.file, draft, problems);
+        importPxelinuxCfg(input.text, input.file, draft, problems, input.pxelinuxTree);
         break;
     }
   }

@@ -50,7 +50,8 @@ async function bootfleetImport(...args: string[]): Promise<{ stderr: string; exi
 
 describe("bootfleet import with paths that are no configuration file", () => {
   it("a directory, a missing path and a device are each an error naming the path, in one run", async () => {
-    const cfgDir = join(dir, "pxelinux.cfg");
+    // A folder of other configs; a pxelinux.cfg folder is read as one (pxelinux-tree-import.test.ts).
+    const cfgDir = join(dir, "conf.d");
     mkdirSync(cfgDir);
     const out = join(dir, "paths.yaml");
     const r = await bootfleetImport(cfgDir, join(dir, "nosuch.conf"), "/dev/null", "-o", out);

@@ -78,6 +78,7 @@ export function renderDraft(
       const spec: Record<string, unknown> = {};
       if (img.description !== undefined) spec.description = img.description;
       if (img.kernel_args !== undefined) spec.kernel_args = img.kernel_args;
+      if (img.root !== undefined) spec.root = img.root;
       images[img.name] = spec;
       attach.push({ path: ["images", img.name], before: [...img.header, ...img.notes.flatMap(noteLines)] });
     }

@@ -219,3 +219,59 @@ describe("ltsp.conf", () => {
     assert.match(r.yaml, /not mapped: \[ws0\[server\] matches no machine/);
   });
 });
+
+describe("ltsp.conf case patterns and root", () => {
+  it("[b8:27:eb:*|dc:a6:32:*] is one group matching either MAC prefix, not a hostname", () => {
+    const text = [
+      "[clients]",
+      "X=1",
+      "",
+      "[b8:27:eb:*|dc:a6:32:*]",
+      'FSTAB_BOOT="/dev/mmcblk0p1 /boot vfat 0 2"',
+    ].join("\n");
+    const { config } = load("ltsp.conf", text);
+    const g = config.groups.find((x) => x.match.mac?.length);
+    assert.deepEqual(g?.match.mac, ["b8:27:eb:*", "dc:a6:32:*"]);
+    assert.equal(g?.match.hostname, undefined);
+    assert.match(settings(config, { mac: "dc:a6:32:00:00:01" }).FSTAB_BOOT ?? "", /mmcblk0p1/);
+    assert.match(settings(config, { mac: "b8:27:eb:00:00:01" }).FSTAB_BOOT ?? "", /mmcblk0p1/);
+    assert.equal(settings(config, { mac: "00:11:22:33:44:55" }).FSTAB_BOOT, undefined);
+  });
+
+  it("ROOTFS=nfs is root: nfs on that layer, with a located warning that the export is not an image", () => {
+    const r = importConfig([{ file: "lts.conf", text: "[Default]\nROOTFS=nfs\nSERVER=192.168.67.1\n" }]);
+    const config = loadConfigFromString(r.yaml, "/tmp/lts.yaml");
+    assert.equal(config.defaults.root, "nfs");
+    assert.ok(
+      r.problems.some((p) => p.severity === "warning" && p.at.line === 2 && /ROOTFS=nfs/.test(p.message)),
+    );
+  });
+});
+
+describe("ltsp.conf settings that decide what boots", () => {
+  it("KERNEL_PARAMETERS and DEFAULT_IMAGE under [server] are every client's, a MAC section's that client's", () => {
+    const text = [
+      "[server]",
+      "NAT=1",
+      'KERNEL_PARAMETERS="nomodeset"',
+      "DEFAULT_IMAGE=x86_64",
+      "[52:54:00:12:34:56]",
+      'KERNEL_PARAMETERS="nomodeset noapic"',
+      "DEFAULT_IMAGE=x86_32",
+    ].join("\n");
+    const r = importConfig([{ file: "ltsp.conf", text }], { serverAddress: "192.168.67.1" });
+    const config = loadConfigFromString(r.yaml, "/tmp/ltsp.yaml");
+    const resolver = new FleetResolver(config);
+    const other = resolver.resolve({ mac: "02:00:00:00:00:01" });
+    assert.equal(other.image?.value, "x86_64");
+    assert.deepEqual(
+      other.kernel_args.map((k) => k.value),
+      ["nomodeset"],
+    );
+    const pc = resolver.resolve({ mac: "52:54:00:12:34:56" });
+    assert.equal(pc.image?.value, "x86_32");
+    // LTSP replaces [server]'s value; bootfleet appends, so the section adds only what is new.
+    assert.equal(pc.kernel_args.map((k) => k.value).join(" "), "nomodeset noapic");
+    assert.equal(config.defaults.settings?.KERNEL_PARAMETERS, undefined);
+  });
+});

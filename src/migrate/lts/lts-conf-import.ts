@@ -8,6 +8,9 @@
  *   [MAC] without HOSTNAME              -> the host with that MAC, else a group matching it
  *   [IP] without HOSTNAME               -> the host with that address, else addresses: <ip>
  *   [glob] ([b8:27:eb:*], [pc*], ...)   -> a group matching it
+ *   [a|b] ([b8:27:eb:*|dc:a6:32:*])     -> a group matching any of them (ltsp.conf
+ *                                          sections are shell `case` patterns, where
+ *                                          `|` separates alternatives)
  *   a section named by LIKE= / INCLUDE= -> a group whose members are the sections naming it
  *
  * LTSP applies a LIKE'd section first and the section's own settings over
@@ -26,6 +29,7 @@ import { briefList } from "../brief-list.js";
 import type { ImportProblem } from "../import-problem.js";
 import { NESTING_LIMIT } from "../nesting-limit.js";
 import { toHostname } from "../to-hostname.js";
+import { applyLtsBootSetting } from "./lts-boot-settings.js";
 import type { LtsEntry, LtsParseResult, LtsSection } from "./lts-conf-parser.js";
 
 type Selector =
@@ -37,7 +41,8 @@ type Selector =
   | { readonly kind: "mac-glob"; readonly glob: string }
   | { readonly kind: "ip-glob"; readonly glob: string }
   | { readonly kind: "hostname-glob"; readonly glob: string }
-  | { readonly kind: "bad-glob"; readonly reason: string };
+  | { readonly kind: "bad-glob"; readonly reason: string }
+  | { readonly kind: "any"; readonly parts: readonly Selector[] };
 
 const REFERENCE_KEYS = new Set(["LIKE", "INCLUDE"]);
 
@@ -120,6 +125,9 @@ export function importLtsConf(parsed: LtsParseResult, draft: ConfigDraft, proble
       ...section.comments,
       section.name ? `${file}:${section.at.line}: [${section.name}]` : `${file}: settings before any section`,
     ];
+    if (selector.kind === "server")
+      // ltsp.conf(5): KERNEL_PARAMETERS and DEFAULT_IMAGE under [server] are every client's.
+      for (const e of section.entries) applyLtsBootSetting(e, draft.defaults, draft, problems, file);
     if (selector.kind === "server" || (selector.kind === "bad-glob" && !groupOf.has(section))) {
       if (selector.kind === "bad-glob")
         problems.push({
@@ -138,7 +146,7 @@ export function importLtsConf(parsed: LtsParseResult, draft: ConfigDraft, proble
         ].join("\n"),
         why:
           selector.kind === "server"
-            ? "not mapped: [server] settings are for the LTSP server itself, which bootfleet replaces"
+            ? "not mapped: [server] settings are for the LTSP server itself, which bootfleet replaces (KERNEL_PARAMETERS and DEFAULT_IMAGE here are every client's: under defaults)"
             : `not mapped: [${section.name}] matches no machine (${selector.reason})`,
       });
       continue;
@@ -232,6 +240,7 @@ function applyEntry(
     if (e.comments.length) layer.header.push(...e.comments);
     return;
   }
+  if (applyLtsBootSetting(e, layer, draft, problems, file)) return;
   if (key === "SERVER" && parseIpv4(e.value) !== null)
     draft.proposeServerAddress(e.value, ADDRESS_RANK.ltsServer, `SERVER in ${file}`, e.at);
   if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(e.key)) {
@@ -263,6 +272,23 @@ function selectorOf(section: LtsSection, format: "lts" | "ltsp"): Selector {
   )
     return { kind: "defaults" };
   if (format === "ltsp" && lower === "server") return { kind: "server" };
+  // ltsp.conf(5): "Shell case expressions can be used in MAC, IP, or hostname sections".
+  if (format === "ltsp" && name.includes("|")) {
+    const parts = name.split("|").map((p) => p.trim());
+    if (parts.some((p) => p === "")) return { kind: "bad-glob", reason: "an empty alternative between '|'" };
+    const selectors = parts.map((p) => selectorOf({ ...section, name: p }, format));
+    const odd = selectors.find(
+      (x) => x.kind !== "mac" && x.kind !== "ip" && x.kind !== "host" && !x.kind.endsWith("-glob"),
+    );
+    if (odd)
+      return {
+        kind: "bad-glob",
+        reason: `'${parts[selectors.indexOf(odd)]}' is no MAC, address or name pattern`,
+      };
+    const bad = selectors.find((x) => x.kind === "bad-glob");
+    if (bad) return bad;
+    return { kind: "any", parts: selectors };
+  }
   const mac = normalizeMac(name);
   if (mac) return { kind: "mac", mac };
   if (parseIpv4(name) !== null) return { kind: "ip", ip: name };
@@ -290,8 +316,18 @@ function layerFor(
     case "server":
     case "bad-glob":
       return draft.defaults;
-    case "host":
-      return hostNamed(draft, selector.name, section, problems);
+    case "host": {
+      if (toHostname(selector.name) === selector.name || draft.findHost(selector.name))
+        return hostNamed(draft, selector.name, section, problems);
+      // [crt_monitor]: LTSP matches it against the client's hostname as written, which no renamed
+      // host would; a group matching that name keeps its settings off every other machine.
+      const g = draft.group(draft.freeGroupName(toHostname(selector.name)), section.at);
+      g.match.add("hostname", selector.name);
+      g.header.push(
+        `[${section.name}] is no valid hostname: a group matching a client of that name, as LTSP matched it; a profile section meant for INCLUDE= would be named there`,
+      );
+      return g;
+    }
     case "mac": {
       if (hostnameEntry) {
         const h = hostNamed(draft, hostnameEntry.value, section, problems);
@@ -318,8 +354,10 @@ function layerFor(
     }
     case "mac-glob":
     case "ip-glob":
-    case "hostname-glob": {
-      const g = draft.group(draft.freeGroupName(section.name), section.at);
+    case "hostname-glob":
+    case "any": {
+      const name = selector.kind === "any" ? groupNameOf(section.name) : section.name;
+      const g = draft.group(draft.freeGroupName(name), section.at);
       addToMatch(g, selector, draft, section);
       return g;
     }
@@ -387,6 +425,9 @@ function addToMatch(group: GroupDraft, selector: Selector, draft: ConfigDraft, s
     case "hostname-glob":
       group.match.add("hostname", selector.glob);
       return;
+    case "any":
+      for (const part of selector.parts) addToMatch(group, part, draft, section);
+      return;
     case "bad-glob":
       group.notes.push({
         at: section.at,
@@ -401,6 +442,16 @@ function addToMatch(group: GroupDraft, selector: Selector, draft: ConfigDraft, s
       });
       return;
   }
+}
+
+/** A group's name from a section's: `b8:27:eb:*|dc:a6:32:*` -> `b8-27-eb-or-dc-a6-32`. */
+function groupNameOf(section: string): string {
+  const name = section
+    .split("|")
+    .map((p) => p.replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^-+|-+$/g, ""))
+    .filter(Boolean)
+    .join("-or-");
+  return name || "pattern";
 }
 
 /** The host a section or HOSTNAME= names: as written, or as hostNamed cleaned it. */

@@ -41,9 +41,10 @@ describe("pxelinux.cfg import", () => {
       config.images.ubuntu!.description ?? "",
       /initrd ubuntu\/initrd\.img, root over NFS 10\.1\.0\.2:\/srv\/ubuntu,ro/,
     );
-    // DEFAULT menu.c32 is a module, not a label: the first label is the default, the labels a menu of 5 s.
+    // DEFAULT menu.c32 is a module, not a label: the first label is the default, the labels a menu of 5 s,
+    // and LABEL local (LOCALBOOT) is the menu's local-disk entry.
     assert.equal(config.defaults.image, "debian");
-    assert.deepEqual(config.defaults.menu, { images: ["debian", "ubuntu"], timeout: 5 });
+    assert.deepEqual(config.defaults.menu, { images: ["debian", "ubuntu"], timeout: 5, local: true });
     assert.equal(config.server.address, "10.1.0.2");
     assert.match(r.yaml, /LABEL local boots the local disk/);
     assert.match(r.yaml, /bootfleet image build ubuntu --from \/srv\/ubuntu/);

@@ -5,6 +5,10 @@
  * IPAPPEND 1`, two lines joined into one) is read as a line of its own,
  * with a warning: pxelinux would pass `APPEND`, `IPAPPEND` and `1` to the
  * kernel, and init takes a bare `1` as single-user mode.
+ *
+ * `TEXT HELP` ... `ENDTEXT` (syslinux's doc/menu.txt) is a block of help
+ * text shown under a menu entry: its lines are text, not directives, so
+ * a help text that says "DEFAULT boots the installer" changes nothing.
  */
 import type { SourceLocation } from "../../config/model.js";
 import type { ImportProblem } from "../import-problem.js";
@@ -19,24 +23,50 @@ export interface PxelinuxLine {
   readonly raw: string;
   /** Own-line comments just above it, without the `#`. */
   readonly comments: string[];
+  /** The lines of a TEXT ... ENDTEXT block, as written. */
+  readonly text?: string[];
 }
 
 export function readPxelinuxLines(text: string, file: string, problems: ImportProblem[]): PxelinuxLine[] {
   const out: PxelinuxLine[] = [];
   let pending: string[] = [];
+  let textBlock: { readonly line: PxelinuxLine; readonly body: string[] } | undefined;
   const rows = text.split("\n");
-  rows.forEach((rawLine, i) => {
+  for (let i = 0; i < rows.length; i++) {
+    const rawLine = rows[i]!;
     const line = rawLine.replace(/\r$/, "");
     const t = line.trim();
     const indent = line.length - line.trimStart().length;
-    if (t === "") return;
+    if (textBlock) {
+      // Syslinux ends the block at a line that is ENDTEXT alone (any case).
+      if (t.toLowerCase() === "endtext") textBlock = undefined;
+      else textBlock.body.push(line);
+      continue;
+    }
+    if (t === "") continue;
     if (t.startsWith("#")) {
       pending.push(t.slice(1));
-      return;
+      continue;
     }
     // Split at directive keywords written in capitals inside the line (joined lines).
     const words = [...t.matchAll(/\S+/g)];
     const first = words[0]![0];
+    if (first.toLowerCase() === "text") {
+      const body: string[] = [];
+      const at = { file, line: i + 1, column: indent + 1 };
+      const block: PxelinuxLine = {
+        keyword: "text",
+        args: t.slice(first.length).trim(),
+        at,
+        raw: t,
+        comments: pending,
+        text: body,
+      };
+      pending = [];
+      out.push(block);
+      textBlock = { line: block, body };
+      continue;
+    }
     const cuts = [0];
     // Only lines whose arguments are a name or a command line can have swallowed the next line; MENU LABEL is one directive.
     let splittable = PXELINUX_DIRECTIVE_TABLE.takesRestOfLine(first.toLowerCase());
@@ -75,7 +105,15 @@ export function readPxelinuxLines(text: string, file: string, problems: ImportPr
       out.push({ keyword, args: m[2] ?? "", at, raw: part, comments: c === 0 ? pending : [] });
       if (c === 0) pending = [];
     }
-  });
+  }
+  if (textBlock)
+    problems.push({
+      severity: "warning",
+      at: textBlock.line.at,
+      message:
+        "TEXT without ENDTEXT: pxelinux reads the rest of the file as help text, so no directive below it counts",
+      hint: "end the help text with a line ENDTEXT",
+    });
   if (pending.length)
     out.push({
       keyword: "#",

@@ -5,6 +5,12 @@
  * description: bootfleet mounts its own image over NBD with its own
  * initrd, so these are not kernel arguments any more. An NFS or NBD server
  * named there is evidence for server.address.
+ *
+ * An entry that mounts its root over NFS (`root=/dev/nfs`, `nfsroot=`,
+ * initramfs-tools' `boot=nfs`) keeps an NFS root: its image gets
+ * `root: nfs`, which mounts the image version's tree from services.nfs
+ * (/images/<name>/<version>). The old export path is not such a tree, so
+ * a located warning says which image to build from it.
  */
 import type { SourceLocation } from "../../config/model.js";
 import { parseIpv4 } from "../../config/net-address.js";
@@ -41,6 +47,8 @@ export function importPxelinuxImage(
   const said: string[] = [`kernel ${kernel}`];
   let initrdFile = initrd;
   let rootFrom: string | undefined;
+  let nfsRoot = false;
+  let nfsPath: string | undefined;
   for (const arg of (append ?? "").split(/\s+/).filter(Boolean)) {
     if (arg === "-") continue;
     const [key, ...v] = arg.split("=");
@@ -51,9 +59,19 @@ export function importPxelinuxImage(
         break;
       case "root":
         said.push(`root=${value}`);
+        if (value === "/dev/nfs") nfsRoot = true;
+        break;
+      case "boot":
+        // initramfs-tools: boot=nfs mounts the root over NFS, as LTSP 5's kernels did.
+        if (value === "nfs") {
+          nfsRoot = true;
+          said.push("boot=nfs");
+        } else kept.push(arg);
         break;
       case "nfsroot": {
         rootFrom = `NFS ${value}`;
+        nfsRoot = true;
+        nfsPath = (/^(?:[^:/]+:)?([^,]*)/.exec(value)?.[1] ?? "").trim() || undefined;
         const host = /^([^:]+):/.exec(value)?.[1];
         if (host && parseIpv4(host) !== null)
           draft.proposeServerAddress(host, ADDRESS_RANK.rootServer, `nfsroot= in ${file}`, at);
@@ -78,13 +96,23 @@ export function importPxelinuxImage(
     .filter(Boolean)
     .join(" — ");
   if (kept.length) image.kernel_args = kept.join(" ");
+  if (nfsRoot) image.root = "nfs";
   image.header.push(
     ...entry.comments,
     `${file}:${at.line}: ${what}`,
-    "bootfleet boots its own image (a squashfs over NBD, with its own initrd); build this one from the old root:",
-    `  bootfleet image build ${name} --from ${rootFrom?.startsWith("NFS") ? rootFrom.replace(/^NFS (?:[^:]+:)?([^,]+).*/, "$1") : "DIR"}`,
+    nfsRoot
+      ? "bootfleet boots its own image (its tree over NFS from services.nfs, with its own initrd); build this one from the old root:"
+      : "bootfleet boots its own image (a squashfs over NBD, with its own initrd); build this one from the old root:",
+    `  bootfleet image build ${name} --from ${nfsPath ?? "DIR"}`,
     "root=, nfsroot=, nbdroot= and initrd= are therefore not kernel_args; the rest is",
   );
+  if (nfsRoot && nfsPath !== `/images/${name}`)
+    problems.push({
+      severity: "warning",
+      at,
+      message: `${what} mounts its root over NFS from ${nfsPath ?? "the DHCP server's root-path"}, which is no bootfleet image: imported as image ${name} with root: nfs, served as /images/${name}/<version>`,
+      hint: `build the image from that tree (bootfleet image build ${name} --from ${nfsPath ?? "DIR"}) and set services.nfs.enabled: true`,
+    });
   for (const l of entry.unmapped)
     image.notes.push({
       at: l.at,
