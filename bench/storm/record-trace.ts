@@ -13,19 +13,17 @@
  * (test/fixtures/images/busybox-root.ts): the hook's own boot path with a
  * small userland, not a full Debian system.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { buildImage } from "../../src/images/build-image.js";
-import { makeBusyboxRoot } from "../../test/fixtures/images/busybox-root.js";
-import { ensureDebianKernel } from "../../test/fixtures/images/debian-kernel.js";
 import { QemuMachine } from "../../test/support/qemu-machine.js";
 import { requirePeers } from "../../test/support/require-peers.js";
 import { startServeInNetwork } from "../../test/support/serve-in-network.js";
 import { TestNetwork } from "../../test/support/test-network.js";
 import { saveReadTrace, type TracedRead } from "./read-trace.js";
+import { buildStormImage } from "./storm-image.js";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const { values } = parseArgs({
@@ -43,16 +41,11 @@ requirePeers(["qemu-system-x86_64", "ip", "mksquashfs"], { root: true });
 const work = mkdtempSync(join(tmpdir(), "bf-stormrec-"));
 const net = TestNetwork.create({ tag: "stormrec", bridgeAddress: `${SERVER}/24` });
 try {
-  const kernel = ensureDebianKernel();
-  const root = join(work, "root");
-  mkdirSync(root);
-  await makeBusyboxRoot(root, { token: "STORM", vmlinuz: kernel.vmlinuz, kernelVersion: kernel.version });
-  const dataDir = join(work, "var");
-  await buildImage({ dataDir, name: "storm", from: root, modulesFrom: kernel.root });
+  const image = await buildStormImage(work);
   const config = join(work, "bootfleet.yaml");
   writeFileSync(
     config,
-    `server: { address: ${SERVER}, data_dir: ${dataDir} }
+    `server: { address: ${SERVER}, data_dir: ${image.dataDir} }
 services:
   dhcp: { mode: full, lease_time: 600 }
   http: { port: 8080 }
@@ -60,9 +53,9 @@ networks:
   - subnet: 198.18.203.0/24
     pool: 198.18.203.100-198.18.203.149
     routers: [${SERVER}]
-defaults: { image: storm, console: ttyS0, boot_unknown: true }
+defaults: { image: ${image.name}, console: ttyS0, boot_unknown: true }
 images:
-  storm: { kernel_args: "bootfleet.nbd=${SERVER}:${PROXY_PORT}/storm" }
+  ${image.name}: { kernel_args: "bootfleet.nbd=${SERVER}:${PROXY_PORT}/${image.name}" }
 `,
   );
   await startServeInNetwork(net, SERVER, config, join(work, "serve.log"));
@@ -108,9 +101,9 @@ images:
     .split("\n")
     .map((l) => JSON.parse(l) as TracedRead)
     .sort((a, b) => a.sentMs - b.sentMs);
-  const exportBytes = readFileSync(join(dataDir, "images/storm/current/root.squashfs")).length;
+  const exportBytes = readFileSync(join(image.dir, "root.squashfs")).length;
   saveReadTrace(values.out, {
-    source: `busybox image (test/fixtures/images/busybox-root.ts) on Debian kernel ${kernel.version}, QEMU TCG, SeaBIOS + iPXE, bootfleet serve; reads until init finished`,
+    source: `busybox image (test/fixtures/images/busybox-root.ts) on Debian kernel ${image.kernelVersion}, QEMU TCG, SeaBIOS + iPXE, bootfleet serve; reads until init finished`,
     exportBytes,
     reads,
   });
