@@ -7,7 +7,7 @@
  *   npm run build
  *   node --import tsx bench/storm/storm-bench.ts [--sizes 50,200,500] [--spread 10]
  *       [--stacks bootfleet,classic] [--trace bench/storm/traces/busybox-boot.json.gz]
- *       [--think-scale 1] [--deadline 600] [--json FILE] [--cpu-prof DIR]
+ *       [--think-scale 1] [--deadline 600] [--json FILE] [--cpu-prof DIR] [--dnsmasq-no-ping]
  *
  * Topology (nothing leaves the namespaces; 198.18.200.0/22, RFC 2544): the
  * server namespace holds br0 = 198.18.200.1/22, where the stack under test
@@ -33,6 +33,7 @@ import { TestNetwork } from "../../test/support/test-network.js";
 import { treeCpuSeconds } from "../support/cpu-seconds.js";
 import { PeakRss } from "../support/peak-rss.js";
 import { startBootfleetStack } from "./bootfleet-stack.js";
+import { startClassicStack } from "./classic-stack.js";
 import type { BootResult } from "./simulated-machine.js";
 import { buildStormImage, type StormImage } from "./storm-image.js";
 import type { StormNetwork, StormStack } from "./storm-stack.js";
@@ -45,17 +46,18 @@ const { values } = parseArgs({
   options: {
     sizes: { type: "string", default: "50" },
     spread: { type: "string", default: "10" },
-    stacks: { type: "string", default: "bootfleet" },
+    stacks: { type: "string", default: "bootfleet,classic" },
     trace: { type: "string", default: join(here, "traces/busybox-boot.json.gz") },
     "think-scale": { type: "string", default: "1" },
     deadline: { type: "string", default: "600" },
     json: { type: "string" },
     "cpu-prof": { type: "string" },
+    "dnsmasq-no-ping": { type: "boolean", default: false },
   },
 });
 /** The pool holds 1,018 addresses. */
 const sizes = values.sizes.split(",").map((n) => Math.max(1, Math.min(1000, Number(n))));
-const stacks = values.stacks.split(",").filter((s) => s === "bootfleet");
+const stacks = values.stacks.split(",").filter((s) => s === "bootfleet" || s === "classic");
 
 const NETS: StormNetwork = {
   server: "198.18.200.1",
@@ -131,7 +133,10 @@ async function stormRun(stackName: string, n: number, runDir: string, image: Sto
     for (const f of ["bootfleet.sqlite", "bootfleet.sqlite-wal", "bootfleet.sqlite-shm"])
       rmSync(join(image.dataDir, f), { force: true });
     const profArgs = values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof"]}`] : [];
-    stack = await startBootfleetStack(net, runDir, repoRoot, image, NETS, profArgs);
+    stack =
+      stackName === "bootfleet"
+        ? await startBootfleetStack(net, runDir, repoRoot, image, NETS, profArgs)
+        : await startClassicStack(net, runDir, image, NETS, { noPing: values["dnsmasq-no-ping"] });
     const cpu0 = stack.pids.reduce((t, pid) => t + treeCpuSeconds(pid), 0);
     const rss = new PeakRss(stack.pids);
     const results = await runClients(clientNs, n);
