@@ -2,8 +2,8 @@
  * The storm's machines, run inside the client namespace by storm-bench.ts
  * (`ip netns exec NS node --import tsx bench/storm/storm-clients.ts ...`):
  * `--count` machines with MACs 02:18:c8:00:HH:LL power on at times spread
- * uniformly over `--spread` seconds (the same times for every stack: a
- * fixed seed), each boots (simulated-machine.ts), and one JSON document with
+ * uniformly over `--spread` seconds (the same times for every stack), each
+ * boots (simulated-machine.ts), and one JSON document with
  * every machine's result goes to stdout when all are up or failed, or at
  * `--deadline` seconds (machines still booting then count as failed).
  *
@@ -34,19 +34,15 @@ export function stormMac(i: number): string {
   return `02:18:c8:00:${hex((i >> 8) & 0xff)}:${hex(i & 0xff)}`;
 }
 
-/** mulberry32: the same power-on times in every run and for every stack. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+/**
+ * Machine i powers on at the fractional part of i times the golden ratio,
+ * scaled to the spread: uniform over the window, in an order with no
+ * pattern a server could ride on, and the same in every run and for every
+ * stack (a low-discrepancy sequence, not a random one).
+ */
+const GOLDEN_RATIO_FRACTION = 0.6180339887498949;
+const powerOnMs = (i: number) => ((i * GOLDEN_RATIO_FRACTION) % 1) * spreadMs;
 
-const random = seeded(0x5eed0017 ^ count);
 const ctx: MachineContext = {
   dhcp: await DhcpPort.open(),
   trace: loadReadTrace(values.trace),
@@ -57,7 +53,7 @@ const ctx: MachineContext = {
 };
 const results: (BootResult | undefined)[] = new Array(count);
 const boots = Array.from({ length: count }, (_, i) => {
-  const at = random() * spreadMs;
+  const at = powerOnMs(i);
   return new Promise<void>((resolve) =>
     setTimeout(() => {
       bootMachine(ctx, stormMac(i)).then((r) => {
