@@ -1,16 +1,18 @@
 /**
- * One simulated machine's HTTP client: a keep-alive connection from its own
- * leased address, as iPXE and the hook's wget make them. GETs count the
- * body's bytes and fail on any status but 200; the stage reports are POSTs
- * of the JSON the hook sends.
+ * One simulated machine's HTTP client from its own leased address: iPXE
+ * fetches its script, kernel and initrds over one keep-alive connection
+ * (`keepAlive`); the hook's busybox wget opens a connection per request
+ * (the layer cpio, every stage report). GETs count the body's bytes and
+ * fail on any status but 200; the stage reports are POSTs of the JSON the
+ * hook sends.
  */
 import { Agent, request } from "node:http";
 
 export class MachineHttp {
   readonly #agent: Agent;
 
-  constructor(localAddress: string) {
-    this.#agent = new Agent({ keepAlive: true, maxSockets: 1, localAddress });
+  constructor(localAddress: string, keepAlive: boolean) {
+    this.#agent = new Agent({ keepAlive, maxSockets: 1, localAddress });
   }
 
   /** GET `url`; resolves with the body (when `keep`) and its length. */

@@ -78,14 +78,17 @@ export async function bootMachine(ctx: MachineContext, mac: string): Promise<Boo
     const ipxe = await timed("dhcp2", () => ctx.dhcp.obtain("ipxe", mac, IPXE_TIMEOUTS_MS));
     if (!/^https?:\/\//.test(ipxe.bootFile))
       throw new Error(`iPXE's ACK names ${JSON.stringify(ipxe.bootFile)}, not an HTTP boot script`);
-    const client = new MachineHttp(ipxe.ip);
+    const client = new MachineHttp(ipxe.ip, true);
     http = client;
+    const hook = new MachineHttp(ipxe.ip, false);
     const script = await timed("http", async () => {
       const s = parseBootScript((await client.get(ipxe.bootFile, true)).body, ipxe.bootFile, mac);
       await client.get(s.kernel);
       for (const initrd of s.initrds) await client.get(initrd);
       return s;
     });
+    // iPXE's connection ends when it hands over to the kernel.
+    client.close();
     const nbdArg = script.args.get("bootfleet.nbd");
     if (!nbdArg) throw new Error("the script's command line has no bootfleet.nbd=");
     const reportBase = script.args.get("bootfleet.http");
@@ -93,7 +96,7 @@ export async function bootMachine(ctx: MachineContext, mac: string): Promise<Boo
     const report = (name: string, detail: Record<string, unknown>) =>
       reportBase
         ? timed("report", () =>
-            client.postJson(`${reportBase}/api/v1/machines/${reportMac}/events`, { stage: name, detail }),
+            hook.postJson(`${reportBase}/api/v1/machines/${reportMac}/events`, { stage: name, detail }),
           )
         : Promise.resolve();
     await report("initrd", { ip: ipxe.ip, iface: "eth0" });
@@ -109,10 +112,9 @@ export async function bootMachine(ctx: MachineContext, mac: string): Promise<Boo
     });
     await report("root-mounted", { export: target.exportName });
     const layers = script.args.get("bootfleet.layers");
-    if (layers) await timed("http", () => client.get(layers));
+    if (layers) await timed("http", () => hook.get(layers));
     await report("layers-applied", {});
     await report("init", { init: "/sbin/init" });
-    ctx.held.push(client);
     if (nbd) ctx.held.push(nbd);
     return { mac, poweredOnMs, upMs: performance.now() - ctx.epoch, stageMs };
   } catch (e) {
