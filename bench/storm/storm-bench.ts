@@ -139,19 +139,29 @@ async function stormRun(stackName: string, n: number, runDir: string, image: Sto
         : await startClassicStack(net, runDir, image, NETS, { noPing: values["dnsmasq-no-ping"] });
     const cpu0 = stack.pids.reduce((t, pid) => t + treeCpuSeconds(pid), 0);
     const rss = new PeakRss(stack.pids);
-    const results = await runClients(clientNs, n);
+    const started = performance.now();
+    const { results, clientCpuSeconds } = await runClients(clientNs, n);
+    const clientSeconds = (performance.now() - started) / 1000;
     // Let per-client server processes see the disconnects and be reaped.
     await new Promise((r) => setTimeout(r, 1000));
     const cpuSeconds = stack.pids.reduce((t, pid) => t + treeCpuSeconds(pid), 0) - cpu0;
     const peakRssBytes = rss.stop();
-    return { stack: stackName, machines: n, results, cpuSeconds, peakRssBytes };
+    return {
+      stack: stackName,
+      machines: n,
+      results,
+      cpuSeconds,
+      peakRssBytes,
+      clientCpuSeconds,
+      clientSeconds,
+    };
   } finally {
     await stack?.stop();
     net.close();
   }
 }
 
-function runClients(ns: string, n: number): Promise<BootResult[]> {
+function runClients(ns: string, n: number): Promise<{ results: BootResult[]; clientCpuSeconds: number }> {
   const child = spawn(
     "ip",
     [
@@ -187,7 +197,7 @@ function runClients(ns: string, n: number): Promise<BootResult[]> {
     child.on("exit", (code) => {
       try {
         if (code !== 0) throw new Error(`storm-clients exited ${code}: ${err.slice(-2000)}`);
-        resolve((JSON.parse(out) as { results: BootResult[] }).results);
+        resolve(JSON.parse(out) as { results: BootResult[]; clientCpuSeconds: number });
       } catch (e) {
         reject(e);
       }

@@ -13,6 +13,9 @@ export interface StormRun {
   /** The servers' CPU time during the storm (every process, children included). */
   readonly cpuSeconds: number;
   readonly peakRssBytes: number;
+  /** The simulator's CPU time, and how long it ran. */
+  readonly clientCpuSeconds: number;
+  readonly clientSeconds: number;
 }
 
 export interface StormSummary {
@@ -30,6 +33,8 @@ export interface StormSummary {
   }[];
   readonly cpuSecondsPerBoot: number;
   readonly peakRssMiB: number;
+  /** The simulator's CPU time over its run time: near 1, one CPU, it was busy the whole storm. */
+  readonly clientCpuShare: number;
 }
 
 /** Nearest-rank percentile of sorted values. */
@@ -70,6 +75,7 @@ export function summarize(run: StormRun): StormSummary {
     failures: [...byWhy.values()].sort((a, b) => b.machines - a.machines),
     cpuSecondsPerBoot: up.length === 0 ? Number.NaN : run.cpuSeconds / up.length,
     peakRssMiB: run.peakRssBytes / 2 ** 20,
+    clientCpuShare: run.clientCpuSeconds / run.clientSeconds,
   };
 }
 
@@ -79,7 +85,8 @@ const ms = (x: number) =>
 export function runTable(s: StormSummary): string[] {
   const lines = [
     `${s.stack}, ${s.machines} machines: ${s.up} up, ${s.failed} failed; last up at ${s.lastUpSeconds.toFixed(1)} s; ` +
-      `server CPU ${(s.cpuSecondsPerBoot * 1000).toFixed(1)} ms per boot; peak RSS ${s.peakRssMiB.toFixed(0)} MiB`,
+      `server CPU ${(s.cpuSecondsPerBoot * 1000).toFixed(1)} ms per boot; peak RSS ${s.peakRssMiB.toFixed(0)} MiB; ` +
+      `simulator busy ${(s.clientCpuShare * 100).toFixed(0)}% of one CPU`,
     "| stage | p50 | p95 | p99 |",
     "| --- | ---: | ---: | ---: |",
     ...STAGES.map(
