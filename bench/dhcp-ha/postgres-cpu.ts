@@ -6,7 +6,7 @@
  * DHCP server, so a benchmark that leaves it out flatters whoever writes more.
  */
 import { readdirSync, readFileSync } from "node:fs";
-import { cpuSecondsOf } from "../dhcp/servers-under-test.js";
+import { cpuSecondsOf } from "../support/cpu-seconds.js";
 
 const TICKS_PER_SECOND = 100; // USER_HZ, what /proc/PID/stat counts in on Linux
 

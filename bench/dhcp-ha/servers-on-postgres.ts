@@ -16,7 +16,9 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
-import { cpuSecondsOf, type KeaSubnet, killed, spawnKea, waitFor } from "../dhcp/servers-under-test.js";
+import { type KeaSubnet, killed, spawnKea } from "../dhcp/servers-under-test.js";
+import { cpuSecondsOf } from "../support/cpu-seconds.js";
+import { waitForStart } from "../support/wait-for-start.js";
 import type { TestNetwork } from "../../test/support/test-network.js";
 
 /** The network the servers serve: clients behind a relay, on a /24. */
@@ -71,7 +73,7 @@ defaults: { boot_unknown: true }
     log,
     { cwd: o.dir, ...(o.ns ? { ns: o.ns } : {}) },
   );
-  await waitFor(
+  await waitForStart(
     `bootfleet serve ${o.name}`,
     log,
     () =>

@@ -20,6 +20,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import type { TestNetwork } from "../../test/support/test-network.js";
+import { cpuSecondsOf } from "../support/cpu-seconds.js";
+import { waitForStart } from "../support/wait-for-start.js";
 
 /** The networks both servers serve. */
 export interface BenchNetworks {
@@ -43,36 +45,11 @@ export interface ServerUnderTest {
   killAndCountLeases(): Promise<number>;
 }
 
-const TICKS_PER_SECOND = 100; // USER_HZ, what /proc/PID/stat counts in on Linux
-
-export function cpuSecondsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  // Fields after the command name, which may hold spaces: state is field 3, utime 14, stime 15.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
-}
-
 export async function killed(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once("exit", r));
   child.kill("SIGKILL");
   await exited;
-}
-
-export async function waitFor(
-  what: string,
-  log: string,
-  test: () => boolean,
-  timeoutMs = 30_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!test()) {
-    if (Date.now() > deadline) {
-      const tail = existsSync(log) ? readFileSync(log, "utf8").slice(-3000) : "";
-      throw new Error(`${what} did not start within ${timeoutMs} ms:\n${tail}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** Is some socket in the namespace bound to UDP `port`? (/proc/net/udp is per namespace.) */
@@ -115,7 +92,7 @@ defaults: { boot_unknown: true }
     log,
     { cwd: dir },
   );
-  await waitFor(
+  await waitForStart(
     "bootfleet serve",
     log,
     () =>
@@ -213,7 +190,7 @@ export async function spawnKea(
   const child = net.spawn("kea-dhcp4", ["-c", config], log, {
     env: { ...process.env, KEA_PIDFILE_DIR: dir, KEA_LOCKFILE_DIR: dir },
   });
-  await waitFor("kea-dhcp4", log, () => child.exitCode === null && udpPortBound(net, 67));
+  await waitForStart("kea-dhcp4", log, () => child.exitCode === null && udpPortBound(net, 67));
   return child;
 }
 

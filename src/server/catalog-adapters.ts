@@ -3,20 +3,29 @@
  * HTTP API and the NBD service ask of images. The planner's lookup is
  * synchronous (a DHCP answer must not wait on the disk's promise queue):
  * it reads the `current` symlink with readlinkSync, a single syscall, and a
- * version's manifest once.
+ * version's manifest once. A version found on disk is taken as still there
+ * for a second: in a boot storm the planner is asked for every DHCP packet
+ * (a PXE ROM and then iPXE each send a DISCOVER and a REQUEST), and two
+ * existsSync calls per answer were the largest part of planning one under
+ * the storm bench (bench/storm/); a version removed meanwhile is noticed a
+ * second later, and `current` is still read on every question.
  */
 import { existsSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { ImageVersionMissing, type ImageAdmin, type ImageInfo } from "../api/image-admin.js";
 import type { BootImage, ImageLookup } from "../boot/image-lookup.js";
 import type { FleetConfig } from "../config/model.js";
+import { type Clock, systemClock } from "../events/event-bus.js";
 import { CURRENT_LINK, type ImageCatalog } from "../images/image-catalog.js";
 import { ImageError } from "../images/image-error.js";
 
 /** Versions whose manifest is kept in memory; more are read again. */
 const MAX_CACHED_MANIFESTS = 1000;
+/** How long a version seen on disk is answered from memory. */
+const FOUND_VERSION_MS = 1000;
 
-export function catalogImageLookup(catalog: ImageCatalog): ImageLookup {
+export function catalogImageLookup(catalog: ImageCatalog, clock: Clock = systemClock): ImageLookup {
+  const found = new Map<string, { readonly image: BootImage; readonly at: number }>();
   // A version's manifest never changes once the version exists: read once.
   const roots = new Map<string, BootImage["root"]>();
   const rootOf = (name: string, version: string, manifest: string): BootImage["root"] => {
@@ -36,11 +45,21 @@ export function catalogImageLookup(catalog: ImageCatalog): ImageLookup {
   };
   return {
     get(name: string, version: string): BootImage | null {
+      const key = `${name}@${version}`;
+      const now = clock.now();
+      const seen = found.get(key);
+      if (seen && now - seen.at < FOUND_VERSION_MS) return seen.image;
       try {
         const p = catalog.versionPaths(name, version);
-        if (!existsSync(p.kernel) || !existsSync(p.rootfs)) return null;
+        if (!existsSync(p.kernel) || !existsSync(p.rootfs)) {
+          found.delete(key);
+          return null;
+        }
         const root = rootOf(name, version, p.manifest);
-        return { name, version, kernel: p.kernel, initrd: p.initrd, squashfs: p.rootfs, root };
+        const image = { name, version, kernel: p.kernel, initrd: p.initrd, squashfs: p.rootfs, root };
+        if (found.size >= MAX_CACHED_MANIFESTS) found.clear();
+        found.set(key, { image, at: now });
+        return image;
       } catch {
         return null;
       }

@@ -1,0 +1,206 @@
+/**
+ * Boot storm: N simulated machines power on within `--spread` seconds and
+ * boot from `bootfleet serve` (the built program), then from the classic
+ * stack (dnsmasq + nginx + nbd-server) on the same image files, the same
+ * power-on times and the same read trace, in one run.
+ *
+ *   npm run build
+ *   node --import tsx bench/storm/storm-bench.ts [--sizes 50,200,500] [--spread 10]
+ *       [--stacks bootfleet,classic] [--trace bench/storm/traces/busybox-boot.json.gz]
+ *       [--think-scale 1] [--deadline 600] [--json FILE] [--cpu-prof DIR] [--dnsmasq-no-ping]
+ *
+ * Topology (nothing leaves the namespaces; 198.18.200.0/22, RFC 2544): the
+ * server namespace holds br0 = 198.18.200.1/22, where the stack under test
+ * listens. One client namespace hangs on br0 by veth (198.18.200.2/22) and
+ * runs storm-clients.ts, which plays every machine; it takes the whole pool
+ * (198.18.201.1-198.18.203.250) as local addresses (`local` routes), so each
+ * machine's sockets bind its own leased address and the servers see
+ * N clients. Every run gets fresh namespaces and a fresh server (empty
+ * lease store); the order of the stacks alternates by size.
+ *
+ * Measured per run: time to the last machine up, p50/p95/p99 per stage,
+ * failures with why, the servers' CPU-seconds per booted machine (/proc,
+ * every process and reaped child) and peak RSS (sampled).
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { missingPeers } from "../../test/support/require-peers.js";
+import { TestNetwork } from "../../test/support/test-network.js";
+import { treeCpuSeconds } from "../support/cpu-seconds.js";
+import { PeakRss } from "../support/peak-rss.js";
+import { startBootfleetStack } from "./bootfleet-stack.js";
+import { startClassicStack } from "./classic-stack.js";
+import type { BootResult } from "./simulated-machine.js";
+import { buildStormImage, type StormImage } from "./storm-image.js";
+import type { StormNetwork, StormStack } from "./storm-stack.js";
+import { ratioTable, runTable, type StormSummary, summarize } from "./storm-summary.js";
+
+const here = fileURLToPath(new URL(".", import.meta.url));
+const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
+
+const { values } = parseArgs({
+  options: {
+    sizes: { type: "string", default: "50" },
+    spread: { type: "string", default: "10" },
+    stacks: { type: "string", default: "bootfleet,classic" },
+    trace: { type: "string", default: join(here, "traces/busybox-boot.json.gz") },
+    "think-scale": { type: "string", default: "1" },
+    deadline: { type: "string", default: "600" },
+    json: { type: "string" },
+    "cpu-prof": { type: "string" },
+    "dnsmasq-no-ping": { type: "boolean", default: false },
+  },
+});
+/** The pool holds 1,018 addresses. */
+const sizes = values.sizes.split(",").map((n) => Math.max(1, Math.min(1000, Number(n))));
+const stacks = values.stacks.split(",").filter((s) => s === "bootfleet" || s === "classic");
+
+const NETS: StormNetwork = {
+  server: "198.18.200.1",
+  subnet: "198.18.200.0/22",
+  netmask: "255.255.252.0",
+  poolFirst: "198.18.201.1",
+  poolLast: "198.18.203.250",
+};
+const POOL_ROUTES = ["198.18.201.0/24", "198.18.202.0/24", "198.18.203.0/24"];
+
+if (!existsSync(join(repoRoot, "dist/src/cli/main.js"))) {
+  process.stderr.write("bench: dist/src/cli/main.js is missing: run `npm run build` first\n");
+  process.exit(1);
+}
+const missing = missingPeers(["ip", "dnsmasq", "nginx", "nbd-server", "mksquashfs"]);
+if (missing !== undefined) {
+  process.stderr.write(`bench: ${missing}\n`);
+  process.exit(1);
+}
+
+const work = mkdtempSync(join(tmpdir(), "bf-storm-"));
+const summaries: StormSummary[] = [];
+const runs: { summary: StormSummary; results: readonly BootResult[] }[] = [];
+try {
+  const image = await buildStormImage(work);
+  for (const [i, n] of sizes.entries()) {
+    for (const stack of i % 2 === 0 ? stacks : [...stacks].reverse()) {
+      const runDir = join(work, `${stack}-${n}`);
+      mkdirSync(runDir);
+      process.stderr.write(`storm: ${stack}, ${n} machines...\n`);
+      const run = await stormRun(stack, n, runDir, image);
+      const summary = summarize(run);
+      summaries.push(summary);
+      runs.push({ summary, results: run.results });
+      process.stderr.write(`${runTable(summary).join("\n")}\n\n`);
+    }
+  }
+  const loadavg = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+  const nproc = spawnSync("nproc", { encoding: "utf8" }).stdout.trim();
+  const out = [
+    `Boot storm: bootfleet serve (built) vs dnsmasq + nginx + nbd-server; machines power on within ${values.spread} s`,
+    `command: node --import tsx bench/storm/storm-bench.ts ${process.argv.slice(2).join(" ")}`.trimEnd(),
+    `trace: ${values.trace} (think scale ${values["think-scale"]}); ${nproc} CPUs, load average ${loadavg} at the end`,
+    "",
+    ...ratioTable(summaries),
+  ];
+  for (const s of summaries) out.push("", ...runTable(s));
+  process.stdout.write(`${out.join("\n")}\n`);
+  if (values.json)
+    writeFileSync(values.json, `${JSON.stringify({ command: process.argv.slice(2), runs }, null, 1)}\n`);
+} finally {
+  if (!process.env.BOOTFLEET_KEEP_STORM) rmSync(work, { recursive: true, force: true });
+  else process.stderr.write(`storm: kept ${work}\n`);
+}
+
+async function stormRun(stackName: string, n: number, runDir: string, image: StormImage) {
+  const net = TestNetwork.create({ tag: "storm", bridgeAddress: `${NETS.server}/22` });
+  let stack: StormStack | undefined;
+  try {
+    const clientNs = net.addHost("cl", "198.18.200.2/22");
+    const inClient = (...args: string[]) => {
+      const r = spawnSync("ip", ["netns", "exec", clientNs, ...args], { encoding: "utf8" });
+      if (r.status !== 0) throw new Error(`${args.join(" ")}: ${r.stderr}`);
+    };
+    // Linux sends to 255.255.255.255 only where a route leads.
+    inClient("ip", "route", "add", "default", "dev", "v1b");
+    for (const r of POOL_ROUTES) inClient("ip", "route", "add", "local", r, "dev", "lo");
+    // Machines still in their firmware answer no ping; with the pool local,
+    // this namespace would answer for every address, and dnsmasq (which
+    // pings an address before offering it) would find the whole pool taken.
+    inClient("sysctl", "-qw", "net.ipv4.icmp_echo_ignore_all=1");
+    // A fresh lease store: a storm of machines the server has never seen.
+    for (const f of ["bootfleet.sqlite", "bootfleet.sqlite-wal", "bootfleet.sqlite-shm"])
+      rmSync(join(image.dataDir, f), { force: true });
+    const profArgs = values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof"]}`] : [];
+    stack =
+      stackName === "bootfleet"
+        ? await startBootfleetStack(net, runDir, repoRoot, image, NETS, profArgs)
+        : await startClassicStack(net, runDir, image, NETS, { noPing: values["dnsmasq-no-ping"] });
+    const cpu0 = stack.pids.reduce((t, pid) => t + treeCpuSeconds(pid), 0);
+    const rss = new PeakRss(stack.pids);
+    const started = performance.now();
+    const { results, clientCpuSeconds } = await runClients(clientNs, n);
+    const clientSeconds = (performance.now() - started) / 1000;
+    // Let per-client server processes see the disconnects and be reaped.
+    await new Promise((r) => setTimeout(r, 1000));
+    const cpuSeconds = stack.pids.reduce((t, pid) => t + treeCpuSeconds(pid), 0) - cpu0;
+    const peakRssBytes = rss.stop();
+    return {
+      stack: stackName,
+      machines: n,
+      results,
+      cpuSeconds,
+      peakRssBytes,
+      clientCpuSeconds,
+      clientSeconds,
+    };
+  } finally {
+    await stack?.stop();
+    net.close();
+  }
+}
+
+function runClients(ns: string, n: number): Promise<{ results: BootResult[]; clientCpuSeconds: number }> {
+  const child = spawn(
+    "ip",
+    [
+      "netns",
+      "exec",
+      ns,
+      process.execPath,
+      "--import",
+      "tsx",
+      join(here, "storm-clients.ts"),
+      "--count",
+      String(n),
+      "--spread",
+      values.spread,
+      "--trace",
+      values.trace,
+      "--think-scale",
+      values["think-scale"],
+      "--deadline",
+      values.deadline,
+    ],
+    { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (c: Buffer) => {
+    out += c.toString();
+  });
+  child.stderr.on("data", (c: Buffer) => {
+    err += c.toString();
+  });
+  return new Promise((resolve, reject) => {
+    child.on("exit", (code) => {
+      try {
+        if (code !== 0) throw new Error(`storm-clients exited ${code}: ${err.slice(-2000)}`);
+        resolve(JSON.parse(out) as { results: BootResult[]; clientCpuSeconds: number });
+      } catch (e) {
+        reject(e);
+      }
+    });
+  });
+}

@@ -1,0 +1,21 @@
+/**
+ * A boot stack under the storm: the processes that serve DHCP, TFTP, HTTP
+ * and NBD, started in the bench's server namespace on the same network and
+ * image files. The bench reads their CPU time and memory through their
+ * PIDs (with their children) and stops them by PID.
+ */
+export interface StormNetwork {
+  /** The servers' address on the clients' bridge. */
+  readonly server: string;
+  readonly subnet: string;
+  readonly netmask: string;
+  readonly poolFirst: string;
+  readonly poolLast: string;
+}
+
+export interface StormStack {
+  readonly name: string;
+  /** The root PID of each server process; their descendants count too. */
+  readonly pids: readonly number[];
+  stop(): Promise<void>;
+}
