@@ -149,6 +149,8 @@ interface PlanSummary {
   readonly loader: BootPlan["chain"]["loader"];
   readonly next_server: string;
   readonly boot_file: string;
+  /** DHCP options sent with it, by code (as `boot.options`). */
+  readonly options: Readonly<Record<string, string>>;
   /** The generated config the loader reads next. */
   readonly config: string;
   readonly image: string;
@@ -169,6 +171,7 @@ function planSummary(plan: BootPlan, standIns: readonly string[]): PlanSummary {
     loader: plan.chain.loader,
     next_server: plan.chain.nextServer,
     boot_file: show(plan.chain.bootFile),
+    options: Object.fromEntries([...plan.dhcp.options].map(([code, v]) => [String(code), printable(v)])),
     config: plan.chain.configPath,
     image: show(`${entry.image.name}@${entry.image.version}`),
     kernel: line ? show(line.kernel) : null,

@@ -180,6 +180,9 @@ interface ExplainJson {
   };
   /** What the machine boots once its image is built (src/cli/main.ts, planSummary). */
   readonly plan: null | {
+    readonly next_server: string;
+    readonly boot_file: string;
+    readonly options: Readonly<Record<string, string>>;
     readonly kernel: string | null;
     readonly initrds: readonly string[];
     readonly cmdline: string | null;
@@ -232,14 +235,19 @@ function checkMachine(
     const v = values.get(key);
     return v === undefined ? undefined : String(v);
   };
-  // Without an image bootfleet plans no boot (`boot: null`): what DHCP
-  // would send is then the values the plan would take, with the server's
-  // own address as next-server (fleet-boot-planner.ts, #chain).
+  // Before any image is built `boot` is null; `plan` is the same planner's
+  // answer with the images standing in. Without either (no image at all, or
+  // no first stage installed for the architecture) what DHCP would send is
+  // the values the plan would take, with the server's own address as
+  // next-server (fleet-boot-planner.ts, #chain).
+  const dhcp =
+    e.boot ??
+    (e.plan ? { nextServer: e.plan.next_server, bootFile: e.plan.boot_file, options: e.plan.options } : null);
   const observed = {
     answered: e.known || values.get("boot_unknown") !== false,
-    loader: e.boot?.bootFile ?? text("dhcp.filename") ?? null,
-    next_server: e.boot?.nextServer ?? text("dhcp.next_server") ?? serverAddress,
-    root_path: e.boot ? (e.boot.options["17"] ?? null) : (text("dhcp.root_path") ?? null),
+    loader: dhcp?.bootFile ?? text("dhcp.filename") ?? null,
+    next_server: dhcp?.nextServer ?? text("dhcp.next_server") ?? serverAddress,
+    root_path: dhcp ? (dhcp.options["17"] ?? null) : (text("dhcp.root_path") ?? null),
     kernel: e.plan?.kernel ?? null,
     initrd: e.plan ? e.plan.initrds.join(",") : null,
     cmdline:
@@ -303,8 +311,9 @@ function checkMachine(
 
 /** The option's bytes as hex, as bootfleet would send them, or null. */
 function observedOption(e: ExplainJson, values: ReadonlyMap<string, unknown>, code: number): string | null {
-  if (e.boot) {
-    const v = e.boot.options[String(code)];
+  const options = e.boot?.options ?? e.plan?.options;
+  if (options) {
+    const v = options[String(code)];
     return v === undefined ? null : configValueBytes(v).toString("hex");
   }
   const custom = values.get(`dhcp.options.${code}`);
