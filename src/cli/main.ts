@@ -12,6 +12,9 @@ import { describeChain } from "../boot/describe-chain.js";
 import { DEBIAN_GRUB_BINARIES } from "../boot/grub-files.js";
 import { DEFAULT_IPXE_DIR } from "../config/config-schema.js";
 import { FleetBootPlanner } from "../boot/fleet-boot-planner.js";
+import { loaderBootLine } from "../boot/loader-boot-line.js";
+import { showUnresolved, UnresolvedImageLookup } from "../boot/unresolved-image-lookup.js";
+import type { BootPlan } from "../boot/boot-plan.js";
 import { ImageCatalog } from "../images/image-catalog.js";
 import { catalogImageLookup } from "../server/catalog-adapters.js";
 import { formatFinding } from "../setup/local-network-check.js";
@@ -100,14 +103,21 @@ program
       const facts = { mac, ip: host?.ip, hostname: host?.name, arch: opts.arch, ipxe: opts.ipxe, relay };
       const resolved = resolver.resolve(facts);
       // The first stages serve hands out, so explain names the same chain (GRUB for ARM64 without iPXE's build).
-      const planner = new FleetBootPlanner({
-        config,
-        resolver,
-        images: catalogImageLookup(new ImageCatalog(config.server.data_dir)),
-        ipxeDir: DEFAULT_IPXE_DIR,
-        grubBinaries: DEBIAN_GRUB_BINARIES,
-      });
-      const decision = planner.decide({ ...facts, arch: facts.arch ?? 0 });
+      const images = catalogImageLookup(new ImageCatalog(config.server.data_dir));
+      const plannerFor = (lookup: typeof images) =>
+        new FleetBootPlanner({
+          config,
+          resolver,
+          images: lookup,
+          ipxeDir: DEFAULT_IPXE_DIR,
+          grubBinaries: DEBIAN_GRUB_BINARIES,
+        });
+      const decision = plannerFor(images).decide({ ...facts, arch: facts.arch ?? 0 });
+      // The same planner again, with images that have no built version yet
+      // standing in as <current>: what the machine will boot once they are
+      // built, which is what an import must be checked against.
+      const unresolved = new UnresolvedImageLookup(images);
+      const planned = plannerFor(unresolved).decide({ ...facts, arch: facts.arch ?? 0 });
       const boot = decision.plan
         ? {
             nextServer: decision.plan.dhcp.nextServer,
@@ -122,12 +132,71 @@ program
         ...(decision.plan ? { chain: describeChain(decision.plan) } : {}),
         boot,
         ...(decision.plan ? {} : { not_booted: decision.reason }),
+        plan: planned.plan ? planSummary(planned.plan, unresolved.standIns) : null,
       };
       process.stdout.write(
-        opts.json ? `${JSON.stringify(explanation, null, 2)}\n` : formatExplanation(explanation),
+        opts.json
+          ? `${JSON.stringify(explanation, null, 2)}\n`
+          : formatExplanation(explanation) + formatPlan(explanation.plan),
       );
     },
   );
+
+interface PlanSummary {
+  /** Images with no built version: the plan shows them as <image>/<current>. */
+  readonly unresolved: readonly string[];
+  readonly chain: string;
+  readonly loader: BootPlan["chain"]["loader"];
+  readonly next_server: string;
+  readonly boot_file: string;
+  /** DHCP options sent with it, by code (as `boot.options`). */
+  readonly options: Readonly<Record<string, string>>;
+  /** The generated config the loader reads next. */
+  readonly config: string;
+  readonly image: string;
+  readonly kernel: string | null;
+  readonly initrds: readonly string[];
+  readonly cmdline: string | null;
+  readonly warnings: readonly string[];
+}
+
+/** The chain and the default entry's kernel line, as the loader will get them once every image is built. */
+function planSummary(plan: BootPlan, standIns: readonly string[]): PlanSummary {
+  const show = (text: string): string => (standIns.length > 0 ? showUnresolved(text) : text);
+  const line = loaderBootLine(plan);
+  const entry = plan.entries[0]!;
+  return {
+    unresolved: standIns,
+    chain: show(describeChain(plan)),
+    loader: plan.chain.loader,
+    next_server: plan.chain.nextServer,
+    boot_file: show(plan.chain.bootFile),
+    options: Object.fromEntries([...plan.dhcp.options].map(([code, v]) => [String(code), printable(v)])),
+    config: plan.chain.configPath,
+    image: show(`${entry.image.name}@${entry.image.version}`),
+    kernel: line ? show(line.kernel) : null,
+    initrds: line ? line.initrds.map(show) : [],
+    cmdline: line ? show(line.cmdline) : null,
+    warnings: plan.warnings.map(show),
+  };
+}
+
+function formatPlan(plan: PlanSummary | null): string {
+  if (plan === null) return "";
+  const lines = [
+    "",
+    `plan     ${plan.chain}`,
+    `         next-server ${plan.next_server}  file ${plan.boot_file}  then ${plan.config} (${plan.loader})`,
+    `         kernel ${plan.kernel ?? "(none)"}`,
+    ...plan.initrds.map((f) => `         initrd ${f}`),
+    `         cmdline ${plan.cmdline ?? "(none)"}`,
+  ];
+  if (plan.unresolved.length > 0)
+    lines.push(
+      `         not built yet: ${plan.unresolved.join(", ")} (bootfleet image build, then image use)`,
+    );
+  return `${lines.join("\n")}\n`;
+}
 
 /** An option payload as text when it is text, else hex. */
 function printable(v: Buffer): string {

@@ -10,7 +10,7 @@ import { ConfigError } from "../config/config-error.js";
 import { loadConfigFromString } from "../config/load-config.js";
 import type { FleetConfig } from "../config/model.js";
 import { detectFormatWithEvidence, IMPORT_FORMATS, type ImportFormat } from "../migrate/detect-format.js";
-import { exportDhcpd } from "../migrate/export-dhcpd.js";
+import { dhcpdExportWarnings, exportDhcpd } from "../migrate/export-dhcpd.js";
 import { exportDnsmasq } from "../migrate/export-dnsmasq.js";
 import { exportKea } from "../migrate/export-kea.js";
 import { exportPlan } from "../migrate/export-plan.js";
@@ -142,6 +142,7 @@ export function registerMigrateCommands(
       const plan = exportPlan(config, { efiBinary: opts.efi });
       const text =
         kind === "dhcpd" ? exportDhcpd(plan) : kind === "dnsmasq" ? exportDnsmasq(plan) : exportKea(plan);
+      if (kind === "dhcpd") for (const w of dhcpdExportWarnings(plan)) process.stderr.write(`${w}\n`);
       if (opts.output) writeFileSync(opts.output, text);
       else process.stdout.write(text);
     });

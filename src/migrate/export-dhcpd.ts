@@ -7,9 +7,15 @@
  * (RFC 3004, option 77; iPXE sends "iPXE") first, then the client
  * architecture (RFC 4578 option 93), declared here because dhcpd has no
  * name for it. Host entries carry what their layers add.
+ *
+ * A network's own boot values belong in its `subnet` declaration, the
+ * scope dhcpd.conf(5) gives a subnet's clients; this fragment declares no
+ * subnet (the including dhcpd.conf already does, and dhcpd refuses a subnet
+ * declared twice), so it writes those lines as a comment to paste there,
+ * and `dhcpdExportWarnings` names each such network where it is declared.
  */
 import { DHCP_OPTION_TABLE, configValueBytes, isHexConfigValue, optionItems } from "./dhcp-option-table.js";
-import type { ExportBootValues, ExportOption, ExportPlan } from "./export-plan.js";
+import { type ExportBootValues, type ExportOption, type ExportPlan, hasOwnBoot } from "./export-plan.js";
 
 const ARCH = "bootfleet-arch";
 
@@ -59,6 +65,8 @@ export function exportDhcpd(plan: ExportPlan): string {
   if (plan.defaults.filename)
     out.push(`# dhcp.filename "${plan.defaults.filename}" in defaults replaces iPXE as the first stage.`);
 
+  for (const n of plan.networks.filter(hasOwnBoot)) out.push("", ...subnetComment(n));
+
   for (const host of plan.hosts) {
     out.push("", `host ${dhcpdName(host.name)} {`, `  hardware ethernet ${host.mac};`);
     if (host.ip) out.push(`  fixed-address ${host.ip};`);
@@ -77,6 +85,47 @@ export function exportDhcpd(plan: ExportPlan): string {
   }
   for (const s of plan.skipped) out.push("", `# host ${s.name} not written: ${s.why}`);
   return `${out.join("\n")}\n`;
+}
+
+/** The lines a network's own boot values need in its subnet declaration, as a comment to paste there. */
+function subnetComment(n: ExportPlan["networks"][number]): string[] {
+  const body: string[] = [];
+  if (n.boot.filename !== undefined)
+    body.push(
+      'if not exists user-class or option user-class != "iPXE" {',
+      `  filename "${quoteDhcpd(n.boot.filename)}";`,
+      "}",
+    );
+  if (n.boot.nextServer !== undefined) body.push(`next-server ${n.boot.nextServer};`);
+  if (n.boot.rootPath !== undefined) body.push(`option root-path "${quoteDhcpd(n.boot.rootPath)}";`);
+  return [
+    `# Network ${n.subnet} gives every client of it (declared or not) its own boot values, which`,
+    "# dhcpd scopes to the subnet declaration; this fragment declares no subnet, so add them to",
+    `# the one dhcpd.conf has (dynamic clients of ${n.subnet} get the global ones above until then):`,
+    `#   subnet ${n.address} netmask ${n.netmask} {`,
+    ...body.map((l) => `#     ${l}`),
+    "#   }",
+  ];
+}
+
+/** file:line:column warnings for what the fragment leaves to the administrator. */
+export function dhcpdExportWarnings(plan: ExportPlan): string[] {
+  return plan.networks
+    .filter(hasOwnBoot)
+    .map(
+      (n) =>
+        `${n.at.file}:${n.at.line}:${n.at.column}: warning: network ${n.subnet} sets its own ` +
+        `${ownKeys(n).join(", ")}: the dhcpd fragment writes no subnet declaration, so it shows the lines ` +
+        "to add to dhcpd.conf's subnet in a comment",
+    );
+}
+
+function ownKeys(n: ExportPlan["networks"][number]): string[] {
+  const keys: string[] = [];
+  if (n.boot.filename !== undefined) keys.push("dhcp.filename");
+  if (n.boot.nextServer !== undefined) keys.push("dhcp.next_server");
+  if (n.boot.rootPath !== undefined) keys.push("dhcp.root_path");
+  return keys;
 }
 
 function valueLines(v: ExportBootValues, custom: ReadonlySet<number>): string[] {

@@ -7,9 +7,20 @@
  * --dhcp-userclass): iPXE by its user class "iPXE" or its option 175, the
  * architecture by option 93. dhcp-boot lines are made mutually exclusive
  * with negated tags, so their order does not matter.
+ *
+ * A network with boot values of its own tags its clients by their range
+ * (`dhcp-range=set:<tag>,...`, dnsmasq(8)), and its dhcp-boot and root-path
+ * lines carry that tag, so dynamic clients of it boot what its declared
+ * hosts do.
  */
 import { DHCP_OPTION_TABLE, configValueBytes, isHexConfigValue, optionItems } from "./dhcp-option-table.js";
-import type { ExportBootValues, ExportOption, ExportPlan } from "./export-plan.js";
+import {
+  type ExportBootValues,
+  type ExportNetwork,
+  type ExportOption,
+  type ExportPlan,
+  hasOwnBoot,
+} from "./export-plan.js";
 
 export function exportDnsmasq(plan: ExportPlan): string {
   const server = plan.defaults.nextServer ?? plan.server;
@@ -26,8 +37,16 @@ export function exportDnsmasq(plan: ExportPlan): string {
     "dhcp-match=set:bf-efi64,option:client-arch,9",
     "dhcp-match=set:bf-arm64,option:client-arch,11",
   ];
-  // Hosts with a first-stage override are tagged bf-first, and the generic lines skip them.
+  // Hosts with a first-stage override are tagged bf-first (and bf-own), and so are the
+  // clients of a network with its own first stage or next-server: the generic lines skip
+  // them, and a network's lines skip the hosts that have their own.
   const firstStage = plan.hosts.filter((h) => h.filename);
+  const ownNetworks = plan.networks
+    .map((n, i) => ({ n, tag: networkTag(i) }))
+    .filter(({ n }) => hasOwnBoot(n));
+  const firstNetworks = ownNetworks.filter(
+    ({ n }) => n.boot.filename !== undefined || n.boot.nextServer !== undefined,
+  );
   const gate: string[] = [];
   if (!plan.bootUnknown) {
     out.push("# boot_unknown is false: only the hosts declared below (tagged bf-known) boot from bootfleet.");
@@ -35,9 +54,10 @@ export function exportDnsmasq(plan: ExportPlan): string {
   }
   plan.hosts.forEach((h, i) => {
     if (!plan.bootUnknown) out.push(`tag-if=set:bf-known,tag:${hostTag(i)}`);
-    if (h.filename) out.push(`tag-if=set:bf-first,tag:${hostTag(i)}`);
+    if (h.filename) out.push(`tag-if=set:bf-first,tag:${hostTag(i)}`, `tag-if=set:bf-own,tag:${hostTag(i)}`);
   });
-  const notFirst = firstStage.length ? ["tag:!bf-first"] : [];
+  for (const { tag } of firstNetworks) out.push(`tag-if=set:bf-first,tag:${tag}`);
+  const notFirst = firstStage.length || firstNetworks.length ? ["tag:!bf-first"] : [];
   const defaultsFile = plan.defaults.filename;
   out.push(
     "",
@@ -47,6 +67,8 @@ export function exportDnsmasq(plan: ExportPlan): string {
     `dhcp-boot=${[...gate, ...notFirst, "tag:!bf-ipxe", "tag:!bf-efi64", "tag:!bf-arm64", defaultsFile ?? plan.bootFiles.bios, "", server].join(",")}`,
   );
   out.push(...valueLines({ ...plan.defaults, filename: undefined, nextServer: undefined }, gate));
+  for (const { n, tag } of ownNetworks)
+    out.push("", ...networkLines(plan, n, tag, gate, firstStage.length > 0 ? ["tag:!bf-own"] : []));
 
   plan.hosts.forEach((h, i) => {
     const tag = hostTag(i);
@@ -68,6 +90,40 @@ export function exportDnsmasq(plan: ExportPlan): string {
   });
   for (const s of plan.skipped) out.push("", `# host ${s.name} not written: ${s.why}`);
   return `${out.join("\n")}\n`;
+}
+
+/** The range lines that tag a network's clients, then its boot lines (not for iPXE, which gets its script). */
+function networkLines(
+  plan: ExportPlan,
+  n: ExportNetwork,
+  tag: string,
+  gate: readonly string[],
+  notOwn: readonly string[],
+): string[] {
+  const server = n.boot.nextServer ?? plan.defaults.nextServer ?? plan.server;
+  const out = [
+    `# network ${n.subnet}: its own boot values, for every client of it (tagged ${tag} by its range;`,
+    "# if dnsmasq.conf already has a dhcp-range for it, add set:" + tag + " there instead of these)",
+  ];
+  if (n.pools.length) for (const p of n.pools) out.push(`dhcp-range=set:${tag},${p.start},${p.end}`);
+  // No pool: a static range hands out only the addresses of dhcp-host lines, as bootfleet does.
+  else out.push(`dhcp-range=set:${tag},${n.address},static,${n.netmask}`);
+  const boot = (...fields: string[]) =>
+    out.push(`dhcp-boot=${[...gate, `tag:${tag}`, ...notOwn, "tag:!bf-ipxe", ...fields].join(",")}`);
+  if (n.boot.filename !== undefined) boot(n.boot.filename, "", server);
+  else if (n.boot.nextServer !== undefined) {
+    const first = plan.defaults.filename;
+    boot("tag:bf-efi64", first ?? plan.bootFiles.uefiX64, "", server);
+    boot("tag:bf-arm64", first ?? plan.bootFiles.uefiArm64, "", server);
+    boot("tag:!bf-efi64", "tag:!bf-arm64", first ?? plan.bootFiles.bios, "", server);
+  }
+  if (n.boot.rootPath !== undefined)
+    out.push(`dhcp-option=${[...gate, `tag:${tag}`, "17", quote(n.boot.rootPath)].join(",")}`);
+  return out;
+}
+
+function networkTag(i: number): string {
+  return `bf-net-${i + 1}`;
 }
 
 function hostTag(i: number): string {

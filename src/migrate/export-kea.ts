@@ -8,9 +8,23 @@
  * (option 77 "iPXE", as Kea's own documentation tests it), then option 93
  * for the architecture. They exclude each other with member(), so the
  * order Kea applies fixed fields in does not matter.
+ *
+ * A network's own boot values go in its subnet4 entry (`boot-file-name`,
+ * `next-server`, option-data root-path). Kea lets a class's fixed fields
+ * override the subnet's (Dhcpv4Srv::setFixedFields: subnet first, then each
+ * class in turn), so the generic classes above would win for its dynamic
+ * clients: the subnet also requires a class of its own (`only-if-required`,
+ * evaluated after the others, so its fields are applied last).
  */
 import { DHCP_OPTION_TABLE, configValueBytes, optionItems } from "./dhcp-option-table.js";
-import type { ExportBootValues, ExportHost, ExportOption, ExportPlan } from "./export-plan.js";
+import {
+  type ExportBootValues,
+  type ExportHost,
+  type ExportNetwork,
+  type ExportOption,
+  type ExportPlan,
+  hasOwnBoot,
+} from "./export-plan.js";
 
 interface KeaOptionData {
   readonly code: number;
@@ -75,6 +89,10 @@ export function exportKea(plan: ExportPlan): string {
   const defaultsData = optionData({ ...plan.defaults });
   if (defaultsData.length)
     for (const c of classes) if (c.name !== "bootfleet-first") c["option-data"] = defaultsData;
+  plan.networks.forEach((n, i) => {
+    const own = networkClass(n, i, notIpxe, firstStage.length > 0);
+    if (own) classes.push(own);
+  });
 
   const inNetwork = new Map<string, ExportHost[]>();
   const global: ExportHost[] = [];
@@ -92,6 +110,7 @@ export function exportKea(plan: ExportPlan): string {
       id: i + 1,
       subnet: n.subnet,
       ...(n.pools.length ? { pools: n.pools.map((p) => ({ pool: `${p.start} - ${p.end}` })) } : {}),
+      ...subnetBoot(n, i),
       reservations: (inNetwork.get(n.subnet) ?? []).map(reservation),
     }));
   if (global.length) {
@@ -107,6 +126,43 @@ export function exportKea(plan: ExportPlan): string {
     JSON.stringify({ Dhcp4: dhcp4 }, null, 2),
     "",
   ].join("\n");
+}
+
+function networkClassName(i: number): string {
+  return `bootfleet-net-${i + 1}`;
+}
+
+/** The class a network with its own first stage or next-server requires (see the header). */
+function networkClass(
+  n: ExportNetwork,
+  i: number,
+  notIpxe: string,
+  hostsFirst: boolean,
+): Record<string, unknown> | null {
+  if (n.boot.filename === undefined && n.boot.nextServer === undefined) return null;
+  return {
+    name: networkClassName(i),
+    comment: `network ${n.subnet}: its own boot values, for every client of it`,
+    "only-if-required": true,
+    // iPXE keeps its script; a host with its own dhcp.filename keeps its own first stage.
+    test: `${notIpxe}${hostsFirst ? " and not member('bootfleet-first')" : ""}`,
+    ...(n.boot.nextServer !== undefined ? { "next-server": n.boot.nextServer } : {}),
+    ...(n.boot.filename !== undefined ? { "boot-file-name": n.boot.filename } : {}),
+  };
+}
+
+/** A subnet4 entry's own boot values, and the class that makes them win over the generic ones. */
+function subnetBoot(n: ExportNetwork, i: number): Record<string, unknown> {
+  if (!hasOwnBoot(n)) return {};
+  const ownFirst = n.boot.filename !== undefined || n.boot.nextServer !== undefined;
+  return {
+    ...(n.boot.nextServer !== undefined ? { "next-server": n.boot.nextServer } : {}),
+    ...(n.boot.filename !== undefined ? { "boot-file-name": n.boot.filename } : {}),
+    ...(n.boot.rootPath !== undefined
+      ? { "option-data": [{ code: 17, data: csvEscape(n.boot.rootPath) }] }
+      : {}),
+    ...(ownFirst ? { "require-client-classes": [networkClassName(i)] } : {}),
+  };
 }
 
 function reservation(h: ExportHost): Record<string, unknown> {

@@ -11,9 +11,13 @@
  * plus one entry per declared host with a MAC: its fixed address, name, and
  * the boot-related DHCP values its layers give it (a `dhcp.filename`
  * override for the first stage, next-server, root-path, custom options).
- * Values set in `defaults` apply to every client and are written once.
+ * Values set in `defaults` apply to every client and are written once; a
+ * network's own `filename`, `next_server` and `root_path` apply to its
+ * dynamic clients too, so each exporter writes them where that server
+ * scopes values to a subnet.
  */
-import type { FleetConfig, Host, ResolvedMachine } from "../config/model.js";
+import type { FleetConfig, Host, ResolvedMachine, SourceLocation } from "../config/model.js";
+import { formatIpv4 } from "../config/net-address.js";
 import { FleetResolver } from "../config/resolve-machine.js";
 import { BOOT_FILE_NAMES } from "./boot-file-names.js";
 
@@ -42,7 +46,14 @@ export interface ExportHost extends ExportBootValues {
 
 export interface ExportNetwork {
   readonly subnet: string;
+  /** The subnet as dhcpd and dnsmasq write it: network address and dotted netmask. */
+  readonly address: string;
+  readonly netmask: string;
   readonly pools: readonly { readonly start: string; readonly end: string }[];
+  /** The network's own boot values (its `dhcp:`), for every client of the network, declared or not. */
+  readonly boot: Omit<ExportBootValues, "options">;
+  /** Where the network is declared, for warnings about what an export cannot write. */
+  readonly at: SourceLocation;
 }
 
 export interface ExportPlan {
@@ -106,7 +117,11 @@ export function exportPlan(config: FleetConfig, options: ExportPlanOptions = {})
     hosts,
     networks: config.networks.map((n) => ({
       subnet: n.subnet.text,
+      address: formatIpv4(n.subnet.network),
+      netmask: formatIpv4(n.subnet.mask),
       pools: (n.pool ?? []).map((p) => ({ start: p.start, end: p.end })),
+      boot: { filename: n.dhcp?.filename, nextServer: n.dhcp?.next_server, rootPath: n.dhcp?.root_path },
+      at: n.at,
     })),
     skipped,
   };
@@ -134,4 +149,9 @@ function optionList(options: Readonly<Record<string, string>> | undefined): Expo
   return Object.entries(options ?? {})
     .map(([code, value]) => ({ code: Number(code), value }))
     .sort((a, b) => a.code - b.code);
+}
+
+/** Whether a network gives its clients a boot value of its own. */
+export function hasOwnBoot(n: ExportNetwork): boolean {
+  return n.boot.filename !== undefined || n.boot.nextServer !== undefined || n.boot.rootPath !== undefined;
 }

@@ -16,7 +16,7 @@ import { Command } from "commander";
 import { registerMigrateCommands } from "../../src/cli/migrate-command.js";
 import { loadConfig, loadConfigFromString } from "../../src/config/load-config.js";
 import type { FleetConfig } from "../../src/config/model.js";
-import { exportDhcpd } from "../../src/migrate/export-dhcpd.js";
+import { dhcpdExportWarnings, exportDhcpd } from "../../src/migrate/export-dhcpd.js";
 import { exportDnsmasq } from "../../src/migrate/export-dnsmasq.js";
 import { exportKea } from "../../src/migrate/export-kea.js";
 import { exportPlan } from "../../src/migrate/export-plan.js";
@@ -110,8 +110,30 @@ hosts:
   nomac: { ip: 198.18.10.13 }
 `;
 
+/**
+ * Networks with boot values of their own, as an imported dhcpd.conf writes a
+ * subnet's `filename`/`next-server`/`option root-path`: one with all three
+ * and a pool, one with only a next-server and no pool, beside a host with
+ * its own first stage.
+ */
+const NETWORK_BOOT = `
+server: { address: 198.18.141.1 }
+images: { debian: {} }
+networks:
+  - subnet: 198.18.141.0/25
+    pool: 198.18.141.100-198.18.141.120
+    dhcp: { filename: "pxelinux.0", next_server: 198.18.141.2, root_path: "198.18.141.2:/srv/ltsp" }
+  - subnet: 198.18.141.128/25
+    dhcp: { next_server: 198.18.141.130 }
+defaults: { image: debian }
+hosts:
+  ws-01: { mac: "52:54:00:14:10:01", ip: 198.18.141.11 }
+  ws-02: { mac: "52:54:00:14:10:02", ip: 198.18.141.12, dhcp: { filename: "grubx64.efi" } }
+`;
+
 const CONFIGS: readonly { name: string; config: () => FleetConfig }[] = [
   { name: "full", config: () => loadConfigFromString(FULL, join(dir, "full.yaml")) },
+  { name: "network-boot", config: () => loadConfigFromString(NETWORK_BOOT, join(dir, "network-boot.yaml")) },
   { name: "000-dhcpd+lts", config: () => fromFixtures(["000-dhcpd.conf", "000-lts.conf"]) },
   { name: "000-dnsmasq", config: () => fromFixtures(["000-dnsmasq.conf"]) },
   { name: "001-dhcpd+lts", config: () => fromFixtures(["001-dhcpd.conf", "001-lts.conf"], "10.0.0.11") },
@@ -182,6 +204,85 @@ describe("what the exports say", () => {
     );
     assert.match(text, /member\('KNOWN'\)/);
     assert.match(text, /pkt4\.mac == 0x525400100002/);
+  });
+});
+
+describe("a network's own boot values reach its dynamic clients", () => {
+  const networkBoot = () => exportPlan(CONFIGS[1]!.config());
+
+  it("dhcpd: the subnet's lines in a comment to paste, and a located warning per network", () => {
+    const plan = networkBoot();
+    const text = exportDhcpd(plan);
+    const block = (...lines: string[]) => lines.map((l) => `#   ${l}`).join("\n");
+    assert.ok(
+      text.includes(
+        block(
+          "subnet 198.18.141.0 netmask 255.255.255.128 {",
+          '  if not exists user-class or option user-class != "iPXE" {',
+          '    filename "pxelinux.0";',
+          "  }",
+          "  next-server 198.18.141.2;",
+          '  option root-path "198.18.141.2:/srv/ltsp";',
+          "}",
+        ),
+      ),
+      text,
+    );
+    assert.ok(
+      text.includes(
+        block("subnet 198.18.141.128 netmask 255.255.255.128 {", "  next-server 198.18.141.130;", "}"),
+      ),
+      text,
+    );
+    const warnings = dhcpdExportWarnings(plan);
+    assert.equal(warnings.length, 2);
+    assert.match(
+      warnings[0]!,
+      /network-boot\.yaml:5:\d+: warning: network 198\.18\.141\.0\/25 sets its own dhcp\.filename, dhcp\.next_server, dhcp\.root_path/,
+    );
+    assert.match(
+      warnings[1]!,
+      /network-boot\.yaml:8:\d+: warning: network 198\.18\.141\.128\/25 sets its own dhcp\.next_server/,
+    );
+  });
+
+  it("dnsmasq: the range tags the network's clients; its dhcp-boot and root-path lines carry the tag", () => {
+    const text = exportDnsmasq(networkBoot());
+    assert.match(text, /^dhcp-range=set:bf-net-1,198\.18\.141\.100,198\.18\.141\.120$/m);
+    assert.match(text, /^dhcp-boot=tag:bf-net-1,tag:!bf-own,tag:!bf-ipxe,pxelinux\.0,,198\.18\.141\.2$/m);
+    assert.match(text, /^dhcp-option=tag:bf-net-1,17,"198\.18\.141\.2:\/srv\/ltsp"$/m);
+    assert.match(text, /^dhcp-range=set:bf-net-2,198\.18\.141\.128,static,255\.255\.255\.128$/m);
+    assert.match(
+      text,
+      /^dhcp-boot=tag:bf-net-2,tag:!bf-own,tag:!bf-ipxe,tag:!bf-efi64,tag:!bf-arm64,undionly\.kpxe,,198\.18\.141\.130$/m,
+    );
+    // The generic lines skip both networks' clients; iPXE still gets its script everywhere.
+    assert.match(text, /^tag-if=set:bf-first,tag:bf-net-1$/m);
+    assert.match(text, /^tag-if=set:bf-first,tag:bf-net-2$/m);
+    assert.match(
+      text,
+      /^dhcp-boot=tag:!bf-first,tag:!bf-ipxe,tag:!bf-efi64,tag:!bf-arm64,undionly\.kpxe,,198\.18\.141\.1$/m,
+    );
+    assert.match(text, /^dhcp-boot=tag:bf-ipxe,http:\/\/198\.18\.141\.1:8080\/boot\/\$\{mac\}\.ipxe$/m);
+  });
+
+  it("kea: subnet4 carries boot-file-name, next-server and root-path, and requires a class that outranks the generic ones", () => {
+    const text = exportKea(networkBoot());
+    const json = JSON.parse(text.replace(/^\/\/.*$/gm, "")) as { Dhcp4: Record<string, unknown> };
+    const subnets = json.Dhcp4.subnet4 as Record<string, unknown>[];
+    assert.equal(subnets[0]!["boot-file-name"], "pxelinux.0");
+    assert.equal(subnets[0]!["next-server"], "198.18.141.2");
+    assert.deepEqual(subnets[0]!["option-data"], [{ code: 17, data: "198.18.141.2:/srv/ltsp" }]);
+    assert.deepEqual(subnets[0]!["require-client-classes"], ["bootfleet-net-1"]);
+    assert.equal(subnets[1]!["next-server"], "198.18.141.130");
+    assert.equal(subnets[1]!["boot-file-name"], undefined);
+    assert.deepEqual(subnets[1]!["require-client-classes"], ["bootfleet-net-2"]);
+    const classes = json.Dhcp4["client-classes"] as Record<string, unknown>[];
+    const net1 = classes.find((c) => c.name === "bootfleet-net-1")!;
+    assert.equal(net1["only-if-required"], true);
+    assert.equal(net1["boot-file-name"], "pxelinux.0");
+    assert.equal(net1["next-server"], "198.18.141.2");
+    assert.equal(net1.test, "not member('bootfleet-ipxe') and not member('bootfleet-first')");
   });
 });
 

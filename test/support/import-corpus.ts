@@ -11,6 +11,12 @@
  * compares only the keys the table gives. A refusal must name the place in
  * the source file. The diff says, per machine and key, what the source
  * gives and what bootfleet would.
+ *
+ * Kernel, initrd and command line are read from explain's `plan`, which
+ * the planner makes even before an image version is built. bootfleet boots
+ * an image's own kernel and initrd, so a source's kernel or initrd file
+ * differs by design: that passes only when the import said so in a located
+ * warning naming the source's file, never silently.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -131,12 +137,13 @@ export function checkCorpusCase(c: CorpusCase): string[] {
     if (c.server_address) args.push("--server-address", c.server_address);
     const imported = bootfleet(args);
     const diffs: string[] = [];
-    for (const w of c.warnings ?? []) {
-      const located = imported.err
+    /** Whether the import gave a warning located in this case's input that contains `text`. */
+    const warned = (text: string): boolean =>
+      imported.err
         .split("\n")
-        .some((l) => /:\d+:\d+: warning: /.test(l) && l.includes(c.name) && l.includes(w));
-      if (!located) diffs.push(`import: no located warning containing ${JSON.stringify(w)}`);
-    }
+        .some((l) => /:\d+:\d+: warning: /.test(l) && l.includes(c.name) && l.includes(text));
+    for (const w of c.warnings ?? [])
+      if (!warned(w)) diffs.push(`import: no located warning containing ${JSON.stringify(w)}`);
     if (c.import !== "ok") {
       const { refuse, at } = c.import;
       if (imported.code === 0)
@@ -155,7 +162,7 @@ export function checkCorpusCase(c: CorpusCase): string[] {
     }
     const serverAddress = (parseYaml(readFileSync(output, "utf8")) as { server?: { address?: string } })
       ?.server?.address;
-    for (const m of c.machines ?? []) diffs.push(...checkMachine(output, serverAddress, m));
+    for (const m of c.machines ?? []) diffs.push(...checkMachine(output, serverAddress, m, warned));
     return diffs;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -171,6 +178,33 @@ interface ExplainJson {
     readonly bootFile: string;
     readonly options: Readonly<Record<string, string>>;
   };
+  /** What the machine boots once its image is built (src/cli/main.ts, planSummary). */
+  readonly plan: null | {
+    readonly next_server: string;
+    readonly boot_file: string;
+    readonly options: Readonly<Record<string, string>>;
+    readonly kernel: string | null;
+    readonly initrds: readonly string[];
+    readonly cmdline: string | null;
+  };
+}
+
+/**
+ * Command-line words that say where the root and the initrd are: bootfleet
+ * boots its own image's root with its own initrd (the import's header says
+ * so), so these source words have no counterpart by design.
+ */
+function isRootWord(word: string): boolean {
+  return /^(initrd|root|nfsroot|nbdroot)=/.test(word) || word === "boot=nfs";
+}
+
+/** Words the loader and bootfleet add themselves: the initrds, BOOTIF (pxelinux's IPAPPEND 2), the client hook's. */
+function isBootfleetWord(word: string): boolean {
+  return /^(initrd|BOOTIF)=/.test(word) || word.startsWith("bootfleet.");
+}
+
+function words(text: string): string[] {
+  return text.split(/\s+/).filter((w) => w.length > 0);
 }
 
 /** explain's named dhcp keys and the option each one is sent as. */
@@ -182,7 +216,12 @@ const NAMED_DHCP_KEYS: Readonly<Record<string, { readonly code: number; readonly
   "dhcp.lease_time": { code: 51, type: "u32" },
 };
 
-function checkMachine(config: string, serverAddress: string | undefined, m: CorpusMachine): string[] {
+function checkMachine(
+  config: string,
+  serverAddress: string | undefined,
+  m: CorpusMachine,
+  warned: (text: string) => boolean,
+): string[] {
   const who = `${m.name} (${m.mac}${m.arch !== undefined ? `, arch ${m.arch}` : ""}${m.ipxe ? ", iPXE" : ""})`;
   const args = ["explain", m.mac, "-c", config, "--json"];
   if (m.arch !== undefined) args.push("--arch", String(m.arch));
@@ -196,18 +235,30 @@ function checkMachine(config: string, serverAddress: string | undefined, m: Corp
     const v = values.get(key);
     return v === undefined ? undefined : String(v);
   };
-  // Without an image bootfleet plans no boot (`boot: null`): what DHCP
-  // would send is then the values the plan would take, with the server's
-  // own address as next-server (fleet-boot-planner.ts, #chain).
+  // Before any image is built `boot` is null; `plan` is the same planner's
+  // answer with the images standing in. Without either (no image at all, or
+  // no first stage installed for the architecture) what DHCP would send is
+  // the values the plan would take, with the server's own address as
+  // next-server (fleet-boot-planner.ts, #chain).
+  const dhcp =
+    e.boot ??
+    (e.plan ? { nextServer: e.plan.next_server, bootFile: e.plan.boot_file, options: e.plan.options } : null);
   const observed = {
     answered: e.known || values.get("boot_unknown") !== false,
-    loader: e.boot?.bootFile ?? text("dhcp.filename") ?? null,
-    next_server: e.boot?.nextServer ?? text("dhcp.next_server") ?? serverAddress,
-    root_path: e.boot ? (e.boot.options["17"] ?? null) : (text("dhcp.root_path") ?? null),
-    cmdline: e.values
-      .filter((v) => v.key.startsWith("kernel_args["))
-      .map((v) => String(v.value))
-      .join(" "),
+    loader: dhcp?.bootFile ?? text("dhcp.filename") ?? null,
+    next_server: dhcp?.nextServer ?? text("dhcp.next_server") ?? serverAddress,
+    root_path: dhcp ? (dhcp.options["17"] ?? null) : (text("dhcp.root_path") ?? null),
+    kernel: e.plan?.kernel ?? null,
+    initrd: e.plan ? e.plan.initrds.join(",") : null,
+    cmdline:
+      e.plan?.cmdline != null
+        ? words(e.plan.cmdline)
+            .filter((w) => !isBootfleetWord(w))
+            .join(" ")
+        : e.values
+            .filter((v) => v.key.startsWith("kernel_args["))
+            .map((v) => String(v.value))
+            .join(" "),
   };
   const diffs: string[] = [];
   const same = (key: string, want: unknown, got: unknown) => {
@@ -222,12 +273,25 @@ function checkMachine(config: string, serverAddress: string | undefined, m: Corp
   } else if (x.loader !== undefined) same("loader", x.loader, observed.loader);
   if (x.next_server !== undefined) same("next_server", x.next_server, observed.next_server ?? null);
   if (x.root_path !== undefined) same("root_path", x.root_path, observed.root_path);
-  if (x.cmdline !== undefined) same("cmdline", x.cmdline, observed.cmdline);
-  for (const key of ["kernel", "initrd"] as const)
-    if (x[key] !== undefined)
+  if (x.cmdline !== undefined)
+    same(
+      "cmdline (without the root's and initrd's words)",
+      words(x.cmdline)
+        .filter((w) => !isRootWord(w))
+        .join(" "),
+      observed.cmdline,
+    );
+  const said = { kernel: (f: string) => `boots kernel ${f}`, initrd: (f: string) => `with initrd ${f}` };
+  for (const key of ["kernel", "initrd"] as const) {
+    const want = x[key];
+    if (want === undefined || want === observed[key]) continue;
+    if (observed[key] === null)
+      diffs.push(`${who}: ${key}: source gives ${show(want)}; explain --json plans none`);
+    else if (!warned(said[key](want)))
       diffs.push(
-        `${who}: ${key}: source gives ${show(x[key])}; explain --json shows no ${key} for this machine`,
+        `${who}: ${key}: source gives ${show(want)}, bootfleet ${show(observed[key])}, and the import gave no located warning saying so`,
       );
+  }
   for (const [name, want] of Object.entries(x.options ?? {})) {
     const info = /^\d+$/.test(name)
       ? DHCP_OPTION_TABLE.byCode(Number(name))
@@ -247,8 +311,9 @@ function checkMachine(config: string, serverAddress: string | undefined, m: Corp
 
 /** The option's bytes as hex, as bootfleet would send them, or null. */
 function observedOption(e: ExplainJson, values: ReadonlyMap<string, unknown>, code: number): string | null {
-  if (e.boot) {
-    const v = e.boot.options[String(code)];
+  const options = e.boot?.options ?? e.plan?.options;
+  if (options) {
+    const v = options[String(code)];
     return v === undefined ? null : configValueBytes(v).toString("hex");
   }
   const custom = values.get(`dhcp.options.${code}`);

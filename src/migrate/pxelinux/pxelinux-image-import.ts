@@ -106,6 +106,15 @@ export function importPxelinuxImage(
     `  bootfleet image build ${name} --from ${nfsPath ?? "DIR"}`,
     "root=, nfsroot=, nbdroot= and initrd= are therefore not kernel_args; the rest is",
   );
+  // The machine will load another file than the source named: the image's
+  // kernel and initrd, once built. Said where the label is, so a migration
+  // never changes what boots without a word.
+  problems.push({
+    severity: "warning",
+    at,
+    message: `${what} boots kernel ${kernel}${initrdFile ? ` with initrd ${initrdFile}` : ""}; bootfleet boots image ${name}'s own kernel and initrd instead`,
+    hint: `build image ${name} from the root that kernel belongs to (bootfleet image build ${name} --from ${nfsPath ?? "DIR"})`,
+  });
   if (nfsRoot && nfsPath !== `/images/${name}`)
     problems.push({
       severity: "warning",
