@@ -14,7 +14,7 @@
  * iPXE semantics relied on (ipxe/ipxe src/usr/imgmgmt.c, image_cmd.c, as in
  * Debian's 1.0.0+git-20190125): a download that fails is never registered,
  * but the files of an attempt that got further stay registered, and a BIOS
- * kernel takes every other registered image as an initrd, while the EFI
+ * kernel takes every other registered image as an initrd (bzimage.c), the EFI
  * stub takes the first one of a name: so each attempt starts with `imgfree`
  * (all images; the running script is unregistered while it runs,
  * src/image/script.c). `--timeout` is an idle timeout (monojob_wait resets
