@@ -23,10 +23,13 @@
  * is `if linux ...; then if initrd ...; then boot; fi; fi`: a failed command
  * prints GRUB's error and sets `$?`, and `if` clears the error so the entry
  * goes on (grub-core/script/execute.c, grub_script_execute_cmdif) to the next
- * attempt. `linux` unloads the kernel an attempt before loaded, and `initrd`
- * replaces its initrds, so nothing of a failed attempt is booted. When every
+ * attempt. `boot` runs only when `linux` and `initrd` of one attempt both
+ * succeeded, and each `linux` sets the loader anew, so nothing of a failed
+ * attempt is booted. When every
  * attempt failed the entry says so, waits and reboots: the firmware's PXE
- * asks DHCP again, which under `ha:` the surviving server answers. GRUB has
+ * asks DHCP again, which under `ha:` the surviving server answers (`sleep`
+ * and `reboot` are built into Debian's signed grubnetx64, grubnetaa64 and
+ * grubx64 images, as `tftp` and `regexp` are). GRUB has
  * no stall timeout of its own to set: its TFTP gives up after its retries.
  */
 import type { BootEntry, BootFile, BootPlan } from "./boot-plan.js";
