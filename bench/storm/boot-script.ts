@@ -27,25 +27,35 @@ function expandSettings(line: string, mac: string): string {
   return MAC_SETTINGS.reduce((text, [name, value]) => text.replaceAll(name, value(mac)), line);
 }
 
+/** iPXE's image options (`--name`, `--timeout` take a value) dropped from the front of the words. */
+function withoutOptions(words: readonly string[]): string[] {
+  const rest = [...words];
+  while (rest[0]?.startsWith("-")) rest.splice(0, /^(--name|-n|--timeout|-t)$/.test(rest[0]) ? 2 : 1);
+  return rest;
+}
+
 export function parseBootScript(text: string, scriptUrl: string, mac: string): BootScript {
   if (!text.startsWith("#!ipxe")) throw new Error(`boot script ${scriptUrl} does not start with #!ipxe`);
   let kernel: string | undefined;
   const initrds: string[] = [];
   const args = new Map<string, string>();
   for (const raw of text.split("\n")) {
-    const words = expandSettings(raw.trim(), mac).split(/\s+/);
+    // `cmd || goto next`: what follows || runs only when cmd fails.
+    const words = expandSettings(raw.trim(), mac).split(" || ")[0]!.split(/\s+/);
     const verb = words[0];
+    // The first attempt ends at its `boot`; the rest are fallbacks for a failed fetch.
+    if (verb === "boot" && kernel) break;
     if (verb === "kernel" || verb === "chain") {
-      const url = words[1];
+      const rest = withoutOptions(words.slice(1));
+      const url = rest[0];
       if (!url) throw new Error(`boot script ${scriptUrl}: "${raw}" names no file`);
       kernel = new URL(url, scriptUrl).href;
-      for (const w of words.slice(2)) {
+      for (const w of rest.slice(1)) {
         const eq = w.indexOf("=");
         if (eq > 0) args.set(w.slice(0, eq), w.slice(eq + 1));
       }
     } else if (verb === "initrd") {
-      const rest = words.slice(1);
-      while (rest[0]?.startsWith("--")) rest.splice(0, rest[0] === "--name" || rest[0] === "-n" ? 2 : 1);
+      const rest = withoutOptions(words.slice(1));
       if (!rest[0]) throw new Error(`boot script ${scriptUrl}: "${raw}" names no file`);
       initrds.push(new URL(rest[0], scriptUrl).href);
     }

@@ -25,8 +25,10 @@ export interface ChainStep {
 export interface BootFile {
   /** Name given with `initrd --name` and `initrd=` (the EFI stub finds initrds by it). */
   readonly name: string;
-  /** http:// URL (iPXE). */
+  /** http:// URL on this server (iPXE). */
   readonly url: string;
+  /** The same file's path below any server's HTTP base, no leading slash (iPXE's fallbacks). */
+  readonly httpPath: string;
   /** TFTP path relative to the TFTP root, no leading slash (pxelinux, GRUB). */
   readonly tftpPath: string;
 }
@@ -59,6 +61,18 @@ export interface MenuPlan {
   readonly shell: boolean;
 }
 
+/**
+ * Another server holding the same image version (the layer's `servers:`),
+ * for the loader to fetch the kernel and initrds from when this one fails
+ * mid-boot.
+ */
+export interface FallbackServer {
+  /** IPv4 address: GRUB fetches over TFTP from `(tftp,<address>)`. */
+  readonly address: string;
+  /** Its HTTP base (iPXE): this server's base with the host swapped, as the client hook does. */
+  readonly httpBase: string;
+}
+
 export interface BootPlan {
   readonly mac: string;
   readonly hostname?: string | undefined;
@@ -69,6 +83,8 @@ export interface BootPlan {
   /** null: boot the default entry straight away. */
   readonly menu: MenuPlan | null;
   readonly dhcp: DhcpBootSpec;
+  /** Tried in order after this server, for every file the loader fetches; empty: this server only. */
+  readonly fallbacks: readonly FallbackServer[];
   /** Things an administrator should know (fallbacks, images left out of a menu, long command lines). */
   readonly warnings: readonly string[];
 }

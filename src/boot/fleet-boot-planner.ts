@@ -32,6 +32,7 @@ import { type ClientArch, clientArch } from "./client-arch.js";
 import { DhcpOptionError, encodeOptionValue, parseOptionCode } from "./dhcp-option-value.js";
 import { type BootImage, type ImageLookup, isSafeImageName } from "./image-lookup.js";
 import { COMMAND_LINE_LIMIT, consoleArgs, isSafeHostname, kernelParam, splitArgs } from "./kernel-cmdline.js";
+import { fallbackServers } from "./fallback-servers.js";
 import { buildLayerInitrd } from "./layer-initrd.js";
 import { nfsRootArgs } from "./nfs-root-args.js";
 import { macWithHyphens, parseMac } from "./mac-address.js";
@@ -239,9 +240,20 @@ export class FleetBootPlanner implements InspectableBootPlanner {
       bootFile: chain.bootFile,
       options: this.#dhcpOptions(machine, arch, warnings),
     };
+    const fallbacks = fallbackServers(this.#config.server.address, this.#httpBase, machine.servers?.value);
     return {
       machine,
-      plan: { mac: machine.mac, hostname: machine.hostname, arch, chain, entries, menu, dhcp, warnings },
+      plan: {
+        mac: machine.mac,
+        hostname: machine.hostname,
+        arch,
+        chain,
+        entries,
+        menu,
+        dhcp,
+        fallbacks,
+        warnings,
+      },
     };
   }
 
@@ -263,8 +275,14 @@ export class FleetBootPlanner implements InspectableBootPlanner {
   #entry(machine: ResolvedMachine, image: BootImage, warnings: string[]): BootEntry {
     const base = this.#httpBase;
     const imagePath = `images/${image.name}/${image.version}`;
-    const file = (name: string, url: string, tftpPath: string): BootFile => ({ name, url, tftpPath });
-    const layersUrl = `${base}/boot/${machine.mac}/layers.cpio`;
+    const file = (name: string, httpPath: string, tftpPath: string): BootFile => ({
+      name,
+      url: `${base}/${httpPath}`,
+      httpPath,
+      tftpPath,
+    });
+    const layersPath = `boot/${machine.mac}/layers.cpio`;
+    const layersUrl = `${base}/${layersPath}`;
 
     const root = this.#root(machine, image, warnings);
     const args =
@@ -280,15 +298,15 @@ export class FleetBootPlanner implements InspectableBootPlanner {
       id: image.name,
       label: `${this.#config.images[image.name]?.description ?? image.name} (${image.name}@${image.version})`,
       image,
-      kernel: file("vmlinuz", `${base}/${imagePath}/vmlinuz`, `${imagePath}/vmlinuz`),
+      kernel: file("vmlinuz", `${imagePath}/vmlinuz`, `${imagePath}/vmlinuz`),
       // The kernel mounts an nfs-kernel root itself: an initramfs (the
       // image's carries the client hook as /init) would run instead.
       initrds:
         root === "nfs-kernel"
           ? []
           : [
-              file("initrd.img", `${base}/${imagePath}/initrd.img`, `${imagePath}/initrd.img`),
-              file("layers.cpio", layersUrl, `boot/${macWithHyphens(machine.mac)}/layers.cpio`),
+              file("initrd.img", `${imagePath}/initrd.img`, `${imagePath}/initrd.img`),
+              file("layers.cpio", layersPath, `boot/${macWithHyphens(machine.mac)}/layers.cpio`),
             ],
       args,
       root,

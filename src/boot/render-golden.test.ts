@@ -114,6 +114,8 @@ const CASES: readonly Case[] = [
   { name: "grub-uefi-x64", facts: { mac: "52:54:00:00:00:0b", arch: 7 }, render: ["grub"] },
   { name: "grub-arm64", facts: { mac: "52:54:00:00:00:0b", arch: 11 }, render: ["grub"] },
   { name: "grub-on-bios-falls-back", facts: { mac: "52:54:00:00:00:0b", arch: 0 }, render: ["ipxe"] },
+  { name: "servers-bios", facts: { mac: "52:54:00:00:00:0c", arch: 0, ipxe: true }, render: ["ipxe"] },
+  { name: "servers-grub-uefi-x64", facts: { mac: "52:54:00:00:00:0d", arch: 7 }, render: ["grub"] },
   { name: "ltsp-ws103-options", facts: { mac: "00:c0:4f:ad:5d:55", arch: 0 }, render: ["pxelinux"] },
   {
     name: "unknown-machine-defaults",

@@ -17,8 +17,22 @@
  * which with Secure Boot on they would refuse to load anyway).
  * Every kernel argument is single-quoted: GRUB's script lexer would
  * otherwise expand `$` and strip the double quotes of `key="a b"`.
+ *
+ * An entry boots in attempts: from GRUB's root first, then from each
+ * fallback server (the layer's `servers:`) as `(tftp,<address>)/path`. Each
+ * is `if linux ...; then if initrd ...; then boot; fi; fi`: a failed command
+ * prints GRUB's error and sets `$?`, and `if` clears the error so the entry
+ * goes on (grub-core/script/execute.c, grub_script_execute_cmdif) to the next
+ * attempt. `boot` runs only when `linux` and `initrd` of one attempt both
+ * succeeded, and each `linux` sets the loader anew, so nothing of a failed
+ * attempt is booted. When every
+ * attempt failed the entry says so, waits and reboots: the firmware's PXE
+ * asks DHCP again, which under `ha:` the surviving server answers (`sleep`
+ * and `reboot` are built into Debian's signed grubnetx64, grubnetaa64 and
+ * grubx64 images, as `tftp` and `regexp` are). GRUB has
+ * no stall timeout of its own to set: its TFTP gives up after its retries.
  */
-import type { BootEntry, BootPlan } from "./boot-plan.js";
+import type { BootEntry, BootFile, BootPlan } from "./boot-plan.js";
 import { macWithHyphens } from "./mac-address.js";
 
 function grubQuote(text: string): string {
@@ -30,18 +44,39 @@ function comment(text: string): string {
   return text.replace(/[\r\n]/g, " ");
 }
 
+/** Seconds between the last failed attempt and the reboot. */
+const RETRY_DELAY_S = 10;
+
 function entryLines(plan: BootPlan, entry: BootEntry): string[] {
   const args = [`BOOTIF=01-${macWithHyphens(plan.mac)}`, ...entry.args].map(grubQuote);
-  // None for a kernel that mounts its NFS root itself: GRUB's initrd wants a file.
-  const initrd =
-    entry.initrds.length > 0 ? [`  initrd ${entry.initrds.map((f) => `/${f.tftpPath}`).join(" ")}`] : [];
-  return [
-    `menuentry ${grubQuote(entry.label)} --id ${grubQuote(entry.id)} {`,
-    `  echo ${grubQuote(`bootfleet: loading ${entry.image.name}@${entry.image.version}`)}`,
-    `  linux /${entry.kernel.tftpPath} ${args.join(" ")}`,
-    ...initrd,
-    "}",
+  const what = `${entry.image.name}@${entry.image.version}`;
+  // GRUB's root (the TFTP server it came from), then each fallback's.
+  const sources = [
+    { device: "", note: "" },
+    ...plan.fallbacks.map((s) => ({ device: `(tftp,${s.address})`, note: ` from ${s.address}` })),
   ];
+  const lines = [`menuentry ${grubQuote(entry.label)} --id ${grubQuote(entry.id)} {`];
+  for (const { device, note } of sources) {
+    const path = (f: BootFile): string => `${device}/${f.tftpPath}`;
+    lines.push(
+      `  echo ${grubQuote(`bootfleet: loading ${what}${note}`)}`,
+      `  if linux ${path(entry.kernel)} ${args.join(" ")}; then`,
+    );
+    // None for a kernel that mounts its NFS root itself: GRUB's initrd wants a file.
+    if (entry.initrds.length > 0) {
+      lines.push(`    if initrd ${entry.initrds.map(path).join(" ")}; then`, "      boot", "    fi");
+    } else {
+      lines.push("    boot");
+    }
+    lines.push("  fi");
+  }
+  lines.push(
+    `  echo ${grubQuote(`bootfleet: could not fetch the boot files of this machine, rebooting in ${RETRY_DELAY_S} s`)}`,
+    `  sleep ${RETRY_DELAY_S}`,
+    "  reboot",
+    "}",
+  );
+  return lines;
 }
 
 export function renderGrubConfig(plan: BootPlan): string {

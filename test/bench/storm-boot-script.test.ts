@@ -29,6 +29,16 @@ test("bootfleet's rendered script: kernel, initrds in order, the hook's argument
   });
 });
 
+test("a script with fallback servers: the first attempt only, without iPXE's options", () => {
+  const s = parseBootScript(golden("servers-bios.ipxe"), URL_, "52:54:00:00:00:0c");
+  assert.equal(s.kernel, "http://198.18.50.1:8080/images/debian/2024.06.01/vmlinuz");
+  assert.deepEqual(s.initrds, [
+    "http://198.18.50.1:8080/images/debian/2024.06.01/initrd.img",
+    "http://198.18.50.1:8080/boot/52:54:00:00:00:0c/layers.cpio",
+  ]);
+  assert.equal(s.args.get("bootfleet.syslog"), "198.18.50.1:514");
+});
+
 test("iPXE's MAC settings are expanded; relative URLs resolve against the script's", () => {
   const text = [
     "#!ipxe",

@@ -85,10 +85,13 @@ describe("HTTP boot files with curl and cpio", () => {
     assert.match(
       r.body.toString(),
       new RegExp(
-        `kernel ${h.base}/images/debian/2024\\.06\\.01/vmlinuz initrd=initrd.img initrd=layers.cpio `,
+        `kernel --timeout \\d+ ${h.base}/images/debian/2024\\.06\\.01/vmlinuz initrd=initrd.img initrd=layers.cpio `,
       ),
     );
-    assert.match(r.body.toString(), / console=ttyS0,115200n8 quiet nomodeset video=1024x768\n/);
+    assert.match(
+      r.body.toString(),
+      / console=ttyS0,115200n8 quiet nomodeset video=1024x768 \|\| goto failed\n/,
+    );
     assert.equal(headerOf(r.headers, "cache-control"), "no-cache");
     // The ${net0/mac} fallback, with the MAC as iPXE writes it.
     const q = await curl([`${h.base}/boot/ipxe?mac=${MAC}`]);

@@ -56,6 +56,8 @@ export const PEER_PACKAGES: Readonly<Record<string, string>> = {
   unshare: "util-linux",
   "apt-get": "apt",
   "dpkg-deb": "dpkg",
+  // boot loaders' own config checkers
+  "grub-script-check": "grub-common",
   // networks, machines, captures, logs, the admin page
   ip: "iproute2",
   "qemu-system-x86_64": "qemu-system-x86",
