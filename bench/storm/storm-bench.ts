@@ -8,6 +8,7 @@
  *   node --import tsx bench/storm/storm-bench.ts [--sizes 50,200,500] [--spread 10]
  *       [--stacks bootfleet,classic] [--trace bench/storm/traces/busybox-boot.json.gz]
  *       [--think-scale 1] [--deadline 600] [--json FILE] [--cpu-prof DIR] [--dnsmasq-no-ping]
+ *       [--warm] [--server-node-args="ARGS"]
  *
  * Topology (nothing leaves the namespaces; 198.18.200.0/22, RFC 2544): the
  * server namespace holds br0 = 198.18.200.1/22, where the stack under test
@@ -53,6 +54,8 @@ const { values } = parseArgs({
     json: { type: "string" },
     "cpu-prof": { type: "string" },
     "dnsmasq-no-ping": { type: "boolean", default: false },
+    warm: { type: "boolean", default: false },
+    "server-node-args": { type: "string", default: "" },
   },
 });
 /** The pool holds 1,018 addresses. */
@@ -133,10 +136,18 @@ async function stormRun(stackName: string, n: number, runDir: string, image: Sto
     for (const f of ["bootfleet.sqlite", "bootfleet.sqlite-wal", "bootfleet.sqlite-shm"])
       rmSync(join(image.dataDir, f), { force: true });
     const profArgs = values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof"]}`] : [];
+    const nodeArgs = [...profArgs, ...values["server-node-args"].split(" ").filter((a) => a !== "")];
     stack =
       stackName === "bootfleet"
-        ? await startBootfleetStack(net, runDir, repoRoot, image, NETS, profArgs)
+        ? await startBootfleetStack(net, runDir, repoRoot, image, NETS, nodeArgs)
         : await startClassicStack(net, runDir, image, NETS, { noPing: values["dnsmasq-no-ping"] });
+    if (values.warm) {
+      // The morning after: the same machines booted from this server once
+      // already (leases kept, files and code warm), as a server that runs
+      // for days sees them; only the second storm is measured.
+      await runClients(clientNs, n);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
     const cpu0 = stack.pids.reduce((t, pid) => t + treeCpuSeconds(pid), 0);
     const rss = new PeakRss(stack.pids);
     const started = performance.now();
