@@ -16,9 +16,9 @@ test("the kernel line is read back from the iPXE script the planner serves, in i
   const plan = planner(fakeImages()).plan({ mac: MAC, arch: 0 })!;
   const line = loaderBootLine(plan)!;
   const script = planner(fakeImages()).ipxeScript({ mac: MAC, arch: 0 })!;
-  assert.ok(script.includes(`kernel ${line.kernel} ${line.cmdline}\n`), script);
+  assert.ok(script.includes(` ${line.kernel} ${line.cmdline} || goto `), script);
   for (const url of line.initrds)
-    assert.match(script, new RegExp(`initrd --name \\S+ ${url.replaceAll(".", "\\.")}\n`));
+    assert.match(script, new RegExp(`initrd .*--name \\S+ ${url.replaceAll(".", "\\.")} `));
   assert.equal(line.initrds.length, plan.entries[0]!.initrds.length);
   assert.match(
     line.cmdline,

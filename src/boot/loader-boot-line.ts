@@ -27,19 +27,38 @@ function words(text: string): string[] {
   return text.split(/\s+/).filter((w) => w.length > 0);
 }
 
-/** iPXE: the first `kernel URL ARGS` (the default entry comes first) and its `initrd --name N URL` lines. */
+/**
+ * An iPXE command's words without its options (`--name N`, `--timeout MS`,
+ * bare `--flags`) and without the `|| goto failed` the fallback across
+ * servers appends.
+ */
+function ipxeArguments(line: string): string[] {
+  const command = line.replace(/\s+\|\|.*$/, "");
+  const out: string[] = [];
+  const all = words(command).slice(1);
+  for (let i = 0; i < all.length; i++) {
+    const w = all[i]!;
+    if (out.length === 0 && (w === "--name" || w === "--timeout")) i++;
+    else if (out.length === 0 && w.startsWith("--")) continue;
+    else out.push(w);
+  }
+  return out;
+}
+
+/**
+ * iPXE: the first `kernel URL ARGS` (the default entry comes first, and its
+ * first attempt is this server) and the `initrd` lines after it.
+ */
 function fromIpxe(script: string): LoaderBootLine | null {
   const lines = script.split("\n").map((l) => l.trim());
   const at = lines.findIndex((l) => l.startsWith("kernel "));
   if (at < 0) return null;
-  const [kernel = "", ...args] = words(lines[at]!.slice("kernel ".length));
+  const [kernel = "", ...args] = ipxeArguments(lines[at]!);
   const initrds: string[] = [];
   for (const l of lines.slice(at + 1)) {
     if (!l.startsWith("initrd ")) break;
-    const w = words(l.slice("initrd ".length)).filter(
-      (x, i, all) => x !== "--name" && all[i - 1] !== "--name",
-    );
-    if (w[0]) initrds.push(w[0]);
+    const [url] = ipxeArguments(l);
+    if (url) initrds.push(url);
   }
   return { kernel, initrds, cmdline: args.join(" ") };
 }
