@@ -51,7 +51,12 @@ function label(v: unknown, fallback: string): string {
 
 export function createBootMetrics(bus: EventBus, options: BootMetricsOptions = {}): BootMetrics {
   const registry = new Registry();
-  if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix: "bootfleet_" });
+  // prom-client samples event-loop lag with a libuv timer every
+  // eventLoopMonitoringPrecision ms (10 by default): 100 wake-ups a second,
+  // about 1% of a CPU on an idle server. A stall long enough to matter
+  // still shows at 100 ms; Prometheus scrapes every 15 s or so.
+  if (options.processMetrics)
+    collectDefaultMetrics({ register: registry, prefix: "bootfleet_", eventLoopMonitoringPrecision: 100 });
   const registers = [registry];
 
   const events = new Counter({
