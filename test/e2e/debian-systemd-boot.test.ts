@@ -22,18 +22,15 @@
  * the build's seconds are printed.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { hostDebianArch } from "../../src/images/image-source.js";
-import { REPO_ROOT } from "../fixtures/images/debian-kernel.js";
 import {
-  SYSTEMD_IMAGE_INCLUDE,
-  systemdImageMirrorPackages,
-} from "../fixtures/images/debian-systemd-packages.js";
-import { ensureLocalMirror } from "../fixtures/images/local-debian-mirror.js";
+  buildDebianSystemdImage,
+  ensureSystemdImageMirror,
+} from "../fixtures/images/debian-systemd-image.js";
 import { BootLab, hookStages, labConfig } from "../support/boot-lab.js";
 import { requirePeers } from "../support/require-peers.js";
 
@@ -71,46 +68,13 @@ describe("whole boot of a Debian 12 systemd image to a login prompt, in QEMU (TC
     requirePeers(["mmdebstrap", "mksquashfs", "apt-get", "qemu-system-x86_64", "ip", "curl"], { root: true });
     if (hostDebianArch() !== "amd64") throw new Error("this test boots an amd64 image; run it on amd64");
     work = mkdtempSync(join(tmpdir(), "bf-e2e-systemd-"));
-    const mirror = ensureLocalMirror(systemdImageMirrorPackages());
+    const mirror = ensureSystemdImageMirror();
     // The image does not exist yet: a config that names it would not load.
     const file = join(work, "build.yaml");
     writeFileSync(file, labConfig({ server: SERVER, dataDir: join(work, "var"), body: "" }));
     // As an administrator builds it: the CLI, from the repository, no recommends.
-    const started = Date.now();
-    execFileSync(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        join(REPO_ROOT, "src/cli/main.ts"),
-        "image",
-        "build",
-        "debsys",
-        "--from",
-        "debootstrap:bookworm",
-        "--mirror",
-        mirror,
-        "--variant",
-        "essential",
-        "--include",
-        SYSTEMD_IMAGE_INCLUDE.join(","),
-        "--compression",
-        "lz4",
-        "-c",
-        file,
-      ],
-      {
-        cwd: REPO_ROOT,
-        stdio: ["ignore", "ignore", "pipe"],
-        // Debian's kernel hook (/etc/kernel/postinst.d/initramfs-tools) makes
-        // no initramfs when INITRD=No. The client hook replaces that
-        // initramfs's /init, so its 39 MB would be loaded at every boot and
-        // never run; making it was also most of the build (about 100 s of
-        // 250 here, against 65 s for the whole build without it).
-        env: { ...process.env, INITRD: "No" },
-      },
-    );
-    process.stderr.write(`# debian systemd image: build ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    const seconds = buildDebianSystemdImage("debsys", file, mirror);
+    process.stderr.write(`# debian systemd image: build ${seconds.toFixed(1)} s\n`);
   });
 
   after(() => {
