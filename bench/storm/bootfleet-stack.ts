@@ -10,7 +10,8 @@ import { join } from "node:path";
 import type { TestNetwork } from "../../test/support/test-network.js";
 import { waitForStart } from "../support/wait-for-start.js";
 import type { StormImage } from "./storm-image.js";
-import type { StormNetwork, StormStack } from "./storm-stack.js";
+import type { StormNetwork } from "./storm-network.js";
+import type { StormStack } from "./storm-stack.js";
 
 export async function startBootfleetStack(
   net: TestNetwork,

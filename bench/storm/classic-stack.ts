@@ -25,7 +25,8 @@ import { encodeCpioNewc } from "../../src/boot/cpio-newc.js";
 import type { TestNetwork } from "../../test/support/test-network.js";
 import { waitForStart } from "../support/wait-for-start.js";
 import type { StormImage } from "./storm-image.js";
-import type { StormNetwork, StormStack } from "./storm-stack.js";
+import type { StormNetwork } from "./storm-network.js";
+import type { StormStack } from "./storm-stack.js";
 
 const UNDIONLY = "/usr/lib/ipxe/undionly.kpxe";
 

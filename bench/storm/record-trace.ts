@@ -1,19 +1,19 @@
 /**
  * Records the read trace the storm replays: one QEMU machine (TCG, SeaBIOS
- * with QEMU's iPXE ROM) boots an image from `bootfleet serve` in a private
- * namespace (198.18.203.0/24), with its `bootfleet.nbd=` pointed (through
- * the image's kernel_args, which come after the planner's own and win) at
+ * with QEMU's iPXE ROM) boots a storm image (storm-image.ts) from
+ * `bootfleet serve` in a private namespace (`--server`'s /24, default
+ * 198.18.203.0/24), with its `bootfleet.nbd=` pointed (through the image's
+ * kernel_args, which come after the planner's own and win) at
  * nbd-trace-proxy.ts, which forwards to the NBD service and notes every
- * READ. Stops when the console shows the image's init has finished, or at
- * `--seconds`, and writes the trace (read-trace.ts) to `--out`.
+ * READ. Stops when the console shows the boot has finished (the busybox
+ * image's `INIT DONE`, the Debian image's ` login:` prompt) and writes the
+ * trace (read-trace.ts) to `--out`, by default the image's committed trace;
+ * fails when that does not show within `--seconds` of the hook starting.
  *
- *   node --import tsx bench/storm/record-trace.ts [--out bench/storm/traces/busybox-boot.json.gz] [--seconds 60]
- *
- * The image is the whole-boot tests' busybox image on Debian's kernel
- * (test/fixtures/images/busybox-root.ts): the hook's own boot path with a
- * small userland, not a full Debian system.
+ *   node --import tsx bench/storm/record-trace.ts [--image busybox|debian] [--out FILE]
+ *       [--seconds 180] [--server 198.18.203.1]
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,16 +23,23 @@ import { requirePeers } from "../../test/support/require-peers.js";
 import { startServeInNetwork } from "../../test/support/serve-in-network.js";
 import { TestNetwork } from "../../test/support/test-network.js";
 import { saveReadTrace, type TracedRead } from "./read-trace.js";
-import { buildStormImage } from "./storm-image.js";
+import { buildStormImage, stormImageChoice } from "./storm-image.js";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const { values } = parseArgs({
   options: {
-    out: { type: "string", default: join(here, "traces/busybox-boot.json.gz") },
-    seconds: { type: "string", default: "60" },
+    image: { type: "string", default: "busybox" },
+    out: { type: "string" },
+    seconds: { type: "string", default: "180" },
+    server: { type: "string", default: "198.18.203.1" },
   },
 });
-const SERVER = "198.18.203.1";
+const choice = stormImageChoice(values.image);
+const out = values.out ?? choice.trace;
+if (!/^198\.1[89]\.\d{1,3}\.1$/.test(values.server))
+  throw new Error(`--server ${values.server}: the .1 of a /24 inside 198.18.0.0/15 expected`);
+const SERVER = values.server;
+const SUBNET = SERVER.replace(/\.1$/, "");
 const PROXY_PORT = 10819;
 const MAC = "52:54:00:5e:00:01";
 const limitMs = Math.max(10, Number(values.seconds)) * 1000;
@@ -41,7 +48,7 @@ requirePeers(["qemu-system-x86_64", "ip", "mksquashfs"], { root: true });
 const work = mkdtempSync(join(tmpdir(), "bf-stormrec-"));
 const net = TestNetwork.create({ tag: "stormrec", bridgeAddress: `${SERVER}/24` });
 try {
-  const image = await buildStormImage(work);
+  const image = await buildStormImage(work, choice.kind);
   const config = join(work, "bootfleet.yaml");
   writeFileSync(
     config,
@@ -50,8 +57,8 @@ services:
   dhcp: { mode: full, lease_time: 600 }
   http: { port: 8080 }
 networks:
-  - subnet: 198.18.203.0/24
-    pool: 198.18.203.100-198.18.203.149
+  - subnet: ${SUBNET}.0/24
+    pool: ${SUBNET}.100-${SUBNET}.149
     routers: [${SERVER}]
 defaults: { image: ${image.name}, console: ttyS0, boot_unknown: true }
 images:
@@ -87,10 +94,14 @@ images:
   try {
     await vm.waitForSerial([/bootfleet-init|bootfleet:/], 6 * 60_000);
     const started = Date.now();
-    while (Date.now() - started < limitMs && !/INIT DONE/.test(vm.serial())) {
+    while (Date.now() - started < limitMs && !choice.bootDone.test(vm.serial())) {
       await new Promise((r) => setTimeout(r, 500));
     }
-    // The last reads of init's end and the power-off.
+    if (!choice.bootDone.test(vm.serial()))
+      throw new Error(
+        `the console did not show ${choice.bootDone} within ${values.seconds} s of the hook starting (raise --seconds); console:\n${vm.serial().slice(-3000)}`,
+      );
+    // The last reads of the boot's end (init's power-off, the getty starting).
     await new Promise((r) => setTimeout(r, 3000));
   } finally {
     vm.stop();
@@ -101,14 +112,15 @@ images:
     .split("\n")
     .map((l) => JSON.parse(l) as TracedRead)
     .sort((a, b) => a.sentMs - b.sentMs);
-  const exportBytes = readFileSync(join(image.dir, "root.squashfs")).length;
-  saveReadTrace(values.out, {
-    source: `busybox image (test/fixtures/images/busybox-root.ts) on Debian kernel ${image.kernelVersion}, QEMU TCG, SeaBIOS + iPXE, bootfleet serve; reads until init finished`,
+  const exportBytes = statSync(join(image.dir, "root.squashfs")).size;
+  const lastReplyMs = reads.reduce((m, r) => Math.max(m, r.repliedMs), 0);
+  saveReadTrace(out, {
+    source: `${image.description}, QEMU TCG, SeaBIOS + iPXE, bootfleet serve; ${choice.until}`,
     exportBytes,
     reads,
   });
   process.stdout.write(
-    `${reads.length} reads, ${reads.reduce((n, r) => n + r.length, 0)} bytes -> ${values.out}\n`,
+    `${reads.length} reads, ${reads.reduce((n, r) => n + r.length, 0)} bytes over ${(lastReplyMs / 1000).toFixed(1)} s -> ${out}\n`,
   );
 } finally {
   net.close();

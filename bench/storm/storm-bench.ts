@@ -2,19 +2,22 @@
  * Boot storm: N simulated machines power on within `--spread` seconds and
  * boot from `bootfleet serve` (the built program), then from the classic
  * stack (dnsmasq + nginx + nbd-server) on the same image files, the same
- * power-on times and the same read trace, in one run.
+ * power-on times and the same read trace, in one run. `--image` picks what
+ * they boot (storm-image.ts) and with it the trace recorded from it.
  *
  *   npm run build
  *   node --import tsx bench/storm/storm-bench.ts [--sizes 50,200,500] [--spread 10]
- *       [--stacks bootfleet,classic] [--trace bench/storm/traces/busybox-boot.json.gz]
+ *       [--image busybox|debian] [--subnet 198.18.200.0/22]
+ *       [--stacks bootfleet,classic] [--trace FILE (default: the image's)]
  *       [--think-scale 1] [--deadline 600] [--json FILE] [--cpu-prof DIR] [--dnsmasq-no-ping]
  *       [--warm] [--server-node-args="ARGS"]
  *
- * Topology (nothing leaves the namespaces; 198.18.200.0/22, RFC 2544): the
- * server namespace holds br0 = 198.18.200.1/22, where the stack under test
- * listens. One client namespace hangs on br0 by veth (198.18.200.2/22) and
- * runs storm-clients.ts, which plays every machine; it takes the whole pool
- * (198.18.201.1-198.18.203.250) as local addresses (`local` routes), so each
+ * Topology (nothing leaves the namespaces; 198.18.200.0/22 or `--subnet`,
+ * RFC 2544; storm-network.ts): the server namespace holds br0 =
+ * 198.18.200.1/22, where the stack under test listens. One client namespace
+ * hangs on br0 by veth (198.18.200.2/22) and runs storm-clients.ts, which
+ * plays every machine; it takes the whole pool (198.18.201.1-198.18.203.250)
+ * as local addresses (`local` routes), so each
  * machine's sockets bind its own leased address and the servers see
  * N clients. Every run gets fresh namespaces and a fresh server (empty
  * lease store); the order of the stacks alternates by size.
@@ -24,7 +27,7 @@
  * every process and reaped child) and peak RSS (sampled).
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -36,8 +39,10 @@ import { PeakRss } from "../support/peak-rss.js";
 import { startBootfleetStack } from "./bootfleet-stack.js";
 import { startClassicStack } from "./classic-stack.js";
 import type { BootResult } from "./simulated-machine.js";
-import { buildStormImage, type StormImage } from "./storm-image.js";
-import type { StormNetwork, StormStack } from "./storm-stack.js";
+import { loadReadTrace } from "./read-trace.js";
+import { buildStormImage, type StormImage, stormImageChoice } from "./storm-image.js";
+import { DEFAULT_STORM_SUBNET, stormNetwork } from "./storm-network.js";
+import type { StormStack } from "./storm-stack.js";
 import { ratioTable, runTable, type StormSummary, summarize } from "./storm-summary.js";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
@@ -48,7 +53,9 @@ const { values } = parseArgs({
     sizes: { type: "string", default: "50" },
     spread: { type: "string", default: "10" },
     stacks: { type: "string", default: "bootfleet,classic" },
-    trace: { type: "string", default: join(here, "traces/busybox-boot.json.gz") },
+    image: { type: "string", default: "busybox" },
+    subnet: { type: "string", default: DEFAULT_STORM_SUBNET },
+    trace: { type: "string" },
     "think-scale": { type: "string", default: "1" },
     deadline: { type: "string", default: "600" },
     json: { type: "string" },
@@ -62,14 +69,9 @@ const { values } = parseArgs({
 const sizes = values.sizes.split(",").map((n) => Math.max(1, Math.min(1000, Number(n))));
 const stacks = values.stacks.split(",").filter((s) => s === "bootfleet" || s === "classic");
 
-const NETS: StormNetwork = {
-  server: "198.18.200.1",
-  subnet: "198.18.200.0/22",
-  netmask: "255.255.252.0",
-  poolFirst: "198.18.201.1",
-  poolLast: "198.18.203.250",
-};
-const POOL_ROUTES = ["198.18.201.0/24", "198.18.202.0/24", "198.18.203.0/24"];
+const imageChoice = stormImageChoice(values.image);
+const traceFile = values.trace ?? imageChoice.trace;
+const NETS = stormNetwork(values.subnet);
 
 if (!existsSync(join(repoRoot, "dist/src/cli/main.js"))) {
   process.stderr.write("bench: dist/src/cli/main.js is missing: run `npm run build` first\n");
@@ -85,7 +87,8 @@ const work = mkdtempSync(join(tmpdir(), "bf-storm-"));
 const summaries: StormSummary[] = [];
 const runs: { summary: StormSummary; results: readonly BootResult[] }[] = [];
 try {
-  const image = await buildStormImage(work);
+  const image = await buildStormImage(work, imageChoice.kind);
+  checkTraceFitsExport(traceFile, join(image.dir, "root.squashfs"));
   for (const [i, n] of sizes.entries()) {
     for (const stack of i % 2 === 0 ? stacks : [...stacks].reverse()) {
       const runDir = join(work, `${stack}-${n}`);
@@ -103,7 +106,8 @@ try {
   const out = [
     `Boot storm: bootfleet serve (built) vs dnsmasq + nginx + nbd-server; machines power on within ${values.spread} s`,
     `command: node --import tsx bench/storm/storm-bench.ts ${process.argv.slice(2).join(" ")}`.trimEnd(),
-    `trace: ${values.trace} (think scale ${values["think-scale"]}); ${nproc} CPUs, load average ${loadavg} at the end`,
+    `image: ${image.description}`,
+    `trace: ${traceFile} (think scale ${values["think-scale"]}); ${nproc} CPUs, load average ${loadavg} at the end`,
     "",
     ...ratioTable(summaries),
   ];
@@ -120,14 +124,14 @@ async function stormRun(stackName: string, n: number, runDir: string, image: Sto
   const net = TestNetwork.create({ tag: "storm", bridgeAddress: `${NETS.server}/22` });
   let stack: StormStack | undefined;
   try {
-    const clientNs = net.addHost("cl", "198.18.200.2/22");
+    const clientNs = net.addHost("cl", NETS.client);
     const inClient = (...args: string[]) => {
       const r = spawnSync("ip", ["netns", "exec", clientNs, ...args], { encoding: "utf8" });
       if (r.status !== 0) throw new Error(`${args.join(" ")}: ${r.stderr}`);
     };
     // Linux sends to 255.255.255.255 only where a route leads.
     inClient("ip", "route", "add", "default", "dev", "v1b");
-    for (const r of POOL_ROUTES) inClient("ip", "route", "add", "local", r, "dev", "lo");
+    for (const r of NETS.poolRoutes) inClient("ip", "route", "add", "local", r, "dev", "lo");
     // Machines still in their firmware answer no ping; with the pool local,
     // this namespace would answer for every address, and dnsmasq (which
     // pings an address before offering it) would find the whole pool taken.
@@ -188,7 +192,7 @@ function runClients(ns: string, n: number): Promise<{ results: BootResult[]; cli
       "--spread",
       values.spread,
       "--trace",
-      values.trace,
+      traceFile,
       "--think-scale",
       values["think-scale"],
       "--deadline",
@@ -214,4 +218,24 @@ function runClients(ns: string, n: number): Promise<{ results: BootResult[]; cli
       }
     });
   });
+}
+
+/**
+ * The reads must land in the export both stacks serve: a trace recorded
+ * from another image would read past its end, or read the wrong files. A
+ * rebuilt image of the same packages differs in size by its timestamps, so
+ * a size change is noted, not refused.
+ */
+function checkTraceFitsExport(trace: string, exportFile: string): void {
+  const t = loadReadTrace(trace);
+  const size = statSync(exportFile).size;
+  const end = t.reads.reduce((m, r) => Math.max(m, r.offset + r.length), 0);
+  if (end > size)
+    throw new Error(
+      `${trace} reads up to byte ${end}, past the served export's ${size}: it was recorded from another image (${t.source}); pick it with --image`,
+    );
+  if (t.exportBytes !== size)
+    process.stderr.write(
+      `storm: ${trace} was recorded against a ${t.exportBytes}-byte export, the served one has ${size} bytes\n`,
+    );
 }

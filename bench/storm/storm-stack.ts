@@ -4,15 +4,6 @@
  * image files. The bench reads their CPU time and memory through their
  * PIDs (with their children) and stops them by PID.
  */
-export interface StormNetwork {
-  /** The servers' address on the clients' bridge. */
-  readonly server: string;
-  readonly subnet: string;
-  readonly netmask: string;
-  readonly poolFirst: string;
-  readonly poolLast: string;
-}
-
 export interface StormStack {
   readonly name: string;
   /** The root PID of each server process; their descendants count too. */
