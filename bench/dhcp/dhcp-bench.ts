@@ -6,7 +6,7 @@
  *   npm run build
  *   node --import tsx bench/dhcp/dhcp-bench.ts [--seconds 5] [--rounds 3] [--rates 2000,5000,0]
  *       [--scenarios broadcast,relayed] [--broadcast-clients 200] [--relayed-clients 60000] [--window 64]
- *       [--warmup 2]
+ *       [--warmup 2] [--server-node-args="--perf-basic-prof"]
  *
  * Topology (nothing leaves the namespaces): the server's namespace holds
  * br0 = 198.18.90.1/24 (a /24 no test uses). Two hosts hang on br0 by veth:
@@ -53,10 +53,13 @@ const { values } = parseArgs({
     "relayed-clients": { type: "string", default: "60000" },
     window: { type: "string", default: "64" },
     warmup: { type: "string", default: "2" },
+    "server-node-args": { type: "string", default: "" },
   },
 });
 const seconds = Math.max(1, Math.min(60, Number(values.seconds)));
 const rounds = Math.max(1, Math.min(10, Number(values.rounds)));
+/** Node options for `bootfleet serve`, e.g. "--perf-basic-prof" for `perf record -p` (it is stopped with SIGKILL, so --cpu-prof writes nothing). */
+const serverNodeArgs = values["server-node-args"].split(" ").filter((a) => a !== "");
 const rates = values.rates.split(",").map((r) => Math.max(0, Number(r)));
 const scenarios = values.scenarios.split(",").filter((s) => s === "broadcast" || s === "relayed");
 // The local pool holds 241 addresses; the relayed one 65,521.
@@ -123,7 +126,7 @@ try {
         });
 
   const start = (name: string, runDir: string): Promise<ServerUnderTest> =>
-    name === "bootfleet" ? startBootfleet(net, runDir, repoRoot, NETS) : startKea(net, runDir, NETS);
+    name === "bootfleet" ? startBootfleet(net, runDir, repoRoot, NETS, serverNodeArgs) : startKea(net, runDir, NETS);
 
   const loadavg = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
   const nproc = spawnSync("nproc", { encoding: "utf8" }).stdout.trim();

@@ -66,6 +66,7 @@ export async function startBootfleet(
   dir: string,
   repoRoot: string,
   nets: BenchNetworks,
+  extraNodeArgs: readonly string[] = [],
 ): Promise<ServerUnderTest> {
   const dataDir = join(dir, "data");
   mkdirSync(dataDir, { recursive: true });
@@ -88,7 +89,7 @@ defaults: { boot_unknown: true }
   const log = join(dir, "serve.log");
   const child = net.spawn(
     process.execPath,
-    [join(repoRoot, "dist/src/cli/main.js"), "serve", "-c", config],
+    [...extraNodeArgs, join(repoRoot, "dist/src/cli/main.js"), "serve", "-c", config],
     log,
     { cwd: dir },
   );
