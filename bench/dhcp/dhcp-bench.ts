@@ -126,7 +126,9 @@ try {
         });
 
   const start = (name: string, runDir: string): Promise<ServerUnderTest> =>
-    name === "bootfleet" ? startBootfleet(net, runDir, repoRoot, NETS, serverNodeArgs) : startKea(net, runDir, NETS);
+    name === "bootfleet"
+      ? startBootfleet(net, runDir, repoRoot, NETS, serverNodeArgs)
+      : startKea(net, runDir, NETS);
 
   const loadavg = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
   const nproc = spawnSync("nproc", { encoding: "utf8" }).stdout.trim();
