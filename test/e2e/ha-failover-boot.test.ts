@@ -10,8 +10,8 @@
  *
  * Two moments, each on its own pair of servers and database:
  *
- *   (1) a is killed with SIGKILL as soon as it has accepted the client's
- *       NBD connection (its "nbd: client connected" line), while the
+ *   (1) a is killed with SIGKILL as soon as the client's device holds its
+ *       NBD connection to a (the hook's "NBD root from" line), while the
  *       initramfs mounts the root from it. Nothing of the root read after
  *       that can come from a: mounting the squashfs, switch_root, the
  *       image's init and the files the test reads afterwards all come
@@ -97,14 +97,25 @@ describe("HA failover while a client boots (QEMU TCG, PostgreSQL)", { timeout: 3
 
   it("kill -9 the client's server after its NBD connection is up: the client boots on from the other", async () => {
     await withPair(`${SUBNET_PREFIX}.170`, "hafo-nbd", 3, async (l) => {
-      const serveA = join(l.work, "serve1-0.log");
+      const serial = join(l.work, "client.serial");
       const booted = l.boot();
       booted.catch(() => {}); // awaited below; a failure before then is reported there
+      // Kill a once the kernel holds the connection to it: the hook prints
+      // "NBD root from" after bootfleet-nbd has handed the socket to the
+      // device. a's own "client connected" line comes earlier, at the end of
+      // its handshake; a kill there lets bootfleet-nbd fall over to b before
+      // the device exists, and nothing is left to reconnect.
+      let from = "";
       await waitUntil(
-        () => /"msg":"nbd: client connected"/.test(readFileSync(serveA, "utf8")),
-        "the client's NBD connection to server a",
+        () => {
+          const text = existsSync(serial) ? readFileSync(serial, "utf8") : "";
+          from = /NBD root from (\S+)/.exec(text)?.[1] ?? "";
+          return from !== "";
+        },
+        "the client's NBD root from server a",
         8 * 60_000,
       );
+      assert.equal(from, `${l.server1}:10809`, "the client's first NBD root is not from a");
       const killedAt = Date.now();
       await l.stopServer1("SIGKILL");
 
