@@ -8,6 +8,8 @@
  *   default dnsmasq pings an address before it offers it (its man page,
  *   --no-ping) and answers nothing else while it waits for the echo, up to
  *   3 s per new client; `noPing` is the setting admins of big labs add.
+ *   It serves at most 50 TFTP transfers at once (`--tftp-max`) and drops
+ *   requests beyond them; `tftpMax` raises that, as such an admin would.
  * - nginx (Debian's nginx-light, its defaults: `worker_processes auto`,
  *   768 connections per worker, sendfile, access log on) serves the script,
  *   kernel, initrd and layer cpio; the hook's stage reports get 204 (the
@@ -46,7 +48,7 @@ export async function startClassicStack(
   dir: string,
   image: StormImage,
   nets: StormNetwork,
-  opts: { readonly noPing?: boolean } = {},
+  opts: { readonly noPing?: boolean; readonly tftpMax?: number } = {},
 ): Promise<StormStack> {
   const s = nets.server;
   const tftpRoot = join(dir, "tftp");
@@ -89,7 +91,7 @@ dhcp-leasefile=${join(dir, "dnsmasq.leases")}
 dhcp-lease-max=4000
 enable-tftp
 tftp-root=${tftpRoot}
-dhcp-match=set:ipxe,175
+${opts.tftpMax ? `tftp-max=${opts.tftpMax}\n` : ""}dhcp-match=set:ipxe,175
 dhcp-boot=tag:!ipxe,undionly.kpxe,,${s}
 dhcp-boot=tag:ipxe,${base}/boot.ipxe
 pid-file=${join(dir, "dnsmasq.pid")}

@@ -9,7 +9,7 @@
  *   node --import tsx bench/storm/storm-bench.ts [--sizes 50,200,500] [--spread 10]
  *       [--image busybox|debian] [--subnet 198.18.200.0/22]
  *       [--stacks bootfleet,classic] [--trace FILE (default: the image's)]
- *       [--think-scale 1] [--deadline 600] [--json FILE] [--cpu-prof DIR] [--dnsmasq-no-ping]
+ *       [--think-scale 1] [--deadline 600] [--json FILE] [--cpu-prof DIR] [--dnsmasq-no-ping] [--classic-tuned]
  *       [--warm] [--server-node-args="ARGS"]
  *
  * Topology (nothing leaves the namespaces; 198.18.200.0/22 or `--subnet`,
@@ -21,6 +21,10 @@
  * machine's sockets bind its own leased address and the servers see
  * N clients. Every run gets fresh namespaces and a fresh server (empty
  * lease store); the order of the stacks alternates by size.
+ *
+ * --classic-tuned gives the classic stack the two lines an admin of a big
+ * lab adds: dnsmasq's no-ping and a TFTP limit above the storm's size
+ * (dnsmasq serves 50 transfers at once by default and drops the rest).
  *
  * Measured per run: time to the last machine up, p50/p95/p99 per stage,
  * failures with why, the servers' CPU-seconds per booted machine (/proc,
@@ -45,6 +49,9 @@ import { DEFAULT_STORM_SUBNET, stormNetwork } from "./storm-network.js";
 import type { StormStack } from "./storm-stack.js";
 import { ratioTable, runTable, type StormSummary, summarize } from "./storm-summary.js";
 
+/** dnsmasq's `tftp-max` under --classic-tuned: above the largest storm. */
+const CLASSIC_TUNED_TFTP_MAX = 1000;
+
 const here = fileURLToPath(new URL(".", import.meta.url));
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -61,6 +68,7 @@ const { values } = parseArgs({
     json: { type: "string" },
     "cpu-prof": { type: "string" },
     "dnsmasq-no-ping": { type: "boolean", default: false },
+    "classic-tuned": { type: "boolean", default: false },
     warm: { type: "boolean", default: false },
     "server-node-args": { type: "string", default: "" },
   },
@@ -144,7 +152,10 @@ async function stormRun(stackName: string, n: number, runDir: string, image: Sto
     stack =
       stackName === "bootfleet"
         ? await startBootfleetStack(net, runDir, repoRoot, image, NETS, nodeArgs)
-        : await startClassicStack(net, runDir, image, NETS, { noPing: values["dnsmasq-no-ping"] });
+        : await startClassicStack(net, runDir, image, NETS, {
+            noPing: values["dnsmasq-no-ping"] || values["classic-tuned"],
+            tftpMax: values["classic-tuned"] ? CLASSIC_TUNED_TFTP_MAX : undefined,
+          });
     if (values.warm) {
       // The morning after: the same machines booted from this server once
       // already (leases kept, files and code warm), as a server that runs
