@@ -50,6 +50,9 @@
  *   watchReadable(fd, callback) -> watcher;  unwatchReadable(watcher)
  *       calls callback() on the Node event loop while fd is readable (uv_poll)
  *   close(fd)
+ *
+ * And fileSender*: files to TCP sockets with sendfile(2) from a thread of
+ * its own (src/services/http/socket-file-sender.ts; described below).
  */
 #define _GNU_SOURCE /* RUSAGE_THREAD */
 #define NAPI_VERSION 8
@@ -57,6 +60,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <netinet/icmp6.h>
 #include <netinet/in.h>
@@ -790,6 +794,395 @@ static napi_value js_unwatch(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * --- Files to TCP sockets off the event loop -----------------------------
+ *
+ * HTTP sends every booting machine its kernel and initrd (tens of MB). Node
+ * has no sendfile: written from JavaScript, the bytes are copied into the
+ * socket on the event loop's thread, which in a boot storm also runs DHCP,
+ * NBD and the stage reports. One thread of its own sends them instead, with
+ * sendfile(2) from the page cache on duplicates of the socket and file
+ * descriptors (the JS side may close its own meanwhile):
+ *
+ *   fileSenderCreate(callback(id, sent, errno)) -> sender
+ *       starts the thread; callback runs on the JS thread when a job ends
+ *       (errno 0: all sent)
+ *   fileSenderSend(sender, id, socketFd, fileFd, offset, length, idleMs)
+ *       queues a job; the socket must be non-blocking (Node's are) with
+ *       nothing else written to it until the callback; a job that cannot
+ *       send a byte for idleMs ends with ETIMEDOUT (a client that stopped
+ *       reading; checked once a second)
+ *   fileSenderCancel(sender, id)    ends that job with ECANCELED
+ *   fileSenderClose(sender)         stops the thread; jobs left end unreported
+ *
+ * A job sends at most SF_SLICE bytes before the others get their turn.
+ */
+#include <sys/sendfile.h>
+
+#define SF_SLICE (2 << 20)
+
+struct sf_job {
+  struct sf_job *next, *prev; /* the thread's active list */
+  struct sf_job *queued;      /* the incoming list, under the lock */
+  double id;
+  int sock, file;
+  off_t offset;
+  int64_t left, sent;
+  int64_t idle_ms, last_progress;
+  int err;
+  int armed;
+};
+
+struct sf_sender {
+  pthread_t thread;
+  int epfd, wake_fd, running;
+  pthread_mutex_t lock;
+  struct sf_job *incoming;   /* pushed by JS, taken by the thread */
+  double *cancels;           /* ids to cancel, under the lock */
+  size_t ncancels, cancel_cap;
+  int stopping;
+  struct sf_job active;      /* sentinel of the thread's circular list */
+  napi_threadsafe_function tsfn;
+};
+
+static int64_t sf_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sf_deliver(napi_env env, napi_value callback, void *context, void *data) {
+  struct sf_job *job = data;
+  if (env != NULL && callback != NULL) {
+    napi_value argv[3], undefined;
+    napi_create_double(env, job->id, &argv[0]);
+    napi_create_double(env, (double)job->sent, &argv[1]);
+    argv[2] = int_value(env, job->err);
+    napi_get_undefined(env, &undefined);
+    napi_call_function(env, undefined, callback, 3, argv, NULL);
+  }
+  free(job);
+}
+
+/* Ends a job: its descriptors closed, the result queued to JS. */
+static void sf_finish(struct sf_sender *s, struct sf_job *job, int err) {
+  if (job->armed) epoll_ctl(s->epfd, EPOLL_CTL_DEL, job->sock, NULL);
+  job->prev->next = job->next;
+  job->next->prev = job->prev;
+  close(job->sock);
+  close(job->file);
+  job->err = err;
+  if (napi_call_threadsafe_function(s->tsfn, job, napi_tsfn_blocking) != napi_ok) free(job);
+}
+
+/* Waits for the socket to take more (or for its turn after a full slice). */
+static void sf_arm(struct sf_sender *s, struct sf_job *job) {
+  struct epoll_event ev = {.events = EPOLLOUT | EPOLLONESHOT, .data.ptr = job};
+  if (epoll_ctl(s->epfd, job->armed ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, job->sock, &ev) < 0) {
+    sf_finish(s, job, errno);
+    return;
+  }
+  job->armed = 1;
+}
+
+static void sf_pump(struct sf_sender *s, struct sf_job *job) {
+  int64_t slice = 0;
+  while (job->left > 0) {
+    size_t want = job->left > SF_SLICE ? SF_SLICE : (size_t)job->left;
+    ssize_t n = sendfile(job->sock, job->file, &job->offset, want);
+    if (n > 0) {
+      job->left -= n;
+      job->sent += n;
+      job->last_progress = sf_now_ms();
+      slice += n;
+      if (slice >= SF_SLICE && job->left > 0) {
+        sf_arm(s, job); /* writable: back at once, after the others */
+        return;
+      }
+      continue;
+    }
+    if (n == 0) {
+      sf_finish(s, job, EIO); /* the file is shorter than promised */
+      return;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN) {
+      sf_arm(s, job);
+      return;
+    }
+    sf_finish(s, job, errno);
+    return;
+  }
+  sf_finish(s, job, 0);
+}
+
+static void *sf_thread(void *arg) {
+  struct sf_sender *s = arg;
+  struct epoll_event events[64];
+  for (;;) {
+    int n = epoll_wait(s->epfd, events, 64, 1000);
+    if (n < 0 && errno != EINTR) break;
+    pthread_mutex_lock(&s->lock);
+    struct sf_job *incoming = s->incoming;
+    s->incoming = NULL;
+    size_t ncancels = s->ncancels;
+    double cancels[64];
+    if (ncancels > 64) ncancels = 64;
+    memcpy(cancels, s->cancels, ncancels * sizeof(double));
+    memmove(s->cancels, s->cancels + ncancels, (s->ncancels - ncancels) * sizeof(double));
+    s->ncancels -= ncancels;
+    int stopping = s->stopping;
+    pthread_mutex_unlock(&s->lock);
+    if (stopping) {
+      while (incoming != NULL) {
+        struct sf_job *next = incoming->queued;
+        close(incoming->sock);
+        close(incoming->file);
+        free(incoming);
+        incoming = next;
+      }
+      break;
+    }
+    for (int i = 0; i < n; i++) {
+      if (events[i].data.ptr == NULL) {
+        uint64_t count;
+        if (read(s->wake_fd, &count, sizeof count) < 0) { /* EAGAIN: already drained */ }
+        continue;
+      }
+      struct sf_job *job = events[i].data.ptr;
+      sf_pump(s, job);
+    }
+    /* New jobs, in the order they came (the list was pushed in reverse). */
+    struct sf_job *ordered = NULL;
+    while (incoming != NULL) {
+      struct sf_job *next = incoming->queued;
+      incoming->queued = ordered;
+      ordered = incoming;
+      incoming = next;
+    }
+    while (ordered != NULL) {
+      struct sf_job *job = ordered;
+      ordered = job->queued;
+      job->next = &s->active;
+      job->prev = s->active.prev;
+      s->active.prev->next = job;
+      s->active.prev = job;
+      job->last_progress = sf_now_ms();
+      sf_pump(s, job);
+    }
+    int64_t now = sf_now_ms();
+    for (struct sf_job *job = s->active.next, *next; job != &s->active; job = next) {
+      next = job->next;
+      int cancel = 0;
+      for (size_t c = 0; c < ncancels; c++)
+        if (cancels[c] == job->id) cancel = 1;
+      if (cancel)
+        sf_finish(s, job, ECANCELED);
+      else if (now - job->last_progress > job->idle_ms)
+        sf_finish(s, job, ETIMEDOUT);
+    }
+  }
+  /* Jobs still running when the sender closes: nobody waits for them. */
+  for (struct sf_job *job = s->active.next, *next; job != &s->active; job = next) {
+    next = job->next;
+    close(job->sock);
+    close(job->file);
+    free(job);
+  }
+  s->active.next = s->active.prev = &s->active;
+  return NULL;
+}
+
+static void sf_wake(struct sf_sender *s) {
+  uint64_t one = 1;
+  if (write(s->wake_fd, &one, sizeof one) < 0) { /* an eventfd write only fails on overflow */ }
+}
+
+static void sf_stop(struct sf_sender *s) {
+  if (!s->running) return;
+  pthread_mutex_lock(&s->lock);
+  s->stopping = 1;
+  pthread_mutex_unlock(&s->lock);
+  sf_wake(s);
+  pthread_join(s->thread, NULL);
+  napi_release_threadsafe_function(s->tsfn, napi_tsfn_abort);
+  close(s->epfd);
+  close(s->wake_fd);
+  free(s->cancels);
+  s->cancels = NULL;
+  s->running = 0;
+}
+
+static void sf_finalize(napi_env env, void *data, void *hint) {
+  sf_stop(data);
+  pthread_mutex_destroy(&((struct sf_sender *)data)->lock);
+  free(data);
+}
+
+static struct sf_sender *get_sender(napi_env env, napi_value v, const char *name) {
+  void *data;
+  if (napi_get_value_external(env, v, &data) != napi_ok || data == NULL) {
+    char message[96];
+    snprintf(message, sizeof message, "bootfleet_udp.%s: expected a sender from fileSenderCreate", name);
+    napi_throw_type_error(env, NULL, message);
+    return NULL;
+  }
+  struct sf_sender *s = data;
+  if (!s->running) {
+    char message[96];
+    snprintf(message, sizeof message, "bootfleet_udp.%s: the sender is closed", name);
+    napi_throw_error(env, NULL, message);
+    return NULL;
+  }
+  return s;
+}
+
+static napi_value js_file_sender_create(napi_env env, napi_callback_info info) {
+  napi_value argv[1], name, handle;
+  napi_valuetype type;
+  if (!get_args(env, info, 1, argv)) return NULL;
+  if (napi_typeof(env, argv[0], &type) != napi_ok || type != napi_function) {
+    napi_throw_type_error(env, NULL, "bootfleet_udp.fileSenderCreate: expected a callback");
+    return NULL;
+  }
+  struct sf_sender *s = calloc(1, sizeof *s);
+  if (s == NULL) return fail(env, "calloc");
+  s->active.next = s->active.prev = &s->active;
+  pthread_mutex_init(&s->lock, NULL);
+  s->epfd = epoll_create1(EPOLL_CLOEXEC);
+  s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+  if (s->epfd < 0 || s->wake_fd < 0 || epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->wake_fd, &ev) < 0) {
+    int e = errno;
+    if (s->epfd >= 0) close(s->epfd);
+    if (s->wake_fd >= 0) close(s->wake_fd);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+    errno = e;
+    return fail(env, "bootfleet_udp.fileSenderCreate");
+  }
+  napi_create_string_utf8(env, "bootfleet_udp.fileSender", NAPI_AUTO_LENGTH, &name);
+  if (napi_create_threadsafe_function(env, argv[0], NULL, name, 0, 1, NULL, NULL, NULL, sf_deliver, &s->tsfn) !=
+      napi_ok) {
+    close(s->epfd);
+    close(s->wake_fd);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+    napi_throw_error(env, NULL, "bootfleet_udp.fileSenderCreate: napi_create_threadsafe_function failed");
+    return NULL;
+  }
+  /* The sockets being served keep the process alive, not the sender. */
+  napi_unref_threadsafe_function(env, s->tsfn);
+  int e = pthread_create(&s->thread, NULL, sf_thread, s);
+  if (e != 0) {
+    napi_release_threadsafe_function(s->tsfn, napi_tsfn_abort);
+    close(s->epfd);
+    close(s->wake_fd);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+    errno = e;
+    return fail(env, "pthread_create");
+  }
+  s->running = 1;
+  if (napi_create_external(env, s, sf_finalize, NULL, &handle) != napi_ok) {
+    sf_stop(s);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+    napi_throw_error(env, NULL, "bootfleet_udp.fileSenderCreate: napi_create_external failed");
+    return NULL;
+  }
+  return handle;
+}
+
+static int get_i64(napi_env env, napi_value v, int64_t *out) {
+  if (napi_get_value_int64(env, v, out) != napi_ok) {
+    napi_throw_type_error(env, NULL, "bootfleet_udp: expected a number");
+    return 0;
+  }
+  return 1;
+}
+
+static napi_value js_file_sender_send(napi_env env, napi_callback_info info) {
+  napi_value argv[7];
+  double id;
+  int32_t sock, file;
+  int64_t offset, length, idle_ms;
+  if (!get_args(env, info, 7, argv)) return NULL;
+  struct sf_sender *s = get_sender(env, argv[0], "fileSenderSend");
+  if (s == NULL) return NULL;
+  if (napi_get_value_double(env, argv[1], &id) != napi_ok) {
+    napi_throw_type_error(env, NULL, "bootfleet_udp.fileSenderSend: expected a numeric id");
+    return NULL;
+  }
+  if (!get_int(env, argv[2], &sock) || !get_int(env, argv[3], &file) || !get_i64(env, argv[4], &offset) ||
+      !get_i64(env, argv[5], &length) || !get_i64(env, argv[6], &idle_ms))
+    return NULL;
+  if (offset < 0 || length < 0 || idle_ms <= 0) {
+    napi_throw_range_error(env, NULL, "bootfleet_udp.fileSenderSend: offset, length and idleMs out of range");
+    return NULL;
+  }
+  struct sf_job *job = calloc(1, sizeof *job);
+  if (job == NULL) return fail(env, "calloc");
+  job->sock = fcntl(sock, F_DUPFD_CLOEXEC, 0);
+  job->file = job->sock < 0 ? -1 : fcntl(file, F_DUPFD_CLOEXEC, 0);
+  if (job->sock < 0 || job->file < 0) {
+    int e = errno;
+    if (job->sock >= 0) close(job->sock);
+    free(job);
+    errno = e;
+    return fail(env, "bootfleet_udp.fileSenderSend: dup");
+  }
+  job->id = id;
+  job->offset = (off_t)offset;
+  job->left = length;
+  job->idle_ms = idle_ms;
+  pthread_mutex_lock(&s->lock);
+  job->queued = s->incoming;
+  s->incoming = job;
+  pthread_mutex_unlock(&s->lock);
+  sf_wake(s);
+  return NULL;
+}
+
+static napi_value js_file_sender_cancel(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  double id;
+  if (!get_args(env, info, 2, argv)) return NULL;
+  struct sf_sender *s = get_sender(env, argv[0], "fileSenderCancel");
+  if (s == NULL) return NULL;
+  if (napi_get_value_double(env, argv[1], &id) != napi_ok) {
+    napi_throw_type_error(env, NULL, "bootfleet_udp.fileSenderCancel: expected a numeric id");
+    return NULL;
+  }
+  pthread_mutex_lock(&s->lock);
+  if (s->ncancels == s->cancel_cap) {
+    size_t cap = s->cancel_cap ? s->cancel_cap * 2 : 16;
+    double *grown = realloc(s->cancels, cap * sizeof(double));
+    if (grown == NULL) {
+      pthread_mutex_unlock(&s->lock);
+      return fail(env, "realloc");
+    }
+    s->cancels = grown;
+    s->cancel_cap = cap;
+  }
+  s->cancels[s->ncancels++] = id;
+  pthread_mutex_unlock(&s->lock);
+  sf_wake(s);
+  return NULL;
+}
+
+static napi_value js_file_sender_close(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  void *data;
+  if (!get_args(env, info, 1, argv)) return NULL;
+  if (napi_get_value_external(env, argv[0], &data) != napi_ok || data == NULL) {
+    napi_throw_type_error(env, NULL, "bootfleet_udp.fileSenderClose: expected a sender from fileSenderCreate");
+    return NULL;
+  }
+  sf_stop(data);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"open", NULL, js_open, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -813,6 +1206,10 @@ static napi_value init(napi_env env, napi_value exports) {
       {"sendTo", NULL, js_send_to, NULL, NULL, NULL, napi_enumerable, NULL},
       {"watchReadable", NULL, js_watch, NULL, NULL, NULL, napi_enumerable, NULL},
       {"unwatchReadable", NULL, js_unwatch, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fileSenderCreate", NULL, js_file_sender_create, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fileSenderSend", NULL, js_file_sender_send, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fileSenderCancel", NULL, js_file_sender_cancel, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fileSenderClose", NULL, js_file_sender_close, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -7,11 +7,13 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream, type Stats } from "node:fs";
-import { stat } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import type { ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { FileCache } from "../file-cache/file-cache.js";
 import { decide, type FileDecision } from "./http-range.js";
+import { SocketFileSender } from "./socket-file-sender.js";
 
 export interface SendResult {
   readonly status: number;
@@ -27,6 +29,14 @@ export interface ResponderCache {
   readonly files: FileCache;
   /** Larger files are always streamed from disk. */
   readonly maxFileBytes: number;
+}
+
+/** Bodies of at least `minBytes` go out with sendfile from the sender's thread (socket-file-sender.ts). */
+export interface ResponderOffload {
+  readonly sender: SocketFileSender;
+  readonly minBytes: number;
+  /** A client that takes nothing for this long is dropped (the HTTP idle timeout). */
+  readonly idleMs: number;
 }
 
 export interface FileMeta {
@@ -163,6 +173,7 @@ export async function sendFile(
   path: string,
   meta: FileMeta,
   cache?: ResponderCache,
+  offload?: ResponderOffload,
 ): Promise<SendResult | null> {
   let st: Awaited<ReturnType<typeof stat>>;
   try {
@@ -182,11 +193,66 @@ export async function sendFile(
     return { status: d.status, bytes: 0, complete: true };
   }
   const { start, end } = d as { start: number; end: number };
-  const data = cache && st.size <= cache.maxFileBytes ? await cachedBody(cache.files, path, st) : null;
-  const sent = data ? await writeSlices(res, data, start, end) : await writeStream(res, path, start, end);
+  const offloaded =
+    offload && length >= offload.minBytes ? await sendOffLoop(res, path, st, start, length, offload) : null;
+  let sent: number;
+  if (offloaded !== null) sent = offloaded;
+  else {
+    const data = cache && st.size <= cache.maxFileBytes ? await cachedBody(cache.files, path, st) : null;
+    sent = data ? await writeSlices(res, data, start, end) : await writeStream(res, path, start, end);
+  }
   const complete = sent === length && !res.destroyed;
   await finish(res, complete);
   return { status: d.status, bytes: sent, complete };
+}
+
+/**
+ * Sends the body with the offload sender; null when it cannot take this one
+ * (a TLS socket, the file replaced since the stat): the caller writes it.
+ * The headers go first, from here, and must have left before the sender's
+ * thread writes to the socket. Node's idle timer sees none of the sender's
+ * writes, so it is off meanwhile; the sender applies the same limit.
+ */
+async function sendOffLoop(
+  res: ServerResponse,
+  path: string,
+  st: Stats,
+  start: number,
+  length: number,
+  offload: ResponderOffload,
+): Promise<number | null> {
+  const socket = res.socket;
+  if (!socket) return 0;
+  if (SocketFileSender.socketFd(socket) === null) return null;
+  let file: Awaited<ReturnType<typeof open>>;
+  try {
+    file = await open(path, "r");
+  } catch {
+    return null;
+  }
+  try {
+    const now = await file.stat();
+    if (now.ino !== st.ino || now.size !== st.size || now.mtimeMs !== st.mtimeMs) return null;
+    res.flushHeaders();
+    if (!(await flushed(socket))) return 0;
+    const idle = socket.timeout;
+    socket.setTimeout(0);
+    const result = await offload.sender.send(socket, file.fd, start, length, offload.idleMs);
+    if (!socket.destroyed) socket.setTimeout(idle ?? 0);
+    return result.sent;
+  } finally {
+    await file.close();
+  }
+}
+
+const NOTHING = Buffer.alloc(0);
+
+/** Resolves true once everything written to `socket` so far has left for the kernel. */
+function flushed(socket: Socket): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (socket.destroyed) resolve(false);
+    else socket.write(NOTHING, (err) => resolve(!err));
+  });
 }
 
 /**

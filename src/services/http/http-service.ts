@@ -43,7 +43,8 @@ import type { Store } from "../../store/store.js";
 import type { EventStreamTuning } from "../../api/event-stream.js";
 import { FileCache } from "../file-cache/file-cache.js";
 import { refuseBodyOnRead } from "./refuse-body-on-read.js";
-import { type SendResult, sendBuffer, sendFile } from "./file-responder.js";
+import { type ResponderOffload, type SendResult, sendBuffer, sendFile } from "./file-responder.js";
+import { SocketFileSender } from "./socket-file-sender.js";
 import { contentTypeOf, webFile } from "./web-root.js";
 
 export interface HttpServiceDeps {
@@ -72,6 +73,12 @@ export interface HttpServiceDeps {
    * false streams every request from disk.
    */
   readonly fileCache?: FileCache | false | undefined;
+  /**
+   * Kernels, initrds and other large files go out with sendfile from a
+   * thread of the native addon (socket-file-sender.ts). Default: on when
+   * the addon is built; false writes them from the event loop.
+   */
+  readonly offloadFiles?: boolean | undefined;
   /** EventRecorder.onPersisted, bound: lets the SSE stream follow the store without polling delay. */
   readonly onPersisted?: ((listener: (event: BootEvent) => void) => () => void) | undefined;
   /** SSE tuning, for tests; the stall limit defaults to `services.http.idle_timeout`. */
@@ -87,6 +94,12 @@ const IMAGE_FILES: Readonly<Record<string, BootKind>> = {
 };
 /** Kernels, initrds and iPXE binaries up to this size are sent from memory; larger ones stream from disk. */
 const CACHED_FILE_MAX_BYTES = 192 << 20;
+/**
+ * Bodies from this size on go to the sendfile thread when it is there:
+ * below it, handing over (a file open, a wait for the headers to leave, a
+ * message back) costs more than the copy it saves.
+ */
+const OFFLOAD_MIN_BYTES = 256 << 10;
 const IPXE_FILE = /^[A-Za-z0-9][A-Za-z0-9._-]*\.(?:kpxe|kkpxe|pxe|efi|lkrn)$/;
 
 export function createHttpService(deps: HttpServiceDeps): FastifyInstance {
@@ -102,6 +115,10 @@ export function createHttpService(deps: HttpServiceDeps): FastifyInstance {
   const http = deps.config.services.http;
   const requestTimeoutMs = (http.request_timeout ?? DEFAULT_HTTP_REQUEST_TIMEOUT_S) * 1000;
   const idleTimeoutMs = (http.idle_timeout ?? DEFAULT_HTTP_IDLE_TIMEOUT_S) * 1000;
+  const sender = deps.offloadFiles === false ? null : SocketFileSender.create().sender;
+  const offload: ResponderOffload | undefined = sender
+    ? { sender, minBytes: OFFLOAD_MIN_BYTES, idleMs: idleTimeoutMs }
+    : undefined;
   const app = Fastify({
     logger: false,
     // HEAD is routed explicitly so a HEAD never opens the file.
@@ -132,6 +149,7 @@ export function createHttpService(deps: HttpServiceDeps): FastifyInstance {
   });
   // A GET or HEAD with a body is refused before a byte of it is read.
   app.addHook("onRequest", refuseBodyOnRead);
+  if (sender) app.addHook("onClose", async () => sender.close());
   app.addHook("onResponse", async (req, reply) => {
     log.debug({ method: req.method, url: req.url, status: reply.statusCode, ip: peerIp(req) }, "request");
   });
@@ -246,6 +264,7 @@ export function createHttpService(deps: HttpServiceDeps): FastifyInstance {
         path,
         { contentType: "application/octet-stream" },
         useCache ? cache : undefined,
+        offload,
       );
     } catch (err) {
       log.error({ path, err: String(err) }, "sending a file failed");
