@@ -3,7 +3,10 @@
  * as its own process (like nginx) so neither server shares the bench's
  * event loop. Prints "port <n>" when listening; stops on SIGTERM.
  *
- *   node --import tsx bench/http/bootfleet-server.ts <images-root> [--no-cache]
+ *   node --import tsx bench/http/bootfleet-server.ts <images-root> [--no-cache] [--no-offload]
+ *
+ * --no-cache streams every body from disk; --no-offload writes bodies from
+ * the event loop instead of the sendfile thread.
  */
 import { join } from "node:path";
 import { FleetBootPlanner } from "../../src/boot/fleet-boot-planner.js";
@@ -17,7 +20,7 @@ import { fleetConfig, TableResolver } from "../../test/fixtures/boot/fleet-fixtu
 
 const root = process.argv[2];
 if (!root) {
-  process.stderr.write("usage: bootfleet-server.ts <images-root> [--no-cache]\n");
+  process.stderr.write("usage: bootfleet-server.ts <images-root> [--no-cache] [--no-offload]\n");
   process.exit(2);
 }
 const image: BootImage = {
@@ -47,6 +50,7 @@ const app = createHttpService({
   logger,
   identity: await ClientIdentity.open({ config, store, logger }),
   fileCache: process.argv.includes("--no-cache") ? false : undefined,
+  offloadFiles: !process.argv.includes("--no-offload"),
 });
 await app.listen({ host: "127.0.0.1", port: 0 });
 const address = app.server.address();

@@ -1,8 +1,12 @@
 /**
  * bootfleet's HTTP service vs nginx (Debian's nginx-light, sendfile on)
  * serving the same 64 MiB "kernel" on loopback to 1 and to 50 concurrent
- * curl clients. Prints MB/s for both and the ratio (goal: bootfleet >= 80%
- * of nginx).
+ * curl clients. Prints MB/s for each and the ratio to nginx (goal:
+ * bootfleet >= 80% of nginx), and each server's CPU seconds per GB sent
+ * (/proc, every thread and child, over all rounds). bootfleet runs three
+ * ways: as it ships (bodies from 256 KiB by sendfile on the addon's
+ * thread), writing bodies from the event loop out of its hot-file cache,
+ * and streaming them from disk.
  *
  *   node --import tsx bench/http/http-bench.ts [--rounds 3] [--workers 1]
  *
@@ -21,6 +25,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { missingPeers } from "../../test/support/require-peers.js";
+import { treeCpuSeconds } from "../support/cpu-seconds.js";
 
 const SIZE = 64 * 1024 * 1024;
 const args = process.argv.slice(2);
@@ -65,24 +70,37 @@ async function waitFor(url: string): Promise<void> {
   throw new Error(`${url} never answered`);
 }
 
+interface Contender {
+  readonly name: string;
+  readonly url: string;
+  /** The server's process (nginx: its master; the workers are its children). */
+  readonly pid: number;
+}
+
+interface Fetched {
+  /** MB/s (10^6 bytes). */
+  readonly mbs: number;
+  readonly bytes: number;
+}
+
 /** MB/s (10^6 bytes) of one client fetching the file N times in a row. */
-async function oneClient(url: string): Promise<number> {
+async function oneClient(url: string): Promise<Fetched> {
   const t0 = process.hrtime.bigint();
   let bytes = 0;
   for (let i = 0; i < SEQUENTIAL_FETCHES; i++) bytes += await curlOnce(url);
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   if (bytes !== SIZE * SEQUENTIAL_FETCHES) throw new Error(`short download from ${url}: ${bytes}`);
-  return bytes / 1e6 / s;
+  return { mbs: bytes / 1e6 / s, bytes };
 }
 
 /** Aggregate MB/s of many clients fetching the file at once. */
-async function manyClients(url: string): Promise<number> {
+async function manyClients(url: string): Promise<Fetched> {
   const t0 = process.hrtime.bigint();
   const sizes = await Promise.all(Array.from({ length: CLIENTS }, () => curlOnce(url)));
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   const bytes = sizes.reduce((a, b) => a + b, 0);
   if (bytes !== SIZE * CLIENTS) throw new Error(`short download from ${url}: ${bytes}`);
-  return bytes / 1e6 / s;
+  return { mbs: bytes / 1e6 / s, bytes };
 }
 
 function median(xs: number[]): number {
@@ -158,7 +176,7 @@ http {
     await waitFor(nginxUrl);
 
     const here = fileURLToPath(new URL(".", import.meta.url));
-    const startOurs = async (name: string, extra: string[]): Promise<string> => {
+    const startOurs = async (name: string, extra: string[]): Promise<Contender> => {
       const child = spawn(
         process.execPath,
         ["--import", "tsx", join(here, "bootfleet-server.ts"), join(www, "images"), ...extra],
@@ -176,20 +194,30 @@ http {
       });
       const url = `http://127.0.0.1:${port}${path}`;
       await waitFor(url);
-      return url;
+      return { name, url, pid: child.pid! };
     };
-    const contenders: [string, string][] = [
-      ["nginx", nginxUrl],
-      ["bootfleet", await startOurs("bootfleet", [])],
-      ["bootfleet (no cache, from disk)", await startOurs("nocache", ["--no-cache"])],
+    const contenders: Contender[] = [
+      { name: "nginx", url: nginxUrl, pid: nginx.pid! },
+      await startOurs("bootfleet", []),
+      await startOurs("bootfleet (event loop writes)", ["--no-offload"]),
+      await startOurs("bootfleet (no cache, from disk)", ["--no-cache", "--no-offload"]),
     ];
 
-    const results = new Map<string, { one: number[]; many: number[] }>();
-    for (const [name] of contenders) results.set(name, { one: [], many: [] });
+    const results = new Map<string, { one: number[]; many: number[]; cpu: number; bytes: number }>();
+    for (const { name } of contenders) results.set(name, { one: [], many: [], cpu: 0, bytes: 0 });
+    /** Runs `fetch` against `c`, adding the server's CPU seconds and the bytes to its totals. */
+    const measured = async (c: Contender, fetch: (url: string) => Promise<Fetched>): Promise<number> => {
+      const r = results.get(c.name)!;
+      const before = treeCpuSeconds(c.pid);
+      const { mbs, bytes } = await fetch(c.url);
+      r.cpu += treeCpuSeconds(c.pid) - before;
+      r.bytes += bytes;
+      return mbs;
+    };
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 === 0 ? contenders : [...contenders].reverse();
-      for (const [name, url] of order) results.get(name)!.one.push(await oneClient(url));
-      for (const [name, url] of order) results.get(name)!.many.push(await manyClients(url));
+      for (const c of order) results.get(c.name)!.one.push(await measured(c, oneClient));
+      for (const c of order) results.get(c.name)!.many.push(await measured(c, manyClients));
     }
 
     const nginxOne = median(results.get("nginx")!.one);
@@ -199,8 +227,8 @@ http {
     process.stdout.write(
       `\nHTTP: 64 MiB file on 127.0.0.1, curl clients; median of ${ROUNDS} rounds; nginx worker_processes ${WORKERS}\n\n`,
     );
-    line(["server", `1 client (MB/s)`, "ratio", `${CLIENTS} clients (MB/s)`, "ratio"]);
-    for (const [name] of contenders) {
+    line(["server", `1 client (MB/s)`, "ratio", `${CLIENTS} clients (MB/s)`, "ratio", "server CPU s/GB"]);
+    for (const { name } of contenders) {
       const r = results.get(name)!;
       const one = median(r.one);
       const many = median(r.many);
@@ -210,6 +238,7 @@ http {
         `${((one / nginxOne) * 100).toFixed(0)}%`,
         many.toFixed(0),
         `${((many / nginxMany) * 100).toFixed(0)}%`,
+        (r.cpu / (r.bytes / 1e9)).toFixed(2),
       ]);
     }
     process.stdout.write(
