@@ -815,11 +815,13 @@ static napi_value js_unwatch(napi_env env, napi_callback_info info) {
  *   fileSenderCancel(sender, id)    ends that job with ECANCELED
  *   fileSenderClose(sender)         stops the thread; jobs left end unreported
  *
- * A job sends at most SF_SLICE bytes before the others get their turn.
+ * While other jobs wait, a job sends at most SF_SLICE bytes before they get
+ * their turn (a socket that takes more at once has a fast reader: a
+ * single job goes on as long as the socket takes bytes).
  */
 #include <sys/sendfile.h>
 
-#define SF_SLICE (2 << 20)
+#define SF_SLICE (8 << 20)
 
 struct sf_job {
   struct sf_job *next, *prev; /* the thread's active list */
@@ -895,7 +897,7 @@ static void sf_pump(struct sf_sender *s, struct sf_job *job) {
       job->sent += n;
       job->last_progress = sf_now_ms();
       slice += n;
-      if (slice >= SF_SLICE && job->left > 0) {
+      if (slice >= SF_SLICE && job->left > 0 && s->active.next != s->active.prev) {
         sf_arm(s, job); /* writable: back at once, after the others */
         return;
       }

@@ -56,7 +56,7 @@ describe("SocketFileSender (sendfile on the addon's thread)", () => {
   before(() => {
     dir = mkdtempSync(join(tmpdir(), "bf-sendfile-"));
     path = join(dir, "vmlinuz");
-    // Larger than a slice (2 MiB) and than loopback's socket buffers.
+    // Larger than a slice (8 MiB) and than loopback's socket buffers.
     data = randomBytes(9 * 1024 * 1024 + 13);
     writeFileSync(path, data);
     fd = openSync(path, "r");
