@@ -45,7 +45,16 @@ interface AppliedLayer {
   readonly origin: Origin;
 }
 
+/** What the layers decide, apart from who the machine is. */
+type Layered = Omit<
+  ResolvedMachine,
+  "facts" | "mac" | "hostname" | "ip" | "host" | "network" | "groups" | "known"
+>;
+
 const BUILTIN: Origin = { layer: "builtin", name: "built-in default" };
+
+/** Distinct layer stacks kept merged at most (hosts with their own layer each count one). */
+const MERGED_CACHE = 4096;
 
 export class FleetResolver implements Resolver {
   readonly #config: FleetConfig;
@@ -54,6 +63,8 @@ export class FleetResolver implements Resolver {
   readonly #hostByIp = new Map<string, Host>();
   readonly #globs = new Map<string, RegExp>();
   readonly #overrides: MachineOverrideSource | undefined;
+  /** Layer stack (kinds and names) -> its merge; see #layered. */
+  readonly #merged = new Map<string, Layered>();
 
   constructor(config: FleetConfig, overrides?: MachineOverrideSource) {
     this.#config = config;
@@ -114,10 +125,28 @@ export class FleetResolver implements Resolver {
         spec: { image: override.image },
         origin: origin("api", overrideOriginName(override), undefined),
       });
+    const who = { facts, mac, hostname, ip, host, network, groups: groups.map((g) => g.name) };
+    return freeze({ ...who, known: host !== undefined, ...this.#layered(layers, override === undefined) });
+  }
 
-    return freeze(
-      this.#merge(layers, { facts, mac, hostname, ip, host, network, groups: groups.map((g) => g.name) }),
-    );
+  /**
+   * The merge of `layers`, memoised when no API override is among them: the
+   * layers are then objects of this frozen config, named by their kind and
+   * name, and a pool of machines that matches no host (a DHCP flood from
+   * thousands of MACs, a lab of unlisted PCs) shares one merge per network
+   * and group set instead of one per packet.
+   */
+  #layered(layers: readonly AppliedLayer[], memoise: boolean): Layered {
+    if (!memoise) return this.#merge(layers);
+    let key = "";
+    for (const { origin } of layers) key += `${origin.layer}\u0000${origin.name}\u0000`;
+    let merged = this.#merged.get(key);
+    if (merged === undefined) {
+      merged = freeze(this.#merge(layers));
+      if (this.#merged.size >= MERGED_CACHE) this.#merged.clear();
+      this.#merged.set(key, merged);
+    }
+    return merged;
   }
 
   #matches(
@@ -157,10 +186,7 @@ export class FleetResolver implements Resolver {
     return re;
   }
 
-  #merge(
-    layers: readonly AppliedLayer[],
-    who: Pick<ResolvedMachine, "facts" | "mac" | "hostname" | "ip" | "host" | "network" | "groups">,
-  ): ResolvedMachine {
+  #merge(layers: readonly AppliedLayer[]): Layered {
     let image: Valued<string> | undefined;
     let bootUnknown: Valued<boolean> = { value: true, origin: BUILTIN };
     let loader: Valued<LoaderName> = { value: "ipxe", origin: BUILTIN };
@@ -234,8 +260,6 @@ export class FleetResolver implements Resolver {
       root = { value: imageSpec.root, origin: origin("defaults", `image ${imageSpec.name}`, imageSpec.at) };
 
     return {
-      ...who,
-      known: who.host !== undefined,
       image,
       boot_unknown: bootUnknown,
       loader,
