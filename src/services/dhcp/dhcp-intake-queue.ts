@@ -31,6 +31,8 @@ export interface IntakeOptions<T> {
 export class DhcpIntakeQueue<T> {
   readonly #o: IntakeOptions<T>;
   #urgent: T[] = [];
+  /** The next of #urgent to run: taking from the front by index keeps a drain linear in the backlog. */
+  #urgentHead = 0;
   #discovers: T[] = [];
   #inFlight = 0;
   #scheduled = false;
@@ -42,7 +44,7 @@ export class DhcpIntakeQueue<T> {
   }
 
   get waiting(): number {
-    return this.#urgent.length + this.#discovers.length;
+    return this.#urgent.length - this.#urgentHead + this.#discovers.length;
   }
 
   push(item: T, discover: boolean): void {
@@ -67,6 +69,7 @@ export class DhcpIntakeQueue<T> {
   close(): Promise<void> {
     this.#closed = true;
     this.#urgent = [];
+    this.#urgentHead = 0;
     this.#discovers = [];
     if (this.#inFlight === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
@@ -89,10 +92,14 @@ export class DhcpIntakeQueue<T> {
         return;
       }
       let item: T | undefined;
-      if (this.#urgent.length > 0) {
-        item = this.#urgent[0];
-        // Swap in a fresh array once drained rather than shifting each time.
-        this.#urgent = this.#urgent.length === 1 ? [] : this.#urgent.slice(1);
+      if (this.#urgentHead < this.#urgent.length) {
+        item = this.#urgent[this.#urgentHead];
+        this.#urgent[this.#urgentHead++] = undefined as T;
+        // Start a fresh array once drained, so the taken slots do not pile up.
+        if (this.#urgentHead === this.#urgent.length) {
+          this.#urgent = [];
+          this.#urgentHead = 0;
+        }
       } else if (this.#discovers.length > 0) {
         item = this.#discovers.shift();
       } else {
