@@ -125,8 +125,30 @@ export class FleetResolver implements Resolver {
         spec: { image: override.image },
         origin: origin("api", overrideOriginName(override), undefined),
       });
-    const who = { facts, mac, hostname, ip, host, network, groups: groups.map((g) => g.name) };
-    return freeze({ ...who, known: host !== undefined, ...this.#layered(layers, override === undefined) });
+    const l = this.#layered(layers, override === undefined);
+    // Spelled out rather than spread: one object shape for every machine.
+    return freeze({
+      facts,
+      mac,
+      hostname,
+      ip,
+      host,
+      network,
+      groups: groups.map((g) => g.name),
+      known: host !== undefined,
+      image: l.image,
+      boot_unknown: l.boot_unknown,
+      loader: l.loader,
+      kernel_args: l.kernel_args,
+      console: l.console,
+      menu: l.menu,
+      settings: l.settings,
+      files: l.files,
+      dhcp: l.dhcp,
+      nbd: l.nbd,
+      root: l.root,
+      servers: l.servers,
+    });
   }
 
   /**
