@@ -49,6 +49,19 @@ function label(v: unknown, fallback: string): string {
   return typeof v === "string" && /^[a-z0-9_.-]{1,32}$/i.test(v) ? v : fallback;
 }
 
+/** The child of a one-label counter for each value, kept (prom-client keeps every value's series anyway). */
+function childrenOf(counter: Counter<string>): (value: string) => Counter.Internal {
+  const children = new Map<string, Counter.Internal>();
+  return (value) => {
+    let child = children.get(value);
+    if (child === undefined) {
+      child = counter.labels(value);
+      children.set(value, child);
+    }
+    return child;
+  };
+}
+
 export function createBootMetrics(bus: EventBus, options: BootMetricsOptions = {}): BootMetrics {
   const registry = new Registry();
   // prom-client samples event-loop lag with a libuv timer every
@@ -71,6 +84,10 @@ export function createBootMetrics(bus: EventBus, options: BootMetricsOptions = {
     labelNames: ["type"],
     registers,
   });
+  // A DHCP exchange publishes four events: the labelled counters are looked
+  // up once per label value, not hashed from a label object per event.
+  const eventsOf = childrenOf(events);
+  const dhcpOf = childrenOf(dhcp);
   const tftpBytes = new Counter({
     name: "bootfleet_tftp_bytes_total",
     help: "Bytes sent over TFTP",
@@ -139,12 +156,12 @@ export function createBootMetrics(bus: EventBus, options: BootMetricsOptions = {
   };
 
   const onEvent = (e: BootEvent): void => {
-    events.inc({ protocol: label(e.protocol, "other") });
+    eventsOf(label(e.protocol, "other")).inc();
     const d = e.detail ?? {};
     const what = e.type.slice(e.type.indexOf(".") + 1);
     switch (e.protocol) {
       case "dhcp": {
-        dhcp.inc({ type: label(what, "other") });
+        dhcpOf(label(what, "other")).inc();
         if (what === "discover" && e.mac) {
           const boot = boots.get(e.mac);
           if (!boot || e.at - boot.start > windowMs) {
