@@ -71,6 +71,9 @@ export class NativeDhcpSocket implements DhcpUdpSocket {
   readonly #onMessage: MessageListener[] = [];
   readonly #onError: ErrorListener[] = [];
   #watcher: unknown = null;
+  /** The last source address read, as a number and as text: a relay or a segment's clients repeat one. */
+  #lastFrom = -1;
+  #lastFromText = "";
 
   constructor(calls: NativeDatagrams, fd: number, address: string, port: number) {
     this.#calls = calls;
@@ -118,9 +121,16 @@ export class NativeDhcpSocket implements DhcpUdpSocket {
       }
       for (let i = 0; i < n; i++) {
         const start = i * SLOT_BYTES;
+        const length = this.#meta[3 * i]!;
         // A copy: the slots are read into again, and the decoder keeps views into its datagram.
-        const data = Buffer.from(this.#slots.subarray(start, start + this.#meta[3 * i]!));
-        const rinfo = { address: numberToIpv4(this.#meta[3 * i + 1]! >>> 0), port: this.#meta[3 * i + 2]! };
+        const data = Buffer.allocUnsafe(length);
+        this.#slots.copy(data, 0, start, start + length);
+        const from = this.#meta[3 * i + 1]! >>> 0;
+        if (from !== this.#lastFrom) {
+          this.#lastFrom = from;
+          this.#lastFromText = numberToIpv4(from);
+        }
+        const rinfo = { address: this.#lastFromText, port: this.#meta[3 * i + 2]! };
         for (const listener of this.#onMessage) listener(data, rinfo);
       }
       if (n < BATCH) return;
