@@ -72,6 +72,7 @@ export function parseRange(text: string): AddressRange | null {
   return { start: formatIpv4(first), end: formatIpv4(last), first, last };
 }
 
+const CANONICAL_MAC = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/;
 const MAC_SEPARATED = /^([0-9a-f]{1,2})([:-])([0-9a-f]{1,2})(\2[0-9a-f]{1,2}){4}$/i;
 
 /**
@@ -80,6 +81,9 @@ const MAC_SEPARATED = /^([0-9a-f]{1,2})([:-])([0-9a-f]{1,2})(\2[0-9a-f]{1,2}){4}
  * Returns lower-case colon form, or null.
  */
 export function normalizeMac(text: string): string | null {
+  // Already in the form returned (the DHCP service formats chaddr so, and
+  // looks hosts up by it twice an exchange): no splitting and joining.
+  if (CANONICAL_MAC.test(text)) return text;
   const t = text.trim().toLowerCase();
   let octets: string[];
   if (MAC_SEPARATED.test(t)) octets = t.split(/[:-]/);
