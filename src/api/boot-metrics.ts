@@ -49,17 +49,15 @@ function label(v: unknown, fallback: string): string {
   return typeof v === "string" && /^[a-z0-9_.-]{1,32}$/i.test(v) ? v : fallback;
 }
 
-/** The child of a one-label counter for each value, kept (prom-client keeps every value's series anyway). */
-function childrenOf(counter: Counter<string>): (value: string) => Counter.Internal {
-  const children = new Map<string, Counter.Internal>();
-  return (value) => {
-    let child = children.get(value);
-    if (child === undefined) {
-      child = counter.labels(value);
-      children.set(value, child);
-    }
-    return child;
-  };
+/** Event types told apart at most (they are the services' own constants; the cap only bounds a bug). */
+const MAX_TYPES = 1000;
+
+/** What events of one type count in. */
+interface EventKind {
+  /** The type without its protocol: "ack" of "dhcp.ack". */
+  readonly what: string;
+  readonly event: Counter.Internal;
+  readonly dhcp: Counter.Internal | undefined;
 }
 
 export function createBootMetrics(bus: EventBus, options: BootMetricsOptions = {}): BootMetrics {
@@ -84,10 +82,23 @@ export function createBootMetrics(bus: EventBus, options: BootMetricsOptions = {
     labelNames: ["type"],
     registers,
   });
-  // A DHCP exchange publishes four events: the labelled counters are looked
-  // up once per label value, not hashed from a label object per event.
-  const eventsOf = childrenOf(events);
-  const dhcpOf = childrenOf(dhcp);
+  // A DHCP exchange publishes four events: what an event type counts in is
+  // worked out once per type, not sliced, checked and hashed from a label
+  // object per event.
+  const kinds = new Map<string, EventKind>();
+  const kindOf = (e: BootEvent): EventKind => {
+    let kind = kinds.get(e.type);
+    if (kind === undefined) {
+      const what = e.type.slice(e.type.indexOf(".") + 1);
+      kind = {
+        what,
+        event: events.labels(label(e.protocol, "other")),
+        dhcp: e.protocol === "dhcp" ? dhcp.labels(label(what, "other")) : undefined,
+      };
+      if (kinds.size < MAX_TYPES) kinds.set(e.type, kind);
+    }
+    return kind;
+  };
   const tftpBytes = new Counter({
     name: "bootfleet_tftp_bytes_total",
     help: "Bytes sent over TFTP",
@@ -156,12 +167,13 @@ export function createBootMetrics(bus: EventBus, options: BootMetricsOptions = {
   };
 
   const onEvent = (e: BootEvent): void => {
-    eventsOf(label(e.protocol, "other")).inc();
+    const kind = kindOf(e);
+    kind.event.inc();
     const d = e.detail ?? {};
-    const what = e.type.slice(e.type.indexOf(".") + 1);
+    const what = kind.what;
     switch (e.protocol) {
       case "dhcp": {
-        dhcpOf(label(what, "other")).inc();
+        kind.dhcp?.inc();
         if (what === "discover" && e.mac) {
           const boot = boots.get(e.mac);
           if (!boot || e.at - boot.start > windowMs) {
