@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { request } from "node:http";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -154,6 +155,49 @@ describe("HTTP boot files with curl and cpio", () => {
     assert.equal(missing.status, 404);
     const traversal = await curl(["--path-as-is", `${h.base}/images/debian/2024.06.01/../../../etc/passwd`]);
     assert.equal(traversal.status, 404);
+  });
+
+  it("answers requests pipelined on one connection in order, every body whole", async () => {
+    // A client may ask for the next file as soon as the last bytes of one
+    // arrive, before the server has heard that they left (the kernel goes
+    // out with sendfile from another thread): the next response then waits
+    // for its turn on the connection. Sending three requests in one write
+    // makes that wait certain.
+    const image = h.images.get("debian", "2024.06.01")!;
+    const kernel = readFileSync(image.kernel);
+    const initrd = readFileSync(image.initrd);
+    const url = new URL(h.base);
+    const paths = ["vmlinuz", "initrd.img", "vmlinuz"].map((f) => `/images/debian/2024.06.01/${f}`);
+    const raw = await new Promise<Buffer>((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname);
+      const chunks: Buffer[] = [];
+      socket.on("data", (c: Buffer) => chunks.push(c));
+      socket.on("end", () => resolve(Buffer.concat(chunks)));
+      socket.on("error", reject);
+      socket.write(
+        paths
+          .map(
+            (p, i) =>
+              `GET ${p} HTTP/1.1\r\nHost: x\r\n${i === paths.length - 1 ? "Connection: close\r\n" : ""}\r\n`,
+          )
+          .join(""),
+      );
+    });
+    const bodies: Buffer[] = [];
+    let at = 0;
+    while (at < raw.length) {
+      const end = raw.indexOf("\r\n\r\n", at);
+      assert.ok(end > 0, "a response's headers");
+      const head = raw.subarray(at, end).toString("latin1");
+      assert.match(head, /^HTTP\/1\.1 200 /);
+      const length = Number(/\r\ncontent-length: (\d+)/i.exec(head)?.[1]);
+      bodies.push(raw.subarray(end + 4, end + 4 + length));
+      at = end + 4 + length;
+    }
+    assert.deepEqual(
+      bodies.map((b) => sha256(b)),
+      [kernel, initrd, kernel].map((b) => sha256(b)),
+    );
   });
 
   it("serves Debian's iPXE binaries unchanged", async () => {

@@ -208,7 +208,8 @@ export async function sendFile(
 
 /**
  * Sends the body with the offload sender; null when it cannot take this one
- * (a TLS socket, the file replaced since the stat): the caller writes it.
+ * (a TLS socket, a response not yet at the head of its connection, the file
+ * replaced since the stat): the caller writes it.
  * The headers go first, from here, and must have left before the sender's
  * thread writes to the socket. Node's idle timer sees none of the sender's
  * writes, so it is off meanwhile; the sender applies the same limit.
@@ -221,9 +222,13 @@ async function sendOffLoop(
   length: number,
   offload: ResponderOffload,
 ): Promise<number | null> {
+  // A response waiting for the one before it on a keep-alive connection
+  // has no socket yet: a client that asks for the next file as soon as the
+  // last bytes of this one arrive can be answered before this loop has
+  // heard that they left. Node queues such a response's writes, so write
+  // this one from here.
   const socket = res.socket;
-  if (!socket) return 0;
-  if (SocketFileSender.socketFd(socket) === null) return null;
+  if (!socket || SocketFileSender.socketFd(socket) === null) return null;
   let file: Awaited<ReturnType<typeof open>>;
   try {
     file = await open(path, "r");
