@@ -10,7 +10,8 @@
  * socket's buffer overflows long before). Here the serving connection never
  * checkpoints (wal_autocheckpoint = 0); a worker thread with its own
  * connection runs a PASSIVE checkpoint (it never blocks a writer) each
- * second in which the WAL was written.
+ * second in which the WAL was written, and under a steady stream of commits
+ * makes the WAL start over once it passes 64 MiB (see WORKER_CODE).
  *
  * Durability is unchanged: a commit is in the WAL file when it returns,
  * whoever copies it into the database file later. If the worker cannot run,
@@ -24,12 +25,28 @@ import type Database from "better-sqlite3";
 /** SQLite's own default threshold, used again when the worker is gone. */
 const DEFAULT_AUTOCHECKPOINT_PAGES = 1000;
 const EVERY_MS = 1000;
+/** Checkpoint passes per tick at most, each copying what the writer added during the one before. */
+const MAX_PASSES = 16;
+/**
+ * Past this size a checkpoint makes the WAL start over, and the file is cut
+ * back to it when SQLite does: a flood of commits leaves no file of its
+ * peak size behind.
+ */
+const WAL_SIZE_LIMIT_BYTES = 64 << 20;
 
 /** The worker: one connection, a PASSIVE checkpoint per request (CommonJS, run with eval). */
 const WORKER_CODE = `
 const { parentPort, workerData } = require("node:worker_threads");
 const Database = require(workerData.driver);
+const { statSync } = require("node:fs");
 const db = new Database(workerData.file, { fileMustExist: true });
+const walBytes = () => {
+  try {
+    return statSync(workerData.file + "-wal").size;
+  } catch {
+    return 0;
+  }
+};
 db.pragma("busy_timeout = 5000");
 parentPort.on("message", (m) => {
   if (m === "close") {
@@ -38,7 +55,21 @@ parentPort.on("message", (m) => {
     return;
   }
   try {
-    db.pragma("wal_checkpoint(PASSIVE)");
+    // A pass copies the WAL as it was when the pass began; what is
+    // committed meanwhile waits for the next. SQLite starts the WAL over
+    // (instead of appending) only at a commit that finds all of it copied,
+    // so under a steady stream of commits it grew by hundreds of MB a
+    // minute. Passes repeat while commits keep coming (each has less to
+    // copy). Past the size limit, one RESTART checkpoint right after them
+    // copies only the last few commits, holding the writer off for that
+    // long (its busy timeout waits), and the next commit starts the WAL over.
+    let frames = -1;
+    for (let pass = 0; pass < ${MAX_PASSES}; pass++) {
+      const [r] = db.pragma("wal_checkpoint(PASSIVE)");
+      if (!r || r.log === frames) break;
+      frames = r.log;
+    }
+    if (walBytes() > workerData.walSizeLimit) db.pragma("wal_checkpoint(RESTART)");
     parentPort.postMessage("done");
   } catch (err) {
     parentPort.postMessage(String(err && err.message));
@@ -50,16 +81,19 @@ export class WalCheckpointer {
   readonly #file: string;
   readonly #db: Database.Database;
   readonly #timer: NodeJS.Timeout;
+  readonly #walSizeLimit: number;
   #worker: Worker | null = null;
   #failed = false;
   #running = false;
   #walWrittenAt = 0;
 
-  /** `db` is the serving connection to `file`, already in WAL mode. */
-  constructor(file: string, db: Database.Database) {
+  /** `db` is the serving connection to `file`, already in WAL mode; `walSizeLimit` is for tests. */
+  constructor(file: string, db: Database.Database, walSizeLimit = WAL_SIZE_LIMIT_BYTES) {
     this.#file = file;
     this.#db = db;
+    this.#walSizeLimit = walSizeLimit;
     db.pragma("wal_autocheckpoint = 0");
+    db.pragma(`journal_size_limit = ${walSizeLimit}`);
     this.#timer = setInterval(() => this.#tick(), EVERY_MS);
     // A store left open must not keep the process alive for this.
     this.#timer.unref();
@@ -98,7 +132,10 @@ export class WalCheckpointer {
   #start(): Worker | null {
     try {
       const driver = createRequire(import.meta.url).resolve("better-sqlite3");
-      const worker = new Worker(WORKER_CODE, { eval: true, workerData: { file: this.#file, driver } });
+      const worker = new Worker(WORKER_CODE, {
+        eval: true,
+        workerData: { file: this.#file, driver, walSizeLimit: this.#walSizeLimit },
+      });
       worker.unref();
       worker.on("message", () => {
         this.#running = false;
