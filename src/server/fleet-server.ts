@@ -6,7 +6,7 @@
  * them all.
  */
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { createServer, type AddressInfo, type Server } from "node:net";
 import { availableParallelism, networkInterfaces } from "node:os";
 import { join } from "node:path";
@@ -40,6 +40,7 @@ import { NfsService } from "../services/nfs/nfs-service.js";
 import { SyslogService } from "../services/syslog/syslog-service.js";
 import { dgramTransferSocketFactory } from "../services/tftp/dgram-transfer-socket-factory.js";
 import { loadNativeUdp, type NativeUdp } from "../services/tftp/native-udp.js";
+import { FLEET_MACHINES, openFilesNeeded, softOpenFileLimit } from "./open-file-limit.js";
 import { TftpService } from "../services/tftp/tftp-service.js";
 import { WolSender, type WolSocket } from "../wol/wol-sender.js";
 import { catalogImageAdmin, catalogImageLookup } from "./catalog-adapters.js";
@@ -142,6 +143,7 @@ export class FleetServer {
       throw e;
     }
     if (overrides.size > 0) logger.info({ machines: overrides.size }, "images set through the API loaded");
+    warnOnFewOpenFiles(logger);
     const server = new FleetServer(config, store, logger, overrides, identity);
     try {
       await server.#startServices(opts.wolSocket ?? (() => createSocket("udp4")));
@@ -516,6 +518,23 @@ export const STOP_GRACE_MS = 5000;
 async function until(done: () => boolean, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
   while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+}
+
+/** One warning line when the soft limit on open files is too low for a fleet (open-file-limit.ts). */
+function warnOnFewOpenFiles(logger: Logger): void {
+  let limits: string;
+  try {
+    limits = readFileSync("/proc/self/limits", "utf8");
+  } catch {
+    return; // not Linux, or no /proc
+  }
+  const soft = softOpenFileLimit(limits);
+  const needed = openFilesNeeded(soft);
+  if (needed !== null)
+    logger.warn(
+      { soft_limit: soft, needed, machines: FLEET_MACHINES },
+      `open files: the soft limit is ${soft}; ${FLEET_MACHINES} machines booting at once need about ${needed} (raise it: LimitNOFILE= in the systemd unit, ulimit -n in a shell)`,
+    );
 }
 
 export function openStore(config: FleetConfig): Store {
