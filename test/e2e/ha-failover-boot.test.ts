@@ -109,7 +109,8 @@ describe("HA failover while a client boots (QEMU TCG, PostgreSQL)", { timeout: 3
       await waitUntil(
         () => {
           const text = existsSync(serial) ? readFileSync(serial, "utf8") : "";
-          from = /NBD root from (\S+)/.exec(text)?.[1] ?? "";
+          // A whole line: the serial log may end in the middle of one.
+          from = /NBD root from (\S+)\r?\n/.exec(text)?.[1] ?? "";
           return from !== "";
         },
         "the client's NBD root from server a",
