@@ -877,6 +877,13 @@ static void sf_finish(struct sf_sender *s, struct sf_job *job, int err) {
   if (napi_call_threadsafe_function(s->tsfn, job, napi_tsfn_blocking) != napi_ok) free(job);
 }
 
+/* Lets go of a job nobody waits for any more: its descriptors and itself. */
+static void sf_drop(struct sf_job *job) {
+  close(job->sock);
+  close(job->file);
+  free(job);
+}
+
 /* Waits for the socket to take more (or for its turn after a full slice). */
 static void sf_arm(struct sf_sender *s, struct sf_job *job) {
   struct epoll_event ev = {.events = EPOLLOUT | EPOLLONESHOT, .data.ptr = job};
@@ -938,9 +945,7 @@ static void *sf_thread(void *arg) {
     if (stopping) {
       while (incoming != NULL) {
         struct sf_job *next = incoming->queued;
-        close(incoming->sock);
-        close(incoming->file);
-        free(incoming);
+        sf_drop(incoming);
         incoming = next;
       }
       break;
@@ -987,9 +992,7 @@ static void *sf_thread(void *arg) {
   /* Jobs still running when the sender closes: nobody waits for them. */
   for (struct sf_job *job = s->active.next, *next; job != &s->active; job = next) {
     next = job->next;
-    close(job->sock);
-    close(job->file);
-    free(job);
+    sf_drop(job);
   }
   s->active.next = s->active.prev = &s->active;
   return NULL;
@@ -1000,6 +1003,7 @@ static void sf_wake(struct sf_sender *s) {
   if (write(s->wake_fd, &one, sizeof one) < 0) { /* an eventfd write only fails on overflow */ }
 }
 
+/* Ends the thread and the callback; the sender's descriptors go with them (fileSenderClose). */
 static void sf_stop(struct sf_sender *s) {
   if (!s->running) return;
   pthread_mutex_lock(&s->lock);
@@ -1010,15 +1014,22 @@ static void sf_stop(struct sf_sender *s) {
   napi_release_threadsafe_function(s->tsfn, napi_tsfn_abort);
   close(s->epfd);
   close(s->wake_fd);
-  free(s->cancels);
-  s->cancels = NULL;
+  s->epfd = s->wake_fd = -1;
   s->running = 0;
+}
+
+/* Frees a sender whose thread is not running: what is left of its descriptors, its lock, itself. */
+static void sf_discard(struct sf_sender *s) {
+  if (s->epfd >= 0) close(s->epfd);
+  if (s->wake_fd >= 0) close(s->wake_fd);
+  free(s->cancels);
+  pthread_mutex_destroy(&s->lock);
+  free(s);
 }
 
 static void sf_finalize(napi_env env, void *data, void *hint) {
   sf_stop(data);
-  pthread_mutex_destroy(&((struct sf_sender *)data)->lock);
-  free(data);
+  sf_discard(data);
 }
 
 static struct sf_sender *get_sender(napi_env env, napi_value v, const char *name) {
@@ -1056,20 +1067,14 @@ static napi_value js_file_sender_create(napi_env env, napi_callback_info info) {
   struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
   if (s->epfd < 0 || s->wake_fd < 0 || epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->wake_fd, &ev) < 0) {
     int e = errno;
-    if (s->epfd >= 0) close(s->epfd);
-    if (s->wake_fd >= 0) close(s->wake_fd);
-    pthread_mutex_destroy(&s->lock);
-    free(s);
+    sf_discard(s);
     errno = e;
     return fail(env, "bootfleet_udp.fileSenderCreate");
   }
   napi_create_string_utf8(env, "bootfleet_udp.fileSender", NAPI_AUTO_LENGTH, &name);
   if (napi_create_threadsafe_function(env, argv[0], NULL, name, 0, 1, NULL, NULL, NULL, sf_deliver, &s->tsfn) !=
       napi_ok) {
-    close(s->epfd);
-    close(s->wake_fd);
-    pthread_mutex_destroy(&s->lock);
-    free(s);
+    sf_discard(s);
     napi_throw_error(env, NULL, "bootfleet_udp.fileSenderCreate: napi_create_threadsafe_function failed");
     return NULL;
   }
@@ -1078,18 +1083,14 @@ static napi_value js_file_sender_create(napi_env env, napi_callback_info info) {
   int e = pthread_create(&s->thread, NULL, sf_thread, s);
   if (e != 0) {
     napi_release_threadsafe_function(s->tsfn, napi_tsfn_abort);
-    close(s->epfd);
-    close(s->wake_fd);
-    pthread_mutex_destroy(&s->lock);
-    free(s);
+    sf_discard(s);
     errno = e;
     return fail(env, "pthread_create");
   }
   s->running = 1;
   if (napi_create_external(env, s, sf_finalize, NULL, &handle) != napi_ok) {
     sf_stop(s);
-    pthread_mutex_destroy(&s->lock);
-    free(s);
+    sf_discard(s);
     napi_throw_error(env, NULL, "bootfleet_udp.fileSenderCreate: napi_create_external failed");
     return NULL;
   }

@@ -34,7 +34,7 @@ const MAX_PASSES = 16;
  */
 const WAL_SIZE_LIMIT_BYTES = 64 << 20;
 
-/** The worker: one connection, a PASSIVE checkpoint per request (CommonJS, run with eval). */
+/** The worker: one connection, checkpoints on request (passes, then RESTART past the size limit; CommonJS, run with eval). */
 const WORKER_CODE = `
 const { parentPort, workerData } = require("node:worker_threads");
 const Database = require(workerData.driver);
