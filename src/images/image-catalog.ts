@@ -23,8 +23,16 @@
  * clients use; marks of a process that is gone (a crashed server) are
  * ignored and cleaned up. An `inUse` callback can add other knowledge.
  */
-import { mkdirSync, readdirSync, rmdirSync, unlinkSync, writeFileSync } from "node:fs";
-import { lstat, readdir, readlink, rename, rm, stat, symlink } from "node:fs/promises";
+import {
+  mkdirSync,
+  readdirSync,
+  readlinkSync,
+  rmdirSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { lstat, readdir, rename, rm, stat, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { ImageError } from "./image-error.js";
 import { type ImageManifest, MANIFEST_FILE, readManifest } from "./image-manifest.js";
@@ -65,6 +73,8 @@ export class ImageCatalog {
   readonly dataDir: string;
   readonly imagesDir: string;
   readonly #holders = new Map<string, Map<string, number>>();
+  /** Each image's listing, by name, while its folder is unchanged (#listing). */
+  readonly #listings = new Map<string, ImageListing>();
   readonly #externalInUse: InUseCheck | undefined;
 
   readonly #markOnDisk: boolean;
@@ -147,30 +157,52 @@ export class ImageCatalog {
 
   /** Complete versions of an image, oldest first; [] when the image does not exist. */
   async versions(name: string): Promise<string[]> {
-    let entries: string[];
-    try {
-      entries = await readdir(this.imageDir(name));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
-      throw err;
-    }
-    const versions: string[] = [];
-    for (const v of entries) {
-      if (isImageVersion(v) && (await isDir(join(this.imageDir(name), v)))) versions.push(v);
-    }
-    return versions.sort(compareVersions);
+    return [...this.#listing(name).versions];
   }
 
   /** The version `current` points at, when it points at one that exists. */
   async current(name: string): Promise<string | undefined> {
-    let target: string;
+    return this.#listing(name).current;
+  }
+
+  /**
+   * An image's versions and `current`, read again only when its folder
+   * changed. Every NBD connection resolves its export here, so a storm of
+   * machines would otherwise list the folder and stat each version once per
+   * machine. Any change to the listing (a version added, removed or renamed
+   * into place, `current` replaced) changes the folder's mtime, which one
+   * stat reads. A listing taken within MTIME_TRUST_MS of the folder's mtime
+   * is not kept: a change in the same clock tick would leave the mtime as
+   * it was. Synchronous: the folder's inode is cached, and the stat costs
+   * less than a trip through libuv's thread pool.
+   */
+  #listing(name: string): ImageListing {
+    const dir = this.imageDir(name);
+    let mtimeNs: bigint;
     try {
-      target = await readlink(join(this.imageDir(name), CURRENT_LINK));
-    } catch {
-      return undefined;
+      mtimeNs = statSync(dir, { bigint: true }).mtimeNs;
+    } catch (err) {
+      this.#listings.delete(name);
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return NO_LISTING;
+      throw err;
     }
-    if (!isImageVersion(target)) return undefined;
-    return (await isDir(join(this.imageDir(name), target))) ? target : undefined;
+    const kept = this.#listings.get(name);
+    if (kept && kept.mtimeNs === mtimeNs) return kept;
+    const versions: string[] = [];
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (!isImageVersion(e.name)) continue;
+      if (e.isDirectory() || (e.isSymbolicLink() && isDirSync(join(dir, e.name)))) versions.push(e.name);
+    }
+    versions.sort(compareVersions);
+    let current: string | undefined;
+    try {
+      const target = readlinkSync(join(dir, CURRENT_LINK));
+      if (versions.includes(target)) current = target;
+    } catch {}
+    const listing = { mtimeNs, versions, current };
+    if (Date.now() * 1e6 - Number(mtimeNs) > MTIME_TRUST_MS * 1e6) this.#listings.set(name, listing);
+    else this.#listings.delete(name);
+    return listing;
   }
 
   /**
@@ -179,14 +211,14 @@ export class ImageCatalog {
    * VERSION_NOT_FOUND with what to do.
    */
   async resolve(name: string, version?: string): Promise<ImageVersionPaths> {
-    const versions = await this.versions(name);
+    const { versions, current } = this.#listing(name);
     if (versions.length === 0) {
       throw new ImageError(
         "IMAGE_NOT_FOUND",
         `no image '${name}' in ${this.imagesDir}: build it with 'bootfleet image build ${name} --from DIR|debootstrap:SUITE|FILE'`,
       );
     }
-    const chosen = version ?? (await this.current(name)) ?? versions[versions.length - 1]!;
+    const chosen = version ?? current ?? versions[versions.length - 1]!;
     if (!versions.includes(chosen)) {
       throw new ImageError(
         "VERSION_NOT_FOUND",
@@ -394,6 +426,30 @@ function processAlive(pid: number): boolean {
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+interface ImageListing {
+  readonly mtimeNs: bigint;
+  /** Oldest first. */
+  readonly versions: readonly string[];
+  readonly current: string | undefined;
+}
+
+const NO_LISTING: ImageListing = { mtimeNs: 0n, versions: [], current: undefined };
+
+/**
+ * A listing is kept only when its folder's mtime is older than this: file
+ * timestamps advance in clock ticks (a few ms), so a change made in the tick
+ * the folder was read can leave its mtime unchanged.
+ */
+const MTIME_TRUST_MS = 1000;
+
+function isDirSync(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
   }
 }
 

@@ -4,14 +4,10 @@
  * image trees), as promises over the callback API: per call it costs less
  * than FileHandle's promises.
  */
-import { close, fdatasync, fstat, open, read, write } from "node:fs";
+import { close, fdatasync, open, read, write } from "node:fs";
 
 export function openFd(path: string, flags: string): Promise<number> {
   return new Promise((resolve, reject) => open(path, flags, (err, fd) => (err ? reject(err) : resolve(fd))));
-}
-
-export function fstatSize(fd: number): Promise<number> {
-  return new Promise((resolve, reject) => fstat(fd, (err, st) => (err ? reject(err) : resolve(st.size))));
 }
 
 export function closeFd(fd: number): Promise<void> {

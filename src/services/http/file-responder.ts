@@ -6,8 +6,7 @@
  * that went out, so the `http.get` event says how much a client really got.
  */
 import { createHash } from "node:crypto";
-import { createReadStream, type Stats } from "node:fs";
-import { open, stat } from "node:fs/promises";
+import { closeSync, constants, createReadStream, fstatSync, openSync, type Stats } from "node:fs";
 import type { ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { FastifyReply, FastifyRequest } from "fastify";
@@ -124,8 +123,9 @@ async function writeSlices(res: ServerResponse, data: Buffer, start: number, end
   return sent;
 }
 
-async function writeStream(res: ServerResponse, path: string, start: number, end: number): Promise<number> {
-  const stream = createReadStream(path, { start, end, highWaterMark: 1024 * 1024 });
+/** Streams from `fd`, which stays open: the caller closes it. */
+async function writeStream(res: ServerResponse, fd: number, start: number, end: number): Promise<number> {
+  const stream = createReadStream("", { fd, autoClose: false, start, end, highWaterMark: 1024 * 1024 });
   let sent = 0;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
@@ -166,6 +166,15 @@ export function fileEtag(size: number, mtimeMs: number, ino: number): string {
  * buffer nothing but adds a stream pipe per response; writing slices of a
  * cached Buffer is what keeps up with nginx's sendfile (bench/http/).
  * Returns null when the file does not exist (the caller answers 404).
+ *
+ * The file is opened and fstat'ed in place, not in libuv's thread pool:
+ * boot files are asked for again and again (every machine fetches the same
+ * kernel), so their inodes are cached and each call costs a few
+ * microseconds, while a round trip through the pool costs the loop more than
+ * that and another thread as much again. The headers then describe the very
+ * file that is sent, even when it is replaced meanwhile. O_NONBLOCK keeps a
+ * FIFO under the served root from blocking the open; for regular files it
+ * does nothing.
  */
 export async function sendFile(
   req: FastifyRequest,
@@ -175,49 +184,55 @@ export async function sendFile(
   cache?: ResponderCache,
   offload?: ResponderOffload,
 ): Promise<SendResult | null> {
-  let st: Awaited<ReturnType<typeof stat>>;
+  let fd: number;
   try {
-    st = await stat(path);
+    fd = openSync(path, OPEN_FLAGS);
   } catch {
     return null;
   }
-  if (!st.isFile()) return null;
-  const etag = fileEtag(st.size, st.mtimeMs, st.ino);
-  const d = decideFor(req, etag, st.mtimeMs, st.size);
-  reply.hijack();
-  const res = reply.raw;
-  const length = writeHead(res, d, st.size, etag, st.mtimeMs, meta);
-  if (length < 0) return { status: 416, bytes: 0, complete: true };
-  if (req.method === "HEAD" || length === 0 || d.status === 304) {
-    await finish(res, true);
-    return { status: d.status, bytes: 0, complete: true };
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return null;
+    const etag = fileEtag(st.size, st.mtimeMs, st.ino);
+    const d = decideFor(req, etag, st.mtimeMs, st.size);
+    reply.hijack();
+    const res = reply.raw;
+    const length = writeHead(res, d, st.size, etag, st.mtimeMs, meta);
+    if (length < 0) return { status: 416, bytes: 0, complete: true };
+    if (req.method === "HEAD" || length === 0 || d.status === 304) {
+      await finish(res, true);
+      return { status: d.status, bytes: 0, complete: true };
+    }
+    const { start, end } = d as { start: number; end: number };
+    const offloaded =
+      offload && length >= offload.minBytes ? await sendOffLoop(res, fd, start, length, offload) : null;
+    let sent: number;
+    if (offloaded !== null) sent = offloaded;
+    else {
+      const data = cache && st.size <= cache.maxFileBytes ? await cachedBody(cache.files, path, st) : null;
+      sent = data ? await writeSlices(res, data, start, end) : await writeStream(res, fd, start, end);
+    }
+    const complete = sent === length && !res.destroyed;
+    await finish(res, complete);
+    return { status: d.status, bytes: sent, complete };
+  } finally {
+    closeSync(fd);
   }
-  const { start, end } = d as { start: number; end: number };
-  const offloaded =
-    offload && length >= offload.minBytes ? await sendOffLoop(res, path, st, start, length, offload) : null;
-  let sent: number;
-  if (offloaded !== null) sent = offloaded;
-  else {
-    const data = cache && st.size <= cache.maxFileBytes ? await cachedBody(cache.files, path, st) : null;
-    sent = data ? await writeSlices(res, data, start, end) : await writeStream(res, path, start, end);
-  }
-  const complete = sent === length && !res.destroyed;
-  await finish(res, complete);
-  return { status: d.status, bytes: sent, complete };
 }
+
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
 
 /**
  * Sends the body with the offload sender; null when it cannot take this one
- * (a TLS socket, a response not yet at the head of its connection, the file
- * replaced since the stat): the caller writes it.
+ * (a TLS socket, a response not yet at the head of its connection): the
+ * caller writes it.
  * The headers go first, from here, and must have left before the sender's
  * thread writes to the socket. Node's idle timer sees none of the sender's
  * writes, so it is off meanwhile; the sender applies the same limit.
  */
 async function sendOffLoop(
   res: ServerResponse,
-  path: string,
-  st: Stats,
+  fd: number,
   start: number,
   length: number,
   offload: ResponderOffload,
@@ -229,25 +244,13 @@ async function sendOffLoop(
   // this one from here.
   const socket = res.socket;
   if (!socket || SocketFileSender.socketFd(socket) === null) return null;
-  let file: Awaited<ReturnType<typeof open>>;
-  try {
-    file = await open(path, "r");
-  } catch {
-    return null;
-  }
-  try {
-    const now = await file.stat();
-    if (now.ino !== st.ino || now.size !== st.size || now.mtimeMs !== st.mtimeMs) return null;
-    res.flushHeaders();
-    if (!(await flushed(socket))) return 0;
-    const idle = socket.timeout;
-    socket.setTimeout(0);
-    const result = await offload.sender.send(socket, file.fd, start, length, offload.idleMs);
-    if (!socket.destroyed) socket.setTimeout(idle ?? 0);
-    return result.sent;
-  } finally {
-    await file.close();
-  }
+  res.flushHeaders();
+  if (!(await flushed(socket))) return 0;
+  const idle = socket.timeout;
+  socket.setTimeout(0);
+  const result = await offload.sender.send(socket, fd, start, length, offload.idleMs);
+  if (!socket.destroyed) socket.setTimeout(idle ?? 0);
+  return result.sent;
 }
 
 const NOTHING = Buffer.alloc(0);
