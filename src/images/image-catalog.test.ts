@@ -5,6 +5,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   readlinkSync,
   rmSync,
   writeFileSync,
@@ -102,7 +103,8 @@ describe("image catalog", () => {
     assert.equal(c.isInUse("debian", V1), true);
     assert.deepEqual(c.holders("debian", V1), ["52:54:00:00:00:01"]);
     const marks = join(data, "images/debian", IN_USE_DIR, V1);
-    assert.deepEqual(readdirSync(marks), [`${process.pid}-52:54:00:00:00:01`]);
+    assert.deepEqual(readdirSync(marks), [`${process.pid}`]);
+    assert.equal(readFileSync(join(marks, `${process.pid}`), "utf8"), "52:54:00:00:00:01\n");
     // Another process sees the mark of a live one.
     assert.equal(
       new ImageCatalog(data).isInUse("debian", V1),
@@ -117,15 +119,40 @@ describe("image catalog", () => {
     assert.equal(existsSync(marks), false);
   });
 
+  it("writes one mark per process, its list of holders rewritten in batches", async (t) => {
+    addVersion("debian", V1);
+    t.mock.timers.enable({ apis: ["setTimeout"] });
+    const c = new ImageCatalog(data);
+    const mark = join(data, "images/debian", IN_USE_DIR, V1, `${process.pid}`);
+    const a = c.acquire("debian", V1, "52:54:00:00:00:01");
+    const b = c.acquire("debian", V1, "52:54:00:00:00:02");
+    // The mark exists from the first holder on; the second is listed with the next batch.
+    assert.equal(readFileSync(mark, "utf8"), "52:54:00:00:00:01\n");
+    t.mock.timers.tick(1000);
+    assert.equal(readFileSync(mark, "utf8"), "52:54:00:00:00:01\n52:54:00:00:00:02\n");
+    a();
+    t.mock.timers.tick(1000);
+    assert.equal(readFileSync(mark, "utf8"), "52:54:00:00:00:02\n");
+    // The last holder out removes the mark at once.
+    b();
+    assert.equal(existsSync(mark), false);
+  });
+
   it("sees marks of other live processes and drops those of dead ones", async () => {
     addVersion("debian", V1);
     const marks = join(data, "images/debian", IN_USE_DIR, V1);
     mkdirSync(marks, { recursive: true });
     const child = spawn("sleep", ["30"]);
     try {
-      writeFileSync(join(marks, `${child.pid}-198.18.30.10:40000`), "");
+      writeFileSync(join(marks, `${child.pid}`), "52:54:00:00:00:01\n198.18.30.10:40000\n");
+      // The one-file-per-holder marks of earlier releases are read too.
+      writeFileSync(join(marks, `${child.pid}-198.18.30.11:40000`), "");
       const c = new ImageCatalog(data);
-      assert.deepEqual(c.holders("debian", V1), [`pid ${child.pid}: 198.18.30.10:40000`]);
+      assert.deepEqual(c.holders("debian", V1).sort(), [
+        `pid ${child.pid}: 198.18.30.10:40000`,
+        `pid ${child.pid}: 198.18.30.11:40000`,
+        `pid ${child.pid}: 52:54:00:00:00:01`,
+      ]);
       await assert.rejects(c.removeVersion("debian", V1), isCode("VERSION_IN_USE", /in use by pid \d+/));
     } finally {
       child.kill("SIGKILL");

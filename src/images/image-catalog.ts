@@ -18,14 +18,20 @@
  * In-use tracking: the NBD service acquires a version while a client is
  * connected and releases it on disconnect, and `removeVersion`/pruning
  * refuse versions in use. Acquisitions are counted in memory and also
- * marked on disk as `<name>/.in-use/<version>/<pid>-<holder>`, so a
+ * marked on disk, one file per process and version,
+ * `<name>/.in-use/<version>/<pid>`, that lists the process's holders, so a
  * `bootfleet image rm` run beside `bootfleet serve` sees what the server's
  * clients use; marks of a process that is gone (a crashed server) are
  * ignored and cleaned up. An `inUse` callback can add other knowledge.
+ * The mark exists from the first holder's acquisition to the last one's
+ * release, written before acquire() returns; the list of names in it is
+ * rewritten at most once per MARK_REWRITE_MS, since a file created per
+ * client cost a storm of 500 machines more CPU than their DHCP did.
  */
 import {
   mkdirSync,
   readdirSync,
+  readFileSync,
   readlinkSync,
   rmdirSync,
   statSync,
@@ -78,6 +84,9 @@ export class ImageCatalog {
   readonly #externalInUse: InUseCheck | undefined;
 
   readonly #markOnDisk: boolean;
+  /** Versions whose mark lists holders that have changed since it was written (by export name). */
+  readonly #staleMarks = new Map<string, { readonly name: string; readonly version: string }>();
+  #markTimer: NodeJS.Timeout | undefined;
 
   /**
    * `inUse`: asked besides this catalog's own acquisitions and the marks on disk.
@@ -258,7 +267,7 @@ export class ImageCatalog {
     if (!holders) this.#holders.set(key, (holders = new Map()));
     const count = (holders.get(holder) ?? 0) + 1;
     holders.set(holder, count);
-    if (count === 1) this.#mark(name, version, holder, true);
+    if (count === 1) this.#markChanged(name, version, holders.size === 1);
     let released = false;
     return () => {
       if (released) return;
@@ -278,7 +287,7 @@ export class ImageCatalog {
     }
     holders.delete(holder);
     if (holders.size === 0) this.#holders.delete(key);
-    this.#mark(name, version, holder, false);
+    this.#markChanged(name, version, holders.size === 0);
   }
 
   /** Who holds a version: this process's holders, then other live processes' marks (`pid <n>: holder`). */
@@ -295,21 +304,49 @@ export class ImageCatalog {
     return join(this.imageDir(name), IN_USE_DIR, version);
   }
 
-  #mark(name: string, version: string, holder: string, on: boolean): void {
+  #markFile(name: string, version: string): string {
+    return join(this.#markDir(name, version), String(process.pid));
+  }
+
+  /**
+   * The holders of a version changed. The first one in, or the last one
+   * out, writes or removes the mark now; any other change is written with
+   * the next batch.
+   */
+  #markChanged(name: string, version: string, now: boolean): void {
     if (!this.#markOnDisk) return;
+    const key = formatExportName(name, version);
+    if (!now) {
+      this.#staleMarks.set(key, { name, version });
+      this.#markTimer ??= setTimeout(() => this.#rewriteMarks(), MARK_REWRITE_MS).unref();
+      return;
+    }
+    this.#staleMarks.delete(key);
+    this.#writeMark(name, version);
+  }
+
+  #rewriteMarks(): void {
+    this.#markTimer = undefined;
+    const stale = [...this.#staleMarks.values()];
+    this.#staleMarks.clear();
+    for (const { name, version } of stale) this.#writeMark(name, version);
+  }
+
+  /** The mark as this process's holders are now: their names, or no file when there are none. */
+  #writeMark(name: string, version: string): void {
+    const holders = this.#holders.get(formatExportName(name, version));
     const dir = this.#markDir(name, version);
-    const file = join(dir, `${process.pid}-${holder.replace(/[^A-Za-z0-9._:-]/g, "_")}`);
     try {
-      if (on) {
+      if (holders && holders.size > 0) {
         mkdirSync(dir, { recursive: true });
-        writeFileSync(file, `${holder}\n`);
+        writeFileSync(join(dir, String(process.pid)), `${[...holders.keys()].join("\n")}\n`);
       } else {
-        unlinkSync(file);
+        unlinkSync(this.#markFile(name, version));
         rmdirSync(dir);
       }
     } catch {
       // Best effort: the in-memory count is what this process relies on;
-      // rmdir fails while other holders remain.
+      // rmdir fails while other processes' marks remain.
     }
   }
 
@@ -325,16 +362,21 @@ export class ImageCatalog {
     }
     const out: string[] = [];
     for (const f of files) {
-      const m = /^(\d+)-(.*)$/.exec(f);
+      // `<pid>` lists its holders; `<pid>-<holder>` is one holder (the marks of earlier releases).
+      const m = /^(\d+)(?:-(.*))?$/.exec(f);
       if (!m) continue;
       const pid = Number(m[1]);
       if (pid === process.pid) continue;
-      if (processAlive(pid)) out.push(`pid ${pid}: ${m[2]}`);
-      else {
+      if (!processAlive(pid)) {
         try {
           unlinkSync(join(dir, f));
         } catch {}
+        continue;
       }
+      const names = m[2] !== undefined ? [m[2]] : readHolderNames(join(dir, f));
+      // A mark being rewritten may read empty: the process still holds the version.
+      if (names.length === 0) out.push(`pid ${pid}`);
+      for (const n of names) out.push(`pid ${pid}: ${n}`);
     }
     return out;
   }
@@ -426,6 +468,19 @@ function processAlive(pid: number): boolean {
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** How often a process's in-use marks are rewritten when only their list of names changed. */
+const MARK_REWRITE_MS = 1000;
+
+function readHolderNames(file: string): string[] {
+  try {
+    return readFileSync(file, "utf8")
+      .split("\n")
+      .filter((n) => n !== "");
+  } catch {
+    return [];
   }
 }
 
