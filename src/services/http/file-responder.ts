@@ -123,9 +123,12 @@ async function writeSlices(res: ServerResponse, data: Buffer, start: number, end
   return sent;
 }
 
-/** Streams from `fd`, which stays open: the caller closes it. */
+/**
+ * Streams from `fd` and closes it: a destroyed stream closes its descriptor
+ * (once no read of it is in flight) even when told not to at the end.
+ */
 async function writeStream(res: ServerResponse, fd: number, start: number, end: number): Promise<number> {
-  const stream = createReadStream("", { fd, autoClose: false, start, end, highWaterMark: 1024 * 1024 });
+  const stream = createReadStream("", { fd, start, end, highWaterMark: 1024 * 1024 });
   let sent = 0;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
@@ -190,6 +193,8 @@ export async function sendFile(
   } catch {
     return null;
   }
+  /** The descriptor went to a read stream, which closes it. */
+  let streamed = false;
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) return null;
@@ -210,13 +215,17 @@ export async function sendFile(
     if (offloaded !== null) sent = offloaded;
     else {
       const data = cache && st.size <= cache.maxFileBytes ? await cachedBody(cache.files, path, st) : null;
-      sent = data ? await writeSlices(res, data, start, end) : await writeStream(res, fd, start, end);
+      if (data) sent = await writeSlices(res, data, start, end);
+      else {
+        streamed = true;
+        sent = await writeStream(res, fd, start, end);
+      }
     }
     const complete = sent === length && !res.destroyed;
     await finish(res, complete);
     return { status: d.status, bytes: sent, complete };
   } finally {
-    closeSync(fd);
+    if (!streamed) closeSync(fd);
   }
 }
 

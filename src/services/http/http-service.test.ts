@@ -4,7 +4,16 @@
  * validators on generated files.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -158,5 +167,52 @@ describe("HTTP service (inject)", () => {
     } finally {
       await none.close();
     }
+  });
+});
+
+describe("HTTP service, files streamed from disk", () => {
+  let h: HttpHarness;
+  before(async () => {
+    // No file cache and no sendfile thread: the kernel goes out through a read stream.
+    h = await startHttp({ extra: { fileCache: false, offloadFiles: false } });
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  it("sends the whole file and byte ranges of it, and closes every descriptor it opened", async () => {
+    const kernel = h.images.list[0]!.kernel;
+    const bytes = readFileSync(kernel);
+    const url = `${h.base}/images/debian/2024.06.01/vmlinuz`;
+    for (let i = 0; i < 5; i++) {
+      const whole = await fetch(url);
+      assert.equal(whole.status, 200);
+      assert.ok(Buffer.from(await whole.arrayBuffer()).equals(bytes));
+      const part = await fetch(url, { headers: { range: "bytes=1048576-2097151" } });
+      assert.equal(part.status, 206);
+      assert.ok(Buffer.from(await part.arrayBuffer()).equals(bytes.subarray(1048576, 2097152)));
+    }
+    // A client that goes away in the middle of the body.
+    const cut = new AbortController();
+    const r = await fetch(url, { signal: cut.signal });
+    const reader = r.body!.getReader();
+    await reader.read();
+    cut.abort();
+    await reader.read().catch(() => {});
+    // fetch keeps its connections; what must not grow is the server's files.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const files = readdirSync("/proc/self/fd").filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === kernel;
+      } catch {
+        return false;
+      }
+    });
+    assert.deepEqual(files, [], "no descriptor of the kernel file is left open");
+    // Nor closed twice: a second close fails, or closes a descriptor the number went to since.
+    assert.deepEqual(
+      h.logger.records.filter((r) => r.level === "error"),
+      [],
+    );
   });
 });
