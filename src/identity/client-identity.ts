@@ -106,21 +106,19 @@ export class ClientIdentity implements IdentityQueries {
   async addressesOf(mac: string): Promise<readonly string[]> {
     const fixed = this.#fixed.addressOf(mac);
     if (fixed !== undefined) return [fixed];
-    const candidates: string[] = [];
     if (this.#mode === "full") {
+      // The running leases of `mac` are what identityOf() reads at each of
+      // their addresses (a lease is keyed by its address), so only the
+      // config's pins remain to check.
       const leases = await this.#store.queryLeases({
         mac,
         states: ["bound"],
         expiresAfter: this.#clock.now(),
       });
-      for (const l of leases) candidates.push(l.ip);
-    } else {
-      const ip = this.#observed?.addressOf(mac);
-      if (ip !== undefined) candidates.push(ip);
+      return leases.filter((l) => this.#fixed.macAt(l.ip) === undefined).map((l) => l.ip);
     }
-    const proven: string[] = [];
-    for (const ip of candidates) if ((await this.machineAt(ip)) === mac) proven.push(ip);
-    return proven;
+    const ip = this.#observed?.addressOf(mac);
+    return ip !== undefined && (await this.machineAt(ip)) === mac ? [ip] : [];
   }
 
   async isMachineAt(mac: string, address: string): Promise<boolean> {
