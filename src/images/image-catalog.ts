@@ -304,10 +304,6 @@ export class ImageCatalog {
     return join(this.imageDir(name), IN_USE_DIR, version);
   }
 
-  #markFile(name: string, version: string): string {
-    return join(this.#markDir(name, version), String(process.pid));
-  }
-
   /**
    * The holders of a version changed. The first one in, or the last one
    * out, writes or removes the mark now; any other change is written with
@@ -336,12 +332,13 @@ export class ImageCatalog {
   #writeMark(name: string, version: string): void {
     const holders = this.#holders.get(formatExportName(name, version));
     const dir = this.#markDir(name, version);
+    const file = join(dir, String(process.pid));
     try {
       if (holders && holders.size > 0) {
         mkdirSync(dir, { recursive: true });
-        writeFileSync(join(dir, String(process.pid)), `${[...holders.keys()].join("\n")}\n`);
+        writeFileSync(file, `${[...holders.keys()].join("\n")}\n`);
       } else {
-        unlinkSync(this.#markFile(name, version));
+        unlinkSync(file);
         rmdirSync(dir);
       }
     } catch {
