@@ -28,6 +28,8 @@ export interface DhcpLease {
 
 type Waiter = (msg: DhcpMessage) => void;
 
+const RECV_BUFFER_BYTES = 4 * 1024 * 1024;
+
 export class DhcpPort {
   readonly #socket: Socket;
   readonly #waiting = new Map<number, Waiter>();
@@ -52,6 +54,18 @@ export class DhcpPort {
       socket.bind(68, "0.0.0.0", () => resolve());
     });
     socket.setBroadcast(true);
+    // Every machine's OFFER and ACK lands here. A storm of 1,000 sends them
+    // faster than a busy simulator reads them, and the default 208 KiB
+    // buffer (about 100 replies) then drops what would have booted a
+    // machine: ask for 4 MiB (the kernel caps it at net.core.rmem_max).
+    socket.setRecvBufferSize(RECV_BUFFER_BYTES);
+    // Linux reports twice what it grants (socket(7), SO_RCVBUF).
+    const granted = socket.getRecvBufferSize() / 2;
+    if (granted < RECV_BUFFER_BYTES)
+      process.stderr.write(
+        `storm: the simulator's DHCP socket got ${Math.round(granted / 1024)} KiB of receive buffer, not ${RECV_BUFFER_BYTES / 1024}; ` +
+          `above some 500 machines it may drop replies itself: raise it with sysctl -w net.core.rmem_max=${RECV_BUFFER_BYTES}\n`,
+      );
     return new DhcpPort(socket);
   }
 

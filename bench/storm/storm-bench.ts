@@ -16,7 +16,7 @@
  * RFC 2544; storm-network.ts): the server namespace holds br0 =
  * 198.18.200.1/22, where the stack under test listens. One client namespace
  * hangs on br0 by veth (198.18.200.2/22) and runs storm-clients.ts, which
- * plays every machine; it takes the whole pool (198.18.201.1-198.18.203.250)
+ * plays every machine; it takes the whole pool (198.18.200.16-198.18.203.254)
  * as local addresses (`local` routes), so each
  * machine's sockets bind its own leased address and the servers see
  * N clients. Every run gets fresh namespaces and a fresh server (empty
@@ -73,7 +73,7 @@ const { values } = parseArgs({
     "server-node-args": { type: "string", default: "" },
   },
 });
-/** The pool holds 1,018 addresses. */
+/** The pool holds 1,007 addresses (storm-network.ts). */
 const sizes = values.sizes.split(",").map((n) => Math.max(1, Math.min(1000, Number(n))));
 const stacks = values.stacks.split(",").filter((s) => s === "bootfleet" || s === "classic");
 
@@ -218,9 +218,12 @@ function runClients(ns: string, n: number): Promise<{ results: BootResult[]; cli
   });
   child.stderr.on("data", (c: Buffer) => {
     err += c.toString();
+    process.stderr.write(c); // the simulator's own warnings
   });
   return new Promise((resolve, reject) => {
-    child.on("exit", (code) => {
+    // "close", not "exit": a child's last stdout chunks may still be on their
+    // way when it has exited (1,000 machines' results are some 400 KB).
+    child.on("close", (code) => {
       try {
         if (code !== 0) throw new Error(`storm-clients exited ${code}: ${err.slice(-2000)}`);
         resolve(JSON.parse(out) as { results: BootResult[]; clientCpuSeconds: number });

@@ -1,8 +1,8 @@
 /**
  * The storm's addresses, all inside one /22 of 198.18.0.0/15 (RFC 2544,
  * addresses for benchmarks): the servers at .0.1, the client namespace at
- * .0.2, and the machines' pool over the three /24s above, .1.1 to .3.250,
- * 1,018 addresses. `--subnet` moves the whole storm to another /22 so a run
+ * .0.2, and the machines' pool over the rest, .0.16 to .3.254: 1,007
+ * addresses, room for a storm of 1,000. `--subnet` moves the whole storm to another /22 so a run
  * keeps clear of other work's namespaces.
  */
 export interface StormNetwork {
@@ -14,7 +14,7 @@ export interface StormNetwork {
   readonly netmask: string;
   readonly poolFirst: string;
   readonly poolLast: string;
-  /** The pool's /24s, which the client namespace takes as local addresses. */
+  /** The pool's prefixes, which the client namespace takes as local addresses. */
   readonly poolRoutes: readonly string[];
 }
 
@@ -34,8 +34,16 @@ export function stormNetwork(subnet: string): StormNetwork {
     client: `${at(0, 2)}/22`,
     subnet,
     netmask: "255.255.252.0",
-    poolFirst: at(1, 1),
-    poolLast: at(3, 250),
-    poolRoutes: [1, 2, 3].map((add) => `${at(add, 0)}/24`),
+    poolFirst: at(0, 16),
+    poolLast: at(3, 254),
+    // .0.16-.0.255 as the largest prefixes that leave .0.0/28 (the servers
+    // and the client namespace itself) alone, then the three /24s above.
+    poolRoutes: [
+      `${at(0, 16)}/28`,
+      `${at(0, 32)}/27`,
+      `${at(0, 64)}/26`,
+      `${at(0, 128)}/25`,
+      ...[1, 2, 3].map((add) => `${at(add, 0)}/24`),
+    ],
   };
 }

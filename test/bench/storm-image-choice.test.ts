@@ -24,19 +24,27 @@ test("--image refuses anything else, naming the choices", () => {
     assert.throws(() => stormImageChoice(bad), new RegExp(`--image ${bad}: one of busybox, debian expected`));
 });
 
-test("--subnet: the servers at .0.1, the clients at .0.2, the pool over the three /24s above", () => {
+test("--subnet: the servers at .0.1, the clients at .0.2, the pool over the rest: room for 1,000 machines", () => {
   assert.deepEqual(stormNetwork(DEFAULT_STORM_SUBNET), {
     server: "198.18.200.1",
     client: "198.18.200.2/22",
     subnet: "198.18.200.0/22",
     netmask: "255.255.252.0",
-    poolFirst: "198.18.201.1",
-    poolLast: "198.18.203.250",
-    poolRoutes: ["198.18.201.0/24", "198.18.202.0/24", "198.18.203.0/24"],
+    poolFirst: "198.18.200.16",
+    poolLast: "198.18.203.254",
+    poolRoutes: [
+      "198.18.200.16/28",
+      "198.18.200.32/27",
+      "198.18.200.64/26",
+      "198.18.200.128/25",
+      "198.18.201.0/24",
+      "198.18.202.0/24",
+      "198.18.203.0/24",
+    ],
   });
   const moved = stormNetwork("198.19.252.0/22");
   assert.equal(moved.server, "198.19.252.1");
-  assert.equal(moved.poolLast, "198.19.255.250");
+  assert.equal(moved.poolLast, "198.19.255.254");
 });
 
 test("--subnet refuses what is not a /22 of 198.18.0.0/15", () => {
