@@ -222,7 +222,7 @@ function runClients(ns: string, n: number): Promise<{ results: BootResult[]; cli
   });
   return new Promise((resolve, reject) => {
     // "close", not "exit": a child's last stdout chunks may still be on their
-    // way when it has exited (1,000 machines' results are some 400 KB).
+    // way when it has exited (1,000 machines' results are some 300 KB).
     child.on("close", (code) => {
       try {
         if (code !== 0) throw new Error(`storm-clients exited ${code}: ${err.slice(-2000)}`);

@@ -84,6 +84,6 @@ const out = Array.from(
 // small machine it can be what holds the storm back.
 const usage = process.resourceUsage();
 const clientCpuSeconds = (usage.userCPUTime + usage.systemCPUTime) / 1e6;
-// Exit once the pipe has taken it all: a storm of 1,000 prints some 400 KB,
+// Exit once the pipe has taken it all: a storm of 1,000 prints some 300 KB,
 // more than the pipe holds, and exiting at once cut it short.
 process.stdout.write(`${JSON.stringify({ results: out, clientCpuSeconds })}\n`, () => process.exit(0));

@@ -2,8 +2,8 @@
  * The storm's addresses, all inside one /22 of 198.18.0.0/15 (RFC 2544,
  * addresses for benchmarks): the servers at .0.1, the client namespace at
  * .0.2, and the machines' pool over the rest, .0.16 to .3.254: 1,007
- * addresses, room for a storm of 1,000. `--subnet` moves the whole storm to another /22 so a run
- * keeps clear of other work's namespaces.
+ * addresses, room for a storm of 1,000. `--subnet` moves the whole storm to
+ * another /22 so a run keeps clear of other work's namespaces.
  */
 export interface StormNetwork {
   /** The servers' address on the clients' bridge. */
