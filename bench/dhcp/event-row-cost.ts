@@ -1,0 +1,86 @@
+/**
+ * What one DHCP event row costs the store: CPU per event of the SQLite
+ * store's `addEvents` (the call the event writer makes), for the four
+ * events of an exchange of 200 machines, 2,500 to a transaction as the
+ * writer batches them under load. `--drop-index` first drops indexes of the
+ * events table, to see what each one costs. A measurement of one part of
+ * `bootfleet serve`, for the question where its CPU per exchange goes
+ * (bench/dhcp/README.md); the comparison with kea is dhcp-bench.ts.
+ *
+ *   node --import tsx bench/dhcp/event-row-cost.ts [--batch 2500] [--batches 80]
+ *       [--drop-index events_type,events_at,events_mac]
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import Database from "better-sqlite3";
+import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
+import type { NewEvent } from "../../src/store/store.js";
+
+const { values } = parseArgs({
+  options: {
+    batch: { type: "string", default: "2500" },
+    batches: { type: "string", default: "80" },
+    "drop-index": { type: "string", default: "" },
+  },
+});
+const batchSize = Math.max(1, Number(values.batch));
+const batches = Math.max(1, Number(values.batches));
+const dropped = values["drop-index"].split(",").filter((s) => s !== "");
+const INDEXES = new Set(["events_mac", "events_type", "events_at"]);
+for (const name of dropped)
+  if (!INDEXES.has(name)) throw new Error(`--drop-index ${name}: one of ${[...INDEXES].join(", ")} expected`);
+
+const MACS = Array.from(
+  { length: 200 },
+  (_, i) =>
+    `52:54:00:00:${(i >> 8).toString(16).padStart(2, "0")}:${(i & 255).toString(16).padStart(2, "0")}`,
+);
+const TYPES = ["dhcp.discover", "dhcp.offer", "dhcp.request", "dhcp.ack"] as const;
+
+/** Four events per exchange, with the details the DHCP service gives them. */
+function exchanges(count: number, at: number): NewEvent[] {
+  return Array.from({ length: count }, (_, i) => {
+    const type = TYPES[i & 3]!;
+    const machine = (i >> 2) % MACS.length;
+    const asked = type === "dhcp.discover" || type === "dhcp.request";
+    return {
+      at: at + i,
+      type,
+      protocol: "dhcp",
+      mac: MACS[machine]!,
+      ip: type === "dhcp.discover" ? null : `198.18.0.${machine}`,
+      stage: null,
+      detail: asked
+        ? { arch: 0, vendor_class: "PXEClient:Arch:00000:UNDI:002001" }
+        : { network: "198.18.0.0/16", boot_file: "undionly.kpxe" },
+    };
+  });
+}
+
+const dir = mkdtempSync(join(tmpdir(), "bf-event-rows-"));
+try {
+  const file = join(dir, "bootfleet.sqlite");
+  const store = openSqliteStore(file);
+  if (dropped.length > 0) {
+    const db = new Database(file);
+    for (const name of dropped) db.exec(`DROP INDEX ${name}`);
+    db.close();
+  }
+  const start = Date.now();
+  // Warm-up: the first batches grow the file and the page cache.
+  for (let b = 0; b < 10; b++) await store.addEvents(exchanges(batchSize, start + b * batchSize));
+  const work = Array.from({ length: batches }, (_, b) => exchanges(batchSize, start + (b + 10) * batchSize));
+  const before = process.cpuUsage();
+  for (const events of work) await store.addEvents(events);
+  const used = process.cpuUsage(before);
+  await store.close();
+  const perEvent = (used.user + used.system) / (batchSize * batches);
+  console.log(
+    `${batches} transactions of ${batchSize} DHCP events, 200 machines` +
+      `${dropped.length > 0 ? `, without ${dropped.join(", ")}` : ""}: ${perEvent.toFixed(2)} µs of CPU per event`,
+  );
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
