@@ -144,9 +144,10 @@ async function stormRun(stackName: string, n: number, runDir: string, image: Sto
     // this namespace would answer for every address, and dnsmasq (which
     // pings an address before offering it) would find the whole pool taken.
     inClient("sysctl", "-qw", "net.ipv4.icmp_echo_ignore_all=1");
-    // A fresh lease store: a storm of machines the server has never seen.
-    for (const f of ["bootfleet.sqlite", "bootfleet.sqlite-wal", "bootfleet.sqlite-shm"])
-      rmSync(join(image.dataDir, f), { force: true });
+    // A fresh store (leases, and the event file beside it): a storm of
+    // machines the server has never seen.
+    for (const db of ["bootfleet.sqlite", "bootfleet-events.sqlite"])
+      for (const f of [db, `${db}-wal`, `${db}-shm`]) rmSync(join(image.dataDir, f), { force: true });
     const profArgs = values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof"]}`] : [];
     const nodeArgs = [...profArgs, ...values["server-node-args"].split(" ").filter((a) => a !== "")];
     stack =

@@ -184,6 +184,37 @@ describe("event recorder", () => {
     await rec.close();
   });
 
+  it("events that come while a batch is written wait for a window, not a transaction of their own", async () => {
+    const store = new GatedStore();
+    let release!: () => void;
+    store.gate = new Promise((r) => (release = r));
+    const bus = new EventBus(clock());
+    const rec = new EventRecorder({
+      store,
+      bus,
+      logger: new MemoryLogger(),
+      maxBatch: 10,
+      batchWindowMs: 3_600_000,
+    });
+    const persisted: BootEvent[] = [];
+    rec.onPersisted((e) => persisted.push(e));
+    for (let i = 0; i < 10; i++) bus.publish({ type: "tftp.rrq", detail: { i } });
+    await new Promise((r) => setImmediate(r));
+    assert.equal(store.calls, 1, "a full batch goes at once");
+    for (let i = 10; i < 13; i++) bus.publish({ type: "tftp.rrq", detail: { i } });
+    release();
+    await waitUntil(() => persisted.length === 10, "the first batch stored");
+    for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+    assert.equal(store.calls, 1, "the three that came meanwhile wait for their window");
+    await rec.flush();
+    assert.equal(store.calls, 2);
+    assert.deepEqual(
+      (await store.listEvents({})).map((r) => r.detail.i),
+      Array.from({ length: 13 }, (_, i) => i),
+    );
+    await rec.close();
+  });
+
   it("gathers the events of one window into one transaction; flush() does not wait for the window", async () => {
     const store = new GatedStore();
     const bus = new EventBus(clock());

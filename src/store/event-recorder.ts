@@ -113,8 +113,10 @@ export class EventRecorder {
 
   /** Resolves when every event published before the call is stored. */
   async flush(): Promise<void> {
-    if (this.#window) this.#startDrain();
-    while (this.#draining) await this.#draining;
+    while (this.#queue.length > 0 || this.#draining) {
+      if (!this.#draining) this.#startDrain();
+      await this.#draining;
+    }
   }
 
   /** Stops listening and stores what is queued. The store stays open (its owner closes it). */
@@ -138,14 +140,11 @@ export class EventRecorder {
       }
     }
     this.#queue.push(event);
-    // One writer at a time keeps order; a running one takes this event too.
+    // One writer at a time keeps order; a running one takes this event in a
+    // full batch, or starts a window for it when it ends.
     if (this.#draining) return;
-    if (this.#queue.length >= this.#maxBatch || this.#windowMs === 0) this.#startDrain();
-    else if (!this.#window) {
-      this.#window = setTimeout(() => this.#startDrain(), this.#windowMs);
-      // A pending window must not keep a finished process alive; close() writes it.
-      this.#window.unref();
-    }
+    if (this.#queue.length >= this.#maxBatch) this.#startDrain();
+    else if (!this.#window) this.#waitForMore();
   }
 
   /** Starts the writer on a later tick, so that a publisher returns first. */
@@ -155,9 +154,18 @@ export class EventRecorder {
     this.#draining ??= new Promise<void>((r) => setImmediate(r)).then(() => this.#drain());
   }
 
+  /**
+   * Writes the queue, a batch at a time, while full batches wait; what is
+   * left waits for a window of its own. A write takes a while (the SQLite
+   * store writes in a thread of its own, a PostgreSQL store over the
+   * network) and events keep coming meanwhile: writing them at once would
+   * follow each full batch with a run of ever smaller ones, a commit each,
+   * and a commit costs about as much as hundreds of events (each index page
+   * the batch touches is written again).
+   */
   async #drain(): Promise<void> {
     try {
-      while (this.#queue.length > 0) {
+      do {
         const batch = this.#queue.splice(0, this.#maxBatch);
         try {
           await this.#write(batch);
@@ -169,10 +177,22 @@ export class EventRecorder {
             "could not store boot events",
           );
         }
-      }
+      } while (this.#queue.length >= this.#maxBatch);
     } finally {
       this.#draining = null;
+      if (this.#queue.length > 0 && !this.#window) this.#waitForMore();
     }
+  }
+
+  /** Starts the batch window (or, with none, the writer on the next turn). */
+  #waitForMore(): void {
+    if (this.#windowMs === 0) {
+      this.#startDrain();
+      return;
+    }
+    this.#window = setTimeout(() => this.#startDrain(), this.#windowMs);
+    // A pending window must not keep a finished process alive; close() writes it.
+    this.#window.unref();
   }
 
   /**

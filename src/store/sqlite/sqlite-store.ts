@@ -22,6 +22,7 @@ import { logOwnerKey } from "../log-owner-key.js";
 import { pruneInterval } from "../prune-interval.js";
 import { assertKnownSchema, schemaVersionTable, sqlMigrations } from "../sql-migrations.js";
 import { SqlWhere } from "../sql-where.js";
+import { EventFile, eventFileOf, InlineEvents, moveEventsOut } from "./event-file.js";
 import { WalCheckpointer } from "./wal-checkpointer.js";
 import type {
   AddressBindingRow,
@@ -54,7 +55,15 @@ export function openSqliteStore(file: string): Store {
     // lock for a moment; wait rather than fail with SQLITE_BUSY.
     db.pragma("busy_timeout = 5000");
     migrateSqlite(db);
-    return new SqliteStore(db, file === ":memory:" ? undefined : new WalCheckpointer(file, db));
+    if (file === ":memory:") return new SqliteStore(db, new InlineEvents(db));
+    const events = new EventFile(eventFileOf(file));
+    try {
+      moveEventsOut(db, events);
+    } catch (err) {
+      void events.close();
+      throw err;
+    }
+    return new SqliteStore(db, events, new WalCheckpointer(file, db));
   } catch (err) {
     db.close();
     throw err;
@@ -82,7 +91,6 @@ function migrateSqlite(db: Db): void {
 
 const MACHINE_COLUMNS = "mac, ip, hostname, arch, state, first_seen AS firstSeen, last_seen AS lastSeen";
 const LEASE_COLUMNS = "ip, mac, network, state, hostname, client_id AS clientId, start, expires";
-const EVENT_COLUMNS = "id, at, type, protocol, mac, ip, stage, detail";
 const LOG_COLUMNS = "id, at, mac, ip, facility, severity, hostname, app, message";
 
 /** Owners whose insert counts we track before starting over (bounds memory under spoofed sources). */
@@ -98,12 +106,10 @@ class SqliteStore implements Store {
   readonly #leaseByIp: Statement;
   readonly #leaseByMac: Statement;
   readonly #deleteLease: Statement;
-  readonly #addEvent: Statement;
   readonly #addLog: Statement;
   readonly #pruneOwner: Statement;
   readonly #pruneTotal: Statement;
   readonly #pruneAllOwners: Statement;
-  readonly #pruneEvents: Statement;
   readonly #setOverride: Statement;
   readonly #clearOverride: Statement;
   readonly #listOverrides: Statement;
@@ -113,14 +119,16 @@ class SqliteStore implements Store {
   /** Prepared once per distinct SQL text built by the query methods. */
   readonly #dynamic = new Map<string, Statement>();
   readonly #noteMany: (seen: readonly MachineSeen[]) => void;
-  readonly #addEventsTx: (events: readonly NewEvent[]) => number[];
+  /** In their own file, written by a worker thread (event-file.ts); in the database itself in memory. */
+  readonly #events: EventFile | InlineEvents;
   readonly #putLeasesTx: (leases: readonly LeaseRow[]) => void;
   readonly #insertsByOwner = new Map<string, number>();
   #insertsTotal = 0;
   #closed = false;
 
-  constructor(db: Db, checkpointer?: WalCheckpointer) {
+  constructor(db: Db, events: EventFile | InlineEvents, checkpointer?: WalCheckpointer) {
     this.#db = db;
+    this.#events = events;
     this.#checkpointer = checkpointer;
     // Undefined and null keep what is known (MachineSeen's contract);
     // @state is read in the update clause too, where 'off' must not win.
@@ -148,9 +156,6 @@ class SqliteStore implements Store {
       `SELECT ${LEASE_COLUMNS} FROM leases WHERE mac = ? AND network = ? ORDER BY start DESC LIMIT 1`,
     );
     this.#deleteLease = db.prepare("DELETE FROM leases WHERE ip = ?");
-    this.#addEvent = db.prepare(
-      "INSERT INTO events (at, type, protocol, mac, ip, stage, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
-    );
     this.#addLog = db.prepare(`
       INSERT INTO logs (at, owner, mac, ip, facility, severity, hostname, app, message)
       VALUES (@at, @owner, @mac, @ip, @facility, @severity, @hostname, @app, @message)`);
@@ -165,9 +170,6 @@ class SqliteStore implements Store {
         SELECT id FROM (
           SELECT id, row_number() OVER (PARTITION BY owner ORDER BY id DESC) AS n FROM logs
         ) WHERE n > @keep)`);
-    // LIMIT -1 is SQLite's "no limit".
-    this.#pruneEvents = db.prepare(`
-      DELETE FROM events WHERE id IN (SELECT id FROM events WHERE at < @before ORDER BY at LIMIT @limit)`);
     this.#setOverride = db.prepare(`
       INSERT INTO machine_overrides (mac, image, set_at, set_by) VALUES (?, ?, ?, ?)
       ON CONFLICT (mac) DO UPDATE SET
@@ -192,9 +194,6 @@ class SqliteStore implements Store {
     this.#putLeasesTx = db.transaction((leases: readonly LeaseRow[]) => {
       for (const l of leases) this.#putLease.run(leaseParams(l));
     });
-    this.#addEventsTx = db.transaction((events: readonly NewEvent[]) =>
-      events.map((e) => this.#insertEvent(e)),
-    );
   }
 
   async migrate(): Promise<void> {
@@ -206,6 +205,7 @@ class SqliteStore implements Store {
     if (this.#closed) return;
     this.#closed = true;
     await this.#checkpointer?.close();
+    if (this.#events instanceof EventFile) await this.#events.close();
     this.#db.close();
   }
 
@@ -315,47 +315,23 @@ class SqliteStore implements Store {
 
   async addEvent(event: NewEvent): Promise<number> {
     this.#open();
-    return this.#insertEvent(event);
+    const [id] = await this.#events.add([event]);
+    return id ?? 0;
   }
 
   async addEvents(events: readonly NewEvent[]): Promise<readonly number[]> {
     this.#open();
-    return events.length === 0 ? [] : this.#addEventsTx(events);
-  }
-
-  #insertEvent(e: NewEvent): number {
-    const r = this.#addEvent.run(
-      e.at,
-      e.type,
-      e.protocol,
-      e.mac ?? null,
-      e.ip ?? null,
-      e.stage ?? null,
-      JSON.stringify(e.detail ?? {}),
-    );
-    return Number(r.lastInsertRowid);
+    return this.#events.add(events);
   }
 
   async listEvents(q: EventQuery): Promise<readonly EventRow[]> {
     this.#open();
-    const w = new SqlWhere()
-      .when(q.mac, "mac = ?")
-      .when(q.type, "type = ?")
-      .when(q.protocol, "protocol = ?")
-      .when(q.afterId, "id > ?");
-    const params = w.params;
-    const sql =
-      `SELECT ${EVENT_COLUMNS} FROM events${w.sql}` +
-      ` ORDER BY id ${q.order === "desc" ? "DESC" : "ASC"}` +
-      (q.limit === undefined ? "" : " LIMIT ?");
-    if (q.limit !== undefined) params.push(Math.max(0, q.limit));
-    const rows = this.#stmt(sql).all(...params) as (Omit<EventRow, "detail"> & { detail: string })[];
-    return rows.map((r) => ({ ...r, detail: JSON.parse(r.detail) as Record<string, unknown> }));
+    return this.#events.list(q);
   }
 
   async pruneEvents(before: number, limit?: number): Promise<number> {
     this.#open();
-    return this.#pruneEvents.run({ before, limit: limit === undefined ? -1 : Math.max(0, limit) }).changes;
+    return this.#events.prune(before, limit);
   }
 
   async addLog(line: NewLog, retention: LogRetention): Promise<number> {
