@@ -1,7 +1,9 @@
 /**
  * The SQLite backend (better-sqlite3), the default: one file in the data
- * folder. Every call runs synchronously underneath; the async surface is the
- * Store contract, which PostgreSQL needs.
+ * folder, and the boot events in a second one beside it, written by a
+ * thread of its own (event-file.ts). Every other call runs synchronously
+ * underneath; the async surface is the Store contract, which PostgreSQL
+ * needs.
  *
  * Durability: WAL with synchronous=NORMAL. A commit is appended to the WAL
  * file with write() before it returns, so it survives the bootfleet process
