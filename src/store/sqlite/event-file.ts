@@ -194,6 +194,7 @@ export class EventFile {
   #seq = 0;
   #worker: Worker | null = null;
   #failed = false;
+  #closed = false;
 
   /** Opens (creating when absent) the event file. */
   constructor(file: string) {
@@ -251,6 +252,8 @@ export class EventFile {
 
   /** Waits for what was asked, stops the worker, closes the file. */
   async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
     const worker = this.#worker;
     this.#worker = null;
     if (worker) {
@@ -260,10 +263,14 @@ export class EventFile {
       worker.postMessage("close");
       await exited;
     }
+    // Only a worker that died first leaves requests unanswered.
+    for (const p of this.#pending.values()) p.reject(new Error("store: the event file was closed"));
+    this.#pending.clear();
     this.#db.close();
   }
 
   #ask<T>(message: (seq: number) => unknown, inline: () => T): Promise<T> {
+    if (this.#closed) return Promise.reject(new Error("store: the event file is closed"));
     const worker = this.#failed ? null : (this.#worker ?? this.#start());
     if (!worker) {
       try {
