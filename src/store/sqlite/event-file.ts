@@ -65,10 +65,6 @@ interface WireEvent extends NewEvent {
   readonly detailText?: string;
 }
 
-function detailText(e: WireEvent): string {
-  return e.detailText ?? JSON.stringify(e.detail ?? {});
-}
-
 /** The events table of a connection, written and read in the calling thread. */
 export class InlineEvents {
   readonly #db: Db;
@@ -86,16 +82,9 @@ export class InlineEvents {
   }
 
   #addOne(e: WireEvent): number {
-    const r = this.#insert.run(
-      e.at,
-      e.type,
-      e.protocol,
-      e.mac ?? null,
-      e.ip ?? null,
-      e.stage ?? null,
-      detailText(e),
-    );
-    return Number(r.lastInsertRowid);
+    const row = toWire(e);
+    if (typeof row[6] !== "string") row[6] = JSON.stringify(row[6]);
+    return Number(this.#insert.run(row).lastInsertRowid);
   }
 
   /** Every event or none, in one transaction. */
