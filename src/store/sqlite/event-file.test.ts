@@ -2,14 +2,17 @@
  * The SQLite store's event file: events from the main file of an older
  * version move over with their ids, the serving thread keeps committing
  * leases while the event file is locked, details are stored as JSON gives
- * them.
+ * them, and a writer thread that cannot run loses no event.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import Database from "better-sqlite3";
+import { EventBus } from "../../events/event-bus.js";
+import { MemoryLogger } from "../../logging/logger.js";
+import { EventRecorder } from "../event-recorder.js";
 import { eventFileOf } from "./event-file.js";
 import { openSqliteStore } from "./sqlite-store.js";
 
@@ -139,6 +142,38 @@ describe("sqlite event file", () => {
       /BigInt/,
     );
     assert.equal((await store.listEvents({ type: "api.note" })).length, 1);
+    await store.close();
+  });
+
+  it("when the writer thread cannot run, the events are written by the serving thread", async () => {
+    const file = newFile();
+    const alone = openSqliteStore(file);
+    // The thread opens the file by name on the first write; moved away,
+    // it fails to start, and says why.
+    renameSync(eventFileOf(file), `${eventFileOf(file)}.alone`);
+    await assert.rejects(
+      alone.addEvents([{ at: 1, type: "dhcp.discover", protocol: "dhcp" }]),
+      /the event writer thread stopped: SQLITE_CANTOPEN/,
+    );
+    await alone.close();
+
+    // Through the event recorder no event is lost: the batch the thread
+    // refused is stored again one event at a time, by the serving
+    // thread's own connection to the file.
+    const store = openSqliteStore(file);
+    renameSync(eventFileOf(file), `${eventFileOf(file)}.moved`);
+    const bus = new EventBus({ now: () => 1_763_000_000_000 });
+    const recorder = new EventRecorder({ store, bus, logger: new MemoryLogger(), batchWindowMs: 0 });
+    bus.publish({ type: "dhcp.discover", mac: "52:54:00:00:07:04" });
+    bus.publish({ type: "dhcp.offer", mac: "52:54:00:00:07:04", ip: "198.18.7.4" });
+    await recorder.flush();
+    bus.publish({ type: "dhcp.request", mac: "52:54:00:00:07:04" });
+    await recorder.flush();
+    assert.deepEqual(
+      (await store.listEvents({ mac: "52:54:00:00:07:04" })).map((e) => e.type),
+      ["dhcp.discover", "dhcp.offer", "dhcp.request"],
+    );
+    await recorder.close();
     await store.close();
   });
 

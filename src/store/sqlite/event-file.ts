@@ -303,7 +303,11 @@ export class EventFile {
         if (m.error !== undefined) p.reject(new Error(m.error));
         else p.resolve(m.result as never);
       });
-      worker.on("error", (err) => this.#fallBack(worker, err));
+      worker.on("error", (err: Error & { code?: string }) => {
+        // An SQLite error comes over from the thread with its code alone.
+        const why = err.message || err.code || String(err);
+        this.#fallBack(worker, new Error(`the event writer thread stopped: ${why}; writing in this one`));
+      });
       worker.on("exit", () => this.#fallBack(worker, new Error("the event writer thread stopped")));
       this.#worker = worker;
       return worker;
