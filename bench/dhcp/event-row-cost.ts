@@ -10,7 +10,7 @@
  *   node --import tsx bench/dhcp/event-row-cost.ts [--batch 2500] [--batches 80]
  *       [--drop-index events_type,events_at,events_mac]
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -18,6 +18,7 @@ import Database from "better-sqlite3";
 import { eventFileOf } from "../../src/store/sqlite/event-file.js";
 import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import type { NewEvent } from "../../src/store/store.js";
+import { threadCpuSecondsOf } from "../support/cpu-seconds.js";
 
 const { values } = parseArgs({
   options: {
@@ -60,12 +61,9 @@ function exchanges(count: number, at: number): NewEvent[] {
   });
 }
 
-/** CPU time of this process's main thread (the one that serves clients in `serve`), from /proc, in µs. */
+/** CPU time of this process's main thread (the one that serves clients in `serve`), in µs. */
 function mainThreadCpuUs(): number {
-  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // utime and stime, fields 14 and 15 of stat(5), in clock ticks (100 a second on Linux).
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  return threadCpuSecondsOf(process.pid, process.pid) * 1e6;
 }
 
 const dir = mkdtempSync(join(tmpdir(), "bf-event-rows-"));

@@ -7,9 +7,15 @@ import { readdirSync, readFileSync } from "node:fs";
 
 const TICKS_PER_SECOND = 100; // USER_HZ, what /proc/PID/stat counts in on Linux
 
-/** /proc/PID/stat fields after the command name (which may hold spaces): field 3 (state) is [0]. */
-function statFields(pid: number): string[] {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+/**
+ * /proc/PID/stat fields (or /proc/PID/task/TID/stat's, one thread's) after
+ * the command name (which may hold spaces): field 3 (state) is [0].
+ */
+function statFields(pid: number, tid?: number): string[] {
+  const stat = readFileSync(
+    tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`,
+    "utf8",
+  );
   return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
 }
 
@@ -17,6 +23,12 @@ function statFields(pid: number): string[] {
 export function cpuSecondsOf(pid: number): number {
   const fields = statFields(pid);
   // utime is field 14, stime 15.
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
+/** CPU seconds (user + system) one thread of the process has used so far; a process's main thread has TID = PID. */
+export function threadCpuSecondsOf(pid: number, tid: number): number {
+  const fields = statFields(pid, tid);
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
 }
 
