@@ -32,8 +32,13 @@ type Db = Database.Database;
 
 const INSERT_SQL =
   "INSERT INTO events (at, type, protocol, mac, ip, stage, detail) VALUES (?, ?, ?, ?, ?, ?, ?)";
-/** The oldest events before a time, `limit` at most (-1: SQLite's "no limit"). */
+/** The oldest events before a time, `limit` at most (pruneLimit). */
 const PRUNE_SQL = "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE at < ? ORDER BY at LIMIT ?)";
+
+/** PRUNE_SQL's limit: none given is -1, SQLite's "no limit". */
+function pruneLimit(limit: number | undefined): number {
+  return limit === undefined ? -1 : Math.max(0, limit);
+}
 const EVENT_COLUMNS = "id, at, type, protocol, mac, ip, stage, detail";
 
 /** The event file's tables, as the main file's migrations 1 and 4 made them there. */
@@ -93,7 +98,7 @@ export class InlineEvents {
   }
 
   prune(before: number, limit?: number): number {
-    return this.#prune.run(before, limit === undefined ? -1 : Math.max(0, limit)).changes;
+    return this.#prune.run(before, pruneLimit(limit)).changes;
   }
 
   list(q: EventQuery): EventRow[] {
@@ -228,9 +233,8 @@ export class EventFile {
   }
 
   prune(before: number, limit?: number): Promise<number> {
-    const n = limit === undefined ? -1 : Math.max(0, limit);
     return this.#ask(
-      (seq) => ({ op: "prune", seq, before, limit: n }),
+      (seq) => ({ op: "prune", seq, before, limit: pruneLimit(limit) }),
       () => this.#inline.prune(before, limit),
     );
   }
