@@ -19,8 +19,15 @@ async function value(m: ReturnType<typeof createBootMetrics>, line: RegExp): Pro
 
 test("metrics: DHCP by type, TFTP/HTTP/NBD bytes and transfers, active NBD connections", async () => {
   const { bus, m } = setup();
-  for (const type of ["discover", "offer", "request", "ack", "discover"])
-    bus.publish({ type: `dhcp.${type}`, mac: "02:00:00:00:00:01" });
+  const mac = "02:00:00:00:00:01";
+  // A DISCOVER answered, a REQUEST answered, a DISCOVER left unanswered, a
+  // REQUEST for another server, an INFORM and its ACK.
+  bus.publish({ type: "dhcp.discover", mac, ip: "198.18.0.10", detail: { reply: "offer" } });
+  bus.publish({ type: "dhcp.ack", mac, ip: "198.18.0.10", detail: { state: "selecting" } });
+  bus.publish({ type: "dhcp.discover", mac });
+  bus.publish({ type: "dhcp.request", mac, detail: { state: "selecting", chose: "198.18.0.2" } });
+  bus.publish({ type: "dhcp.inform", mac, ip: "198.18.0.10" });
+  bus.publish({ type: "dhcp.ack", mac, ip: "198.18.0.10", detail: { state: "inform" } });
   bus.publish({ type: "tftp.done", detail: { bytes: 1000 } });
   bus.publish({ type: "tftp.done", detail: { bytes: 24 } });
   bus.publish({ type: "tftp.error", detail: { error: "not found" } });
@@ -34,7 +41,10 @@ test("metrics: DHCP by type, TFTP/HTTP/NBD bytes and transfers, active NBD conne
   bus.publish({ type: "nbd.disconnect", detail: { bytes_read: 4096, bytes_written: 512 } });
   bus.publish({ type: "http.get", detail: { kind: "kernel", bytes: -5 } }); // nonsense counts as 0
   assert.equal(await value(m, /^bootfleet_dhcp_packets_total\{type="discover"\} (\d+)$/m), 2);
-  assert.equal(await value(m, /^bootfleet_dhcp_packets_total\{type="ack"\} (\d+)$/m), 1);
+  assert.equal(await value(m, /^bootfleet_dhcp_packets_total\{type="offer"\} (\d+)$/m), 1);
+  assert.equal(await value(m, /^bootfleet_dhcp_packets_total\{type="request"\} (\d+)$/m), 2);
+  assert.equal(await value(m, /^bootfleet_dhcp_packets_total\{type="ack"\} (\d+)$/m), 2);
+  assert.equal(await value(m, /^bootfleet_dhcp_packets_total\{type="inform"\} (\d+)$/m), 1);
   assert.equal(await value(m, /^bootfleet_tftp_bytes_total (\d+)$/m), 1024);
   assert.equal(await value(m, /^bootfleet_tftp_transfers_total\{result="error"\} (\d+)$/m), 41);
   assert.equal(await value(m, /^bootfleet_http_bytes_total\{kind="kernel"\} (\d+)$/m), 5100);

@@ -6,6 +6,7 @@
  *
  * Events read, and the detail fields used:
  *   dhcp.<type>                          bootfleet_dhcp_packets_total{type}
+ *   dhcp.discover {reply: "offer"}, dhcp.ack/nak {state}   also the offer sent, the request received
  *   tftp.done {bytes}, tftp.error        bootfleet_tftp_{bytes,transfers}_total
  *   http.get {bytes, kind, status}       bootfleet_http_{bytes,transfers}_total
  *   http.error {kind, status}            bootfleet_http_transfers_total{result="error"}
@@ -82,7 +83,11 @@ export function createBootMetrics(bus: EventBus, options: BootMetricsOptions = {
     labelNames: ["type"],
     registers,
   });
-  // A DHCP exchange publishes four events: what an event type counts in is
+  // An exchange's event stands for the packet received and the reply
+  // (dhcp-events.ts): the reply's or the request's count comes from its detail.
+  const offersSent = dhcp.labels("offer");
+  const requestsAnswered = dhcp.labels("request");
+  // Every DHCP packet publishes an event: what an event type counts in is
   // worked out once per type, not sliced, checked and hashed from a label
   // object per event.
   const kinds = new Map<string, EventKind>();
@@ -174,6 +179,10 @@ export function createBootMetrics(bus: EventBus, options: BootMetricsOptions = {
     switch (e.protocol) {
       case "dhcp": {
         kind.dhcp?.inc();
+        if (d.reply === "offer") offersSent.inc();
+        // An ACK to an INFORM answers no REQUEST.
+        else if ((what === "ack" || what === "nak") && typeof d.state === "string" && d.state !== "inform")
+          requestsAnswered.inc();
         if (what === "discover" && e.mac) {
           const boot = boots.get(e.mac);
           if (!boot || e.at - boot.start > windowMs) {

@@ -2,7 +2,7 @@
  * The one in-process event bus every service publishes to. Events flow one
  * way: services -> bus -> (store writer, SSE stream, metrics, CLI follow).
  *
- * Event types are dotted `<protocol>.<what>`: `dhcp.discover`, `dhcp.offer`,
+ * Event types are dotted `<protocol>.<what>`: `dhcp.discover`, `dhcp.request`,
  * `dhcp.ack`, `tftp.rrq`, `tftp.done`, `tftp.error`, `http.get`,
  * `nbd.connect`, `nbd.disconnect`, `client.stage`, `syslog.line`, ...
  */

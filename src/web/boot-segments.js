@@ -33,7 +33,9 @@ export function bootSegments(boot) {
 /**
  * One segment per exchange, from DISCOVER (or REQUEST) to ACK/NAK; a
  * DISCOVER starts a new exchange (the PXE ROM, iPXE and the initramfs each
- * send one).
+ * send one). The server writes a DISCOVER and its OFFER as one event
+ * (detail.reply "offer"), and a REQUEST with its ACK or NAK (detail.state);
+ * a store from before has them apart. The steps show every packet either way.
  */
 function dhcpSegments(events) {
   const segs = [];
@@ -44,7 +46,10 @@ function dhcpSegments(events) {
       if (open) segs.push(closeDhcp(open, open.lastAt));
       open = { start: e.at, lastAt: e.at, steps: [], ip: e.ip, error: false };
     }
+    const answers = (what === "ACK" || what === "NAK") && typeof e.detail?.state === "string";
+    if (answers && e.detail.state !== "inform" && open.steps.at(-1) !== "REQUEST") open.steps.push("REQUEST");
     open.steps.push(what);
+    if (what === "DISCOVER" && e.detail?.reply === "offer") open.steps.push("OFFER");
     open.lastAt = e.at;
     if (e.ip) open.ip = e.ip;
     if (what === "NAK" || what === "DECLINE") open.error = true;

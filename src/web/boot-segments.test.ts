@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { pxeBoot } from "../../test/fixtures/web/boot-events.js";
+import { ev, pxeBoot } from "../../test/fixtures/web/boot-events.js";
 import { bootSegments } from "./boot-segments.js";
 import { splitBoots } from "./boot-sessions.js";
 
@@ -23,6 +23,28 @@ describe("bootSegments", () => {
         [900, 950],
       ],
     );
+  });
+
+  it("names every packet of an exchange, whether the store holds an event per packet or per exchange", () => {
+    const ip = "198.18.0.14";
+    const title = (events: ReturnType<typeof ev>[]) =>
+      bootSegments(splitBoots(events)[0]!).find((s) => s.lane === "dhcp")!.title;
+    const perExchange = title([
+      ev(0, "dhcp.discover", { ip, detail: { arch: 0, reply: "offer" } }),
+      ev(8, "dhcp.ack", { ip, detail: { arch: 0, state: "selecting" } }),
+    ]);
+    const perPacket = title([
+      ev(0, "dhcp.discover", { detail: { arch: 0 } }),
+      ev(1, "dhcp.offer", { ip }),
+      ev(7, "dhcp.request", { ip, detail: { arch: 0, state: "selecting" } }),
+      ev(8, "dhcp.ack", { ip, detail: { state: "selecting" } }),
+    ]);
+    assert.equal(perExchange, `DHCP DISCOVER → OFFER → REQUEST → ACK · ${ip} · 8 ms`);
+    assert.equal(perPacket, perExchange);
+    const nak = bootSegments(
+      splitBoots([ev(0, "dhcp.nak", { ip, detail: { state: "init-reboot", reason: "address in use" } })])[0]!,
+    ).find((s) => s.lane === "dhcp")!;
+    assert.deepEqual([nak.title, nak.error], [`DHCP REQUEST → NAK · ${ip} · 0 ms`, true]);
   });
 
   it("keeps an NBD connection open to the end of the boot, and each stage until the next", () => {

@@ -182,10 +182,9 @@ function seedBoot(
   opts: { fail?: boolean; version: string },
 ): number {
   const p = (dt: number, e: BootEventInput) => at(bus, clock, t + dt, { mac, ...e });
-  p(0, { type: "dhcp.discover", detail: { arch: 0, hostname: undefined } });
-  p(4, { type: "dhcp.offer", ip });
-  p(7, { type: "dhcp.request", ip });
-  p(10, { type: "dhcp.ack", ip });
+  // The server's events: a DISCOVER with its OFFER, a REQUEST with its ACK.
+  p(0, { type: "dhcp.discover", ip, detail: { arch: 0, reply: "offer", network: "198.18.0.0/24" } });
+  p(10, { type: "dhcp.ack", ip, detail: { arch: 0, state: "selecting", network: "198.18.0.0/24" } });
   p(30, { type: "tftp.rrq", ip, detail: { file: "undionly.kpxe", mode: "octet" } });
   p(210, {
     type: "tftp.done",

@@ -1,15 +1,20 @@
 /**
- * The events the DHCP exchanges publish on the bus, one per packet handled
- * and one per reply, for the event store, the live page and metrics. Each
- * names the machine (mac), the address concerned when there is one, and
- * details by event.
+ * The events the DHCP exchanges publish on the bus, for the event store, the
+ * live page and metrics: one per packet handled, which also tells the reply.
+ * A DISCOVER answered is one `dhcp.discover` with `reply: "offer"` and the
+ * address offered; a REQUEST answered is its `dhcp.ack` or `dhcp.nak`,
+ * carrying what the client said (arch, vendor class, state, ...); a REQUEST
+ * left unanswered is a `dhcp.request`. Each event is a row in the store with
+ * three indexes, most of the CPU an exchange costs, so an exchange is two
+ * events, not four (a store from before also holds `dhcp.offer` events).
+ * Each names the machine (mac), the address concerned when there is one,
+ * and details by event.
  */
 import type { MachineFacts } from "../../config/model.js";
 import type { EventBus } from "../../events/event-bus.js";
 
 export type DhcpEventType =
   | "dhcp.discover"
-  | "dhcp.offer"
   | "dhcp.request"
   | "dhcp.ack"
   | "dhcp.nak"
@@ -32,7 +37,7 @@ export class DhcpEvents {
   }
 }
 
-/** What a client said about itself, as the detail of its DISCOVER or REQUEST. */
+/** What a client said about itself, in the detail of its DISCOVER, REQUEST, ACK or NAK. */
 export function factsDetail(facts: MachineFacts): Record<string, unknown> {
   return {
     arch: facts.arch,

@@ -78,10 +78,18 @@ describe("full mode: DISCOVER/OFFER/REQUEST/ACK (RFC 2131 §3.1)", () => {
     assert.equal(lease?.state, "bound");
     assert.equal(lease?.mac, MAC);
     assert.equal(lease?.expires, f.clock.t + 600_000);
+    // One event per exchange: the DISCOVER with the address offered, the
+    // ACK with what the REQUEST said.
     assert.deepEqual(
-      f.events.map((e) => e.type),
-      ["dhcp.discover", "dhcp.offer", "dhcp.discover", "dhcp.offer", "dhcp.request", "dhcp.ack"],
+      f.events.map((e) => [e.type, e.ip, e.detail?.reply ?? e.detail?.state]),
+      [
+        ["dhcp.discover", "198.18.10.100", "offer"],
+        ["dhcp.discover", "198.18.10.100", "offer"],
+        ["dhcp.ack", "198.18.10.100", "selecting"],
+      ],
     );
+    assert.equal(f.events[0]?.detail?.network, "198.18.10.0/24");
+    assert.equal(f.events[2]?.detail?.lease_seconds, 600);
   });
 
   test("a REQUEST naming another server voids our offer and gets no reply", async () => {
@@ -95,6 +103,14 @@ describe("full mode: DISCOVER/OFFER/REQUEST/ACK (RFC 2131 §3.1)", () => {
     });
     assert.equal(out.length, 0);
     assert.equal(f.handler.leases.byIp("198.18.10.100"), undefined);
+    // Unanswered, the REQUEST is an event of its own.
+    assert.deepEqual(
+      f.events.map((e) => [e.type, e.detail?.chose]),
+      [
+        ["dhcp.discover", undefined],
+        ["dhcp.request", "198.18.10.254"],
+      ],
+    );
   });
 
   test("a host reservation is offered to its MAC and to no one else", async () => {
@@ -132,6 +148,14 @@ describe("full mode: DISCOVER/OFFER/REQUEST/ACK (RFC 2131 §3.1)", () => {
     assert.equal(nak?.msg.yiaddr, "0.0.0.0");
     const [ack] = await send(f, { type: T.REQUEST, mac: MAC, requestedIp: "198.18.10.100" });
     assert.equal(ack?.msg.messageType, T.ACK);
+    // The NAK's event says why, and what the REQUEST was.
+    assert.deepEqual(
+      f.events.slice(-2).map((e) => [e.type, e.mac, e.detail?.state, e.detail?.reason]),
+      [
+        ["dhcp.nak", "52:54:00:00:00:02", "init-reboot", "address in use"],
+        ["dhcp.ack", MAC, "init-reboot", undefined],
+      ],
+    );
   });
 
   test("RELEASE frees the address but keeps it as the MAC's first choice; DECLINE quarantines", async () => {
@@ -240,6 +264,16 @@ describe("full mode: guards", () => {
     assert.equal(nak?.msg.messageType, T.NAK);
     assert.equal(readText(nak?.msg.options.get(Opt.MESSAGE)), "no free lease");
     assert.deepEqual(await send(f, { type: T.DISCOVER, mac: "02:00:00:00:02:00", ...relayed }), []);
+    // A DISCOVER left unanswered has no reply in its event.
+    assert.deepEqual(
+      [
+        f.events.at(-1)?.type,
+        f.events.at(-1)?.ip,
+        f.events.at(-1)?.detail?.reply,
+        f.events.at(-1)?.detail?.relay,
+      ],
+      ["dhcp.discover", undefined, undefined, "198.18.11.1"],
+    );
     assert.equal(f.handler.counters.get("dropped.max-leases"), 2);
     assert.ok(f.logger.records.some((r) => r.msg === "network at max_leases"));
     // A bound client still renews at the cap.

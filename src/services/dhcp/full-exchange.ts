@@ -88,13 +88,15 @@ export class FullExchange {
     const mac = facts.mac;
     switch (msg.messageType) {
       case DhcpMessageType.DISCOVER: {
-        this.#events.publish("dhcp.discover", mac, undefined, factsDetail(facts));
-        const out: DhcpOutbound[] = [];
+        const offers: Offered[] = [];
         for (const net of this.#locate.forDiscover(msg, inbound)) {
-          const reply = this.#offer(msg, net, facts);
-          if (reply) out.push(reply);
+          const offered = this.#offer(msg, net, facts);
+          if (offered) offers.push(offered);
         }
-        return out;
+        // One event for the DISCOVER and the OFFER that answers it: the
+        // event rows are most of what an exchange costs (see dhcp-events.ts).
+        this.#events.publish("dhcp.discover", mac, offers[0]?.ip, discoverDetail(facts, offers));
+        return offers.map((o) => o.reply);
       }
       case DhcpMessageType.REQUEST:
         return await this.#request(msg, inbound, facts);
@@ -111,7 +113,7 @@ export class FullExchange {
     }
   }
 
-  #offer(msg: DhcpMessage, net: ServedNetwork, facts: MachineFacts): DhcpOutbound | null {
+  #offer(msg: DhcpMessage, net: ServedNetwork, facts: MachineFacts): Offered | null {
     const mac = facts.mac;
     const reservation = this.#reservation(mac, net);
     let ip: string | null = null;
@@ -163,8 +165,12 @@ export class FullExchange {
       machine,
       boot,
     });
-    this.#events.publish("dhcp.offer", mac, ip, { network: net.cidr, boot_file: boot?.bootFile });
-    return this.#router.toClient(DhcpMessageType.OFFER, data, msg, net);
+    return {
+      ip,
+      network: net.cidr,
+      bootFile: boot?.bootFile,
+      reply: this.#router.toClient(DhcpMessageType.OFFER, data, msg, net),
+    };
   }
 
   async #request(msg: DhcpMessage, inbound: DhcpInbound, facts: MachineFacts): Promise<DhcpOutbound[]> {
@@ -201,10 +207,16 @@ export class FullExchange {
     } else {
       return this.#drops.drop("request-without-address", { mac });
     }
-    this.#events.publish("dhcp.request", mac, ip ?? undefined, { ...factsDetail(facts), state });
+    // A REQUEST answered is one event, its ACK or NAK, with what the client
+    // said; one left unanswered is a dhcp.request of its own.
+    const asked = { ...factsDetail(facts), state };
+    const unanswered = () => this.#events.publish("dhcp.request", mac, ip ?? undefined, asked);
     // Not a network of ours (with several local networks and no relay we
     // cannot tell where the client is): RFC 2131 §4.3.2, no record, no reply.
-    if (!net || !ip) return this.#drops.ignore("not-our-network");
+    if (!net || !ip) {
+      unanswered();
+      return this.#drops.ignore("not-our-network");
+    }
     const ours = net.reserved.get(ip) === mac || inPool(net, ip);
     const reservation = this.#reservation(mac, net);
     if (
@@ -217,8 +229,9 @@ export class FullExchange {
       // have no say over (outside our pool, held by no one) gets silence
       // unless we are authoritative.
       if (state === "selecting" || this.#config.authoritative || !this.#leases.availableFor(net, ip, mac)) {
-        return [this.#nak(msg, net, mac, ip, ours ? "address in use" : "address not in the pool")];
+        return [this.#nak(msg, net, mac, ip, ours ? "address in use" : "address not in the pool", asked)];
       }
+      unanswered();
       return this.#drops.ignore("not-ours");
     }
     if (
@@ -227,10 +240,13 @@ export class FullExchange {
       this.#leases.bindings(net) >= net.maxLeases
     ) {
       this.#noAddress(net, mac);
-      return [this.#nak(msg, net, mac, ip, "no free lease")];
+      return [this.#nak(msg, net, mac, ip, "no free lease", asked)];
     }
     const machine = this.#resolver.resolve({ ...facts, ip });
-    if (!this.#mayServe(machine, mac)) return [];
+    if (!this.#mayServe(machine, mac)) {
+      unanswered();
+      return [];
+    }
     const leaseSeconds = this.#leaseSeconds(machine);
     const now = this.#clock.now();
     const row: LeaseRow = {
@@ -248,7 +264,8 @@ export class FullExchange {
       await this.#leases.commit(row);
     } catch (err) {
       // Another server sharing the lease table bound it first (docs/ha.md).
-      if (err instanceof LeaseTakenError) return [this.#nak(msg, net, mac, ip, "address in use")];
+      if (err instanceof LeaseTakenError) return [this.#nak(msg, net, mac, ip, "address in use", asked)];
+      unanswered();
       throw err;
     }
     const boot = this.#boot({ ...facts, ip });
@@ -263,10 +280,9 @@ export class FullExchange {
     });
     this.#events.publish("dhcp.ack", mac, ip, {
       network: net.cidr,
-      state,
+      ...asked,
       lease_seconds: leaseSeconds,
       hostname: machine.hostname,
-      arch: facts.arch,
       boot_file: boot?.bootFile,
     });
     return [this.#router.toClient(DhcpMessageType.ACK, data, msg, net)];
@@ -322,8 +338,16 @@ export class FullExchange {
     return [this.#router.informAck(data, msg, ip)];
   }
 
-  #nak(msg: DhcpMessage, net: ServedNetwork, mac: string, ip: string, why: string): DhcpOutbound {
-    this.#events.publish("dhcp.nak", mac, ip, { network: net.cidr, reason: why });
+  /** A NAK to a REQUEST; `asked`: what the client said in it (the REQUEST's own event detail). */
+  #nak(
+    msg: DhcpMessage,
+    net: ServedNetwork,
+    mac: string,
+    ip: string,
+    why: string,
+    asked: Record<string, unknown>,
+  ): DhcpOutbound {
+    this.#events.publish("dhcp.nak", mac, ip, { network: net.cidr, ...asked, reason: why });
     const data = buildReply({ type: DhcpMessageType.NAK, request: msg, net, message: why });
     return this.#router.nak(data, msg, net);
   }
@@ -377,6 +401,32 @@ export class FullExchange {
 /** A decline or release of an address another server has since bound to another MAC is moot. */
 function unlessTaken(err: unknown): void {
   if (!(err instanceof LeaseTakenError)) throw err;
+}
+
+/** An OFFER made to a DISCOVER, on one network. */
+interface Offered {
+  readonly ip: string;
+  readonly network: string;
+  readonly bootFile: string | undefined;
+  readonly reply: DhcpOutbound;
+}
+
+/**
+ * The DISCOVER's event detail: what the client said and, when it was
+ * answered, `reply: "offer"` with the network and boot file offered (the
+ * event's ip is the address). Several local networks without a relay can
+ * each make an offer: the others are in `also_offered`.
+ */
+function discoverDetail(facts: MachineFacts, offers: readonly Offered[]): Record<string, unknown> {
+  const [first, ...others] = offers;
+  if (!first) return factsDetail(facts);
+  return {
+    ...factsDetail(facts),
+    reply: "offer",
+    network: first.network,
+    boot_file: first.bootFile,
+    also_offered: others.length > 0 ? others.map((o) => `${o.ip} (${o.network})`) : undefined,
+  };
 }
 
 function clientIdOf(msg: DhcpMessage): string | null {
