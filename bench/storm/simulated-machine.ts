@@ -14,8 +14,8 @@
  * Each stage's time is the sum of its parts' durations; "up" is when the
  * init report was taken. The first failure ends the boot and says why.
  */
-import type { DhcpPort } from "./dhcp-port.js";
 import { parseBootScript } from "./boot-script.js";
+import type { DhcpThread } from "./dhcp-thread.js";
 import { MachineHttp } from "./machine-http.js";
 import { NbdReplay, parseNbdArg } from "./nbd-replay.js";
 import type { ReadTrace } from "./read-trace.js";
@@ -34,7 +34,7 @@ export interface BootResult {
 }
 
 export interface MachineContext {
-  readonly dhcp: DhcpPort;
+  readonly dhcp: DhcpThread;
   readonly trace: ReadTrace;
   readonly thinkScale: number;
   /** performance.now() at the storm's start. */

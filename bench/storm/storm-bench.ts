@@ -167,7 +167,7 @@ async function stormRun(stackName: string, n: number, runDir: string, image: Sto
     const cpu0 = stack.pids.reduce((t, pid) => t + treeCpuSeconds(pid), 0);
     const rss = new PeakRss(stack.pids);
     const started = performance.now();
-    const { results, clientCpuSeconds } = await runClients(clientNs, n);
+    const { results, clientCpuSeconds, clientLoopDelayMs } = await runClients(clientNs, n);
     const clientSeconds = (performance.now() - started) / 1000;
     // Let per-client server processes see the disconnects and be reaped.
     await new Promise((r) => setTimeout(r, 1000));
@@ -180,6 +180,7 @@ async function stormRun(stackName: string, n: number, runDir: string, image: Sto
       cpuSeconds,
       peakRssBytes,
       clientCpuSeconds,
+      clientLoopDelayMs,
       clientSeconds,
     };
   } finally {
@@ -188,7 +189,13 @@ async function stormRun(stackName: string, n: number, runDir: string, image: Sto
   }
 }
 
-function runClients(ns: string, n: number): Promise<{ results: BootResult[]; clientCpuSeconds: number }> {
+interface ClientsOutput {
+  readonly results: BootResult[];
+  readonly clientCpuSeconds: number;
+  readonly clientLoopDelayMs: { readonly p99: number; readonly max: number };
+}
+
+function runClients(ns: string, n: number): Promise<ClientsOutput> {
   const child = spawn(
     "ip",
     [
@@ -227,7 +234,7 @@ function runClients(ns: string, n: number): Promise<{ results: BootResult[]; cli
     child.on("close", (code) => {
       try {
         if (code !== 0) throw new Error(`storm-clients exited ${code}: ${err.slice(-2000)}`);
-        resolve(JSON.parse(out) as { results: BootResult[]; clientCpuSeconds: number });
+        resolve(JSON.parse(out) as ClientsOutput);
       } catch (e) {
         reject(e);
       }

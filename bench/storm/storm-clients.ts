@@ -11,8 +11,9 @@
  * the pool, set up by storm-bench.ts), so each machine's TFTP, HTTP and NBD
  * sockets bind the address its DHCP ACK gave it.
  */
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { parseArgs } from "node:util";
-import { DhcpPort } from "./dhcp-port.js";
+import { DhcpThread } from "./dhcp-thread.js";
 import { loadReadTrace } from "./read-trace.js";
 import { type BootResult, bootMachine, type MachineContext } from "./simulated-machine.js";
 
@@ -44,13 +45,17 @@ const GOLDEN_RATIO_FRACTION = 0.6180339887498949;
 const powerOnMs = (i: number) => ((i * GOLDEN_RATIO_FRACTION) % 1) * spreadMs;
 
 const ctx: MachineContext = {
-  dhcp: await DhcpPort.open(),
+  dhcp: await DhcpThread.open(),
   trace: loadReadTrace(values.trace),
   thinkScale: Number(values["think-scale"]),
   epoch: performance.now(),
   held: [],
   stageOf: new Map(),
 };
+// How far behind the simulator's event loop ran: when it is seconds behind,
+// the storm measures the simulator as much as the server.
+const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+loopDelay.enable();
 const results: (BootResult | undefined)[] = new Array(count);
 const boots = Array.from({ length: count }, (_, i) => {
   const at = powerOnMs(i);
@@ -66,7 +71,8 @@ const boots = Array.from({ length: count }, (_, i) => {
 const deadline = new Promise<void>((resolve) => setTimeout(resolve, Number(values.deadline) * 1000).unref());
 await Promise.race([Promise.all(boots), deadline]);
 for (const h of ctx.held) h.close();
-ctx.dhcp.close();
+await ctx.dhcp.close();
+loopDelay.disable();
 const out = Array.from(
   results,
   (r, i): BootResult =>
@@ -86,4 +92,7 @@ const usage = process.resourceUsage();
 const clientCpuSeconds = (usage.userCPUTime + usage.systemCPUTime) / 1e6;
 // Exit once the pipe has taken it all: a storm of 1,000 prints some 300 KB,
 // more than the pipe holds, and exiting at once cut it short.
-process.stdout.write(`${JSON.stringify({ results: out, clientCpuSeconds })}\n`, () => process.exit(0));
+const clientLoopDelayMs = { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
+process.stdout.write(`${JSON.stringify({ results: out, clientCpuSeconds, clientLoopDelayMs })}\n`, () =>
+  process.exit(0),
+);

@@ -16,6 +16,8 @@ export interface StormRun {
   /** The simulator's CPU time, and how long it ran. */
   readonly clientCpuSeconds: number;
   readonly clientSeconds: number;
+  /** How far behind the simulator's event loop ran (p99 and worst), in ms. */
+  readonly clientLoopDelayMs: { readonly p99: number; readonly max: number };
 }
 
 export interface StormSummary {
@@ -35,6 +37,7 @@ export interface StormSummary {
   readonly peakRssMiB: number;
   /** The simulator's CPU time over its run time: near 1, one CPU, it was busy the whole storm. */
   readonly clientCpuShare: number;
+  readonly clientLoopDelayMs: { readonly p99: number; readonly max: number };
 }
 
 /** Nearest-rank percentile of sorted values. */
@@ -76,6 +79,7 @@ export function summarize(run: StormRun): StormSummary {
     cpuSecondsPerBoot: up.length === 0 ? Number.NaN : run.cpuSeconds / up.length,
     peakRssMiB: run.peakRssBytes / 2 ** 20,
     clientCpuShare: run.clientCpuSeconds / run.clientSeconds,
+    clientLoopDelayMs: run.clientLoopDelayMs,
   };
 }
 
@@ -86,7 +90,8 @@ export function runTable(s: StormSummary): string[] {
   const lines = [
     `${s.stack}, ${s.machines} machines: ${s.up} up, ${s.failed} failed; last up at ${s.lastUpSeconds.toFixed(1)} s; ` +
       `server CPU ${(s.cpuSecondsPerBoot * 1000).toFixed(1)} ms per boot; peak RSS ${s.peakRssMiB.toFixed(0)} MiB; ` +
-      `simulator busy ${(s.clientCpuShare * 100).toFixed(0)}% of one CPU`,
+      `simulator busy ${(s.clientCpuShare * 100).toFixed(0)}% of one CPU, its event loop late by up to ` +
+      `${ms(s.clientLoopDelayMs.max)} (p99 ${ms(s.clientLoopDelayMs.p99)})`,
     "| stage | p50 | p95 | p99 |",
     "| --- | ---: | ---: | ---: |",
     ...STAGES.map(
