@@ -1,6 +1,6 @@
 /**
  * What one DHCP event row costs the store: CPU per event of the SQLite
- * store's `addEvents` (the call the event writer makes), for the four
+ * store's `addEvents` (the call the event writer makes), for the two
  * events of an exchange of 200 machines, 2,500 to a transaction as the
  * writer batches them under load. `--drop-index` first drops indexes of the
  * events table, to see what each one costs. A measurement of one part of
@@ -39,24 +39,33 @@ const MACS = Array.from(
   (_, i) =>
     `52:54:00:00:${(i >> 8).toString(16).padStart(2, "0")}:${(i & 255).toString(16).padStart(2, "0")}`,
 );
-const TYPES = ["dhcp.discover", "dhcp.offer", "dhcp.request", "dhcp.ack"] as const;
+const ASKED = { arch: 0, vendor_class: "PXEClient:Arch:00000:UNDI:002001" };
 
-/** Four events per exchange, with the details the DHCP service gives them. */
+/**
+ * Two events per exchange, with the details the DHCP service gives them
+ * (src/services/dhcp/full-exchange.ts): the DISCOVER with its offer, the
+ * ACK with what the REQUEST said.
+ */
 function exchanges(count: number, at: number): NewEvent[] {
   return Array.from({ length: count }, (_, i) => {
-    const type = TYPES[i & 3]!;
-    const machine = (i >> 2) % MACS.length;
-    const asked = type === "dhcp.discover" || type === "dhcp.request";
+    const discover = (i & 1) === 0;
+    const machine = (i >> 1) % MACS.length;
     return {
       at: at + i,
-      type,
+      type: discover ? "dhcp.discover" : "dhcp.ack",
       protocol: "dhcp",
       mac: MACS[machine]!,
-      ip: type === "dhcp.discover" ? null : `198.18.0.${machine}`,
+      ip: `198.18.0.${machine}`,
       stage: null,
-      detail: asked
-        ? { arch: 0, vendor_class: "PXEClient:Arch:00000:UNDI:002001" }
-        : { network: "198.18.0.0/16", boot_file: "undionly.kpxe" },
+      detail: discover
+        ? { ...ASKED, reply: "offer", network: "198.18.0.0/16", boot_file: "undionly.kpxe" }
+        : {
+            network: "198.18.0.0/16",
+            ...ASKED,
+            state: "selecting",
+            lease_seconds: 3600,
+            boot_file: "undionly.kpxe",
+          },
     };
   });
 }

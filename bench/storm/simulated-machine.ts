@@ -15,11 +15,10 @@
  * init report was taken. The first failure ends the boot and says why.
  */
 import { parseBootScript } from "./boot-script.js";
-import type { DhcpThread } from "./dhcp-thread.js";
+import type { FirmwareThread } from "./firmware-thread.js";
 import { MachineHttp } from "./machine-http.js";
 import { NbdReplay, parseNbdArg } from "./nbd-replay.js";
 import type { ReadTrace } from "./read-trace.js";
-import { tftpFetch } from "./tftp-fetch.js";
 
 export const STAGES = ["dhcp", "tftp", "dhcp2", "http", "nbd-replay", "report"] as const;
 export type Stage = (typeof STAGES)[number];
@@ -34,7 +33,8 @@ export interface BootResult {
 }
 
 export interface MachineContext {
-  readonly dhcp: DhcpThread;
+  /** The PXE ROM's and iPXE's DHCP and TFTP, on a thread of their own. */
+  readonly firmware: FirmwareThread;
   readonly trace: ReadTrace;
   readonly thinkScale: number;
   /** performance.now() at the storm's start. */
@@ -70,12 +70,16 @@ export async function bootMachine(ctx: MachineContext, mac: string): Promise<Boo
     }
   };
   try {
-    const pxe = await timed("dhcp", () => ctx.dhcp.obtain("pxe-rom", mac, PXE_ROM_TIMEOUTS_MS));
+    const pxe = await timed("dhcp", () => ctx.firmware.obtain("pxe-rom", mac, PXE_ROM_TIMEOUTS_MS));
     if (!pxe.bootFile) throw new Error("the PXE ROM's ACK names no boot file");
     await timed("tftp", () =>
-      tftpFetch({ localAddress: pxe.ip, server: pxe.nextServer || pxe.serverId, file: pxe.bootFile }),
+      ctx.firmware.tftpFetch({
+        localAddress: pxe.ip,
+        server: pxe.nextServer || pxe.serverId,
+        file: pxe.bootFile,
+      }),
     );
-    const ipxe = await timed("dhcp2", () => ctx.dhcp.obtain("ipxe", mac, IPXE_TIMEOUTS_MS));
+    const ipxe = await timed("dhcp2", () => ctx.firmware.obtain("ipxe", mac, IPXE_TIMEOUTS_MS));
     if (!/^https?:\/\//.test(ipxe.bootFile))
       throw new Error(`iPXE's ACK names ${JSON.stringify(ipxe.bootFile)}, not an HTTP boot script`);
     const client = new MachineHttp(ipxe.ip, true);

@@ -13,7 +13,7 @@
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { parseArgs } from "node:util";
-import { DhcpThread } from "./dhcp-thread.js";
+import { FirmwareThread } from "./firmware-thread.js";
 import { loadReadTrace } from "./read-trace.js";
 import { type BootResult, bootMachine, type MachineContext } from "./simulated-machine.js";
 
@@ -45,7 +45,7 @@ const GOLDEN_RATIO_FRACTION = 0.6180339887498949;
 const powerOnMs = (i: number) => ((i * GOLDEN_RATIO_FRACTION) % 1) * spreadMs;
 
 const ctx: MachineContext = {
-  dhcp: await DhcpThread.open(),
+  firmware: await FirmwareThread.open(),
   trace: loadReadTrace(values.trace),
   thinkScale: Number(values["think-scale"]),
   epoch: performance.now(),
@@ -71,7 +71,7 @@ const boots = Array.from({ length: count }, (_, i) => {
 const deadline = new Promise<void>((resolve) => setTimeout(resolve, Number(values.deadline) * 1000).unref());
 await Promise.race([Promise.all(boots), deadline]);
 for (const h of ctx.held) h.close();
-await ctx.dhcp.close();
+await ctx.firmware.close();
 loopDelay.disable();
 const out = Array.from(
   results,

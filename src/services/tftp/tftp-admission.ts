@@ -36,6 +36,7 @@ export class TftpAdmission {
   /** Sessions per client address, for `maxTransfersPerClient`. */
   readonly #perClient = new Map<string, number>();
   readonly #clientDropLog: RateLimitedLog;
+  readonly #busyDropLog: RateLimitedLog;
   #busyDrops = 0;
   #clientDrops = 0;
 
@@ -45,6 +46,14 @@ export class TftpAdmission {
     this.#clientDropLog = new RateLimitedLog({
       logger: log,
       what: "requests dropped at max_transfers_per_client",
+    });
+    // A storm bigger than the limit must show in the log: clients whose
+    // retransmissions all land while it is full fail to boot.
+    this.#busyDropLog = new RateLimitedLog({
+      logger: log,
+      what: "requests dropped at max_transfers",
+      summary: (count, _source, seconds) =>
+        `tftp: ${count} more requests dropped in the last ${seconds} s, ${this.#limits.maxTransfers} transfers running (services.tftp.max_transfers)`,
     });
   }
 
@@ -71,7 +80,11 @@ export class TftpAdmission {
   admit(key: string, msg: Buffer, client: UdpRemote, file: string): TftpSession | null {
     if (this.#sessions.size >= this.#limits.maxTransfers) {
       this.#busyDrops++;
-      this.#log.debug({ ip: client.address, file }, "tftp: busy, request dropped (client will retry)");
+      this.#busyDropLog.log(
+        "max_transfers",
+        { ip: client.address, file, transfers: this.#sessions.size },
+        "tftp: max_transfers running, request dropped (the client retries; a storm of more machines needs a higher services.tftp.max_transfers)",
+      );
       return null;
     }
     const fromClient = this.#perClient.get(client.address) ?? 0;
@@ -118,5 +131,6 @@ export class TftpAdmission {
 
   close(): void {
     this.#clientDropLog.close();
+    this.#busyDropLog.close();
   }
 }

@@ -555,7 +555,13 @@ describe("tftp service: refusals", () => {
     h.main.deliver(rrq("f513"), CLIENT);
     const t = await h.transfer(0);
     h.main.deliver(rrq("f513"), other);
-    assert.equal(h.service.stats().busyDrops, 1);
+    h.main.deliver(rrq("f513"), { address: "198.18.20.9", port: 3000 });
+    assert.equal(h.service.stats().busyDrops, 2);
+    // The admin sees it, once per flood: a warning that names the setting.
+    const warned = h.log.records.filter((r) => r.msg?.includes("max_transfers running"));
+    assert.equal(warned.length, 1);
+    assert.equal(warned[0]?.level, "warn");
+    assert.match(warned[0]?.msg ?? "", /services\.tftp\.max_transfers/);
     drain(t);
     h.main.deliver(rrq("f513"), other);
     const t2 = await h.transfer(1);
