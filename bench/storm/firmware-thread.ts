@@ -10,7 +10,8 @@
  * schedules and the lock-step run on a loop that does nothing else; the
  * boot learns each outcome later.
  */
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
+import { spawnModuleWorker } from "../../src/services/spawn-module-worker.js";
 import type { DhcpLease } from "./dhcp-port.js";
 import type { Firmware } from "./firmware-dhcp-packets.js";
 import type { TftpFetchOptions } from "./tftp-fetch.js";
@@ -35,6 +36,8 @@ export class FirmwareThread {
   readonly #worker: Worker;
   readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   #nextId = 0;
+  /** Why the thread is gone: what was asked of it fails, and so does what is asked after. */
+  #gone: Error | undefined;
 
   private constructor(worker: Worker) {
     this.#worker = worker;
@@ -45,21 +48,13 @@ export class FirmwareThread {
       if ("value" in a) p.resolve(a.value);
       else p.reject(new Error(a.error));
     });
-    worker.on("error", (err) => {
-      for (const p of this.#pending.values()) p.reject(err);
-      this.#pending.clear();
-    });
+    worker.on("error", (err) => this.#stop(err));
+    worker.on("exit", () => this.#stop(new Error("the firmware thread stopped")));
   }
 
   /** Starts the thread; resolves once its port 68 socket is bound. */
   static open(): Promise<FirmwareThread> {
-    // `--import tsx` registers its loader for this thread only: the worker
-    // registers it again before it loads its TypeScript.
-    const tsx = JSON.stringify(import.meta.resolve("tsx/esm/api"));
-    const file = JSON.stringify(new URL("./firmware-thread-worker.ts", import.meta.url).href);
-    const worker = new Worker(`import(${tsx}).then((api) => { api.register(); return import(${file}); })`, {
-      eval: true,
-    });
+    const worker = spawnModuleWorker(import.meta.url, "firmware-thread-worker");
     return new Promise((resolve, reject) => {
       worker.once("error", reject);
       worker.once("message", (m: { ready?: boolean; error?: string }) => {
@@ -84,7 +79,14 @@ export class FirmwareThread {
     return this.#worker.terminate();
   }
 
+  #stop(why: Error): void {
+    this.#gone ??= why;
+    for (const p of this.#pending.values()) p.reject(this.#gone);
+    this.#pending.clear();
+  }
+
   #ask(ask: DistributiveOmit<FirmwareAsk, "id">): Promise<unknown> {
+    if (this.#gone) return Promise.reject(this.#gone);
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });

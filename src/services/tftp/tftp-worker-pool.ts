@@ -8,11 +8,9 @@
  * message so that its epoll_wait returns and it reads the message.
  * Otherwise they run on libuv and node:dgram (tftp-transfer-worker.ts).
  */
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import type { Logger } from "../../logging/logger.js";
+import { spawnModuleWorker } from "../spawn-module-worker.js";
 import type { NativeUdp } from "./native-udp.js";
 import type { TransferSummary } from "./tftp-transfer.js";
 import type { TransferCallbacks, TransferHandle, TransferRunner, TransferSpec } from "./transfer-runner.js";
@@ -51,25 +49,6 @@ interface Slot {
   readonly pending: Map<number, Pending>;
   /** Answers awaited for repeated RRQs, by sequence number. */
   readonly repeats: Map<number, (alive: boolean) => void>;
-}
-
-/** Where the worker's code is: the .js beside this file, or the .ts when run through tsx (tests). */
-function spawnWorker(name: string, workerData: Record<string, unknown>): Worker {
-  const here = import.meta.url;
-  if (!here.endsWith(".ts")) return new Worker(new URL(`./${name}.js`, here), { workerData });
-  // Node 20 does not pass --import hooks to workers: register tsx first.
-  const target = new URL(`./${name}.ts`, here).href;
-  const tsx = tsxEsmApi(here);
-  const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); })`;
-  return new Worker(code, { eval: true, workerData });
-}
-
-/** tsx's ESM API (the `import` condition of "tsx/esm/api"), found from this file. */
-function tsxEsmApi(from: string): string {
-  const resolve = (import.meta as { resolve?: (s: string) => string }).resolve;
-  if (typeof resolve === "function") return resolve("tsx/esm/api");
-  const pkg = createRequire(from).resolve("tsx/package.json");
-  return pathToFileURL(join(dirname(pkg), "dist", "esm", "api", "index.mjs")).href;
 }
 
 /** A copy of `body` that can be posted: shared memory is shared, anything else copied to its exact size. */
@@ -118,8 +97,8 @@ export class TftpWorkerPool implements TransferRunner {
   #attach(slot: Slot): void {
     const worker =
       slot.waker < 0
-        ? spawnWorker("tftp-transfer-worker", { localAddress: this.#localAddress })
-        : spawnWorker("tftp-native-worker", {
+        ? spawnModuleWorker(import.meta.url, "tftp-transfer-worker", { localAddress: this.#localAddress })
+        : spawnModuleWorker(import.meta.url, "tftp-native-worker", {
             localAddress: this.#localAddress,
             wakerFd: slot.waker,
             busyPollUs: this.#busyPollUs,
