@@ -21,14 +21,16 @@ function statFields(pid: number, tid?: number): string[] {
 
 /** CPU seconds (user + system, every thread) the process has used so far. */
 export function cpuSecondsOf(pid: number): number {
-  const fields = statFields(pid);
-  // utime is field 14, stime 15.
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  return cpuSecondsIn(statFields(pid));
 }
 
 /** CPU seconds (user + system) one thread of the process has used so far; a process's main thread has TID = PID. */
 export function threadCpuSecondsOf(pid: number, tid: number): number {
-  const fields = statFields(pid, tid);
+  return cpuSecondsIn(statFields(pid, tid));
+}
+
+/** utime (field 14) plus stime (field 15) of statFields' fields, in seconds. */
+function cpuSecondsIn(fields: readonly string[]): number {
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
 }
 

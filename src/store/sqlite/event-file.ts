@@ -34,12 +34,12 @@ const INSERT_SQL =
   "INSERT INTO events (at, type, protocol, mac, ip, stage, detail) VALUES (?, ?, ?, ?, ?, ?, ?)";
 /** The oldest events before a time, `limit` at most (pruneLimit). */
 const PRUNE_SQL = "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE at < ? ORDER BY at LIMIT ?)";
+const EVENT_COLUMNS = "id, at, type, protocol, mac, ip, stage, detail";
 
 /** PRUNE_SQL's limit: none given is -1, SQLite's "no limit". */
 function pruneLimit(limit: number | undefined): number {
   return limit === undefined ? -1 : Math.max(0, limit);
 }
-const EVENT_COLUMNS = "id, at, type, protocol, mac, ip, stage, detail";
 
 /** The event file's tables, as the main file's migrations 1 and 4 made them there. */
 const EVENT_FILE_SCHEMA = `
