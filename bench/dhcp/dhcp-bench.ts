@@ -6,7 +6,7 @@
  *   npm run build
  *   node --import tsx bench/dhcp/dhcp-bench.ts [--seconds 5] [--rounds 3] [--rates 2000,5000,0]
  *       [--scenarios broadcast,relayed] [--broadcast-clients 200] [--relayed-clients 60000] [--window 64]
- *       [--warmup 2] [--server-node-args="--perf-basic-prof"]
+ *       [--warmup 2] [--server-node-args="--perf-basic-prof"] [--lease-cache-threshold 25]
  *
  * Topology (nothing leaves the namespaces): the server's namespace holds
  * br0 = 198.18.90.1/24 (a /24 no test uses). Two hosts hang on br0 by veth:
@@ -28,6 +28,13 @@
  * the share of exchanges lost, the server's CPU time per completed
  * exchange (from /proc/PID/stat, every thread), medians over rounds, and
  * bootfleet/kea for exchanges/s.
+ *
+ * Both servers reuse a lease its client asks for again within
+ * `--lease-cache-threshold` percent of its lease time (bootfleet's default
+ * lease_cache_threshold, 25; kea's cache-threshold, set to match): the
+ * broadcast clients take turns, so most of their exchanges are such
+ * repeats, while perfdhcp's relayed clients are each new. 0 turns it off
+ * on both, and every REQUEST is a lease written.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -54,6 +61,7 @@ const { values } = parseArgs({
     window: { type: "string", default: "64" },
     warmup: { type: "string", default: "2" },
     "server-node-args": { type: "string", default: "" },
+    "lease-cache-threshold": { type: "string", default: "25" },
   },
 });
 const seconds = Math.max(1, Math.min(60, Number(values.seconds)));
@@ -67,6 +75,7 @@ const broadcastClients = Math.max(1, Math.min(240, Number(values["broadcast-clie
 const relayedClients = Math.max(1, Math.min(65_000, Number(values["relayed-clients"])));
 const window = Math.max(1, Math.min(4096, Number(values.window)));
 const warmup = Math.max(0, Math.min(30, Number(values.warmup)));
+const leaseCachePercent = Math.max(0, Math.min(100, Math.trunc(Number(values["lease-cache-threshold"]))));
 /** Exchanges per second of the warm-up load. */
 const WARMUP_RATE = 1000;
 
@@ -127,13 +136,16 @@ try {
 
   const start = (name: string, runDir: string): Promise<ServerUnderTest> =>
     name === "bootfleet"
-      ? startBootfleet(net, runDir, repoRoot, NETS, serverNodeArgs)
-      : startKea(net, runDir, NETS);
+      ? startBootfleet(net, runDir, repoRoot, NETS, serverNodeArgs, leaseCachePercent)
+      : startKea(net, runDir, NETS, leaseCachePercent);
 
   const loadavg = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
   const nproc = spawnSync("nproc", { encoding: "utf8" }).stdout.trim();
   const out: string[] = [
     `DHCP: bootfleet serve (built, SQLite, lease written before ACK) vs kea-dhcp4 (memfile, persist)`,
+    leaseCachePercent > 0
+      ? `a lease asked for again within ${leaseCachePercent}% of its time is reused, not written, by both (bootfleet lease_cache_threshold, kea cache-threshold)`
+      : "every REQUEST writes its lease on both (lease caching off)",
     `command: node --import tsx bench/dhcp/dhcp-bench.ts ${process.argv.slice(2).join(" ")}`.trimEnd(),
     `${seconds} s per run after ${warmup} s of warm-up at ${WARMUP_RATE}/s, median of ${rounds} rounds; ${nproc} CPUs, load average ${loadavg} at start`,
   ];

@@ -67,6 +67,7 @@ export async function startBootfleet(
   repoRoot: string,
   nets: BenchNetworks,
   extraNodeArgs: readonly string[] = [],
+  leaseCachePercent = 25,
 ): Promise<ServerUnderTest> {
   const dataDir = join(dir, "data");
   mkdirSync(dataDir, { recursive: true });
@@ -75,7 +76,7 @@ export async function startBootfleet(
     config,
     `server: { address: ${nets.serverAddress}, data_dir: ${dataDir} }
 services:
-  dhcp: { mode: full, lease_time: 3600 }
+  dhcp: { mode: full, lease_time: 3600, lease_cache_threshold: ${leaseCachePercent} }
 networks:
   - subnet: ${nets.local.subnet}
     pool: ${nets.local.first}-${nets.local.last}
@@ -119,7 +120,17 @@ defaults: { boot_unknown: true }
   };
 }
 
-export async function startKea(net: TestNetwork, dir: string, nets: BenchNetworks): Promise<ServerUnderTest> {
+/**
+ * kea-dhcp4 on memfile. `leaseCachePercent` > 0 sets kea's cache-threshold
+ * (off by default in kea) to the same share of the lease time as
+ * bootfleet's lease_cache_threshold, so both reuse the same leases.
+ */
+export async function startKea(
+  net: TestNetwork,
+  dir: string,
+  nets: BenchNetworks,
+  leaseCachePercent = 25,
+): Promise<ServerUnderTest> {
   const leases = join(dir, "kea-leases4.csv");
   const child = await spawnKea(
     net,
@@ -134,6 +145,7 @@ export async function startKea(net: TestNetwork, dir: string, nets: BenchNetwork
       },
       nets.relayed,
     ],
+    leaseCachePercent > 0 ? { "cache-threshold": leaseCachePercent / 100 } : {},
   );
   const pid = child.pid!;
   return {
@@ -165,6 +177,7 @@ export async function spawnKea(
   dir: string,
   leaseDatabase: Record<string, unknown>,
   subnets: readonly KeaSubnet[],
+  globals: Record<string, unknown> = {},
 ): Promise<ChildProcess> {
   mkdirSync(dir, { recursive: true });
   const config = join(dir, "kea-dhcp4.json");
@@ -175,6 +188,7 @@ export async function spawnKea(
         "interfaces-config": { interfaces: [net.bridge], "dhcp-socket-type": "raw" },
         "lease-database": leaseDatabase,
         "valid-lifetime": 3600,
+        ...globals,
         subnet4: subnets.map((s, i) => ({
           id: i + 1,
           subnet: s.subnet,

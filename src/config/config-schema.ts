@@ -198,6 +198,13 @@ export const configSchema = z.strictObject({
           port: port.default(67),
           proxy_port: port.default(4011),
           lease_time: z.number().int().positive().default(3600),
+          /**
+           * Percent of its lease time during which a client asking again
+           * gets its running lease unchanged (the time it has left), with
+           * nothing written (dhcpd's dhcp-cache-threshold); 0 = every
+           * REQUEST writes a new lease.
+           */
+          lease_cache_threshold: z.number().int().min(0).max(100).default(25),
           authoritative: z.boolean().default(false),
         })
         .prefault({}),

@@ -177,6 +177,8 @@ export interface ServicesConfig {
     readonly port: number; // 67; 1067 for a second server beside the site's, for ROMs built to ask there
     readonly proxy_port: number; // 4011
     readonly lease_time: number; // seconds
+    /** Percent of the lease time within which a client asking again gets its running lease unchanged; 0 = off. */
+    readonly lease_cache_threshold: number;
     readonly authoritative: boolean;
   };
   readonly tftp: {

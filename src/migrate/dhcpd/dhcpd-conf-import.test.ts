@@ -37,6 +37,27 @@ describe("dhcpd.conf import", () => {
     assert.match(yaml, /dhcpd's declaration name: decl-name/);
   });
 
+  it("dhcp-cache-threshold maps to services.dhcp.lease_cache_threshold; inside a subnet it is a comment, a bad value an error", () => {
+    const { config } = load("dhcp-cache-threshold 10;\ndefault-lease-time 7200;\n");
+    assert.equal(config.services.dhcp.lease_cache_threshold, 10);
+    assert.equal(config.services.dhcp.lease_time, 7200);
+    // dhcpd's own default when the file says nothing.
+    assert.equal(load("default-lease-time 7200;\n").config.services.dhcp.lease_cache_threshold, 25);
+    const { config: inSubnet, yaml } = load(
+      "subnet 10.0.0.0 netmask 255.255.255.0 {\n  dhcp-cache-threshold 0;\n  range 10.0.0.10 10.0.0.20;\n}\n",
+    );
+    assert.equal(inSubnet.services.dhcp.lease_cache_threshold, 25);
+    assert.match(yaml, /not mapped: bootfleet has one threshold for all its networks/);
+    assert.throws(
+      () => load("dhcp-cache-threshold 250;\n"),
+      (e: unknown) =>
+        e instanceof ImportError &&
+        /dhcpd\.conf:1:22: error: dhcp-cache-threshold '250' is not a percentage from 0 to 100/.test(
+          e.message,
+        ),
+    );
+  });
+
   it("option 93 branches: the BIOS branch's boot file goes to BIOS clients only; iPXE's binary and script are bootfleet's own", () => {
     const { config, yaml } = load(
       [

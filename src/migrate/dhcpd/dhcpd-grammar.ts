@@ -34,6 +34,7 @@ const STATEMENT_KEYWORDS: ReadonlySet<string> = new Set([
   "server-name",
   "server-identifier",
   "default-lease-time",
+  "dhcp-cache-threshold",
   "max-lease-time",
   "min-lease-time",
   "authoritative",

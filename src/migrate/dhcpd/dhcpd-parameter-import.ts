@@ -1,6 +1,7 @@
 /**
  * dhcpd parameters that set one bootfleet key: server-identifier (the
- * server's address), default-lease-time, authoritative, boot-unknown-clients,
+ * server's address), default-lease-time, dhcp-cache-threshold, authoritative,
+ * boot-unknown-clients,
  * and the allow / deny / ignore flags, which bootfleet mostly decides by
  * design (boot_unknown says whether undeclared machines boot).
  */
@@ -78,6 +79,35 @@ export class DhcpdParameterImport {
       : comments;
     if (scope.kind === "global") this.#draft.setService("dhcp", "lease_time", n, c);
     else scope.layer.set(["dhcp", "lease_time"], n, c);
+  }
+
+  /** `dhcp-cache-threshold N;`: percent of the lease time within which a renewal gets the running lease unchanged. */
+  cacheThreshold(st: DhcpdStatement, scope: DhcpdScope): void {
+    const report = this.#report;
+    const v = report.oneValue(st, "dhcp-cache-threshold", "dhcp-cache-threshold 25;");
+    if (!v) {
+      report.note(scope, st, "not mapped: it has no value");
+      return;
+    }
+    const n = Number(v.text);
+    if (!/^\d+$/.test(v.text) || n > 100) {
+      report.error(
+        v.at,
+        `dhcp-cache-threshold '${v.text}' is not a percentage from 0 to 100`,
+        "e.g. dhcp-cache-threshold 25; (0 turns it off)",
+      );
+      report.note(scope, st, "not mapped: malformed value");
+      return;
+    }
+    if (scope.kind !== "global") {
+      report.note(
+        scope,
+        st,
+        "not mapped: bootfleet has one threshold for all its networks: services.dhcp.lease_cache_threshold",
+      );
+      return;
+    }
+    this.#draft.setService("dhcp", "lease_cache_threshold", n, valueComments(st));
   }
 
   /** `authoritative;` and `not authoritative;`. */

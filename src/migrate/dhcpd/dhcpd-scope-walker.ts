@@ -59,6 +59,7 @@ export class DhcpdScopeWalker {
       ["next-server", (st, scope) => bootFiles.nextServer(st, scope)],
       ["server-identifier", (st, scope) => parameters.serverIdentifier(st, scope)],
       ["default-lease-time", (st, scope) => parameters.leaseTime(st, scope)],
+      ["dhcp-cache-threshold", (st, scope) => parameters.cacheThreshold(st, scope)],
       ["authoritative", (st, scope) => parameters.authoritative(st, scope)],
       ["not", (st, scope) => parameters.authoritative(st, scope)],
       ["boot-unknown-clients", (st, scope) => parameters.bootUnknown(st, scope)],

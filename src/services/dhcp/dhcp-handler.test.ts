@@ -140,6 +140,77 @@ describe("full mode: DISCOVER/OFFER/REQUEST/ACK (RFC 2131 §3.1)", () => {
     assert.equal((await f.store.getLeaseByIp("198.18.10.100"))?.expires, f.clock.t + 600_000);
   });
 
+  test("a client asking again within lease_cache_threshold gets its running lease unchanged, with nothing written", async () => {
+    const f = await makeHandlerFixture();
+    let writes = 0;
+    const putLeases = f.store.putLeases.bind(f.store);
+    f.store.putLeases = async (rows) => {
+      writes += rows.length;
+      return putLeases(rows);
+    };
+    await dora(f, MAC);
+    assert.equal(writes, 1);
+    const granted = f.clock.t;
+    // 60 s into a 600 s lease (10%, under the default 25%): the next boot
+    // stage's DISCOVER and REQUEST get what is left of the lease.
+    f.clock.t += 60_000;
+    const [offer] = await send(f, { type: T.DISCOVER, mac: MAC });
+    assert.equal(readUint32(offer?.msg.options.get(Opt.LEASE_TIME)), 540);
+    const ack = await dora(f, MAC);
+    assert.equal(ack.yiaddr, "198.18.10.100");
+    assert.equal(readUint32(ack.options.get(Opt.LEASE_TIME)), 540);
+    // T1 and T2 of what is left (RFC 2131 §4.4.5).
+    assert.equal(readUint32(ack.options.get(Opt.RENEWAL_TIME)), 270);
+    assert.equal(readUint32(ack.options.get(Opt.REBINDING_TIME)), 472);
+    assert.equal(writes, 1);
+    const stored = await f.store.getLeaseByIp("198.18.10.100");
+    assert.equal(stored?.start, granted);
+    assert.equal(stored?.expires, granted + 600_000);
+    const acks = f.events.filter((e) => e.type === "dhcp.ack");
+    assert.deepEqual(
+      acks.map((e) => [e.detail?.lease_seconds, e.detail?.reused]),
+      [
+        [600, undefined],
+        [540, true],
+      ],
+    );
+
+    // From 25% of the lease on, a REQUEST writes a new lease of the full time.
+    f.clock.t = granted + 150_000;
+    const renewed = await dora(f, MAC);
+    assert.equal(readUint32(renewed.options.get(Opt.LEASE_TIME)), 600);
+    assert.equal(writes, 2);
+    assert.equal((await f.store.getLeaseByIp("198.18.10.100"))?.expires, f.clock.t + 600_000);
+  });
+
+  test("a lease is written anew when the hostname or client identifier changes, or lease_cache_threshold is 0", async () => {
+    const f = await makeHandlerFixture();
+    await dora(f, MAC);
+    f.clock.t += 10_000;
+    const named = await dora(f, MAC, { hostname: "lab-pc-7" });
+    assert.equal(readUint32(named.options.get(Opt.LEASE_TIME)), 600);
+    assert.equal((await f.store.getLeaseByIp("198.18.10.100"))?.hostname, "lab-pc-7");
+    f.clock.t += 10_000;
+    const again = await dora(f, MAC, { hostname: "lab-pc-7" });
+    assert.equal(readUint32(again.options.get(Opt.LEASE_TIME)), 590);
+    f.clock.t += 10_000;
+    const withId = await dora(f, MAC, {
+      hostname: "lab-pc-7",
+      clientId: Buffer.from("01525400000001", "hex"),
+    });
+    assert.equal(readUint32(withId.options.get(Opt.LEASE_TIME)), 600);
+    assert.equal((await f.store.getLeaseByIp("198.18.10.100"))?.clientId, "01525400000001");
+
+    const off = await makeHandlerFixture(
+      TEST_FLEET.replace("lease_time: 600 }", "lease_time: 600, lease_cache_threshold: 0 }"),
+    );
+    await dora(off, MAC);
+    off.clock.t += 10_000;
+    const ack = await dora(off, MAC);
+    assert.equal(readUint32(ack.options.get(Opt.LEASE_TIME)), 600);
+    assert.equal((await off.store.getLeaseByIp("198.18.10.100"))?.expires, off.clock.t + 600_000);
+  });
+
   test("INIT-REBOOT for an address another MAC holds: NAK; for its own: ACK", async () => {
     const f = await makeHandlerFixture();
     await dora(f, MAC);

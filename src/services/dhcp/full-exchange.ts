@@ -161,7 +161,7 @@ export class FullExchange {
       request: msg,
       net,
       yiaddr: ip,
-      leaseSeconds: this.#leaseSeconds(machine),
+      leaseSeconds: this.#grant(msg, net, mac, ip, machine).seconds,
       machine,
       boot,
     });
@@ -247,26 +247,27 @@ export class FullExchange {
       unanswered();
       return [];
     }
-    const leaseSeconds = this.#leaseSeconds(machine);
-    const now = this.#clock.now();
-    const row: LeaseRow = {
-      ip,
-      mac,
-      network: net.cidr,
-      state: "bound",
-      hostname: machine.hostname ?? readText(msg.options.get(Opt.HOSTNAME)) ?? null,
-      clientId: clientIdOf(msg),
-      start: now,
-      expires: now + leaseSeconds * 1000,
-    };
-    // Durable before the ACK leaves (see lease-book.ts).
-    try {
-      await this.#leases.commit(row);
-    } catch (err) {
-      // Another server sharing the lease table bound it first (docs/ha.md).
-      if (err instanceof LeaseTakenError) return [this.#nak(msg, net, mac, ip, "address in use", asked)];
-      unanswered();
-      throw err;
+    const grant = this.#grant(msg, net, mac, ip, machine);
+    if (!grant.reused) {
+      const now = this.#clock.now();
+      const row: LeaseRow = {
+        ip,
+        mac,
+        network: net.cidr,
+        state: "bound",
+        ...grant.same,
+        start: now,
+        expires: now + grant.seconds * 1000,
+      };
+      // Durable before the ACK leaves (see lease-book.ts).
+      try {
+        await this.#leases.commit(row);
+      } catch (err) {
+        // Another server sharing the lease table bound it first (docs/ha.md).
+        if (err instanceof LeaseTakenError) return [this.#nak(msg, net, mac, ip, "address in use", asked)];
+        unanswered();
+        throw err;
+      }
     }
     const boot = this.#boot({ ...facts, ip });
     const data = buildReply({
@@ -274,14 +275,15 @@ export class FullExchange {
       request: msg,
       net,
       yiaddr: ip,
-      leaseSeconds,
+      leaseSeconds: grant.seconds,
       machine,
       boot,
     });
     this.#events.publish("dhcp.ack", mac, ip, {
       network: net.cidr,
       ...asked,
-      lease_seconds: leaseSeconds,
+      lease_seconds: grant.seconds,
+      reused: grant.reused || undefined,
       hostname: machine.hostname,
       boot_file: boot?.bootFile,
     });
@@ -396,6 +398,37 @@ export class FullExchange {
   #leaseSeconds(machine: ResolvedMachine): number {
     return machine.dhcp.lease_time?.value ?? this.#config.lease_time;
   }
+
+  /**
+   * The lease an OFFER or ACK gives `mac` at `ip`: the running one,
+   * unchanged, with the seconds it has left, when the client asks again
+   * within `lease_cache_threshold` percent of its lease time (LeaseBook's
+   * reusable(): nothing to write before the ACK); else a new one of the
+   * configured time. An infinite lease (RFC 2131 §3.3) is always given
+   * anew: what is left of one is not infinite.
+   */
+  #grant(msg: DhcpMessage, net: ServedNetwork, mac: string, ip: string, machine: ResolvedMachine): Grant {
+    const seconds = this.#leaseSeconds(machine);
+    const same = {
+      hostname: machine.hostname ?? readText(msg.options.get(Opt.HOSTNAME)) ?? null,
+      clientId: clientIdOf(msg),
+    };
+    const threshold = seconds >= INFINITE_LEASE_SECONDS ? 0 : this.#config.lease_cache_threshold / 100;
+    const leftMs = this.#leases.reusable(ip, mac, net.cidr, same, seconds * 1000, threshold);
+    return leftMs === undefined
+      ? { seconds, reused: false, same }
+      : { seconds: Math.max(1, Math.floor(leftMs / 1000)), reused: true, same };
+  }
+}
+
+/** Option 51's all-ones value: a lease that never ends (RFC 2131 §3.3). */
+const INFINITE_LEASE_SECONDS = 0xffffffff;
+
+/** What an OFFER or ACK grants: its lease time, whether it is the running lease unchanged, and the row's identity fields. */
+interface Grant {
+  readonly seconds: number;
+  readonly reused: boolean;
+  readonly same: Pick<LeaseRow, "hostname" | "clientId">;
 }
 
 /** A decline or release of an address another server has since bound to another MAC is moot. */

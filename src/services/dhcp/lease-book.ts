@@ -129,6 +129,35 @@ export class LeaseBook {
     return row !== undefined && row.mac === mac && bound(row, this.#clock.now());
   }
 
+  /**
+   * The milliseconds left of `mac`'s running binding of `ip` when a client
+   * asking for it again may get it unchanged, with nothing written: it was
+   * granted less than `threshold` (a fraction) of `leaseMs` ago, to the same
+   * hostname and client identifier, and ends no later than a new lease of
+   * `leaseMs` would. Otherwise undefined. This is ISC dhcpd's
+   * dhcp-cache-threshold (default 25%) and Kea's cache-threshold: a netboot
+   * machine asks three times in its first minute (PXE ROM, iPXE, the OS),
+   * and a lab that reboots asks again within minutes; each would otherwise
+   * be a store write before its ACK.
+   */
+  reusable(
+    ip: string,
+    mac: string,
+    network: string,
+    same: Pick<LeaseRow, "hostname" | "clientId">,
+    leaseMs: number,
+    threshold: number,
+  ): number | undefined {
+    if (!(threshold > 0)) return undefined;
+    const row = this.#byIp.get(ip);
+    const now = this.#clock.now();
+    if (!row || row.mac !== mac || row.network !== network || !bound(row, now)) return undefined;
+    if (row.hostname !== same.hostname || row.clientId !== same.clientId) return undefined;
+    const age = now - row.start;
+    const left = row.expires - now;
+    return age >= 0 && age < threshold * leaseMs && left <= leaseMs ? left : undefined;
+  }
+
   /** Running bindings in the network, for max_leases (expired ones are pruned first when near the cap). */
   bindings(net: ServedNetwork): number {
     const set = this.#bound.get(net.cidr);
