@@ -41,8 +41,10 @@
  * socket (DHCP), the calls that read a flood in batches rather than one
  * datagram per pass of the event loop (src/services/dhcp/native-dhcp-socket.ts):
  *
- *   bindUdp(address, port) -> [fd, localPort]
- *       non-blocking UDP socket with SO_REUSEADDR and SO_BROADCAST, bound
+ *   bindUdp(address, port[, receiveBufferBytes]) -> [fd, localPort]
+ *       non-blocking UDP socket with SO_REUSEADDR and SO_BROADCAST, bound;
+ *       with a receive buffer of that size if given (SO_RCVBUFFORCE, which
+ *       root may set past net.core.rmem_max, else SO_RCVBUF: best effort)
  *   recvBatch(fd, buffer, slotSize, Int32Array meta) -> how many, or -errno
  *       recvmmsg: datagram i in buffer[i * slotSize ...], its length, IPv4
  *       source (host order) and source port in meta[3i], meta[3i+1], meta[3i+2]
@@ -602,11 +604,17 @@ static napi_value js_icmp6_unwatch(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_bind_udp(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
+  napi_value argv[3];
   int32_t port;
+  int32_t rcvbuf = 0;
   struct sockaddr_storage local;
   socklen_t local_len;
-  if (!get_args(env, info, 2, argv) || !get_int(env, argv[1], &port)) return NULL;
+  size_t argc = 3;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) {
+    napi_throw_type_error(env, NULL, "bootfleet_udp: too few arguments");
+    return NULL;
+  }
+  if (!get_int(env, argv[1], &port) || (argc > 2 && !get_int(env, argv[2], &rcvbuf))) return NULL;
   if (port < 0 || port > 65535 || !parse_address(env, argv[0], port, &local, &local_len) ||
       local.ss_family != AF_INET) {
     napi_throw_type_error(env, NULL, "bootfleet_udp.bindUdp: expected an IPv4 address and a port");
@@ -623,6 +631,9 @@ static napi_value js_bind_udp(napi_env env, napi_callback_info info) {
     errno = e;
     return fail(env, "bind");
   }
+  /* Best effort: without CAP_NET_ADMIN, SO_RCVBUF is capped at net.core.rmem_max. */
+  if (rcvbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) < 0)
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
   struct sockaddr_in bound;
   socklen_t bound_len = sizeof bound;
   if (getsockname(fd, (struct sockaddr *)&bound, &bound_len) < 0) {

@@ -99,6 +99,8 @@ interface Run {
   readonly load: LoadResult;
   readonly cpuSeconds: number;
   readonly leasesKept: number;
+  /** Datagrams the kernel dropped at a full receive buffer during the run: the server's sockets, perfdhcp's. */
+  readonly drops: { readonly server: number; readonly clients: number };
 }
 
 const dir = mkdtempSync(join(tmpdir(), "bf-dhcpbench-"));
@@ -162,11 +164,16 @@ try {
           await new Promise((r) => setTimeout(r, 500));
           if (warmup > 0) load(scenario, WARMUP_RATE, warmup);
           const cpu0 = server.cpuSeconds();
+          const drops0 = { server: udpDrops(net.ns), clients: udpDrops(relayNs) };
           const result = load(scenario, rate);
           const cpuSeconds = server.cpuSeconds() - cpu0;
+          const drops = {
+            server: udpDrops(net.ns) - drops0.server,
+            clients: udpDrops(relayNs) - drops0.clients,
+          };
           const leasesKept = await server.killAndCountLeases();
           rmSync(runDir, { recursive: true, force: true });
-          const run = { load: result, cpuSeconds, leasesKept };
+          const run = { load: result, cpuSeconds, leasesKept, drops };
           const key = `${rate} ${name}`;
           runs.set(key, [...(runs.get(key) ?? []), run]);
           process.stderr.write(`${scenario} ${rateText(rate)} round ${round} ${name}: ${runText(run)}\n`);
@@ -197,11 +204,34 @@ try {
         ? `bootfleet's store after kill -9, bound leases / clients ACKed, each run: ${kept.join(" ")}`
         : `bootfleet's store after kill -9, bound leases, each run: ${kept.map((k) => k.split("/")[0]).join(" ")}`,
     );
+    const dropsOf = (name: string) =>
+      [...runs.entries()]
+        .filter(([k]) => k.endsWith(` ${name}`))
+        .flatMap(([, rs]) => rs)
+        .map((r) => (scenario === "broadcast" ? `${r.drops.server}` : `${r.drops.server}/${r.drops.clients}`))
+        .join(" ");
+    out.push(
+      `datagrams the kernel dropped at a full receive buffer, each run (${scenario === "broadcast" ? "server" : "server/perfdhcp"}): bootfleet ${dropsOf("bootfleet")}; kea ${dropsOf("kea")}`,
+    );
   }
   process.stdout.write(`${out.join("\n")}\n`);
 } finally {
   net.close();
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * UDP datagrams the kernel dropped in namespace `ns` for want of room in a
+ * receive buffer (/proc/net/snmp, Udp RcvbufErrors): where a lost exchange
+ * was lost. The broadcast clients read through AF_PACKET sockets, which
+ * this does not count.
+ */
+function udpDrops(ns: string): number {
+  const snmp =
+    spawnSync("ip", ["netns", "exec", ns, "cat", "/proc/net/snmp"], { encoding: "utf8" }).stdout ?? "";
+  const [names, values] = snmp.split("\n").filter((l) => l.startsWith("Udp:"));
+  const i = names?.split(/\s+/).indexOf("RcvbufErrors") ?? -1;
+  return i < 0 ? 0 : Number(values?.split(/\s+/)[i] ?? 0);
 }
 
 function spawnChecked(cmd: string, args: string[]): void {
@@ -225,7 +255,8 @@ function runText(run: Run): string {
   const us = completed === 0 ? 0 : (run.cpuSeconds / completed) * 1e6;
   return (
     `${(completed / s).toFixed(0)}/s, ${pct(lost)} lost, ${us.toFixed(0)} µs CPU per exchange, ` +
-    `worst reply ${run.load.worstReplyMs.toFixed(0)} ms, ${run.leasesKept} leases kept`
+    `worst reply ${run.load.worstReplyMs.toFixed(0)} ms, ${run.leasesKept} leases kept, ` +
+    `receive-buffer drops: server ${run.drops.server}, perfdhcp ${run.drops.clients}`
   );
 }
 

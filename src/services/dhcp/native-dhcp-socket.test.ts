@@ -5,6 +5,7 @@
  * missing addon fails here with the reason instead of skipping.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { createSocket, type Socket } from "node:dgram";
 import { describe, it } from "node:test";
 import { waitUntil } from "../../../test/support/wait-until.js";
@@ -53,6 +54,34 @@ describe("native DHCP sockets", () => {
       socket.close();
       socket.close(); // twice is harmless
       client.close();
+    }
+  });
+
+  it("holds a burst that arrives while the event loop is busy: 2,000 datagrams, where the default buffer holds about 150", async () => {
+    const socket = await nativeDhcpBinder(addon())("127.0.0.1", 0);
+    try {
+      let got = 0;
+      socket.on("message", () => got++);
+      const { port } = socket.address();
+      // Another process sends while this one is blocked in spawnSync: the
+      // datagrams wait in the kernel's receive buffer, as during a pause of
+      // the event loop.
+      const sent = spawnSync(
+        process.execPath,
+        [
+          "-e",
+          `const s = require("node:dgram").createSocket("udp4");
+           const b = Buffer.alloc(300);
+           let n = 0;
+           const next = () => (n++ < 2000 ? s.send(b, ${port}, "127.0.0.1", next) : s.close());
+           next();`,
+        ],
+        { encoding: "utf8" },
+      );
+      assert.equal(sent.status, 0, sent.stderr);
+      await waitUntil(() => got === 2000, "2,000 datagrams read");
+    } finally {
+      socket.close();
     }
   });
 

@@ -20,11 +20,15 @@
 import { getSystemErrorName } from "node:util";
 import { ipv4ToNumber, numberToIpv4 } from "../../protocols/ipv4-address.js";
 import { loadNativeUdp } from "../tftp/native-udp.js";
-import type { DhcpSocketBinder, DhcpUdpSocket } from "./dhcp-udp-socket.js";
+import { DHCP_RECEIVE_BUFFER_BYTES, type DhcpSocketBinder, type DhcpUdpSocket } from "./dhcp-udp-socket.js";
 
 export interface NativeDatagrams {
-  /** A non-blocking UDP socket with SO_REUSEADDR and SO_BROADCAST, bound; its fd and port. */
-  bindUdp(address: string, port: number): [fd: number, port: number];
+  /**
+   * A non-blocking UDP socket with SO_REUSEADDR and SO_BROADCAST, bound, with
+   * a receive buffer of `receiveBufferBytes` when given (best effort); its
+   * fd and port.
+   */
+  bindUdp(address: string, port: number, receiveBufferBytes?: number): [fd: number, port: number];
   /**
    * Reads up to `meta.length / 3` datagrams (64 at most), datagram i into
    * `buffer` at i * slotSize; meta[3i] its length, meta[3i+1] its IPv4
@@ -151,7 +155,7 @@ function systemError(call: string, negativeErrno: number): Error {
 /** Binds DHCP sockets on the addon (same options as dgramBinder: SO_REUSEADDR, SO_BROADCAST). */
 export function nativeDhcpBinder(calls: NativeDatagrams): DhcpSocketBinder {
   return async (address, port) => {
-    const [fd, bound] = calls.bindUdp(address, port);
+    const [fd, bound] = calls.bindUdp(address, port, DHCP_RECEIVE_BUFFER_BYTES);
     return new NativeDhcpSocket(calls, fd, address, bound);
   };
 }
