@@ -49,6 +49,12 @@
  *       recvmmsg: datagram i in buffer[i * slotSize ...], its length, IPv4
  *       source (host order) and source port in meta[3i], meta[3i+1], meta[3i+2]
  *   sendTo(fd, bytes, ipv4 (host order), port) -> bytes sent, or -errno
+ *   sendBatch(fd, buffer, Int32Array meta, count) -> how many sent, or -errno
+ *       sendmmsg of `count` datagrams (64 at most): datagram i is
+ *       buffer[meta[4i] ...] of length meta[4i+1], to the IPv4 address
+ *       meta[4i+2] (host order) and port meta[4i+3]. Fewer than count: the
+ *       next one failed (call again from there to learn why); -errno when
+ *       the first failed
  *   watchReadable(fd, callback) -> watcher;  unwatchReadable(watcher)
  *       calls callback() on the Node event loop while fd is readable (uv_poll)
  *   close(fd)
@@ -711,6 +717,50 @@ static napi_value js_send_to(napi_env env, napi_callback_info info) {
   return int_value(env, n < 0 ? -errno : n);
 }
 
+static napi_value js_send_batch(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  int32_t fd, count;
+  void *data;
+  size_t length;
+  napi_typedarray_type type;
+  size_t meta_length, offset;
+  void *meta_data;
+  napi_value ab;
+  if (!get_args(env, info, 4, argv) || !get_int(env, argv[0], &fd) || !get_bytes(env, argv[1], &data, &length) ||
+      !get_int(env, argv[3], &count))
+    return NULL;
+  if (napi_get_typedarray_info(env, argv[2], &type, &meta_length, &meta_data, &ab, &offset) != napi_ok ||
+      type != napi_int32_array || count < 0 || (size_t)count > meta_length / 4) {
+    napi_throw_type_error(env, NULL, "bootfleet_udp.sendBatch: expected an Int32Array of 4 values per datagram");
+    return NULL;
+  }
+  if (count > MAX_BATCH) count = MAX_BATCH;
+  if (count == 0) return int_value(env, 0);
+  const int32_t *meta = meta_data;
+  struct mmsghdr msgs[MAX_BATCH];
+  struct iovec iov[MAX_BATCH];
+  struct sockaddr_in to[MAX_BATCH];
+  memset(msgs, 0, sizeof msgs);
+  for (int i = 0; i < count; i++) {
+    int32_t start = meta[4 * i], len = meta[4 * i + 1];
+    if (start < 0 || len < 0 || (size_t)start + (size_t)len > length) {
+      napi_throw_range_error(env, NULL, "bootfleet_udp.sendBatch: a datagram lies outside the buffer");
+      return NULL;
+    }
+    iov[i].iov_base = (uint8_t *)data + start;
+    iov[i].iov_len = (size_t)len;
+    to[i] = (struct sockaddr_in){.sin_family = AF_INET,
+                                 .sin_port = htons((uint16_t)meta[4 * i + 3]),
+                                 .sin_addr = {htonl((uint32_t)meta[4 * i + 2])}};
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+    msgs[i].msg_hdr.msg_name = &to[i];
+    msgs[i].msg_hdr.msg_namelen = sizeof to[i];
+  }
+  int n = sendmmsg(fd, msgs, (unsigned)count, MSG_DONTWAIT);
+  return int_value(env, n < 0 ? -errno : n);
+}
+
 /* A uv_poll on the Node event loop that calls back into JS while its fd is readable. */
 typedef struct {
   uv_poll_t poll;
@@ -1218,6 +1268,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"bindUdp", NULL, js_bind_udp, NULL, NULL, NULL, napi_enumerable, NULL},
       {"recvBatch", NULL, js_recv_batch, NULL, NULL, NULL, napi_enumerable, NULL},
       {"sendTo", NULL, js_send_to, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"sendBatch", NULL, js_send_batch, NULL, NULL, NULL, napi_enumerable, NULL},
       {"watchReadable", NULL, js_watch, NULL, NULL, NULL, napi_enumerable, NULL},
       {"unwatchReadable", NULL, js_unwatch, NULL, NULL, NULL, napi_enumerable, NULL},
       {"fileSenderCreate", NULL, js_file_sender_create, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -57,6 +57,62 @@ describe("native DHCP sockets", () => {
     }
   });
 
+  it("sends a turn's replies together, in order, and reports the one that fails without losing the rest", async () => {
+    const socket = await nativeDhcpBinder(addon())("127.0.0.1", 0);
+    const client = await peer();
+    try {
+      const got: string[] = [];
+      client.on("message", (m) => got.push(m.toString()));
+      const to = client.address().port;
+      const results: (Error | null)[] = [];
+      // 150 replies in one turn: more than one batch (64), one of them to
+      // port 0, which the kernel refuses (EINVAL).
+      for (let i = 0; i < 150; i++)
+        socket.send(Buffer.from(`reply ${i}`), i === 70 ? 0 : to, "127.0.0.1", (e) => (results[i] = e));
+      await waitUntil(() => got.length === 149, "149 replies received");
+      assert.deepEqual(
+        got,
+        Array.from({ length: 150 }, (_, i) => `reply ${i}`).filter((_, i) => i !== 70),
+      );
+      assert.equal(results.length, 150);
+      assert.match(String(results[70]), /sendmmsg: EINVAL/);
+      assert.deepEqual(
+        results.filter((_, i) => i !== 70),
+        Array(149).fill(null),
+      );
+
+      // A reply queued when the socket closes still leaves; one after, fails.
+      socket.send(Buffer.from("last"), to, "127.0.0.1", () => {});
+      socket.close();
+      await waitUntil(() => got.length === 150, "the queued reply sent on close");
+      let late: Error | null = null;
+      socket.send(Buffer.from("late"), to, "127.0.0.1", (e) => (late = e));
+      assert.match(String(late), /closed/);
+    } finally {
+      socket.close();
+      client.close();
+    }
+  });
+
+  it("sends one by one on an addon built before sendmmsg", async () => {
+    const { sendBatch: _, ...older } = addon();
+    const socket = await nativeDhcpBinder(older)("127.0.0.1", 0);
+    const client = await peer();
+    try {
+      const got: string[] = [];
+      client.on("message", (m) => got.push(m.toString()));
+      const results: (Error | null)[] = [];
+      for (let i = 0; i < 3; i++)
+        socket.send(Buffer.from(`reply ${i}`), client.address().port, "127.0.0.1", (e) => results.push(e));
+      assert.deepEqual(results, [null, null, null]);
+      await waitUntil(() => got.length === 3, "3 replies received");
+      assert.deepEqual(got, ["reply 0", "reply 1", "reply 2"]);
+    } finally {
+      socket.close();
+      client.close();
+    }
+  });
+
   it("holds a burst that arrives while the event loop is busy: 2,000 datagrams, where the default buffer holds about 150", async () => {
     const socket = await nativeDhcpBinder(addon())("127.0.0.1", 0);
     try {
