@@ -137,7 +137,10 @@ function swarm(ns: string, name: string, args: readonly string[]): { log: string
 }
 
 function replies(log: string): Reply[] {
-  return textOf(log)
+  const text = textOf(log);
+  // Only whole lines: the swarm may be half-way through writing the last one.
+  return text
+    .slice(0, text.lastIndexOf("\n") + 1)
     .split("\n")
     .filter((l) => l.startsWith("{"))
     .map((l) => JSON.parse(l) as Reply);
