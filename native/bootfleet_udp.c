@@ -131,6 +131,18 @@ static int get_bytes(napi_env env, napi_value v, void **data, size_t *length) {
   return 1;
 }
 
+/* An Int32Array's elements and count; 0 (nothing thrown: each caller names its own arguments) if `v` is not one. */
+static int get_int32_array(napi_env env, napi_value v, int32_t **data, size_t *length) {
+  napi_typedarray_type type;
+  napi_value ab;
+  size_t offset;
+  void *raw;
+  if (napi_get_typedarray_info(env, v, &type, length, &raw, &ab, &offset) != napi_ok || type != napi_int32_array)
+    return 0;
+  *data = raw;
+  return 1;
+}
+
 /* Fills `addr` from a textual IPv4 or IPv6 address; 0 if it is neither. */
 static int parse_address(napi_env env, napi_value v, int port, struct sockaddr_storage *addr, socklen_t *len) {
   char text[INET6_ADDRSTRLEN + 1];
@@ -293,13 +305,10 @@ static int spin_events(int epfd, struct epoll_event *events, int max, int32_t sp
 static int get_wait_args(napi_env env, napi_callback_info info, const char *name, int32_t *epfd, int32_t *number,
                          int32_t **out, int *max) {
   napi_value argv[3];
-  napi_typedarray_type type;
-  size_t length, offset;
-  void *data;
-  napi_value ab;
+  size_t length;
+  int32_t *data;
   if (!get_args(env, info, 3, argv) || !get_int(env, argv[0], epfd) || !get_int(env, argv[1], number)) return 0;
-  if (napi_get_typedarray_info(env, argv[2], &type, &length, &data, &ab, &offset) != napi_ok ||
-      type != napi_int32_array || length == 0) {
+  if (!get_int32_array(env, argv[2], &data, &length) || length == 0) {
     char message[80];
     snprintf(message, sizeof message, "bootfleet_udp.%s: expected an Int32Array", name);
     napi_throw_type_error(env, NULL, message);
@@ -659,16 +668,12 @@ static napi_value js_recv_batch(napi_env env, napi_callback_info info) {
   napi_value argv[4];
   int32_t fd, slot;
   void *data;
-  size_t length;
-  napi_typedarray_type type;
-  size_t meta_length, offset;
-  void *meta_data;
-  napi_value ab;
+  size_t length, meta_length;
+  int32_t *meta;
   if (!get_args(env, info, 4, argv) || !get_int(env, argv[0], &fd) || !get_bytes(env, argv[1], &data, &length) ||
       !get_int(env, argv[2], &slot))
     return NULL;
-  if (napi_get_typedarray_info(env, argv[3], &type, &meta_length, &meta_data, &ab, &offset) != napi_ok ||
-      type != napi_int32_array || slot <= 0) {
+  if (!get_int32_array(env, argv[3], &meta, &meta_length) || slot <= 0) {
     napi_throw_type_error(env, NULL, "bootfleet_udp.recvBatch: expected a slot size and an Int32Array");
     return NULL;
   }
@@ -690,7 +695,6 @@ static napi_value js_recv_batch(napi_env env, napi_callback_info info) {
   }
   int n = recvmmsg(fd, msgs, (unsigned)max, MSG_DONTWAIT, NULL);
   if (n < 0) return int_value(env, -errno);
-  int32_t *meta = meta_data;
   for (int i = 0; i < n; i++) {
     meta[3 * i] = (int32_t)msgs[i].msg_len;
     meta[3 * i + 1] = (int32_t)ntohl(from[i].sin_addr.s_addr);
@@ -721,22 +725,17 @@ static napi_value js_send_batch(napi_env env, napi_callback_info info) {
   napi_value argv[4];
   int32_t fd, count;
   void *data;
-  size_t length;
-  napi_typedarray_type type;
-  size_t meta_length, offset;
-  void *meta_data;
-  napi_value ab;
+  size_t length, meta_length;
+  int32_t *meta;
   if (!get_args(env, info, 4, argv) || !get_int(env, argv[0], &fd) || !get_bytes(env, argv[1], &data, &length) ||
       !get_int(env, argv[3], &count))
     return NULL;
-  if (napi_get_typedarray_info(env, argv[2], &type, &meta_length, &meta_data, &ab, &offset) != napi_ok ||
-      type != napi_int32_array || count < 0 || (size_t)count > meta_length / 4) {
+  if (!get_int32_array(env, argv[2], &meta, &meta_length) || count < 0 || (size_t)count > meta_length / 4) {
     napi_throw_type_error(env, NULL, "bootfleet_udp.sendBatch: expected an Int32Array of 4 values per datagram");
     return NULL;
   }
   if (count > MAX_BATCH) count = MAX_BATCH;
   if (count == 0) return int_value(env, 0);
-  const int32_t *meta = meta_data;
   struct mmsghdr msgs[MAX_BATCH];
   struct iovec iov[MAX_BATCH];
   struct sockaddr_in to[MAX_BATCH];
