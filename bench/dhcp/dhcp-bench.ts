@@ -6,7 +6,7 @@
  *   npm run build
  *   node --import tsx bench/dhcp/dhcp-bench.ts [--seconds 5] [--rounds 3] [--rates 2000,5000,0]
  *       [--scenarios broadcast,relayed] [--broadcast-clients 200] [--relayed-clients 60000] [--window 64]
- *       [--warmup 2] [--server-node-args="--perf-basic-prof"] [--lease-cache-threshold 25]
+ *       [--warmup 2] [--server-node-args="--perf-basic-prof"] [--lease-cache-threshold 25] [--keep DIR]
  *
  * Topology (nothing leaves the namespaces): the server's namespace holds
  * br0 = 198.18.90.1/24 (a /24 no test uses). Two hosts hang on br0 by veth:
@@ -37,9 +37,9 @@
  * on both, and every REQUEST is a lease written.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { missingPeers } from "../../test/support/require-peers.js";
@@ -62,6 +62,7 @@ const { values } = parseArgs({
     warmup: { type: "string", default: "2" },
     "server-node-args": { type: "string", default: "" },
     "lease-cache-threshold": { type: "string", default: "25" },
+    keep: { type: "string", default: "" },
   },
 });
 const seconds = Math.max(1, Math.min(60, Number(values.seconds)));
@@ -76,6 +77,8 @@ const relayedClients = Math.max(1, Math.min(65_000, Number(values["relayed-clien
 const window = Math.max(1, Math.min(4096, Number(values.window)));
 const warmup = Math.max(0, Math.min(30, Number(values.warmup)));
 const leaseCachePercent = Math.max(0, Math.min(100, Math.trunc(Number(values["lease-cache-threshold"]))));
+/** Where each run's folder (the server's config, log and lease store) is kept; by default it is deleted. */
+const keepDir = values.keep === "" ? null : resolve(values.keep);
 /** Exchanges per second of the warm-up load. */
 const WARMUP_RATE = 1000;
 
@@ -172,6 +175,7 @@ try {
             clients: udpDrops(relayNs) - drops0.clients,
           };
           const leasesKept = await server.killAndCountLeases();
+          if (keepDir) cpSync(runDir, join(keepDir, basename(runDir)), { recursive: true });
           rmSync(runDir, { recursive: true, force: true });
           const run = { load: result, cpuSeconds, leasesKept, drops };
           const key = `${rate} ${name}`;
