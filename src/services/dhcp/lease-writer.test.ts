@@ -58,5 +58,38 @@ for (const [name, open] of [
         done();
       }
     });
+
+    test("writes of the next turns within the window join the batch; a full batch does not wait", async () => {
+      const { store, done } = open();
+      try {
+        await store.migrate();
+        const sizes: number[] = [];
+        const putLeases = store.putLeases.bind(store);
+        store.putLeases = (rows) => {
+          sizes.push(rows.length);
+          return putLeases(rows);
+        };
+        // A REQUEST a turn, as a steady stream of them arrives.
+        const w = new LeaseWriter(store, { windowMs: 50 });
+        const first = w.write(lease(0));
+        await new Promise((r) => setImmediate(r));
+        const second = w.write(lease(1));
+        await Promise.all([first, second]);
+        assert.deepEqual(sizes, [2]);
+
+        const full = new LeaseWriter(store, { windowMs: 60_000, maxBatch: 8 });
+        await Promise.all(Array.from({ length: 8 }, (_, i) => full.write(lease(i))));
+        assert.deepEqual(sizes, [2, 8], "eight writes fill the batch: written without waiting a minute");
+
+        const perTurn = new LeaseWriter(store, { windowMs: 0 });
+        await perTurn.write(lease(2));
+        await perTurn.write(lease(3));
+        assert.deepEqual(sizes, [2, 8, 1, 1]);
+        assert.equal((await store.listLeases()).length, 8);
+      } finally {
+        await store.close();
+        done();
+      }
+    });
   });
 }
