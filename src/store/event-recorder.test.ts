@@ -237,7 +237,7 @@ describe("event recorder", () => {
     await rec.close();
   });
 
-  it("writes one machine row per machine and batch (two for a machine never seen before)", async () => {
+  it("writes one machine row per machine and batch, first_seen its first event's moment", async () => {
     const rows: MachineSeen[][] = [];
     const store = new (class extends MemoryStore {
       override async noteMachines(seen: readonly MachineSeen[]): Promise<void> {
@@ -253,8 +253,12 @@ describe("event recorder", () => {
     await rec.flush();
     assert.deepEqual(
       rows[0]?.map((r) => r.mac),
-      [MAC, MAC, other],
+      [MAC, other],
+      "a machine never seen before: one row too",
     );
+    const first = await store.getMachine(MAC);
+    assert.equal(first?.firstSeen, 1_763_000_000_000);
+    assert.ok((first?.lastSeen ?? 0) > (first?.firstSeen ?? 0), "last_seen: the batch's last event");
     publishBoot(bus);
     await rec.flush();
     assert.equal(rows[1]?.length, 1, "a machine already seen: one row");

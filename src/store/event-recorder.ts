@@ -21,7 +21,7 @@
 import type { BootEvent, EventBus } from "../events/event-bus.js";
 import type { Logger } from "../logging/logger.js";
 import { machineStateFor } from "./machine-state-for.js";
-import type { MachineSeen, NewEvent, Store } from "./store.js";
+import type { NewEvent, Store } from "./store.js";
 
 export interface EventRecorderOptions {
   readonly store: Store;
@@ -58,10 +58,9 @@ const MAC_NAMED_BY_REQUEST: ReadonlySet<string> = new Set(["http", "tftp"]);
 /** Bounds the state cache when spoofed MACs flood DHCP; a miss costs one read. */
 const MAX_CACHED_STATES = 100_000;
 
-/** A machine's sightings in one batch, merged; `known`: it was in the state cache before. */
+/** A machine's sightings in one batch, merged. */
 interface Sighting {
   firstAt: number;
-  readonly known: boolean;
   readonly mac: string;
   ip?: string;
   hostname?: string;
@@ -232,11 +231,11 @@ export class EventRecorder {
     } catch (err) {
       ids = await this.#addOneByOne(events, err as Error);
     }
-    // One sighting per machine for the whole batch (two for a machine heard
-    // of for the first time: its first moment, then the rest), holding what
-    // the batch's sightings applied one by one would leave: later addresses,
+    // One sighting per machine for the whole batch, holding what the
+    // batch's sightings applied one by one would leave: later addresses,
     // names and states win, first_seen and last_seen are the extremes. An
-    // exchange's four events are one machine row write, not four.
+    // exchange's events are one machine row write, not one each (a flood of
+    // new MACs is a row each, written by the thread that serves clients).
     const sightings = new Map<string, Sighting>();
     for (const e of batch) {
       // Events the server sends about a machine (an admin set its image, a
@@ -245,11 +244,10 @@ export class EventRecorder {
       let current = this.#states.get(e.mac);
       let sighting = sightings.get(e.mac);
       if (sighting === undefined) {
-        const known = current !== undefined;
         if (current === undefined && !settlesState(e)) {
           current = (await this.#store.getMachine(e.mac))?.state ?? "off";
         }
-        sighting = { firstAt: e.at, known, mac: e.mac, at: e.at };
+        sighting = { firstAt: e.at, mac: e.mac, at: e.at };
         sightings.set(e.mac, sighting);
       }
       const state = machineStateFor(e, current ?? "off");
@@ -265,12 +263,7 @@ export class EventRecorder {
       sighting.firstAt = Math.min(sighting.firstAt, e.at);
       sighting.at = Math.max(sighting.at, e.at);
     }
-    const seen: MachineSeen[] = [];
-    for (const { firstAt, known, ...last } of sightings.values()) {
-      if (!known && firstAt < last.at) seen.push({ mac: last.mac, at: firstAt });
-      seen.push(last);
-    }
-    await this.#store.noteMachines(seen);
+    await this.#store.noteMachines([...sightings.values()]);
     if (this.#persisted.size === 0) return;
     batch.forEach((e, i) => {
       const stored: BootEvent = { ...e, id: ids[i] ?? 0 };

@@ -152,6 +152,19 @@ export function runStoreSuite(
             ],
           );
         }));
+
+      it("takes a batch's first moment as first_seen, never later than one already stored", () =>
+        withStore(async (s) => {
+          await s.noteMachines([{ mac: MAC_A, state: "dhcp", at: T0 + 20, firstAt: T0 + 10 }]);
+          let m = await s.getMachine(MAC_A);
+          assert.deepEqual([m?.firstSeen, m?.lastSeen], [T0 + 10, T0 + 20]);
+          await s.noteMachines([{ mac: MAC_A, at: T0 + 40, firstAt: T0 + 30 }]);
+          m = await s.getMachine(MAC_A);
+          assert.deepEqual([m?.firstSeen, m?.lastSeen], [T0 + 10, T0 + 40]);
+          await s.noteMachines([{ mac: MAC_A, at: T0 + 50, firstAt: T0 }]);
+          m = await s.getMachine(MAC_A);
+          assert.deepEqual([m?.firstSeen, m?.lastSeen], [T0, T0 + 50]);
+        }));
     });
 
     describe("machine overrides", () => {

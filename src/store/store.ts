@@ -30,6 +30,8 @@ export interface MachineSeen {
   readonly arch?: number | null | undefined;
   readonly state?: string | undefined;
   readonly at: number;
+  /** The first moment of this sighting, when it began before `at` (a batch of events): first_seen's candidate. */
+  readonly firstAt?: number | undefined;
 }
 
 export type LeaseState = "offered" | "bound" | "declined" | "released" | "expired";

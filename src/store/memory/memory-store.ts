@@ -55,7 +55,7 @@ export class MemoryStore implements Store {
       hostname: seen.hostname ?? old?.hostname ?? null,
       arch: seen.arch ?? old?.arch ?? null,
       state: seen.state ?? old?.state ?? "off",
-      firstSeen: old ? Math.min(old.firstSeen, seen.at) : seen.at,
+      firstSeen: Math.min(old?.firstSeen ?? Number.POSITIVE_INFINITY, seen.firstAt ?? seen.at, seen.at),
       lastSeen: old ? Math.max(old.lastSeen, seen.at) : seen.at,
     });
   }

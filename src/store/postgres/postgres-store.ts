@@ -68,7 +68,7 @@ const SQL = {
     name: "bf_note_machine",
     text: `
       INSERT INTO machines (mac, ip, hostname, arch, state, first_seen, last_seen)
-      VALUES ($1, $2, $3, $4, coalesce($5, 'off'), $6, $6)
+      VALUES ($1, $2, $3, $4, coalesce($5, 'off'), $7, $6)
       ON CONFLICT (mac) DO UPDATE SET
         ip = coalesce(excluded.ip, machines.ip),
         hostname = coalesce(excluded.hostname, machines.hostname),
@@ -202,7 +202,15 @@ class PostgresStore implements Store {
   async #note(q: Queryable, s: MachineSeen): Promise<void> {
     await q.query({
       ...SQL.note,
-      values: [s.mac, s.ip ?? null, s.hostname ?? null, s.arch ?? null, s.state ?? null, s.at],
+      values: [
+        s.mac,
+        s.ip ?? null,
+        s.hostname ?? null,
+        s.arch ?? null,
+        s.state ?? null,
+        s.at,
+        Math.min(s.firstAt ?? s.at, s.at),
+      ],
     });
   }
 

@@ -136,7 +136,7 @@ class SqliteStore implements Store {
     // @state is read in the update clause too, where 'off' must not win.
     this.#noteStmt = db.prepare(`
       INSERT INTO machines (mac, ip, hostname, arch, state, first_seen, last_seen)
-      VALUES (@mac, @ip, @hostname, @arch, coalesce(@state, 'off'), @at, @at)
+      VALUES (@mac, @ip, @hostname, @arch, coalesce(@state, 'off'), @firstAt, @at)
       ON CONFLICT (mac) DO UPDATE SET
         ip = coalesce(excluded.ip, ip),
         hostname = coalesce(excluded.hostname, hostname),
@@ -395,6 +395,7 @@ function machineParams(s: MachineSeen): Record<string, unknown> {
     arch: s.arch ?? null,
     state: s.state ?? null,
     at: s.at,
+    firstAt: Math.min(s.firstAt ?? s.at, s.at),
   };
 }
 
