@@ -209,7 +209,7 @@ export class FullExchange {
     }
     // A REQUEST answered is one event, its ACK or NAK, with what the client
     // said; one left unanswered is a dhcp.request of its own.
-    const asked = { ...factsDetail(facts), state };
+    const asked = requestDetail(facts, state);
     const unanswered = () => this.#events.publish("dhcp.request", mac, ip ?? undefined, asked);
     // Not a network of ours (with several local networks and no relay we
     // cannot tell where the client is): RFC 2131 §4.3.2, no record, no reply.
@@ -281,7 +281,12 @@ export class FullExchange {
     });
     this.#events.publish("dhcp.ack", mac, ip, {
       network: net.cidr,
-      ...asked,
+      arch: asked.arch,
+      vendor_class: asked.vendor_class,
+      user_class: asked.user_class,
+      ipxe: asked.ipxe,
+      relay: asked.relay,
+      state,
       lease_seconds: grant.seconds,
       reused: grant.reused || undefined,
       hostname: machine.hostname,
@@ -453,12 +458,29 @@ interface Offered {
 function discoverDetail(facts: MachineFacts, offers: readonly Offered[]): Record<string, unknown> {
   const [first, ...others] = offers;
   if (!first) return factsDetail(facts);
+  // Spelled out, not spread from factsDetail: this runs for every DISCOVER.
   return {
-    ...factsDetail(facts),
+    arch: facts.arch,
+    vendor_class: facts.vendorClass,
+    user_class: facts.userClass,
+    ipxe: facts.ipxe || undefined,
+    relay: facts.relay,
     reply: "offer",
     network: first.network,
     boot_file: first.bootFile,
     also_offered: others.length > 0 ? others.map((o) => `${o.ip} (${o.network})`) : undefined,
+  };
+}
+
+/** What a REQUEST said, for its event: factsDetail's fields and the client's state (spelled out: every REQUEST builds one). */
+function requestDetail(facts: MachineFacts, state: string) {
+  return {
+    arch: facts.arch,
+    vendor_class: facts.vendorClass,
+    user_class: facts.userClass,
+    ipxe: facts.ipxe || undefined,
+    relay: facts.relay,
+    state,
   };
 }
 
