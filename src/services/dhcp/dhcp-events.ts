@@ -37,7 +37,11 @@ export class DhcpEvents {
   }
 }
 
-/** What a client said about itself, in the detail of its DISCOVER, REQUEST, ACK or NAK. */
+/**
+ * What a client said about itself, in the detail of its DISCOVER, REQUEST,
+ * ACK or NAK: a new object on each call, to which the caller adds its own
+ * fields (set, not spread: this runs for every packet).
+ */
 export function factsDetail(facts: MachineFacts): Record<string, unknown> {
   return {
     arch: facts.arch,

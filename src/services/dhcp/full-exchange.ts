@@ -187,10 +187,9 @@ export class FullExchange {
       if (!net) {
         // It chose another server: our offers to it are void.
         this.#leases.dropOffers(mac);
-        this.#events.publish("dhcp.request", mac, requested ?? undefined, {
-          ...factsDetail(facts),
-          chose: serverId,
-        });
+        const detail = requestDetail(facts, state);
+        detail.chose = serverId;
+        this.#events.publish("dhcp.request", mac, requested ?? undefined, detail);
         return this.#drops.ignore("other-server");
       }
       ip = requested ?? (isSetAddress(msg.ciaddr) ? msg.ciaddr : null);
@@ -279,19 +278,14 @@ export class FullExchange {
       machine,
       boot,
     });
-    this.#events.publish("dhcp.ack", mac, ip, {
-      network: net.cidr,
-      arch: asked.arch,
-      vendor_class: asked.vendor_class,
-      user_class: asked.user_class,
-      ipxe: asked.ipxe,
-      relay: asked.relay,
-      state,
-      lease_seconds: grant.seconds,
-      reused: grant.reused || undefined,
-      hostname: machine.hostname,
-      boot_file: boot?.bootFile,
-    });
+    // The ACK's detail is the REQUEST's, with what was granted.
+    const detail = asked;
+    detail.network = net.cidr;
+    detail.lease_seconds = grant.seconds;
+    if (grant.reused) detail.reused = true;
+    detail.hostname = machine.hostname;
+    detail.boot_file = boot?.bootFile;
+    this.#events.publish("dhcp.ack", mac, ip, detail);
     return [this.#router.toClient(DhcpMessageType.ACK, data, msg, net)];
   }
 
@@ -354,7 +348,10 @@ export class FullExchange {
     why: string,
     asked: Record<string, unknown>,
   ): DhcpOutbound {
-    this.#events.publish("dhcp.nak", mac, ip, { network: net.cidr, ...asked, reason: why });
+    // The REQUEST's own detail, with the network and why it was refused.
+    asked.network = net.cidr;
+    asked.reason = why;
+    this.#events.publish("dhcp.nak", mac, ip, asked);
     const data = buildReply({ type: DhcpMessageType.NAK, request: msg, net, message: why });
     return this.#router.nak(data, msg, net);
   }
@@ -456,32 +453,21 @@ interface Offered {
  * each make an offer: the others are in `also_offered`.
  */
 function discoverDetail(facts: MachineFacts, offers: readonly Offered[]): Record<string, unknown> {
+  const detail = factsDetail(facts);
   const [first, ...others] = offers;
-  if (!first) return factsDetail(facts);
-  // Spelled out, not spread from factsDetail: this runs for every DISCOVER.
-  return {
-    arch: facts.arch,
-    vendor_class: facts.vendorClass,
-    user_class: facts.userClass,
-    ipxe: facts.ipxe || undefined,
-    relay: facts.relay,
-    reply: "offer",
-    network: first.network,
-    boot_file: first.bootFile,
-    also_offered: others.length > 0 ? others.map((o) => `${o.ip} (${o.network})`) : undefined,
-  };
+  if (!first) return detail;
+  detail.reply = "offer";
+  detail.network = first.network;
+  detail.boot_file = first.bootFile;
+  if (others.length > 0) detail.also_offered = others.map((o) => `${o.ip} (${o.network})`);
+  return detail;
 }
 
-/** What a REQUEST said, for its event: factsDetail's fields and the client's state (spelled out: every REQUEST builds one). */
-function requestDetail(facts: MachineFacts, state: string) {
-  return {
-    arch: facts.arch,
-    vendor_class: facts.vendorClass,
-    user_class: facts.userClass,
-    ipxe: facts.ipxe || undefined,
-    relay: facts.relay,
-    state,
-  };
+/** What a REQUEST said, for its event: what the client said about itself and its state. */
+function requestDetail(facts: MachineFacts, state: string): Record<string, unknown> {
+  const detail = factsDetail(facts);
+  detail.state = state;
+  return detail;
 }
 
 function clientIdOf(msg: DhcpMessage): string | null {
