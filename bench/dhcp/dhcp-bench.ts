@@ -63,8 +63,16 @@ const { values } = parseArgs({
     "server-node-args": { type: "string", default: "" },
     "lease-cache-threshold": { type: "string", default: "25" },
     keep: { type: "string", default: "" },
+    help: { type: "boolean", short: "h", default: false },
   },
 });
+if (values.help) {
+  // The usage is this file's opening comment.
+  const source = readFileSync(fileURLToPath(import.meta.url), "utf8");
+  const usage = source.slice(source.indexOf("/**") + 3, source.indexOf("*/")).replace(/^ \* ?/gm, "");
+  process.stdout.write(`${usage.trim()}\n`);
+  process.exit(0);
+}
 const seconds = Math.max(1, Math.min(60, Number(values.seconds)));
 const rounds = Math.max(1, Math.min(10, Number(values.rounds)));
 /** Node options for `bootfleet serve`, e.g. "--perf-basic-prof" for `perf record -p` (it is stopped with SIGKILL, so --cpu-prof writes nothing). */
