@@ -81,10 +81,15 @@ for (const [name, open] of [
         await Promise.all(Array.from({ length: 8 }, (_, i) => full.write(lease(i))));
         assert.deepEqual(sizes, [2, 8], "eight writes fill the batch: written without waiting a minute");
 
+        // A turn that fills the batch to turnBatch closes it at its end.
+        const busy = new LeaseWriter(store, { windowMs: 60_000, turnBatch: 4 });
+        await Promise.all(Array.from({ length: 5 }, (_, i) => busy.write(lease(i))));
+        assert.deepEqual(sizes, [2, 8, 5], "five writes in one turn: written at its end, not after a minute");
+
         const perTurn = new LeaseWriter(store, { windowMs: 0 });
         await perTurn.write(lease(2));
         await perTurn.write(lease(3));
-        assert.deepEqual(sizes, [2, 8, 1, 1]);
+        assert.deepEqual(sizes, [2, 8, 5, 1, 1]);
         assert.equal((await store.listLeases()).length, 8);
       } finally {
         await store.close();
