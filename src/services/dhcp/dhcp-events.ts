@@ -44,6 +44,8 @@ export class DhcpEvents {
  */
 export function factsDetail(facts: MachineFacts): Record<string, unknown> {
   return {
+    // Set by the callers that know it; first, so that it leads in the log line.
+    network: undefined,
     arch: facts.arch,
     vendor_class: facts.vendorClass,
     user_class: facts.userClass,
