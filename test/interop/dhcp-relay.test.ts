@@ -129,7 +129,12 @@ exit 0
       .split("\n")
       .find((l) => l.startsWith("EVENT ") && l.includes('"type":"dhcp.ack"') && l.includes(POOL_MAC));
     assert.ok(ackLine, "the ACK through the relay is an event");
-    const ack = JSON.parse(ackLine.slice("EVENT ".length)) as { ip: string; detail: Record<string, unknown> };
+    const ack = JSON.parse(ackLine.slice("EVENT ".length)) as {
+      mac: string;
+      ip: string;
+      detail: Record<string, unknown>;
+    };
+    assert.equal(ack.mac, POOL_MAC);
     assert.equal(ack.ip, ip);
     assert.equal(ack.detail.network, "198.18.13.0/24");
     assert.equal(ack.detail.state, "selecting");
